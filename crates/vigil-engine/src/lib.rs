@@ -1,0 +1,13 @@
+//! Vigil's engine: the store, the investigation runner, connectors and the facade that the
+//! desktop shell and the `vigil` CLI both call. Nothing here knows about Tauri.
+
+pub mod domain;
+pub mod error;
+pub mod logging;
+pub mod paths;
+pub mod store;
+
+mod facade;
+
+pub use error::{ApiError, Error, ErrorCode, Result};
+pub use facade::{OpenOptions, Vigil};

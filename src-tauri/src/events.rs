@@ -1,0 +1,10 @@
+//! Typed events the shell sends to the window.
+
+use serde::{Deserialize, Serialize};
+
+/// Something in the store changed; views reload what they show.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct StoreChanged {
+    /// What changed, e.g. "investigation", "action", "import".
+    pub topic: String,
+}

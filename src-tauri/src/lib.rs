@@ -1,0 +1,97 @@
+//! Vigil's desktop shell: opens the engine, registers the typed commands and events, and
+//! nothing else. Every command body is one call into the engine's facade.
+
+mod commands;
+mod events;
+
+use std::path::PathBuf;
+
+use tauri::Manager;
+use vigil_engine::{OpenOptions, Vigil};
+
+pub use commands::builder;
+
+/// Reads `--db PATH` (or `--db=PATH`) from the command line.
+fn db_arg(args: impl IntoIterator<Item = String>) -> Option<PathBuf> {
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        if arg == "--db" {
+            return args.next().map(PathBuf::from);
+        }
+        if let Some(value) = arg.strip_prefix("--db=") {
+            return Some(PathBuf::from(value));
+        }
+    }
+    None
+}
+
+/// Starts the desktop app.
+pub fn run() {
+    let options = OpenOptions {
+        db: db_arg(std::env::args().skip(1)),
+    };
+    let db_path = match vigil_engine::paths::resolve_db_path(options.db.as_deref()) {
+        Ok(path) => path,
+        Err(error) => {
+            eprintln!("Vigil cannot start: {error}");
+            std::process::exit(2);
+        }
+    };
+    let _log_guard =
+        vigil_engine::logging::init(&vigil_engine::paths::data_dir_of(&db_path), "info");
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            tracing::error!(%error, "cannot start the async runtime");
+            std::process::exit(2);
+        }
+    };
+    let vigil = match runtime.block_on(Vigil::open(OpenOptions { db: Some(db_path) })) {
+        Ok(vigil) => vigil,
+        Err(error) => {
+            tracing::error!(%error, "cannot open the store");
+            eprintln!("Vigil cannot open its store: {error}");
+            std::process::exit(2);
+        }
+    };
+    tauri::async_runtime::set(runtime.handle().clone());
+
+    let builder = builder();
+    let result = tauri::Builder::default()
+        .invoke_handler(builder.invoke_handler())
+        .setup(move |app| {
+            builder.mount_events(app);
+            app.manage(vigil);
+            Ok(())
+        })
+        .run(tauri::generate_context!());
+    if let Err(error) = result {
+        tracing::error!(%error, "the app stopped with an error");
+        std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::db_arg;
+    use std::path::PathBuf;
+
+    #[test]
+    fn db_arg_reads_both_forms() {
+        let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            db_arg(args(&["--db", "/tmp/a.db"])),
+            Some(PathBuf::from("/tmp/a.db"))
+        );
+        assert_eq!(
+            db_arg(args(&["x", "--db=/tmp/b.db"])),
+            Some(PathBuf::from("/tmp/b.db"))
+        );
+        assert_eq!(db_arg(args(&["x"])), None);
+    }
+}

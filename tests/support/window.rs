@@ -1,0 +1,227 @@
+//! A real window under test: Xvfb when there is no display, tauri-driver in front of
+//! WebKitWebDriver, and a WebDriver session on the built app.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use thirtyfour::prelude::*;
+use thirtyfour::Capabilities;
+
+/// Why the window tests cannot run here, or `None` when they can.
+pub fn missing_tools() -> Option<String> {
+    for tool in ["WebKitWebDriver", "tauri-driver"] {
+        if find_tool(tool).is_none() {
+            return Some(format!(
+                "{tool} is not installed (the README's test command installs it)"
+            ));
+        }
+    }
+    if std::env::var_os("DISPLAY").is_none() && find_tool("Xvfb").is_none() {
+        return Some("no DISPLAY and no Xvfb to make one".into());
+    }
+    None
+}
+
+/// Finds a program on PATH or in ~/.cargo/bin.
+pub fn find_tool(name: &str) -> Option<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    if let Some(home) = std::env::var_os("HOME") {
+        dirs.push(PathBuf::from(home).join(".cargo/bin"));
+    }
+    dirs.into_iter()
+        .map(|dir| dir.join(name))
+        .find(|path| path.is_file())
+}
+
+fn free_port() -> Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?.port())
+}
+
+fn wait_for_port(port: u16, timeout: Duration) -> Result<()> {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    bail!("nothing listened on port {port} within {timeout:?}")
+}
+
+/// A child process that is sent SIGTERM (not SIGKILL: that would orphan WebKitWebDriver)
+/// when dropped.
+struct Guarded(Child);
+
+impl Drop for Guarded {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.0.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The built app in a real window, driven through WebDriver.
+pub struct AppWindow {
+    pub driver: WebDriver,
+    _tauri_driver: Guarded,
+    _xvfb: Option<Guarded>,
+}
+
+impl AppWindow {
+    /// Launches `app` on the store `db` and opens a WebDriver session on its window.
+    pub async fn launch(app: &Path, db: &Path) -> Result<Self> {
+        if !app.is_file() {
+            bail!(
+                "the app binary {} is missing: build the UI, then `cargo build --workspace`",
+                app.display()
+            );
+        }
+        let (display, xvfb) = match std::env::var("DISPLAY") {
+            Ok(display) if !display.is_empty() => (display, None),
+            _ => start_xvfb()?,
+        };
+        let port = free_port()?;
+        let native_port = free_port()?;
+        let tauri_driver = find_tool("tauri-driver").context("tauri-driver not found")?;
+        let child = Command::new(tauri_driver)
+            .args(["--port", &port.to_string()])
+            .args(["--native-port", &native_port.to_string()])
+            .env("DISPLAY", &display)
+            .env("VIGIL_DB", db)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("cannot start tauri-driver")?;
+        let tauri_driver = Guarded(child);
+        wait_for_port(port, Duration::from_secs(20))?;
+        wait_for_port(native_port, Duration::from_secs(20))?;
+
+        let mut map = serde_json::Map::new();
+        map.insert("browserName".into(), "wry".into());
+        map.insert(
+            "tauri:options".into(),
+            serde_json::json!({ "application": app, "args": ["--db", db] }),
+        );
+        let caps = Capabilities::from(map);
+        // WebKitWebDriver may accept connections a moment before it takes sessions.
+        let url = format!("http://127.0.0.1:{port}");
+        let mut attempt = 0;
+        let driver = loop {
+            attempt += 1;
+            match WebDriver::new(url.as_str(), caps.clone()).await {
+                Ok(driver) => break driver,
+                Err(_) if attempt < 5 => tokio::time::sleep(Duration::from_millis(300)).await,
+                Err(error) => {
+                    return Err(error).context("cannot open a WebDriver session on the app")
+                }
+            }
+        };
+        Ok(Self {
+            driver,
+            _tauri_driver: tauri_driver,
+            _xvfb: xvfb,
+        })
+    }
+
+    /// The text of the first element matching `css` once it is present and `ready` accepts it.
+    pub async fn text_when(&self, css: &str, ready: impl Fn(&str) -> bool) -> Result<String> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut last = String::new();
+        while Instant::now() < deadline {
+            if let Ok(element) = self.driver.find(By::Css(css)).await {
+                if let Ok(text) = element.text().await {
+                    if ready(&text) {
+                        return Ok(text);
+                    }
+                    last = text;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("{css} did not show the expected text within 20 s (last: {last:?})")
+    }
+
+    /// The text of the first element matching `css` once it is present and not empty.
+    pub async fn text(&self, css: &str) -> Result<String> {
+        self.text_when(css, |text| !text.is_empty()).await
+    }
+
+    /// Clicks the first element matching `css`.
+    pub async fn click(&self, css: &str) -> Result<()> {
+        let element = self
+            .driver
+            .query(By::Css(css))
+            .wait(Duration::from_secs(20), Duration::from_millis(100))
+            .first()
+            .await
+            .with_context(|| format!("{css} never appeared"))?;
+        element.click().await?;
+        Ok(())
+    }
+
+    /// Saves a screenshot of the window.
+    pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        let path = crate::artifacts_dir().join(format!("{name}.png"));
+        self.driver.screenshot(&path).await?;
+        Ok(path)
+    }
+
+    /// Ends the session (the app closes) before the drivers stop.
+    pub async fn close(self) -> Result<()> {
+        self.driver.clone().quit().await?;
+        Ok(())
+    }
+}
+
+fn start_xvfb() -> Result<(String, Option<Guarded>)> {
+    let xvfb = find_tool("Xvfb").context("no DISPLAY and no Xvfb")?;
+    for n in 90..120 {
+        let lock = PathBuf::from(format!("/tmp/.X{n}-lock"));
+        if lock.exists() {
+            continue;
+        }
+        let display = format!(":{n}");
+        let child = Command::new(&xvfb)
+            .args([
+                display.as_str(),
+                "-screen",
+                "0",
+                "1280x800x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("cannot start Xvfb")?;
+        let guard = Guarded(child);
+        let socket = PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(10) {
+            if socket.exists() {
+                return Ok((display, Some(guard)));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    bail!("Xvfb did not start on any display :90–:119")
+}
