@@ -27,25 +27,11 @@ async fn dashboard_shows_the_stores_numbers() -> Result<()> {
     {
         let vigil = Vigil::open(OpenOptions {
             db: Some(db.clone()),
+            ..OpenOptions::default()
         })
         .await?;
-        let pool = vigil.store().pool();
-        for name in ["client1", "client2", "fileserver"] {
-            sqlx::query(
-                "INSERT INTO machines (name, group_id, first_seen, last_seen)
-                 VALUES (?, 1, '2026-11-27T00:00:00Z', '2026-11-27T00:00:00Z')",
-            )
-            .bind(name)
-            .execute(pool)
-            .await?;
-        }
-        sqlx::query(
-            "INSERT INTO alerts (title, severity, detection_source, machine_id, first_seen, last_seen, created_at)
-             VALUES ('Test alert', 'high', 'manual', 1, '2026-11-27T00:00:00Z', '2026-11-27T00:00:00Z', '2026-11-27T00:00:00Z')",
-        )
-        .execute(pool)
-        .await?;
-        pool.close().await;
+        vigil.load_demo().await?;
+        vigil.store().pool().close().await;
     }
 
     let app = vigil_tests::built_binary("vigil-app");
@@ -58,7 +44,7 @@ async fn dashboard_shows_the_stores_numbers() -> Result<()> {
             .await?;
         assert_eq!(
             (machines.as_str(), alerts.as_str(), pending.as_str()),
-            ("3", "1", "0")
+            ("12", "1", "0")
         );
         let nav = window.driver.find_all(By::Css("nav [data-nav]")).await?;
         let mut labels = Vec::new();

@@ -29,6 +29,7 @@ fn db_arg(args: impl IntoIterator<Item = String>) -> Option<PathBuf> {
 pub fn run() {
     let options = OpenOptions {
         db: db_arg(std::env::args().skip(1)),
+        ..OpenOptions::default()
     };
     let db_path = match vigil_engine::paths::resolve_db_path(options.db.as_deref()) {
         Ok(path) => path,
@@ -51,7 +52,10 @@ pub fn run() {
             std::process::exit(2);
         }
     };
-    let vigil = match runtime.block_on(Vigil::open(OpenOptions { db: Some(db_path) })) {
+    let vigil = match runtime.block_on(Vigil::open(OpenOptions {
+        db: Some(db_path),
+        ..options
+    })) {
         Ok(vigil) => vigil,
         Err(error) => {
             tracing::error!(%error, "cannot open the store");
@@ -66,6 +70,13 @@ pub fn run() {
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);
+            // Finish whatever a crash or kill left unfinished, without holding up the window.
+            let recovering = vigil.clone();
+            tauri::async_runtime::spawn(async move {
+                if let Err(error) = recovering.recover().await {
+                    tracing::warn!(%error, "recovery after restart failed");
+                }
+            });
             app.manage(vigil);
             Ok(())
         })

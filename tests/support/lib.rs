@@ -13,8 +13,26 @@ pub fn workspace_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(".."))
 }
 
-/// A binary built by this `cargo test` run (`target/<profile>/<name>`).
+/// `cargo test` does not rebuild other packages' binaries, so the first call builds them
+/// (`cargo build --workspace --bins`, quick when nothing changed).
+fn build_binaries() {
+    static BUILT: std::sync::Once = std::sync::Once::new();
+    BUILT.call_once(|| {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = std::process::Command::new(cargo)
+            .args(["build", "--workspace", "--bins"])
+            .current_dir(workspace_root())
+            .status();
+        match status {
+            Ok(status) if status.success() => {}
+            other => panic!("cannot build the binaries under test: {other:?}"),
+        }
+    });
+}
+
+/// A binary of this workspace, freshly built (`target/<profile>/<name>`).
 pub fn built_binary(name: &str) -> PathBuf {
+    build_binaries();
     // A test binary lives in target/<profile>/deps/.
     let exe = std::env::current_exe().unwrap_or_default();
     let profile_dir = exe

@@ -126,7 +126,18 @@ impl AppWindow {
         let mut attempt = 0;
         let driver = loop {
             attempt += 1;
-            match WebDriver::new(url.as_str(), caps.clone()).await {
+            // A session on an app that exits at start never answers: bound the wait.
+            let session = tokio::time::timeout(
+                Duration::from_secs(30),
+                WebDriver::new(url.as_str(), caps.clone()),
+            )
+            .await
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "the app did not open a window within 30 s (does it start by hand?)"
+                )
+            })?;
+            match session {
                 Ok(driver) => break driver,
                 Err(_) if attempt < 5 => tokio::time::sleep(Duration::from_millis(300)).await,
                 Err(error) => {

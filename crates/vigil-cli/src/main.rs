@@ -2,12 +2,16 @@
 //! facade; `--json` prints machine-readable output, errors exit non-zero with one line.
 
 mod output;
+mod text;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use vigil_engine::{ApiError, OpenOptions, Vigil};
+use clap::{Parser, Subcommand, ValueEnum};
+use vigil_engine::domain::{AutomationLevel, InvestigationStatus};
+use vigil_engine::ops::actions::ActionFilter;
+use vigil_engine::ops::details::InvestigationFilter;
+use vigil_engine::{ApiError, Error, OpenOptions, Vigil};
 
 use crate::output::Output;
 
@@ -27,12 +31,110 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Load the demo environment (a small office with an attack in progress) into an empty store.
+    Demo,
     /// Counts of machines, alerts, investigations, events and pending actions.
     Status,
+    /// Machines with their group, automation level and risk, most at risk first.
+    Machines,
+    /// Alerts, newest first.
+    Alerts {
+        /// Only this machine's alerts.
+        #[arg(long)]
+        machine: Option<String>,
+    },
+    /// Start an automated investigation on a machine or from an alert, and run it.
+    Investigate {
+        /// The machine's name.
+        #[arg(long, conflicts_with = "alert", required_unless_present = "alert")]
+        machine: Option<String>,
+        /// The alert's id.
+        #[arg(long)]
+        alert: Option<u32>,
+    },
+    /// Investigations, newest first.
+    Investigations {
+        /// Only this status (e.g. pending_action, remediated).
+        #[arg(long)]
+        status: Option<String>,
+        /// Only investigations with this machine in scope.
+        #[arg(long)]
+        machine: Option<String>,
+    },
+    /// Everything about one investigation.
+    Investigation { id: u32 },
+    /// Cancel an investigation (its pending actions are rejected).
+    Cancel { id: u32 },
+    /// Remediation actions: pending, history, or all.
+    Actions {
+        #[arg(long, conflicts_with = "history")]
+        pending: bool,
+        #[arg(long)]
+        history: bool,
+    },
+    /// Approve pending actions (one, or several of the same type) and run them.
+    Approve {
+        #[arg(required = true)]
+        ids: Vec<u32>,
+        /// A note kept with the decision.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Reject pending actions (one, or several of the same type).
+    Reject {
+        #[arg(required = true)]
+        ids: Vec<u32>,
+        /// Why, kept with the decision.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Undo succeeded actions that can be reversed.
+    Undo {
+        #[arg(required = true)]
+        ids: Vec<u32>,
+    },
+    /// Machine groups with their rules, automation level and machines.
+    Groups,
+    /// Change a machine group.
+    Group {
+        #[command(subcommand)]
+        command: GroupCommand,
+    },
+    /// Export data.
+    Export {
+        #[command(subcommand)]
+        what: ExportWhat,
+    },
+    /// Finish work a crash or kill interrupted (also done before every command that works).
+    Recover,
+}
+
+#[derive(Debug, Subcommand)]
+enum GroupCommand {
+    /// Set the automation level: not_protected, semi_any, semi_non_temp, semi_core, full.
+    SetLevel { name: String, level: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum ExportWhat {
+    /// The investigations list.
+    Investigations {
+        #[arg(long, value_enum, default_value = "csv")]
+        format: Format,
+        #[arg(long)]
+        status: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    Csv,
+    Json,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let out = Output { json: cli.json };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -44,8 +146,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let out = Output { json: cli.json };
-    match runtime.block_on(run(cli)) {
+    match runtime.block_on(run(cli, &out)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             out.error(&error);
@@ -54,23 +155,154 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<(), ApiError> {
-    let out = Output { json: cli.json };
-    let vigil = Vigil::open(OpenOptions { db: cli.db }).await?;
+fn who() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .map(|u| format!("{u} (cli)"))
+        .unwrap_or_else(|_| "cli".into())
+}
+
+fn status_arg(status: Option<String>) -> Result<Option<InvestigationStatus>, ApiError> {
+    status
+        .map(|s| {
+            InvestigationStatus::parse(&s).ok_or_else(|| {
+                let known: Vec<_> = InvestigationStatus::ALL
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect();
+                ApiError::from(Error::InvalidInput(format!(
+                    "unknown status {s:?}; use one of: {}",
+                    known.join(", ")
+                )))
+            })
+        })
+        .transpose()
+}
+
+async fn run(cli: Cli, out: &Output) -> Result<(), ApiError> {
+    let vigil = Vigil::open(OpenOptions {
+        db: cli.db,
+        ..OpenOptions::default()
+    })
+    .await?;
+    let works = matches!(
+        cli.command,
+        Command::Demo
+            | Command::Investigate { .. }
+            | Command::Approve { .. }
+            | Command::Reject { .. }
+            | Command::Undo { .. }
+            | Command::Cancel { .. }
+            | Command::Recover
+    );
+    if works {
+        vigil.recover().await?;
+    }
     match cli.command {
+        Command::Demo => {
+            let summary = vigil.load_demo().await?;
+            out.print(&summary, || text::demo(&summary));
+        }
         Command::Status => {
             let overview = vigil.overview().await?;
+            out.print(&overview, || text::overview(&overview));
+        }
+        Command::Machines => {
+            let machines = vigil.machines().await?;
+            out.print(&machines, || text::machines(&machines));
+        }
+        Command::Alerts { machine } => {
+            let alerts = vigil.alerts(machine.as_deref()).await?;
+            out.print(&alerts, || text::alerts(&alerts));
+        }
+        Command::Investigate { machine, alert } => {
+            let details = match (machine, alert) {
+                (Some(machine), _) => vigil.investigate_machine(&machine, &who()).await?,
+                (None, Some(alert)) => vigil.investigate_alert(alert, &who()).await?,
+                (None, None) => {
+                    return Err(
+                        Error::InvalidInput("name --machine NAME or --alert ID".into()).into(),
+                    )
+                }
+            };
+            out.print(&details, || text::investigation(&details));
+        }
+        Command::Investigations { status, machine } => {
+            let filter = InvestigationFilter {
+                status: status_arg(status)?,
+                machine,
+            };
+            let rows = vigil.investigations(&filter).await?;
+            out.print(&rows, || text::investigations(&rows));
+        }
+        Command::Investigation { id } => {
+            let details = vigil.investigation(id).await?;
+            out.print(&details, || text::investigation(&details));
+        }
+        Command::Cancel { id } => {
+            let details = vigil.cancel_investigation(id, &who()).await?;
+            out.print(&details, || text::investigation(&details));
+        }
+        Command::Actions { pending, history } => {
+            let filter = if pending {
+                ActionFilter::Pending
+            } else if history {
+                ActionFilter::History
+            } else {
+                ActionFilter::All
+            };
+            let actions = vigil.actions(filter).await?;
+            out.print(&actions, || text::actions(&actions));
+        }
+        Command::Approve { ids, note } => {
+            let actions = vigil.approve(&ids, &who(), note.as_deref()).await?;
+            out.print(&actions, || text::actions(&actions));
+        }
+        Command::Reject { ids, reason } => {
+            let actions = vigil.reject(&ids, &who(), reason.as_deref()).await?;
+            out.print(&actions, || text::actions(&actions));
+        }
+        Command::Undo { ids } => {
+            let actions = vigil.undo(&ids, &who()).await?;
+            out.print(&actions, || text::actions(&actions));
+        }
+        Command::Groups => {
+            let groups = vigil.groups().await?;
+            out.print(&groups, || text::groups(&groups));
+        }
+        Command::Group {
+            command: GroupCommand::SetLevel { name, level },
+        } => {
+            let level = AutomationLevel::parse(&level).ok_or_else(|| {
+                let known: Vec<_> = AutomationLevel::ALL.iter().map(|l| l.as_str()).collect();
+                ApiError::from(Error::InvalidInput(format!(
+                    "unknown automation level {level:?}; use one of: {}",
+                    known.join(", ")
+                )))
+            })?;
+            let group = vigil.set_group_level(&name, level).await?;
+            out.print(&group, || text::groups(std::slice::from_ref(&group)));
+        }
+        Command::Export {
+            what: ExportWhat::Investigations { format, status },
+        } => {
+            let filter = InvestigationFilter {
+                status: status_arg(status)?,
+                machine: None,
+            };
+            match format {
+                Format::Csv => print!("{}", vigil.export_investigations_csv(&filter).await?),
+                Format::Json => {
+                    let rows = vigil.investigations(&filter).await?;
+                    Output { json: true }.print(&rows, String::new);
+                }
+            }
+        }
+        Command::Recover => {
+            let overview = vigil.overview().await?;
             out.print(&overview, || {
-                format!(
-                    "machines         {}\nalerts           {} ({} active)\ninvestigations   {}\nevents           {}\npending actions  {}",
-                    overview.machines,
-                    overview.alerts,
-                    overview.active_alerts,
-                    overview.investigations,
-                    overview.events,
-                    overview.pending_actions
-                )
-            })
+                "recovered; nothing was left unfinished".to_string()
+            });
         }
     }
     Ok(())

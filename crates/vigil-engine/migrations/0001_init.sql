@@ -237,34 +237,38 @@ CREATE TABLE investigation_log (
 );
 CREATE INDEX investigation_log_inv ON investigation_log (investigation_id, id);
 
--- The demo environment's live state, changed for real by the `lab` connector.
-CREATE TABLE lab_files (
-    id         INTEGER PRIMARY KEY,
-    machine_id INTEGER NOT NULL REFERENCES machines(id),
-    path       TEXT NOT NULL,
-    sha256     TEXT NOT NULL,
-    size       INTEGER NOT NULL DEFAULT 0,
-    present    INTEGER NOT NULL DEFAULT 1,
-    UNIQUE (machine_id, path)
+-- Threat intelligence: IOC lists (hash, URL, domain, IP).
+CREATE TABLE indicators (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    value       TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    added_at    TEXT NOT NULL,
+    UNIQUE (kind, value)
 );
 
-CREATE TABLE lab_processes (
-    id           INTEGER PRIMARY KEY,
-    machine_id   INTEGER NOT NULL REFERENCES machines(id),
-    pid          INTEGER NOT NULL,
-    image        TEXT NOT NULL,
-    command_line TEXT NOT NULL DEFAULT '',
-    started_at   TEXT NOT NULL,
-    running      INTEGER NOT NULL DEFAULT 1
-);
-
-CREATE TABLE lab_persistence (
+-- The demo environment's live state (files, running processes, persistence, mailboxes,
+-- blocks), changed for real by the `lab` connector.
+CREATE TABLE lab_objects (
     id         INTEGER PRIMARY KEY,
-    machine_id INTEGER NOT NULL REFERENCES machines(id),
+    machine_id INTEGER REFERENCES machines(id),
     kind       TEXT NOT NULL,
-    location   TEXT NOT NULL,
-    name       TEXT NOT NULL,
-    value      TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    data       TEXT NOT NULL DEFAULT '{}',
     present    INTEGER NOT NULL DEFAULT 1,
-    UNIQUE (machine_id, kind, location, name)
+    UNIQUE (machine_id, kind, key)
 );
+
+-- Every effect the lab connector applied, in the same transaction as the effect.
+CREATE TABLE lab_journal (
+    id        INTEGER PRIMARY KEY,
+    action_id INTEGER NOT NULL,
+    effect    TEXT NOT NULL,
+    at        TEXT NOT NULL
+);
+CREATE INDEX lab_journal_action ON lab_journal (action_id);
+
+-- Out of the box: high-severity alerts start an investigation; others wait for an analyst.
+INSERT INTO alert_policies (name, rank, enabled, min_severity, playbook, start)
+VALUES ('Investigate high-severity alerts', 1, 1, 'high', 'auto', 1);

@@ -1,24 +1,68 @@
 //! The facade: one service with async methods; every Tauri command and CLI subcommand is a
-//! thin call into it.
+//! thin call into it. Operations live in `ops/` as `impl Vigil` blocks.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
+use tokio::sync::{OnceCell, Semaphore, SemaphorePermit};
+
+use crate::connectors::{lab::Lab, Connector, Connectors};
 use crate::domain::Overview;
 use crate::store::Store;
-use crate::{paths, Result};
+use crate::{paths, Error, Result};
+
+/// How many investigations run at once in one process; the rest wait as "queued".
+pub const CONCURRENT_INVESTIGATIONS: usize = 2;
+
+/// How long a process waits for another one working on the same store.
+const WORK_LOCK_WAIT: Duration = Duration::from_secs(30);
 
 /// How to open Vigil.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct OpenOptions {
     /// The store file; `None` means `VIGIL_DB` or the OS app-data folder.
     pub db: Option<PathBuf>,
+    /// Connectors besides `lab` (e.g. `local`).
+    pub connectors: Vec<Arc<dyn Connector>>,
 }
 
-/// Vigil's engine, opened on one store.
-#[derive(Clone, Debug)]
-pub struct Vigil {
+impl std::fmt::Debug for OpenOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenOptions").field("db", &self.db).finish()
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
     store: Store,
     db_path: Option<PathBuf>,
+    connectors: Connectors,
+    permits: Semaphore,
+    /// The lock file that makes this process the one doing work on the store.
+    work: OnceCell<Option<std::fs::File>>,
+    running: Mutex<HashSet<i64>>,
+}
+
+/// Vigil's engine, opened on one store (cheap to clone).
+#[derive(Clone, Debug)]
+pub struct Vigil {
+    inner: Arc<Inner>,
+}
+
+/// Marks an investigation as running in this process while alive.
+pub(crate) struct RunningGuard {
+    vigil: Vigil,
+    id: i64,
+}
+
+impl Drop for RunningGuard {
+    fn drop(&mut self) {
+        if let Ok(mut running) = self.vigil.inner.running.lock() {
+            running.remove(&self.id);
+        }
+    }
 }
 
 impl Vigil {
@@ -28,34 +72,97 @@ impl Vigil {
         let db_path = paths::resolve_db_path(options.db.as_deref())?;
         let store = Store::open(&db_path).await?;
         tracing::info!(db = %db_path.display(), "store open");
-        Ok(Self {
-            store,
-            db_path: Some(db_path),
-        })
+        Ok(Self::with_store(store, Some(db_path), options.connectors))
     }
 
     /// A Vigil on a fresh in-memory store, for tests.
     pub async fn in_memory() -> Result<Self> {
-        Ok(Self {
-            store: Store::in_memory().await?,
-            db_path: None,
-        })
+        Ok(Self::with_store(
+            Store::in_memory().await?,
+            None,
+            Vec::new(),
+        ))
+    }
+
+    fn with_store(store: Store, db_path: Option<PathBuf>, extra: Vec<Arc<dyn Connector>>) -> Self {
+        let mut connectors = Connectors::default().with(Arc::new(Lab::new(store.clone())));
+        for connector in extra {
+            connectors = connectors.with(connector);
+        }
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                db_path,
+                connectors,
+                permits: Semaphore::new(CONCURRENT_INVESTIGATIONS),
+                work: OnceCell::new(),
+                running: Mutex::new(HashSet::new()),
+            }),
+        }
     }
 
     /// The store file, when there is one.
     pub fn db_path(&self) -> Option<&Path> {
-        self.db_path.as_deref()
+        self.inner.db_path.as_deref()
     }
 
     /// The store underneath (for the engine's own modules and tests).
     pub fn store(&self) -> &Store {
-        &self.store
+        &self.inner.store
+    }
+
+    /// The connectors, by name.
+    pub(crate) fn connectors(&self) -> &Connectors {
+        &self.inner.connectors
+    }
+
+    /// Waits for a place among the investigations running at once.
+    pub(crate) async fn investigation_permit(&self) -> Option<SemaphorePermit<'_>> {
+        self.inner.permits.acquire().await.ok()
+    }
+
+    /// Marks `id` as running here; `None` when it already is.
+    pub(crate) fn mark_running(&self, id: i64) -> Option<RunningGuard> {
+        let mut running = self.inner.running.lock().ok()?;
+        running.insert(id).then(|| RunningGuard {
+            vigil: self.clone(),
+            id,
+        })
+    }
+
+    /// Whether this process is running investigation `id` now.
+    pub(crate) fn is_running(&self, id: i64) -> bool {
+        self.inner
+            .running
+            .lock()
+            .map(|r| r.contains(&id))
+            .unwrap_or(false)
+    }
+
+    /// Makes this process the one that runs investigations and actions on the store (an
+    /// OS file lock beside it, released when the process ends, even by a kill). Waits a
+    /// while for another process that holds it.
+    pub(crate) async fn work_lock(&self) -> Result<()> {
+        let Some(db) = self.inner.db_path.clone() else {
+            return Ok(());
+        };
+        self.inner
+            .work
+            .get_or_try_init(|| async move {
+                let path = PathBuf::from(format!("{}.work-lock", db.display()));
+                tokio::task::spawn_blocking(move || acquire_work_lock(&path))
+                    .await
+                    .map_err(|e| Error::Conflict(format!("cannot take the work lock: {e}")))?
+                    .map(Some)
+            })
+            .await?;
+        Ok(())
     }
 
     /// Counts of what the store holds.
     #[tracing::instrument(skip(self))]
     pub async fn overview(&self) -> Result<Overview> {
-        let s = &self.store;
+        let s = self.store();
         Ok(Overview {
             machines: s.count("SELECT COUNT(*) FROM machines").await?,
             alerts: s.count("SELECT COUNT(*) FROM alerts").await?,
@@ -68,6 +175,38 @@ impl Vigil {
                 .count("SELECT COUNT(*) FROM actions WHERE state = 'pending'")
                 .await?,
         })
+    }
+}
+
+fn acquire_work_lock(path: &Path) -> Result<std::fs::File> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
+    let start = Instant::now();
+    let mut told = false;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                if start.elapsed() > WORK_LOCK_WAIT {
+                    return Err(Error::Conflict(format!(
+                        "another Vigil process (the app?) is working on this store ({}); close it or try again",
+                        path.display()
+                    )));
+                }
+                if !told {
+                    tracing::info!("waiting for another Vigil process working on this store");
+                    told = true;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(Error::io(format!("cannot lock {}", path.display()), e))
+            }
+        }
     }
 }
 
@@ -89,6 +228,7 @@ mod tests {
         let db = dir.path().join("nested/vigil.sqlite3");
         let vigil = Vigil::open(OpenOptions {
             db: Some(db.clone()),
+            ..OpenOptions::default()
         })
         .await
         .expect("open");

@@ -1,9 +1,12 @@
 //! Vigil's engine: the store, the investigation runner, connectors and the facade that the
 //! desktop shell and the `vigil` CLI both call. Nothing here knows about Tauri.
 
+pub mod clock;
+pub mod connectors;
 pub mod domain;
 pub mod error;
 pub mod logging;
+pub mod ops;
 pub mod paths;
 pub mod store;
 

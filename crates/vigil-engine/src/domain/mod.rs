@@ -1,5 +1,14 @@
 //! Vigil's nouns: the types that the store holds and every front end shows.
 
+mod automation;
+mod names;
 mod overview;
+mod status;
+mod verdict;
+mod views;
 
+pub use automation::{decide, AutomationLevel, Decision, FolderClass};
 pub use overview::Overview;
+pub use status::{settle, ActionEvent, ActionKind, ActionState, ActionTally, InvestigationStatus};
+pub use verdict::{EntityKind, Reason, RemediationStatus, Severity, Verdict};
+pub use views::*;

@@ -1,0 +1,256 @@
+//! Plain-text renderings of the engine's views, for people at a terminal.
+
+use std::fmt::Write;
+
+use vigil_engine::domain::{
+    ActionView, AlertView, GroupView, InvestigationDetails, InvestigationSummary, MachineView,
+    Overview,
+};
+use vigil_engine::ops::demo::DemoSummary;
+
+/// Lays rows out in columns as wide as their widest cell.
+fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
+    if rows.is_empty() {
+        return "(none)".to_string();
+    }
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in &rows {
+        for (i, cell) in row.iter().enumerate() {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| {
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c:<w$}", w = widths[i]))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    let mut out = line(header.iter().map(|h| h.to_string()).collect());
+    for row in rows {
+        out.push('\n');
+        out.push_str(&line(row));
+    }
+    out
+}
+
+pub fn overview(o: &Overview) -> String {
+    format!(
+        "machines         {}\nalerts           {} ({} active)\ninvestigations   {}\nevents           {}\npending actions  {}",
+        o.machines, o.alerts, o.active_alerts, o.investigations, o.events, o.pending_actions
+    )
+}
+
+pub fn demo(s: &DemoSummary) -> String {
+    format!(
+        "demo environment loaded: {} machines, {} users, {} events, {} threat indicators, {} alerts\nnext: vigil machines, then vigil investigate --machine client4",
+        s.machines, s.users, s.events, s.indicators, s.alerts
+    )
+}
+
+pub fn machines(machines: &[MachineView]) -> String {
+    table(
+        &["NAME", "RISK", "ALERTS", "GROUP", "AUTOMATION", "OS"],
+        machines
+            .iter()
+            .map(|m| {
+                vec![
+                    m.name.clone(),
+                    format!("{:?}", m.risk).to_lowercase(),
+                    m.active_alerts.to_string(),
+                    m.group.clone(),
+                    m.automation_level.as_str().to_string(),
+                    m.os.clone(),
+                ]
+            })
+            .collect(),
+    )
+}
+
+pub fn alerts(alerts: &[AlertView]) -> String {
+    table(
+        &[
+            "ID",
+            "SEVERITY",
+            "STATUS",
+            "MACHINE",
+            "SOURCE",
+            "INVESTIGATION",
+            "TITLE",
+        ],
+        alerts
+            .iter()
+            .map(|a| {
+                vec![
+                    a.id.to_string(),
+                    a.severity.as_str().to_string(),
+                    a.status.clone(),
+                    a.machine.clone(),
+                    a.detection_source.clone(),
+                    a.investigation_id
+                        .map(|i| i.to_string())
+                        .unwrap_or_else(|| "-".into()),
+                    a.title.clone(),
+                ]
+            })
+            .collect(),
+    )
+}
+
+pub fn investigations(rows: &[InvestigationSummary]) -> String {
+    table(
+        &[
+            "ID", "STATUS", "MACHINES", "USERS", "STARTED", "DURATION", "TITLE",
+        ],
+        rows.iter()
+            .map(|r| {
+                vec![
+                    r.id.to_string(),
+                    r.status.as_str().to_string(),
+                    r.machine_names.join(","),
+                    r.user_names.join(","),
+                    r.started_at.clone().unwrap_or_else(|| r.created_at.clone()),
+                    format!("{:.1}s", r.duration_s),
+                    r.title.clone(),
+                ]
+            })
+            .collect(),
+    )
+}
+
+pub fn actions(actions: &[ActionView]) -> String {
+    table(
+        &[
+            "ID",
+            "STATE",
+            "ACTION",
+            "TARGET",
+            "MACHINE",
+            "INV",
+            "DECIDED BY",
+            "RESULT",
+        ],
+        actions
+            .iter()
+            .map(|a| {
+                vec![
+                    a.id.to_string(),
+                    a.state.as_str().to_string(),
+                    a.label.clone(),
+                    a.entity.clone().unwrap_or_default(),
+                    a.machine.clone().unwrap_or_default(),
+                    a.investigation_id
+                        .map(|i| i.to_string())
+                        .unwrap_or_default(),
+                    a.decided_by.clone().unwrap_or_default(),
+                    a.result.clone(),
+                ]
+            })
+            .collect(),
+    )
+}
+
+pub fn groups(groups: &[GroupView]) -> String {
+    let mut out = String::new();
+    for g in groups {
+        let rules: Vec<String> = g
+            .rules
+            .iter()
+            .map(|r| format!("{}={}", r.field, r.pattern))
+            .collect();
+        let _ = writeln!(
+            out,
+            "{} [{}] {}\n  rules: {}\n  machines: {}",
+            g.name,
+            g.automation_level.as_str(),
+            g.automation_label,
+            if rules.is_empty() {
+                "(matches what no other group does)".into()
+            } else {
+                rules.join(" and ")
+            },
+            if g.machines.is_empty() {
+                "(none)".into()
+            } else {
+                g.machines.join(", ")
+            }
+        );
+    }
+    out.trim_end().to_string()
+}
+
+pub fn investigation(d: &InvestigationDetails) -> String {
+    let s = &d.summary;
+    let mut out = String::new();
+    let _ = writeln!(out, "Investigation {}: {}", s.id, s.title);
+    let _ = writeln!(
+        out,
+        "status: {}{}  duration: {:.1}s  pending: {:.1}s",
+        s.status.as_str(),
+        if s.status_detail.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", s.status_detail)
+        },
+        s.duration_s,
+        s.pending_s
+    );
+    let _ = writeln!(
+        out,
+        "machines: {}",
+        d.machines
+            .iter()
+            .map(|m| format!("{} ({})", m.name, m.reason))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "users: {}",
+        d.users
+            .iter()
+            .map(|u| u.name.clone())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let _ = writeln!(out, "\nKey findings:");
+    for f in &d.key_findings {
+        let why = f
+            .reasons
+            .iter()
+            .map(|r| r.text.clone())
+            .collect::<Vec<_>>()
+            .join("; ");
+        let _ = writeln!(
+            out,
+            "  [{}] {} {} on {} — {} ({})",
+            f.verdict.as_str(),
+            f.kind.as_str(),
+            f.name,
+            f.machine.as_deref().unwrap_or("-"),
+            why,
+            f.remediation_status.as_str()
+        );
+    }
+    let _ = writeln!(out, "\nActions:\n{}", actions(&d.actions));
+    let _ = writeln!(out, "\nLog:");
+    for l in &d.log {
+        let _ = writeln!(
+            out,
+            "  {} {:<36} {:<10} {:>5}ms  {}{}",
+            l.started_at,
+            l.step,
+            l.status,
+            l.duration_ms,
+            l.machine
+                .as_deref()
+                .map(|m| format!("[{m}] "))
+                .unwrap_or_default(),
+            l.detail
+        );
+    }
+    out.trim_end().to_string()
+}

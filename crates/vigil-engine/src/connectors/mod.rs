@@ -1,0 +1,137 @@
+//! Connectors: where live evidence comes from and where actions run. `lab` drives the demo
+//! environment in the store; `local` (this computer) and `agent` fit the same trait.
+
+pub mod lab;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{ActionKind, EntityKind};
+use crate::Result;
+
+/// The machine a connector is asked about.
+#[derive(Debug, Clone)]
+pub struct MachineRef {
+    pub id: i64,
+    pub name: String,
+    pub os_family: String,
+}
+
+/// A file present on a machine now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveFile {
+    pub path: String,
+    pub sha256: String,
+}
+
+/// A process running on a machine now (pid + start time identify it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveProcess {
+    pub pid: i64,
+    pub image: String,
+    pub command_line: String,
+    pub started_at: String,
+}
+
+/// A persistence entry present on a machine now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LivePersistence {
+    /// `run_key`, `scheduled_task`, `service`, `driver`, `systemd_unit`, `cron`, …
+    pub mechanism: String,
+    pub location: String,
+    pub name: String,
+    pub value: String,
+}
+
+/// What a machine looks like now.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub files: Vec<LiveFile>,
+    pub processes: Vec<LiveProcess>,
+    pub persistence: Vec<LivePersistence>,
+}
+
+/// The entity an action targets, as the connector needs it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Target {
+    pub kind: Option<EntityKind>,
+    pub name: String,
+    pub path: Option<String>,
+    pub sha256: Option<String>,
+    pub pid: Option<i64>,
+    pub value: Option<String>,
+    /// Kind-specific detail (e.g. persistence mechanism and location).
+    pub detail: serde_json::Value,
+}
+
+/// An action for a connector to carry out.
+#[derive(Debug, Clone)]
+pub struct ActionRequest {
+    pub action_id: i64,
+    pub kind: ActionKind,
+    pub machine: MachineRef,
+    pub target: Target,
+}
+
+/// What carrying out an action did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done; `undo` holds what an undo needs.
+    Done {
+        message: String,
+        undo: Option<String>,
+    },
+    /// The target was not there any more: nothing to do.
+    NotFound { message: String },
+}
+
+/// Whether an action interrupted by a crash had taken effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    Yes,
+    No,
+    Unknown,
+}
+
+/// A place where evidence is collected and actions run.
+#[async_trait]
+pub trait Connector: Send + Sync {
+    /// The connector's name as machines record it.
+    fn name(&self) -> &'static str;
+    /// What the machine looks like now.
+    async fn snapshot(&self, machine: &MachineRef) -> Result<Snapshot>;
+    /// Carries out an action. Must be safe to call again for the same action id.
+    async fn execute(&self, request: &ActionRequest) -> Result<Outcome>;
+    /// Reverses a succeeded action.
+    async fn undo(&self, request: &ActionRequest, undo: Option<&str>) -> Result<Outcome>;
+    /// After a crash: had this action taken effect?
+    async fn was_applied(&self, request: &ActionRequest) -> Result<Applied>;
+}
+
+/// The connectors this Vigil has, by name.
+#[derive(Clone, Default)]
+pub struct Connectors {
+    by_name: HashMap<&'static str, Arc<dyn Connector>>,
+}
+
+impl Connectors {
+    /// Adds a connector.
+    pub fn with(mut self, connector: Arc<dyn Connector>) -> Self {
+        self.by_name.insert(connector.name(), connector);
+        self
+    }
+
+    /// The connector named `name`.
+    pub fn get(&self, name: Option<&str>) -> Option<Arc<dyn Connector>> {
+        name.and_then(|n| self.by_name.get(n)).cloned()
+    }
+}
+
+impl std::fmt::Debug for Connectors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.by_name.keys()).finish()
+    }
+}

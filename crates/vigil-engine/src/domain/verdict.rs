@@ -1,0 +1,116 @@
+//! Entities (evidence) and the verdicts Vigil gives them.
+
+use serde::{Deserialize, Serialize};
+
+use super::names::names;
+
+/// What an entity is.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, specta::Type,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum EntityKind {
+    File,
+    Process,
+    Url,
+    Domain,
+    Ip,
+    User,
+    /// Registry run key, scheduled task, service or driver (`detail.mechanism` says which).
+    Persistence,
+    EmailMessage,
+}
+
+names!(EntityKind {
+    File => "file",
+    Process => "process",
+    Url => "url",
+    Domain => "domain",
+    Ip => "ip",
+    User => "user",
+    Persistence => "persistence",
+    EmailMessage => "email_message",
+});
+
+/// Vigil's judgement of an entity, always given with reasons.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, specta::Type,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Unknown,
+    NoThreatsFound,
+    Suspicious,
+    Malicious,
+}
+
+names!(Verdict {
+    Unknown => "unknown",
+    NoThreatsFound => "no_threats_found",
+    Suspicious => "suspicious",
+    Malicious => "malicious",
+});
+
+impl Verdict {
+    /// Malicious or suspicious: a key finding.
+    pub fn is_finding(self) -> bool {
+        matches!(self, Verdict::Malicious | Verdict::Suspicious)
+    }
+}
+
+/// Where an entity stands on the way to being remediated.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, specta::Type,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum RemediationStatus {
+    None,
+    PendingApproval,
+    Running,
+    Remediated,
+    Declined,
+    Failed,
+    NotFound,
+    Undone,
+}
+
+names!(RemediationStatus {
+    None => "none",
+    PendingApproval => "pending_approval",
+    Running => "running",
+    Remediated => "remediated",
+    Declined => "declined",
+    Failed => "failed",
+    NotFound => "not_found",
+    Undone => "undone",
+});
+
+/// One reason behind a verdict: which analyzer said what, from which rule, IOC or event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct Reason {
+    /// The analyzer: `threat_intel`, `alert`, `heuristic`, `propagation`, `connector`.
+    pub analyzer: String,
+    /// The verdict this reason supports.
+    pub verdict: Verdict,
+    /// The plain-language "why".
+    pub text: String,
+}
+
+/// Severity of an alert.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, specta::Type,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Informational,
+    Low,
+    Medium,
+    High,
+}
+
+names!(Severity {
+    Informational => "informational",
+    Low => "low",
+    Medium => "medium",
+    High => "high",
+});

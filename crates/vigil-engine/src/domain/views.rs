@@ -1,0 +1,249 @@
+//! What front ends show: machines, groups, alerts, investigations, entities, actions, the
+//! log and the graph. Ids and counts are `u32` (JavaScript numbers), times RFC 3339 text.
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    ActionKind, ActionState, AutomationLevel, EntityKind, InvestigationStatus, Reason,
+    RemediationStatus, Severity, Verdict,
+};
+
+/// How much a machine is at risk.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, specta::Type,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum RiskLevel {
+    None,
+    Low,
+    Medium,
+    High,
+}
+
+/// A machine, with its group and risk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct MachineView {
+    pub id: u32,
+    pub name: String,
+    pub domain: String,
+    pub os: String,
+    pub role: String,
+    pub tags: Vec<String>,
+    pub ip: String,
+    pub group: String,
+    pub automation_level: AutomationLevel,
+    pub risk: RiskLevel,
+    pub active_alerts: u32,
+    pub connector: Option<String>,
+    pub last_seen: String,
+}
+
+/// A rule of a machine group: `field` (name, domain, tag, os) matches the glob `pattern`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct GroupRule {
+    pub field: String,
+    pub pattern: String,
+}
+
+/// A machine group with its rules and automation level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct GroupView {
+    pub id: u32,
+    pub name: String,
+    pub description: String,
+    pub rank: u32,
+    pub automation_level: AutomationLevel,
+    pub automation_label: String,
+    pub is_default: bool,
+    pub rules: Vec<GroupRule>,
+    pub machines: Vec<String>,
+}
+
+/// An alert.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct AlertView {
+    pub id: u32,
+    pub title: String,
+    pub description: String,
+    pub severity: Severity,
+    pub category: String,
+    pub technique: String,
+    pub detection_source: String,
+    pub rule_id: String,
+    pub machine: String,
+    pub user: Option<String>,
+    pub status: String,
+    pub investigation_id: Option<u32>,
+    pub first_seen: String,
+    pub last_seen: String,
+}
+
+/// One row of the investigations list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct InvestigationSummary {
+    pub id: u32,
+    pub title: String,
+    pub status: InvestigationStatus,
+    pub status_detail: String,
+    pub trigger: String,
+    pub trigger_alert_id: Option<u32>,
+    pub playbook: String,
+    pub detection_source: String,
+    pub threat_types: Vec<String>,
+    pub tags: Vec<String>,
+    pub machine_names: Vec<String>,
+    pub user_names: Vec<String>,
+    pub started_by: String,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
+    /// Seconds from start to end (or to now while open).
+    pub duration_s: f64,
+    /// Seconds spent waiting for approval.
+    pub pending_s: f64,
+}
+
+/// A machine in an investigation's scope.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct ScopeMachine {
+    pub name: String,
+    pub group: String,
+    pub automation_level: AutomationLevel,
+    pub reason: String,
+    pub joined_at: String,
+}
+
+/// A user an investigation names as affected.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct ScopeUser {
+    pub name: String,
+    pub reason: String,
+}
+
+/// An entity as evidence of an investigation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct EntityView {
+    pub id: u32,
+    pub kind: EntityKind,
+    pub name: String,
+    pub machine: Option<String>,
+    pub path: Option<String>,
+    pub sha256: Option<String>,
+    pub pid: Option<u32>,
+    pub command_line: Option<String>,
+    pub value: Option<String>,
+    pub verdict: Verdict,
+    pub reasons: Vec<Reason>,
+    pub remediation_status: RemediationStatus,
+}
+
+/// A remediation action.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct ActionView {
+    pub id: u32,
+    pub investigation_id: Option<u32>,
+    pub kind: ActionKind,
+    pub label: String,
+    pub entity_id: Option<u32>,
+    pub entity: Option<String>,
+    pub entity_kind: Option<EntityKind>,
+    pub verdict: Option<Verdict>,
+    pub machine: Option<String>,
+    /// `automated` or `manual`.
+    pub source: String,
+    pub state: ActionState,
+    /// Why it was proposed.
+    pub reason: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+    pub decision_note: Option<String>,
+    pub proposed_at: String,
+    pub expires_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub result: String,
+    pub reversible: bool,
+}
+
+/// One step of an investigation's log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct LogEntry {
+    pub id: u32,
+    pub step: String,
+    pub machine: Option<String>,
+    pub status: String,
+    pub started_at: String,
+    pub duration_ms: u32,
+    pub detail: String,
+}
+
+/// A node of the investigation graph.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, specta::Type)]
+pub struct GraphNode {
+    /// Stable id: `alert:3`, `machine:client4`, `entity:17`, `action:5`, `user:alice`.
+    pub id: String,
+    /// `alert`, `machine`, `user`, `entity`, `finding` or `action`.
+    pub group: String,
+    pub kind: String,
+    pub label: String,
+    pub verdict: Option<Verdict>,
+    pub remediation_status: Option<RemediationStatus>,
+}
+
+/// An edge of the investigation graph.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, specta::Type)]
+pub struct GraphEdge {
+    pub source: String,
+    pub target: String,
+    pub label: String,
+}
+
+/// The investigation graph.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, specta::Type)]
+pub struct Graph {
+    pub nodes: Vec<GraphNode>,
+    pub edges: Vec<GraphEdge>,
+}
+
+impl Graph {
+    /// Nodes and edges as sorted text, one per line: stable for snapshots.
+    pub fn to_sorted_text(&self) -> String {
+        let mut lines: Vec<String> = self
+            .nodes
+            .iter()
+            .map(|n| {
+                let verdict = n.verdict.map(|v| v.as_str()).unwrap_or("-");
+                let remediation = n.remediation_status.map(|r| r.as_str()).unwrap_or("-");
+                format!(
+                    "node {} [{} {}] {} ({verdict}, {remediation})",
+                    n.id, n.group, n.kind, n.label
+                )
+            })
+            .collect();
+        lines.sort();
+        let mut edges: Vec<String> = self
+            .edges
+            .iter()
+            .map(|e| format!("edge {} -> {} [{}]", e.source, e.target, e.label))
+            .collect();
+        edges.sort();
+        lines.extend(edges);
+        lines.join("\n")
+    }
+}
+
+/// Everything of an investigation's details view.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct InvestigationDetails {
+    #[serde(flatten)]
+    pub summary: InvestigationSummary,
+    pub alerts: Vec<AlertView>,
+    pub machines: Vec<ScopeMachine>,
+    pub users: Vec<ScopeUser>,
+    pub key_findings: Vec<EntityView>,
+    pub entities: Vec<EntityView>,
+    pub log: Vec<LogEntry>,
+    pub actions: Vec<ActionView>,
+    pub pending_actions: Vec<ActionView>,
+    pub graph: Graph,
+}

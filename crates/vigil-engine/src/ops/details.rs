@@ -1,0 +1,575 @@
+//! What the views show: machines with their risk, the investigations list, an
+//! investigation's details with its graph, and exports.
+
+use std::collections::{BTreeSet, HashMap};
+
+use sqlx::SqliteConnection;
+
+use crate::domain::{
+    ActionState, AutomationLevel, EntityKind, EntityView, Graph, GraphEdge, GraphNode,
+    InvestigationDetails, InvestigationStatus, InvestigationSummary, LogEntry, MachineView, Reason,
+    RemediationStatus, RiskLevel, ScopeMachine, ScopeUser, Severity, Verdict,
+};
+use crate::ops::alerts::{AlertRow, ALERT_SELECT};
+use crate::{clock, Error, Result, Vigil};
+
+fn split_list(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: i64,
+    title: String,
+    status: InvestigationStatus,
+    status_detail: String,
+    trigger_kind: String,
+    trigger_alert_id: Option<i64>,
+    playbook: String,
+    detection_source: String,
+    threat_types: String,
+    tags: String,
+    machine_names: Option<String>,
+    user_names: Option<String>,
+    started_by: String,
+    created_at: String,
+    started_at: Option<String>,
+    ended_at: Option<String>,
+    pending_since: Option<String>,
+    pending_ms_total: i64,
+}
+
+const SUMMARY_SELECT: &str = "SELECT i.id, i.title, i.status, i.status_detail, i.trigger_kind, i.trigger_alert_id,
+    i.playbook, i.detection_source, i.threat_types, i.tags,
+    (SELECT group_concat(m.name, ',') FROM (SELECT m.name FROM investigation_machines im JOIN machines m ON m.id = im.machine_id
+        WHERE im.investigation_id = i.id ORDER BY im.joined_at, m.name) m) AS machine_names,
+    (SELECT group_concat(u.name, ',') FROM (SELECT u.name FROM investigation_users iu JOIN users u ON u.id = iu.user_id
+        WHERE iu.investigation_id = i.id ORDER BY u.name) u) AS user_names,
+    i.started_by, i.created_at, i.started_at, i.ended_at, i.pending_since, i.pending_ms_total
+    FROM investigations i";
+
+impl SummaryRow {
+    fn into_view(self, now: &str) -> InvestigationSummary {
+        let start = self
+            .started_at
+            .clone()
+            .unwrap_or_else(|| self.created_at.clone());
+        let end = self.ended_at.clone().unwrap_or_else(|| now.to_string());
+        let pending_open = self
+            .pending_since
+            .as_deref()
+            .map(|s| clock::seconds_between(s, now))
+            .unwrap_or(0.0);
+        InvestigationSummary {
+            id: self.id as u32,
+            title: self.title,
+            status: self.status,
+            status_detail: self.status_detail,
+            trigger: self.trigger_kind,
+            trigger_alert_id: self.trigger_alert_id.map(|a| a as u32),
+            playbook: self.playbook,
+            detection_source: self.detection_source,
+            threat_types: split_list(&self.threat_types),
+            tags: split_list(&self.tags),
+            machine_names: split_list(self.machine_names.as_deref().unwrap_or("")),
+            user_names: split_list(self.user_names.as_deref().unwrap_or("")),
+            started_by: self.started_by,
+            created_at: self.created_at,
+            started_at: self.started_at,
+            ended_at: self.ended_at,
+            duration_s: clock::seconds_between(&start, &end),
+            pending_s: self.pending_ms_total as f64 / 1000.0 + pending_open,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct EntityRow {
+    id: i64,
+    kind: EntityKind,
+    name: String,
+    machine: Option<String>,
+    path: Option<String>,
+    sha256: Option<String>,
+    pid: Option<i64>,
+    command_line: Option<String>,
+    value: Option<String>,
+    verdict: Verdict,
+    reasons: String,
+    remediation_status: RemediationStatus,
+}
+
+impl From<EntityRow> for EntityView {
+    fn from(r: EntityRow) -> Self {
+        EntityView {
+            id: r.id as u32,
+            kind: r.kind,
+            name: r.name,
+            machine: r.machine,
+            path: r.path,
+            sha256: r.sha256,
+            pid: r.pid.and_then(|p| u32::try_from(p).ok()),
+            command_line: r.command_line,
+            value: r.value,
+            verdict: r.verdict,
+            reasons: serde_json::from_str::<Vec<Reason>>(&r.reasons).unwrap_or_default(),
+            remediation_status: r.remediation_status,
+        }
+    }
+}
+
+async fn entities_of(conn: &mut SqliteConnection, investigation: i64) -> Result<Vec<EntityView>> {
+    let rows: Vec<EntityRow> = sqlx::query_as(
+        "SELECT e.id, e.kind, e.name, m.name AS machine, e.path, e.sha256, e.pid, e.command_line, e.value,
+                v.verdict, v.reasons, v.remediation_status
+         FROM evidence v JOIN entities e ON e.id = v.entity_id LEFT JOIN machines m ON m.id = e.machine_id
+         WHERE v.investigation_id = ?
+         ORDER BY CASE v.verdict WHEN 'malicious' THEN 0 WHEN 'suspicious' THEN 1 ELSE 2 END, e.kind, e.name, e.id",
+    )
+    .bind(investigation)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().map(EntityView::from).collect())
+}
+
+/// Builds the investigation graph from its alerts, machines, users, evidence and actions.
+async fn graph_of(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    entities: &[EntityView],
+    details: &InvestigationDetails,
+) -> Result<Graph> {
+    let mut graph = Graph::default();
+    let node_of = |e: &EntityView| -> String {
+        if e.kind == EntityKind::User {
+            format!(
+                "user:{}",
+                e.value.as_deref().unwrap_or(&e.name).to_lowercase()
+            )
+        } else {
+            format!("entity:{}", e.id)
+        }
+    };
+    let mut users: BTreeSet<String> = BTreeSet::new();
+    for m in &details.machines {
+        graph.nodes.push(GraphNode {
+            id: format!("machine:{}", m.name.to_lowercase()),
+            group: "machine".into(),
+            kind: "machine".into(),
+            label: m.name.clone(),
+            verdict: None,
+            remediation_status: None,
+        });
+    }
+    for u in &details.users {
+        users.insert(u.name.to_lowercase());
+    }
+    let alert_entities: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT ae.alert_id, ae.entity_id FROM alert_entities ae
+         JOIN investigation_alerts ia ON ia.alert_id = ae.alert_id WHERE ia.investigation_id = ?",
+    )
+    .bind(investigation)
+    .fetch_all(&mut *conn)
+    .await?;
+    for a in &details.alerts {
+        let id = format!("alert:{}", a.id);
+        graph.nodes.push(GraphNode {
+            id: id.clone(),
+            group: "alert".into(),
+            kind: a.severity.as_str().into(),
+            label: a.title.clone(),
+            verdict: None,
+            remediation_status: None,
+        });
+        graph.edges.push(GraphEdge {
+            source: id,
+            target: format!("machine:{}", a.machine.to_lowercase()),
+            label: "raised on".into(),
+        });
+    }
+    let by_id: HashMap<u32, &EntityView> = entities.iter().map(|e| (e.id, e)).collect();
+    for e in entities {
+        if e.kind == EntityKind::User {
+            users.insert(e.value.as_deref().unwrap_or(&e.name).to_lowercase());
+            continue;
+        }
+        graph.nodes.push(GraphNode {
+            id: node_of(e),
+            group: if e.verdict.is_finding() {
+                "finding"
+            } else {
+                "entity"
+            }
+            .into(),
+            kind: e.kind.as_str().into(),
+            label: e.name.clone(),
+            verdict: Some(e.verdict),
+            remediation_status: Some(e.remediation_status),
+        });
+    }
+    for u in &users {
+        graph.nodes.push(GraphNode {
+            id: format!("user:{u}"),
+            group: "user".into(),
+            kind: "user".into(),
+            label: u.clone(),
+            verdict: None,
+            remediation_status: None,
+        });
+    }
+    for (alert, entity) in alert_entities {
+        if let Some(e) = by_id.get(&(entity as u32)) {
+            graph.edges.push(GraphEdge {
+                source: format!("alert:{alert}"),
+                target: node_of(e),
+                label: "evidence".into(),
+            });
+        }
+    }
+    let links: Vec<(i64, i64, String)> = sqlx::query_as(
+        "SELECT from_entity, to_entity, relation FROM evidence_links WHERE investigation_id = ?",
+    )
+    .bind(investigation)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut linked_to: BTreeSet<u32> = BTreeSet::new();
+    for (from, to, relation) in &links {
+        let (Some(a), Some(b)) = (by_id.get(&(*from as u32)), by_id.get(&(*to as u32))) else {
+            continue;
+        };
+        if a.machine.is_some() && a.machine == b.machine {
+            linked_to.insert(b.id);
+        }
+        graph.edges.push(GraphEdge {
+            source: node_of(a),
+            target: node_of(b),
+            label: relation.clone(),
+        });
+    }
+    // Roots of each machine's evidence hang from the machine.
+    for e in entities {
+        if let (Some(machine), false) = (&e.machine, linked_to.contains(&e.id)) {
+            if e.kind != EntityKind::User {
+                graph.edges.push(GraphEdge {
+                    source: format!("machine:{}", machine.to_lowercase()),
+                    target: node_of(e),
+                    label: "on".into(),
+                });
+            }
+        }
+    }
+    for a in &details.actions {
+        let id = format!("action:{}", a.id);
+        graph.nodes.push(GraphNode {
+            id: id.clone(),
+            group: "action".into(),
+            kind: a.kind.as_str().into(),
+            label: format!("{} ({})", a.label, a.state.as_str()),
+            verdict: None,
+            remediation_status: Some(a.state.remediation()),
+        });
+        if let Some(target) = a.entity_id.and_then(|e| by_id.get(&e)) {
+            graph.edges.push(GraphEdge {
+                source: id,
+                target: node_of(target),
+                label: "remediates".into(),
+            });
+        }
+    }
+    graph.nodes.sort();
+    graph.nodes.dedup_by(|a, b| a.id == b.id);
+    graph.edges.sort();
+    graph.edges.dedup();
+    Ok(graph)
+}
+
+/// A machine row: id, name, domain, os, role, tags, ip, group, level, connector, last seen,
+/// top active alert severity, active alerts, unremediated malicious entities.
+type MachineRow = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    i64,
+    i64,
+);
+
+/// A log row: id, step, machine, status, started at, duration (ms), detail.
+type LogRow = (i64, String, Option<String>, String, String, i64, String);
+
+/// A filter on the investigations list.
+#[derive(Debug, Clone, Default)]
+pub struct InvestigationFilter {
+    pub status: Option<InvestigationStatus>,
+    pub machine: Option<String>,
+}
+
+impl Vigil {
+    /// Every machine with its group, automation level and risk, most at risk first.
+    pub async fn machines(&self) -> Result<Vec<MachineView>> {
+        let rows: Vec<MachineRow> =
+            sqlx::query_as(
+                "SELECT m.id, m.name, m.domain, m.os, m.role, m.tags, m.ip, g.name, g.automation_level, m.connector, m.last_seen,
+                    (SELECT a.severity FROM alerts a WHERE a.machine_id = m.id AND a.status <> 'resolved'
+                     ORDER BY CASE a.severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 WHEN 'low' THEN 2 ELSE 3 END LIMIT 1),
+                    (SELECT COUNT(*) FROM alerts a WHERE a.machine_id = m.id AND a.status <> 'resolved'),
+                    (SELECT COUNT(*) FROM evidence v JOIN entities e ON e.id = v.entity_id
+                       WHERE e.machine_id = m.id AND v.verdict = 'malicious'
+                         AND v.remediation_status NOT IN ('remediated', 'not_found'))
+                 FROM machines m JOIN machine_groups g ON g.id = m.group_id",
+            )
+            .fetch_all(self.store().pool())
+            .await?;
+        let mut machines: Vec<MachineView> = rows
+            .into_iter()
+            .map(
+                |(
+                    id,
+                    name,
+                    domain,
+                    os,
+                    role,
+                    tags,
+                    ip,
+                    group,
+                    level,
+                    connector,
+                    last_seen,
+                    top,
+                    active,
+                    unremediated,
+                )| {
+                    let mut risk = match top.as_deref().and_then(Severity::parse) {
+                        Some(Severity::High) => RiskLevel::High,
+                        Some(Severity::Medium) => RiskLevel::Medium,
+                        Some(_) => RiskLevel::Low,
+                        None => RiskLevel::None,
+                    };
+                    if unremediated > 0 {
+                        risk = RiskLevel::High;
+                    }
+                    MachineView {
+                        id: id as u32,
+                        name,
+                        domain,
+                        os,
+                        role,
+                        tags: split_list(&tags),
+                        ip,
+                        group,
+                        automation_level: AutomationLevel::parse(&level)
+                            .unwrap_or(AutomationLevel::SemiAny),
+                        risk,
+                        active_alerts: active as u32,
+                        connector,
+                        last_seen,
+                    }
+                },
+            )
+            .collect();
+        machines.sort_by(|a, b| {
+            b.risk
+                .cmp(&a.risk)
+                .then(b.active_alerts.cmp(&a.active_alerts))
+                .then(a.name.cmp(&b.name))
+        });
+        Ok(machines)
+    }
+
+    /// The investigations list, newest first.
+    pub async fn investigations(
+        &self,
+        filter: &InvestigationFilter,
+    ) -> Result<Vec<InvestigationSummary>> {
+        self.expire_pending().await?;
+        let rows: Vec<SummaryRow> = sqlx::query_as(&format!(
+            "{SUMMARY_SELECT} WHERE (?1 IS NULL OR i.status = ?1)
+               AND (?2 IS NULL OR EXISTS (SELECT 1 FROM investigation_machines im JOIN machines m ON m.id = im.machine_id
+                                          WHERE im.investigation_id = i.id AND m.name = ?2))
+             ORDER BY i.id DESC"
+        ))
+        .bind(filter.status)
+        .bind(&filter.machine)
+        .fetch_all(self.store().pool())
+        .await?;
+        let now = clock::now();
+        Ok(rows.into_iter().map(|r| r.into_view(&now)).collect())
+    }
+
+    /// Everything of one investigation: summary, alerts, machines, users, key findings,
+    /// entities, log, actions and graph.
+    pub async fn investigation(&self, id: u32) -> Result<InvestigationDetails> {
+        let mut conn = self.store().pool().acquire().await?;
+        let id64 = i64::from(id);
+        let row: Option<SummaryRow> = sqlx::query_as(&format!("{SUMMARY_SELECT} WHERE i.id = ?"))
+            .bind(id64)
+            .fetch_optional(&mut *conn)
+            .await?;
+        let summary = row
+            .ok_or_else(|| Error::NotFound {
+                what: "investigation",
+                name: id.to_string(),
+            })?
+            .into_view(&clock::now());
+        let alerts: Vec<AlertRow> = sqlx::query_as(&format!(
+            "{ALERT_SELECT} JOIN investigation_alerts ia ON ia.alert_id = a.id WHERE ia.investigation_id = ? ORDER BY a.id"
+        ))
+        .bind(id64)
+        .fetch_all(&mut *conn)
+        .await?;
+        let machines: Vec<(String, String, String, String, String)> = sqlx::query_as(
+            "SELECT m.name, g.name, g.automation_level, im.reason, im.joined_at
+             FROM investigation_machines im JOIN machines m ON m.id = im.machine_id JOIN machine_groups g ON g.id = m.group_id
+             WHERE im.investigation_id = ? ORDER BY im.joined_at, m.name",
+        )
+        .bind(id64)
+        .fetch_all(&mut *conn)
+        .await?;
+        let users: Vec<(String, String)> = sqlx::query_as(
+            "SELECT u.name, iu.reason FROM investigation_users iu JOIN users u ON u.id = iu.user_id
+             WHERE iu.investigation_id = ? ORDER BY u.name",
+        )
+        .bind(id64)
+        .fetch_all(&mut *conn)
+        .await?;
+        let entities = entities_of(&mut conn, id64).await?;
+        let log: Vec<LogRow> = sqlx::query_as(
+            "SELECT l.id, l.step, m.name, l.status, l.started_at, l.duration_ms, l.detail
+             FROM investigation_log l LEFT JOIN machines m ON m.id = l.machine_id
+             WHERE l.investigation_id = ? ORDER BY l.id",
+        )
+        .bind(id64)
+        .fetch_all(&mut *conn)
+        .await?;
+        let actions = crate::ops::actions::of_investigation(&mut conn, id64).await?;
+        let mut details = InvestigationDetails {
+            summary,
+            alerts: alerts.into_iter().map(Into::into).collect(),
+            machines: machines
+                .into_iter()
+                .map(|(name, group, level, reason, joined_at)| ScopeMachine {
+                    name,
+                    group,
+                    automation_level: AutomationLevel::parse(&level)
+                        .unwrap_or(AutomationLevel::SemiAny),
+                    reason,
+                    joined_at,
+                })
+                .collect(),
+            users: users
+                .into_iter()
+                .map(|(name, reason)| ScopeUser { name, reason })
+                .collect(),
+            key_findings: entities
+                .iter()
+                .filter(|e| e.verdict.is_finding())
+                .cloned()
+                .collect(),
+            entities: entities.clone(),
+            log: log
+                .into_iter()
+                .map(
+                    |(id, step, machine, status, started_at, duration_ms, detail)| LogEntry {
+                        id: id as u32,
+                        step,
+                        machine,
+                        status,
+                        started_at,
+                        duration_ms: u32::try_from(duration_ms).unwrap_or(u32::MAX),
+                        detail,
+                    },
+                )
+                .collect(),
+            pending_actions: actions
+                .iter()
+                .filter(|a| a.state == ActionState::Pending)
+                .cloned()
+                .collect(),
+            actions,
+            graph: Graph::default(),
+        };
+        details.graph = graph_of(&mut conn, id64, &entities, &details).await?;
+        Ok(details)
+    }
+
+    /// The investigations list as CSV (one row per investigation, the list's columns).
+    pub async fn export_investigations_csv(&self, filter: &InvestigationFilter) -> Result<String> {
+        let rows = self.investigations(filter).await?;
+        Ok(investigations_csv(&rows))
+    }
+}
+
+/// Quotes a CSV field when it needs it; a leading `=`, `+`, `-` or `@` is neutralised so a
+/// spreadsheet never runs attacker-controlled text as a formula.
+pub fn csv_field(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+/// Investigations as CSV.
+pub fn investigations_csv(rows: &[InvestigationSummary]) -> String {
+    let mut out = String::from(
+        "id,status,title,trigger_alert_id,detection_source,threat_types,tags,machines,users,started_at,ended_at,duration_s,pending_s\n",
+    );
+    for r in rows {
+        let fields = [
+            r.id.to_string(),
+            r.status.as_str().to_string(),
+            r.title.clone(),
+            r.trigger_alert_id
+                .map(|a| a.to_string())
+                .unwrap_or_default(),
+            r.detection_source.clone(),
+            r.threat_types.join(";"),
+            r.tags.join(";"),
+            r.machine_names.join(";"),
+            r.user_names.join(";"),
+            r.started_at.clone().unwrap_or_default(),
+            r.ended_at.clone().unwrap_or_default(),
+            format!("{:.1}", r.duration_s),
+            format!("{:.1}", r.pending_s),
+        ];
+        out.push_str(
+            &fields
+                .iter()
+                .map(|f| csv_field(f))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn csv_fields_are_quoted_and_formula_safe() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=cmd|' /C calc'!A0"), "'=cmd|' /C calc'!A0");
+    }
+}

@@ -1,0 +1,198 @@
+//! Entities (evidence) in the store: canonical keys, upserts, links between them.
+
+use serde_json::Value;
+use sqlx::SqliteConnection;
+
+use crate::domain::EntityKind;
+use crate::{clock, Result};
+
+/// An entity to record.
+#[derive(Debug, Clone, Default)]
+pub struct NewEntity {
+    pub kind: Option<EntityKind>,
+    pub machine_id: Option<i64>,
+    pub name: String,
+    pub path: Option<String>,
+    pub sha256: Option<String>,
+    pub pid: Option<i64>,
+    pub command_line: Option<String>,
+    pub value: Option<String>,
+    pub detail: Value,
+}
+
+impl NewEntity {
+    /// A file on a machine.
+    pub fn file(machine_id: i64, path: &str, sha256: Option<&str>) -> Self {
+        Self {
+            kind: Some(EntityKind::File),
+            machine_id: Some(machine_id),
+            name: file_name(path).to_string(),
+            path: Some(path.to_string()),
+            sha256: sha256.map(str::to_ascii_lowercase),
+            ..Self::default()
+        }
+    }
+
+    /// A process on a machine.
+    pub fn process(machine_id: i64, pid: i64, image: &str, command_line: Option<&str>) -> Self {
+        Self {
+            kind: Some(EntityKind::Process),
+            machine_id: Some(machine_id),
+            name: format!("{} ({pid})", file_name(image)),
+            path: Some(image.to_string()),
+            pid: Some(pid),
+            command_line: command_line.map(str::to_string),
+            ..Self::default()
+        }
+    }
+
+    /// A URL, domain, IP address or user: global, identified by its value.
+    pub fn global(kind: EntityKind, value: &str) -> Self {
+        Self {
+            kind: Some(kind),
+            name: value.to_string(),
+            value: Some(value.to_string()),
+            ..Self::default()
+        }
+    }
+
+    /// A persistence entry on a machine.
+    pub fn persistence(
+        machine_id: i64,
+        mechanism: &str,
+        location: &str,
+        name: &str,
+        value: &str,
+    ) -> Self {
+        Self {
+            kind: Some(EntityKind::Persistence),
+            machine_id: Some(machine_id),
+            name: name.to_string(),
+            value: Some(value.to_string()),
+            detail: serde_json::json!({ "mechanism": mechanism, "location": location }),
+            ..Self::default()
+        }
+    }
+
+    /// The canonical key: per machine for files, processes and persistence.
+    pub fn key(&self) -> String {
+        let m = self.machine_id.unwrap_or(0);
+        let lower = |s: &Option<String>| s.as_deref().unwrap_or("").to_lowercase();
+        match self.kind.unwrap_or(EntityKind::File) {
+            EntityKind::File => format!("{m}|{}", lower(&self.path)),
+            EntityKind::Process => format!("{m}|{}|{}", self.pid.unwrap_or(0), lower(&self.path)),
+            EntityKind::Persistence => {
+                let field = |k: &str| self.detail.get(k).and_then(Value::as_str).unwrap_or("");
+                format!(
+                    "{m}|{}",
+                    crate::connectors::lab::persistence_key(
+                        field("mechanism"),
+                        field("location"),
+                        &self.name
+                    )
+                )
+            }
+            EntityKind::EmailMessage => lower(&self.value),
+            EntityKind::Url | EntityKind::Domain | EntityKind::Ip | EntityKind::User => {
+                lower(&self.value)
+            }
+        }
+    }
+}
+
+/// The last component of a Windows or Unix path.
+pub fn file_name(path: &str) -> &str {
+    path.rsplit(['\\', '/']).next().unwrap_or(path)
+}
+
+/// Records an entity (or finds the known one) and returns its id.
+pub async fn upsert(conn: &mut SqliteConnection, entity: &NewEntity) -> Result<i64> {
+    let kind = entity.kind.unwrap_or(EntityKind::File);
+    let key = entity.key();
+    if let Some((id,)) =
+        sqlx::query_as::<_, (i64,)>("SELECT id FROM entities WHERE kind = ? AND key = ?")
+            .bind(kind)
+            .bind(&key)
+            .fetch_optional(&mut *conn)
+            .await?
+    {
+        if entity.sha256.is_some() || entity.command_line.is_some() {
+            sqlx::query(
+                "UPDATE entities SET sha256 = COALESCE(sha256, ?), command_line = COALESCE(command_line, ?)
+                 WHERE id = ?",
+            )
+            .bind(&entity.sha256)
+            .bind(&entity.command_line)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        }
+        return Ok(id);
+    }
+    Ok(sqlx::query(
+        "INSERT INTO entities (kind, key, machine_id, name, path, sha256, pid, command_line, value, detail)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(kind)
+    .bind(&key)
+    .bind(entity.machine_id)
+    .bind(&entity.name)
+    .bind(&entity.path)
+    .bind(&entity.sha256)
+    .bind(entity.pid)
+    .bind(&entity.command_line)
+    .bind(&entity.value)
+    .bind(if entity.detail.is_null() { "{}".to_string() } else { entity.detail.to_string() })
+    .execute(&mut *conn)
+    .await?
+    .last_insert_rowid())
+}
+
+/// Makes an entity evidence of an investigation (once).
+pub async fn add_evidence(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    entity: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT OR IGNORE INTO evidence (investigation_id, entity_id, found_at) VALUES (?, ?, ?)",
+    )
+    .bind(investigation)
+    .bind(entity)
+    .bind(clock::now())
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Records and adds an entity as evidence; returns its id.
+pub async fn record(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    entity: &NewEntity,
+) -> Result<i64> {
+    let id = upsert(conn, entity).await?;
+    add_evidence(conn, investigation, id).await?;
+    Ok(id)
+}
+
+/// Links two pieces of evidence (`from` spawned / wrote / connected to / created `to`).
+pub async fn link(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    from: i64,
+    to: i64,
+    relation: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT OR IGNORE INTO evidence_links (investigation_id, from_entity, to_entity, relation)
+         VALUES (?, ?, ?, ?)",
+    )
+    .bind(investigation)
+    .bind(from)
+    .bind(to)
+    .bind(relation)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

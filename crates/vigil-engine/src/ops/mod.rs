@@ -1,0 +1,12 @@
+//! Vigil's verbs: each operation in its own module, as `impl Vigil` blocks or free
+//! functions over a store connection.
+
+pub mod actions;
+pub mod alerts;
+pub mod demo;
+pub mod details;
+pub mod detect;
+pub mod entities;
+pub mod groups;
+pub mod investigate;
+pub mod world;

@@ -1,0 +1,225 @@
+//! The world Vigil knows: machines, users, telemetry events and threat indicators.
+
+use serde::{Deserialize, Serialize};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+
+use crate::clock;
+use crate::ops::groups;
+use crate::Result;
+
+/// A machine as telemetry or an inventory describes it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct NewMachine {
+    pub name: String,
+    pub domain: String,
+    pub os: String,
+    /// `windows`, `linux`, `macos` or `unknown`.
+    pub os_family: String,
+    pub role: String,
+    pub tags: Vec<String>,
+    pub ip: String,
+    /// `lab`, `local`, or `None` for a machine known only from telemetry.
+    pub connector: Option<String>,
+}
+
+/// Adds a machine or refreshes a known one, and puts it in its group. Returns its id.
+pub async fn upsert_machine(conn: &mut SqliteConnection, machine: &NewMachine) -> Result<i64> {
+    let now = clock::now();
+    let existing: Option<(i64,)> = sqlx::query_as("SELECT id FROM machines WHERE name = ?")
+        .bind(&machine.name)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let id = match existing {
+        Some((id,)) => {
+            sqlx::query(
+                "UPDATE machines SET
+                    domain = CASE WHEN ?1 <> '' THEN ?1 ELSE domain END,
+                    os = CASE WHEN ?2 <> '' THEN ?2 ELSE os END,
+                    os_family = CASE WHEN ?3 <> 'unknown' AND ?3 <> '' THEN ?3 ELSE os_family END,
+                    role = CASE WHEN ?4 <> '' THEN ?4 ELSE role END,
+                    tags = CASE WHEN ?5 <> '' THEN ?5 ELSE tags END,
+                    ip = CASE WHEN ?6 <> '' THEN ?6 ELSE ip END,
+                    connector = COALESCE(?7, connector),
+                    last_seen = ?8
+                 WHERE id = ?9",
+            )
+            .bind(&machine.domain)
+            .bind(&machine.os)
+            .bind(&machine.os_family)
+            .bind(&machine.role)
+            .bind(machine.tags.join(","))
+            .bind(&machine.ip)
+            .bind(&machine.connector)
+            .bind(&now)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+            id
+        }
+        None => {
+            let default_group = groups::default_group_id(conn).await?;
+            sqlx::query(
+                "INSERT INTO machines
+                    (name, domain, os, os_family, role, tags, ip, group_id, connector, first_seen, last_seen)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&machine.name)
+            .bind(&machine.domain)
+            .bind(&machine.os)
+            .bind(if machine.os_family.is_empty() { "unknown" } else { &machine.os_family })
+            .bind(&machine.role)
+            .bind(machine.tags.join(","))
+            .bind(&machine.ip)
+            .bind(default_group)
+            .bind(&machine.connector)
+            .bind(&now)
+            .bind(&now)
+            .execute(&mut *conn)
+            .await?
+            .last_insert_rowid()
+        }
+    };
+    groups::assign_machine(conn, id).await?;
+    Ok(id)
+}
+
+/// Adds a user or returns the known one's id.
+pub async fn upsert_user(
+    conn: &mut SqliteConnection,
+    name: &str,
+    display_name: &str,
+    email: &str,
+) -> Result<i64> {
+    sqlx::query(
+        "INSERT INTO users (name, display_name, email, first_seen) VALUES (?, ?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET
+            display_name = CASE WHEN excluded.display_name <> '' THEN excluded.display_name ELSE display_name END,
+            email = CASE WHEN excluded.email <> '' THEN excluded.email ELSE email END",
+    )
+    .bind(name)
+    .bind(display_name)
+    .bind(email)
+    .bind(clock::now())
+    .execute(&mut *conn)
+    .await?;
+    let (id,): (i64,) = sqlx::query_as("SELECT id FROM users WHERE name = ?")
+        .bind(name)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(id)
+}
+
+/// A normalised telemetry event, ready for the store.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct NewEvent {
+    pub machine_id: i64,
+    pub ts: String,
+    pub kind: String,
+    pub user_name: Option<String>,
+    pub pid: Option<i64>,
+    pub image: Option<String>,
+    pub command_line: Option<String>,
+    pub parent_pid: Option<i64>,
+    pub parent_image: Option<String>,
+    pub target_path: Option<String>,
+    pub sha256: Option<String>,
+    pub url: Option<String>,
+    pub domain: Option<String>,
+    pub remote_ip: Option<String>,
+    pub remote_port: Option<i64>,
+    pub registry_key: Option<String>,
+    pub registry_value: Option<String>,
+    pub extra: Option<String>,
+    pub source: String,
+    pub fingerprint: Option<String>,
+}
+
+/// Columns bound per event row (keep rows × this under SQLite's 32,766 variables).
+const EVENT_COLUMNS: usize = 20;
+const EVENT_ROWS_PER_INSERT: usize = 1000;
+const _: () = assert!(EVENT_COLUMNS * EVENT_ROWS_PER_INSERT < 32_766);
+
+/// Inserts events in multi-row statements; a known fingerprint is skipped. Returns how many
+/// were new.
+pub async fn insert_events(conn: &mut SqliteConnection, events: &[NewEvent]) -> Result<u64> {
+    let mut inserted = 0;
+    for chunk in events.chunks(EVENT_ROWS_PER_INSERT) {
+        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT OR IGNORE INTO events (machine_id, ts, kind, user_name, pid, image, command_line,
+             parent_pid, parent_image, target_path, sha256, url, domain, remote_ip, remote_port,
+             registry_key, registry_value, extra, source, fingerprint) ",
+        );
+        query.push_values(chunk, |mut row, e| {
+            row.push_bind(e.machine_id)
+                .push_bind(&e.ts)
+                .push_bind(&e.kind)
+                .push_bind(&e.user_name)
+                .push_bind(e.pid)
+                .push_bind(&e.image)
+                .push_bind(&e.command_line)
+                .push_bind(e.parent_pid)
+                .push_bind(&e.parent_image)
+                .push_bind(&e.target_path)
+                .push_bind(e.sha256.as_deref().map(str::to_ascii_lowercase))
+                .push_bind(&e.url)
+                .push_bind(e.domain.as_deref().map(str::to_ascii_lowercase))
+                .push_bind(&e.remote_ip)
+                .push_bind(e.remote_port)
+                .push_bind(&e.registry_key)
+                .push_bind(&e.registry_value)
+                .push_bind(&e.extra)
+                .push_bind(&e.source)
+                .push_bind(&e.fingerprint);
+        });
+        inserted += query.build().execute(&mut *conn).await?.rows_affected();
+    }
+    Ok(inserted)
+}
+
+/// A threat indicator (IOC).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewIndicator {
+    /// `sha256`, `url`, `domain` or `ip`.
+    pub kind: String,
+    pub value: String,
+    pub source: String,
+    pub description: String,
+}
+
+/// Adds indicators (a known kind + value keeps its first source). Returns how many were new.
+pub async fn add_indicators(
+    conn: &mut SqliteConnection,
+    indicators: &[NewIndicator],
+) -> Result<u64> {
+    let now = clock::now();
+    let mut added = 0;
+    for chunk in indicators.chunks(1000) {
+        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT OR IGNORE INTO indicators (kind, value, source, description, added_at) ",
+        );
+        query.push_values(chunk, |mut row, i| {
+            row.push_bind(&i.kind)
+                .push_bind(i.value.to_ascii_lowercase())
+                .push_bind(&i.source)
+                .push_bind(&i.description)
+                .push_bind(&now);
+        });
+        added += query.build().execute(&mut *conn).await?.rows_affected();
+    }
+    Ok(added)
+}
+
+/// The indicator matching `kind` + `value`, if any: (source, description).
+pub async fn find_indicator(
+    conn: &mut SqliteConnection,
+    kind: &str,
+    value: &str,
+) -> Result<Option<(String, String)>> {
+    Ok(
+        sqlx::query_as("SELECT source, description FROM indicators WHERE kind = ? AND value = ?")
+            .bind(kind)
+            .bind(value.to_ascii_lowercase())
+            .fetch_optional(&mut *conn)
+            .await?,
+    )
+}
