@@ -1,0 +1,167 @@
+//! Crash safety: the `vigil` CLI is killed (SIGKILL) at random points while it investigates
+//! and runs actions, then restarted. No action may be lost or applied twice, and no
+//! investigation may stay stuck.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+fn vigil() -> Command {
+    Command::new(vigil_tests::built_binary("vigil"))
+}
+
+fn run(db: &Path, args: &[&str]) -> Value {
+    let out = vigil()
+        .arg("--db")
+        .arg(db)
+        .arg("--json")
+        .args(args)
+        .output()
+        .expect("run vigil");
+    assert!(
+        out.status.success(),
+        "vigil {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+}
+
+/// Starts `vigil args` and kills it after `delay`.
+fn run_and_kill(db: &Path, args: &[&str], delay: Duration) {
+    let mut child = vigil()
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn vigil");
+    std::thread::sleep(delay);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+fn sqlite_count(db: &Path, sql: &str) -> i64 {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let vigil = vigil_engine::Vigil::open(vigil_engine::OpenOptions {
+            db: Some(db.to_path_buf()),
+            ..Default::default()
+        })
+        .await
+        .expect("open");
+        let (n,): (i64,) = sqlx::query_as(sql)
+            .fetch_one(vigil.store().pool())
+            .await
+            .expect("count");
+        n
+    })
+}
+
+#[test]
+fn kills_at_random_points_lose_and_duplicate_no_action() {
+    let runs: u64 = std::env::var("VIGIL_CRASH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(12);
+    let seed = 0x00c0_ffee_u64;
+    let mut rng = Rng(seed);
+    let (mut lost, mut duplicated, mut stuck, mut kills) = (0, 0, 0, 0);
+    for round in 0..runs {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("vigil.sqlite3");
+        run(&db, &["demo"]);
+        run_and_kill(
+            &db,
+            &["investigate", "--machine", "client4"],
+            Duration::from_millis(rng.below(120)),
+        );
+        kills += 1;
+        run(&db, &["recover"]);
+        if sqlite_count(&db, "SELECT COUNT(*) FROM investigations") == 0 {
+            run(&db, &["investigate", "--machine", "client4"]);
+        }
+        // Approve what waits, one kind at a time, killing each approval at a random point.
+        for attempt in 0..80 {
+            let pending = run(&db, &["actions", "--pending"]);
+            let Some(first) = pending.as_array().and_then(|a| a.first()).cloned() else {
+                break;
+            };
+            let kind = first["kind"].clone();
+            let ids: Vec<String> = pending
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|a| a["kind"] == kind)
+                .map(|a| a["id"].to_string())
+                .collect();
+            let mut args = vec!["approve"];
+            args.extend(ids.iter().map(String::as_str));
+            if attempt < 60 {
+                run_and_kill(&db, &args, Duration::from_millis(rng.below(60)));
+                kills += 1;
+                run(&db, &["recover"]);
+            } else {
+                // Kills that always land before the decision is written make no progress.
+                run(&db, &args);
+            }
+        }
+        lost += sqlite_count(
+            &db,
+            "SELECT COUNT(*) FROM actions WHERE state IN ('approved', 'running')",
+        );
+        lost += sqlite_count(&db, "SELECT COUNT(*) FROM actions WHERE state = 'pending'");
+        duplicated += sqlite_count(
+            &db,
+            "SELECT COUNT(*) FROM (SELECT action_id FROM lab_journal WHERE effect NOT LIKE 'undo %'
+             GROUP BY action_id HAVING COUNT(*) > 1)",
+        );
+        // Every succeeded action that changed the lab did so exactly once.
+        duplicated += sqlite_count(
+            &db,
+            "SELECT COUNT(*) FROM actions a WHERE a.state = 'succeeded' AND a.result NOT LIKE 'Not found: %'
+               AND a.kind <> 'expand_scope'
+               AND (SELECT COUNT(*) FROM lab_journal j WHERE j.action_id = a.id) <> 1",
+        );
+        let open = sqlite_count(
+            &db,
+            "SELECT COUNT(*) FROM investigations WHERE status IN ('queued', 'running')",
+        );
+        let remediated = sqlite_count(
+            &db,
+            "SELECT COUNT(*) FROM investigations WHERE status = 'remediated'",
+        );
+        if open > 0 || remediated != 1 {
+            stuck += 1;
+            eprintln!("round {round}: {open} investigations still open, {remediated} remediated");
+            eprintln!("{}", run(&db, &["investigations"]));
+            let actions = run(&db, &["actions"]);
+            for a in actions.as_array().into_iter().flatten() {
+                eprintln!(
+                    "  action {} {} {} {}",
+                    a["id"], a["kind"], a["state"], a["result"]
+                );
+            }
+        }
+    }
+    eprintln!(
+        "crash test: {runs} rounds, {kills} kills (seed {seed:#x}): {lost} lost, {duplicated} duplicated, {stuck} stuck"
+    );
+    assert_eq!((lost, duplicated, stuck), (0, 0, 0));
+}

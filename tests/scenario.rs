@@ -1,0 +1,556 @@
+//! Scenario tests: the demo environment through the engine's facade on a real SQLite file,
+//! checking the investigation semantics of `shared/DESIGN.md` end to end.
+
+use std::collections::BTreeMap;
+
+use vigil_engine::domain::{
+    ActionKind, ActionState, AutomationLevel, InvestigationDetails, InvestigationStatus,
+    RemediationStatus, Severity, Verdict,
+};
+use vigil_engine::ops::actions::ActionFilter;
+use vigil_engine::ops::alerts::{NewAlert, Routing};
+use vigil_engine::ops::entities::NewEntity;
+use vigil_engine::{ErrorCode, OpenOptions, Vigil};
+
+struct Demo {
+    vigil: Vigil,
+    _dir: tempfile::TempDir,
+}
+
+async fn demo() -> Demo {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let vigil = Vigil::open(OpenOptions {
+        db: Some(dir.path().join("vigil.sqlite3")),
+        ..OpenOptions::default()
+    })
+    .await
+    .expect("open");
+    vigil.load_demo().await.expect("demo");
+    Demo { vigil, _dir: dir }
+}
+
+fn count(details: &InvestigationDetails, state: ActionState) -> usize {
+    details.actions.iter().filter(|a| a.state == state).count()
+}
+
+/// Approves every pending action of an investigation, one kind at a time.
+async fn approve_all(vigil: &Vigil, details: &InvestigationDetails) {
+    let mut by_kind: BTreeMap<ActionKind, Vec<u32>> = BTreeMap::new();
+    for action in &details.pending_actions {
+        by_kind.entry(action.kind).or_default().push(action.id);
+    }
+    for ids in by_kind.values() {
+        vigil.approve(ids, "test", None).await.expect("approve");
+    }
+}
+
+async fn lab_present(vigil: &Vigil, kind: &str, key: &str) -> bool {
+    let (present,): (bool,) =
+        sqlx::query_as("SELECT present FROM lab_objects WHERE kind = ? AND key = ?")
+            .bind(kind)
+            .bind(key.to_lowercase())
+            .fetch_one(vigil.store().pool())
+            .await
+            .expect("lab object");
+    present
+}
+
+#[tokio::test]
+async fn investigating_client4_ends_pending_with_some_actions_run_and_scope_grown_to_client7() {
+    let d = demo().await;
+    let details = d
+        .vigil
+        .investigate_machine("client4", "test")
+        .await
+        .expect("investigate");
+    assert_eq!(details.summary.status, InvestigationStatus::PendingAction);
+    let machines: Vec<&str> = details.machines.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(machines, ["client4", "client7"]);
+    assert!(
+        count(&details, ActionState::Succeeded) >= 1,
+        "some actions ran automatically"
+    );
+    assert!(count(&details, ActionState::Pending) >= 1, "others wait");
+    // The payload in Downloads (a temp folder) went automatically; the copy in System32 waits.
+    let by_name = |name: &str| {
+        details
+            .actions
+            .iter()
+            .find(|a| a.entity.as_deref() == Some(name))
+            .unwrap_or_else(|| panic!("an action on {name}"))
+    };
+    assert_eq!(by_name("updater.exe").state, ActionState::Succeeded);
+    assert_eq!(by_name("wupdsvc.exe").state, ActionState::Pending);
+    assert_eq!(
+        by_name("updater.exe (7140)").state,
+        ActionState::Pending,
+        "kill follows the level as any folder"
+    );
+    let findings: Vec<&str> = details
+        .key_findings
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
+    for expected in [
+        "updater.exe",
+        "wupdsvc.exe",
+        "WindowsUpdater",
+        "cdn-update.example.net",
+        "Invoice_4471.docm",
+    ] {
+        assert!(findings.contains(&expected), "{expected} in {findings:?}");
+    }
+    for finding in &details.key_findings {
+        assert!(!finding.reasons.is_empty(), "{} has a reason", finding.name);
+    }
+    assert!(details
+        .users
+        .iter()
+        .any(|u| u.name.eq_ignore_ascii_case("NORTHWIND\\alice")));
+    assert!(details
+        .log
+        .iter()
+        .any(|l| l.step.starts_with("Pivot") && l.detail.contains("client7")));
+}
+
+#[tokio::test]
+async fn approving_all_pending_actions_remediates_every_malicious_entity() {
+    let d = demo().await;
+    let details = d
+        .vigil
+        .investigate_machine("client4", "test")
+        .await
+        .expect("investigate");
+    approve_all(&d.vigil, &details).await;
+    let after = d
+        .vigil
+        .investigation(details.summary.id)
+        .await
+        .expect("details");
+    assert_eq!(after.summary.status, InvestigationStatus::Remediated);
+    for entity in after
+        .entities
+        .iter()
+        .filter(|e| e.verdict == Verdict::Malicious)
+    {
+        assert!(
+            matches!(
+                entity.remediation_status,
+                RemediationStatus::Remediated | RemediationStatus::NotFound
+            ),
+            "{} is {:?}",
+            entity.name,
+            entity.remediation_status
+        );
+    }
+    // The lab changed for real: a later investigation sees it.
+    assert!(!lab_present(&d.vigil, "file", r"C:\Users\alice\Downloads\updater.exe").await);
+    assert!(!lab_present(&d.vigil, "file", r"C:\Windows\System32\wupdsvc.exe").await);
+    assert!(!lab_present(&d.vigil, "process", "7140").await);
+    assert!(d
+        .vigil
+        .actions(ActionFilter::Pending)
+        .await
+        .expect("actions")
+        .is_empty());
+    let machines = d.vigil.machines().await.expect("machines");
+    assert!(
+        machines
+            .iter()
+            .all(|m| m.risk == vigil_engine::domain::RiskLevel::None),
+        "{machines:?}"
+    );
+    let again = d
+        .vigil
+        .investigate_machine("client4", "test")
+        .await
+        .expect("again");
+    assert_eq!(again.summary.status, InvestigationStatus::NoThreatsFound);
+}
+
+#[tokio::test]
+async fn the_investigation_graph_is_stable() {
+    let d = demo().await;
+    let details = d
+        .vigil
+        .investigate_machine("client4", "test")
+        .await
+        .expect("investigate");
+    insta::assert_snapshot!("client4_graph_pending", details.graph.to_sorted_text());
+}
+
+#[tokio::test]
+async fn the_group_automation_level_steers_the_next_investigation() {
+    // Semi – any: nothing runs on its own.
+    let d = demo().await;
+    d.vigil
+        .set_group_level("Workstations", AutomationLevel::SemiAny)
+        .await
+        .expect("level");
+    let details = d
+        .vigil
+        .investigate_machine("client4", "test")
+        .await
+        .expect("investigate");
+    assert_eq!(count(&details, ActionState::Succeeded), 0);
+    assert_eq!(details.summary.status, InvestigationStatus::PendingAction);
+
+    // Full: every malicious entity is remediated at once; suspicious ones still wait.
+    let d = demo().await;
+    d.vigil
+        .set_group_level("Workstations", AutomationLevel::Full)
+        .await
+        .expect("level");
+    let details = d
+        .vigil
+        .investigate_machine("client4", "test")
+        .await
+        .expect("investigate");
+    for action in &details.actions {
+        let expected = if action.verdict == Some(Verdict::Malicious) {
+            ActionState::Succeeded
+        } else {
+            ActionState::Pending
+        };
+        assert_eq!(
+            action.state, expected,
+            "{} {:?}",
+            action.label, action.entity
+        );
+    }
+
+    // Not protected: no investigation runs.
+    let d = demo().await;
+    d.vigil
+        .set_group_level("Workstations", AutomationLevel::NotProtected)
+        .await
+        .expect("level");
+    let details = d
+        .vigil
+        .investigate_machine("client4", "test")
+        .await
+        .expect("investigate");
+    assert_eq!(details.summary.status, InvestigationStatus::NotApplicable);
+    assert!(details.summary.status_detail.contains("not protected"));
+    assert!(details.actions.is_empty());
+}
+
+fn alert_on(machine_id: i64, title: &str, severity: Severity) -> NewAlert {
+    let now = "2030-01-01T00:00:00.000Z".to_string();
+    NewAlert {
+        title: title.into(),
+        description: String::new(),
+        severity,
+        category: "Malware".into(),
+        technique: String::new(),
+        detection_source: "manual".into(),
+        rule_id: title.into(),
+        machine_id,
+        user_name: None,
+        first_seen: now.clone(),
+        last_seen: now,
+        entities: vec![NewEntity::file(
+            machine_id,
+            r"C:\Users\alice\Downloads\other.exe",
+            Some("00"),
+        )],
+    }
+}
+
+async fn machine_id(vigil: &Vigil, name: &str) -> i64 {
+    let machines = vigil.machines().await.expect("machines");
+    i64::from(
+        machines
+            .iter()
+            .find(|m| m.name == name)
+            .expect("machine")
+            .id,
+    )
+}
+
+#[tokio::test]
+async fn a_related_alert_joins_the_open_investigation_and_duplicates_fold() {
+    let d = demo().await;
+    let details = d
+        .vigil
+        .investigate_machine("client4", "test")
+        .await
+        .expect("investigate");
+    let client4 = machine_id(&d.vigil, "client4").await;
+    let raised = d
+        .vigil
+        .raise_alert(alert_on(client4, "Second alert", Severity::High))
+        .await
+        .expect("raise");
+    assert_eq!(raised.routing, Routing::Joined);
+    assert_eq!(raised.investigation, Some(i64::from(details.summary.id)));
+    let again = d
+        .vigil
+        .raise_alert(alert_on(client4, "Second alert", Severity::High))
+        .await
+        .expect("raise");
+    assert_eq!(again.routing, Routing::Deduplicated);
+    assert_eq!(again.alert, raised.alert);
+    let after = d
+        .vigil
+        .investigation(details.summary.id)
+        .await
+        .expect("details");
+    assert_eq!(after.alerts.len(), 2);
+    assert_eq!(
+        d.vigil
+            .investigations(&Default::default())
+            .await
+            .expect("list")
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_high_severity_alert_is_routed_to_an_investigation_unless_not_protected() {
+    let d = demo().await;
+    let fs01 = machine_id(&d.vigil, "fs01").await;
+    let raised = d
+        .vigil
+        .raise_alert(alert_on(fs01, "Ransom note", Severity::High))
+        .await
+        .expect("raise");
+    assert_eq!(raised.routing, Routing::Started);
+    let pos01 = machine_id(&d.vigil, "pos01").await;
+    let raised = d
+        .vigil
+        .raise_alert(alert_on(pos01, "Skimmer", Severity::High))
+        .await
+        .expect("raise");
+    assert_eq!(raised.routing, Routing::NotProtected);
+    let inv = d
+        .vigil
+        .investigation(raised.investigation.expect("id") as u32)
+        .await
+        .expect("details");
+    assert_eq!(inv.summary.status, InvestigationStatus::NotApplicable);
+    let client1 = machine_id(&d.vigil, "client1").await;
+    let raised = d
+        .vigil
+        .raise_alert(alert_on(client1, "Odd", Severity::Low))
+        .await
+        .expect("raise");
+    assert_eq!(
+        raised.routing,
+        Routing::Waiting,
+        "the default policy routes high severity only"
+    );
+}
+
+#[tokio::test]
+async fn pending_actions_expire_after_seven_days() {
+    let d = demo().await;
+    let details = d
+        .vigil
+        .investigate_machine("client4", "test")
+        .await
+        .expect("investigate");
+    let pending = details.pending_actions.len() as u32;
+    assert!(pending > 0);
+    assert_eq!(
+        d.vigil
+            .expire_pending_at("2099-01-01T00:00:00.000Z")
+            .await
+            .expect("expire"),
+        pending
+    );
+    let after = d
+        .vigil
+        .investigation(details.summary.id)
+        .await
+        .expect("details");
+    assert_eq!(
+        after.summary.status,
+        InvestigationStatus::TerminatedBySystem
+    );
+    assert_eq!(count(&after, ActionState::Expired), pending as usize);
+}
+
+#[tokio::test]
+async fn cancelling_terminates_by_user_and_declines_what_waits() {
+    let d = demo().await;
+    let details = d
+        .vigil
+        .investigate_machine("client4", "test")
+        .await
+        .expect("investigate");
+    let after = d
+        .vigil
+        .cancel_investigation(details.summary.id, "test")
+        .await
+        .expect("cancel");
+    assert_eq!(after.summary.status, InvestigationStatus::TerminatedByUser);
+    assert!(after.pending_actions.is_empty());
+    assert!(after
+        .actions
+        .iter()
+        .all(|a| a.state != ActionState::Pending));
+}
+
+#[tokio::test]
+async fn undo_puts_a_quarantined_file_back() {
+    let d = demo().await;
+    let details = d
+        .vigil
+        .investigate_machine("client4", "test")
+        .await
+        .expect("investigate");
+    let quarantine = details
+        .actions
+        .iter()
+        .find(|a| a.entity.as_deref() == Some("updater.exe") && a.state == ActionState::Succeeded)
+        .expect("automatic quarantine");
+    assert!(!lab_present(&d.vigil, "file", r"C:\Users\alice\Downloads\updater.exe").await);
+    let undone = d.vigil.undo(&[quarantine.id], "test").await.expect("undo");
+    assert_eq!(undone[0].state, ActionState::Undone);
+    assert!(lab_present(&d.vigil, "file", r"C:\Users\alice\Downloads\updater.exe").await);
+    let after = d
+        .vigil
+        .investigation(details.summary.id)
+        .await
+        .expect("details");
+    let file = after
+        .entities
+        .iter()
+        .find(|e| e.name == "updater.exe")
+        .expect("file");
+    assert_eq!(file.remediation_status, RemediationStatus::Undone);
+    // A kill cannot be undone.
+    let kill = after
+        .actions
+        .iter()
+        .find(|a| a.kind == ActionKind::KillProcess)
+        .expect("kill");
+    d.vigil
+        .approve(&[kill.id], "test", None)
+        .await
+        .expect("approve");
+    let error = d
+        .vigil
+        .undo(&[kill.id], "test")
+        .await
+        .expect_err("not reversible");
+    assert_eq!(error.code(), ErrorCode::Conflict);
+}
+
+#[tokio::test]
+async fn decisions_are_checked() {
+    let d = demo().await;
+    let details = d
+        .vigil
+        .investigate_machine("client4", "test")
+        .await
+        .expect("investigate");
+    let quarantine = details
+        .pending_actions
+        .iter()
+        .find(|a| a.kind == ActionKind::QuarantineFile)
+        .expect("q");
+    let block = details
+        .pending_actions
+        .iter()
+        .find(|a| a.kind == ActionKind::BlockDomain)
+        .expect("b");
+    let error = d
+        .vigil
+        .approve(&[quarantine.id, block.id], "test", None)
+        .await
+        .expect_err("mixed kinds");
+    assert_eq!(error.code(), ErrorCode::InvalidInput);
+    let done = details
+        .actions
+        .iter()
+        .find(|a| a.state == ActionState::Succeeded)
+        .expect("done");
+    let error = d
+        .vigil
+        .reject(&[done.id], "test", None)
+        .await
+        .expect_err("not pending");
+    assert_eq!(error.code(), ErrorCode::Conflict);
+    let error = d
+        .vigil
+        .approve(&[9999], "test", None)
+        .await
+        .expect_err("unknown");
+    assert_eq!(error.code(), ErrorCode::NotFound);
+    let rejected = d
+        .vigil
+        .reject(&[block.id], "test", Some("false positive"))
+        .await
+        .expect("reject");
+    assert_eq!(rejected[0].state, ActionState::Rejected);
+    assert_eq!(rejected[0].decision_note.as_deref(), Some("false positive"));
+}
+
+#[tokio::test]
+async fn ten_new_machines_from_one_hash_wait_for_expand_scope() {
+    let d = demo().await;
+    // Ten more machines where the payload was seen.
+    {
+        let mut conn = d.vigil.store().pool().acquire().await.expect("conn");
+        let mut events = Vec::new();
+        for n in 0..10 {
+            let id = vigil_engine::ops::world::upsert_machine(
+                &mut conn,
+                &vigil_engine::ops::world::NewMachine {
+                    name: format!("kiosk{n}"),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("machine");
+            events.push(vigil_engine::ops::world::NewEvent {
+                machine_id: id,
+                ts: "2030-01-01T00:00:00.000Z".into(),
+                kind: "file_create".into(),
+                target_path: Some(r"C:\Temp\u.exe".into()),
+                sha256: Some(vigil_engine::ops::demo::PAYLOAD_SHA256.into()),
+                ..Default::default()
+            });
+        }
+        vigil_engine::ops::world::insert_events(&mut conn, &events)
+            .await
+            .expect("events");
+    }
+    let details = d
+        .vigil
+        .investigate_machine("client4", "test")
+        .await
+        .expect("investigate");
+    // The payload is now on eleven other machines (client7 and the ten): all wait.
+    assert_eq!(
+        details.machines.len(),
+        1,
+        "eleven new machines from one hash wait for approval"
+    );
+    let expand = details
+        .pending_actions
+        .iter()
+        .find(|a| a.kind == ActionKind::ExpandScope)
+        .expect("expand scope");
+    d.vigil
+        .approve(&[expand.id], "test", None)
+        .await
+        .expect("approve");
+    let after = d
+        .vigil
+        .investigation(details.summary.id)
+        .await
+        .expect("details");
+    assert_eq!(after.machines.len(), 12);
+    assert_eq!(after.summary.status, InvestigationStatus::PendingAction);
+    assert!(
+        after
+            .log
+            .iter()
+            .any(|l| l.machine.as_deref() == Some("kiosk3")),
+        "the machine playbook ran there"
+    );
+}
