@@ -1,0 +1,15 @@
+//! Vigil's telemetry layer: reads EVTX and JSON-lines telemetry into normalised events,
+//! evaluates Sigma rules on them and parses IOC lists. Pure parsing and detection: no async
+//! runtime, no store; the engine decides transactions and storage.
+
+mod archive;
+pub mod error;
+pub mod event;
+mod evtx;
+mod ndjson;
+pub mod normalise;
+pub mod read;
+
+pub use error::{Location, Position, Result, TelemetryError};
+pub use event::{Event, EventKind};
+pub use read::{detect_format, Format, ReadOptions, Reader, Record, Skip, SkipReport};
