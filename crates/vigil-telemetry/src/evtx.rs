@@ -187,9 +187,15 @@ pub(crate) fn flatten_evtx(value: &Value) -> Map<String, Value> {
         if k == "#attributes" {
             return;
         }
-        if !matches!(k.as_str(), keys::EVENT_ID | keys::CHANNEL | keys::PROVIDER) {
-            raw.insert(k.clone(), unwrap_text(v));
+        if matches!(k.as_str(), keys::EVENT_ID | keys::CHANNEL | keys::PROVIDER) {
+            return;
         }
+        // Sigma writes `Source Name` (Defender, some classic providers) as `SourceName`.
+        if k.contains(' ') {
+            raw.entry(k.replace(' ', ""))
+                .or_insert_with(|| unwrap_text(v));
+        }
+        raw.insert(k.clone(), unwrap_text(v));
     };
     if let Some(Value::Object(data)) = event.get("EventData") {
         data.iter().for_each(|(k, v)| put(k, v));

@@ -6,10 +6,13 @@ mod archive;
 pub mod error;
 pub mod event;
 mod evtx;
+pub mod logsource;
 mod ndjson;
 pub mod normalise;
 pub mod read;
+pub mod sigma;
 
 pub use error::{Location, Position, Result, TelemetryError};
 pub use event::{Event, EventKind};
 pub use read::{detect_format, Format, ReadOptions, Reader, Record, Skip, SkipReport};
+pub use sigma::{LoadReport, RuleSkip, SigmaEngine, SigmaMatch};

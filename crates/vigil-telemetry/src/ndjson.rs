@@ -165,6 +165,9 @@ fn flatten_ecs(doc: &Map<String, Value>) -> Map<String, Value> {
     for section in ["winlog.event_data", "winlog.user_data"] {
         if let Some(Value::Object(data)) = path(doc, section) {
             for (k, v) in data {
+                if k.contains(' ') {
+                    raw.insert(k.replace(' ', ""), v.clone());
+                }
                 raw.insert(k.clone(), v.clone());
             }
         }

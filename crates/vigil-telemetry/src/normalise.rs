@@ -143,13 +143,21 @@ fn join_user(raw: &Map<String, Value>, domain: &str, user: &str) -> Option<Strin
     }
 }
 
+fn unescape_xml(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
 /// `<Command>` and `<Arguments>` out of a scheduled task's XML.
 fn task_command(xml: &str) -> Option<String> {
     let tag = |name: &str| {
         let open = format!("<{name}>");
         let start = xml.find(&open)? + open.len();
         let end = xml[start..].find(&format!("</{name}>"))? + start;
-        Some(xml[start..end].trim().to_string())
+        Some(unescape_xml(xml[start..end].trim()))
     };
     let cmd = tag("Command")?;
     Some(match tag("Arguments") {
