@@ -22,10 +22,28 @@ pub(crate) struct EvtxStream<R: Read + Seek> {
     settings: Arc<ParserSettings>,
     pending: VecDeque<Result<Record>>,
     chunk_index: u64,
+    /// Reported after the last chunk: the file ends inside a chunk (a truncated copy).
+    truncated: Option<TelemetryError>,
 }
 
 impl<R: Read + Seek> EvtxStream<R> {
-    pub(crate) fn new(file: &str, source: R) -> Result<Self> {
+    pub(crate) fn new(file: &str, mut source: R) -> Result<Self> {
+        const HEADER: u64 = 4096;
+        const CHUNK: u64 = 65_536;
+        let len = source
+            .seek(std::io::SeekFrom::End(0))
+            .and_then(|len| source.rewind().map(|()| len))
+            .map_err(|e| TelemetryError::io(file, e))?;
+        let partial = len.saturating_sub(HEADER) % CHUNK;
+        let truncated = (partial != 0).then(|| {
+            TelemetryError::record(
+                &Location {
+                    file: file.to_string(),
+                    position: Position::Chunk(len.saturating_sub(HEADER) / CHUNK),
+                },
+                format!("file is truncated: last chunk has {partial} of {CHUNK} bytes; its records are lost"),
+            )
+        });
         let settings = ParserSettings::new()
             .num_threads(1)
             .indent(false)
@@ -42,6 +60,7 @@ impl<R: Read + Seek> EvtxStream<R> {
             settings: Arc::new(settings),
             pending: VecDeque::new(),
             chunk_index: 0,
+            truncated,
         })
     }
 
@@ -104,7 +123,7 @@ impl<R: Read + Seek> Iterator for EvtxStream<R> {
                 return Some(item);
             }
             if !self.load_next_chunk() {
-                return None;
+                return self.truncated.take().map(Err);
             }
         }
     }

@@ -6,6 +6,7 @@ mod archive;
 pub mod error;
 pub mod event;
 mod evtx;
+pub mod intel;
 pub mod logsource;
 mod ndjson;
 pub mod normalise;
@@ -14,5 +15,6 @@ pub mod sigma;
 
 pub use error::{Location, Position, Result, TelemetryError};
 pub use event::{Event, EventKind};
+pub use intel::{parse_csv, parse_stix, Indicator, IndicatorKind};
 pub use read::{detect_format, Format, ReadOptions, Reader, Record, Skip, SkipReport};
 pub use sigma::{LoadReport, RuleSkip, SigmaEngine, SigmaMatch};

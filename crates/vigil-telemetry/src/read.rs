@@ -148,6 +148,15 @@ pub struct Reader {
     skipped: SkipReport,
 }
 
+impl std::fmt::Debug for Reader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reader")
+            .field("format", &self.format)
+            .field("skipped", &self.skipped.count)
+            .finish()
+    }
+}
+
 impl Reader {
     /// Opens a file with default options, detecting its format.
     pub fn open(path: impl AsRef<Path>) -> Result<Reader> {
