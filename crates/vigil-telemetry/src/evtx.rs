@@ -133,7 +133,7 @@ impl<R: Read + Seek> Iterator for EvtxStream<R> {
 fn record_from_json(json: &str, location: Location, ts: jiff::Timestamp) -> Result<Record> {
     let value: Value = serde_json::from_str(json)
         .map_err(|e| TelemetryError::record(&location, format!("rendered JSON unreadable: {e}")))?;
-    let mut raw = flatten_evtx(&value);
+    let mut raw = flatten_evtx(value);
     if !raw.contains_key(keys::TIME) {
         raw.insert(keys::TIME.into(), Value::String(normalise::format_ts(ts)));
     }
@@ -146,28 +146,34 @@ fn record_from_json(json: &str, location: Location, ts: jiff::Timestamp) -> Resu
 }
 
 /// `{"#text": x}` or `{"#attributes": …, "#text": x}` to `x`; other values unchanged.
-fn unwrap_text(v: &Value) -> Value {
+fn unwrap_text(v: Value) -> Value {
     match v {
-        Value::Object(m) => match m.get("#text") {
-            Some(t) => t.clone(),
-            None => v.clone(),
+        Value::Object(mut m) => match m.remove("#text") {
+            Some(t) => t,
+            None => Value::Object(m),
         },
-        _ => v.clone(),
+        other => other,
     }
 }
 
-fn attribute<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
-    v.get("#attributes")?.get(name)
+fn attribute(v: &mut Value, name: &str) -> Option<Value> {
+    v.get_mut("#attributes")?.as_object_mut()?.remove(name)
 }
 
 /// Flattens an `evtx`-rendered `{"Event": {"System": …, "EventData": …}}` into the flat map
 /// Sigma rules address: `EventID`, `Channel`, `Provider_Name`, `Computer`, the EventData
 /// fields by name, and UserData fields one level down.
-pub(crate) fn flatten_evtx(value: &Value) -> Map<String, Value> {
+pub(crate) fn flatten_evtx(value: Value) -> Map<String, Value> {
     let mut raw = Map::new();
-    let event = value.get("Event").unwrap_or(value);
-    if let Some(system) = event.get("System") {
-        if let Some(id) = system.get("EventID") {
+    let mut event = match value {
+        Value::Object(mut m) => match m.remove("Event") {
+            Some(Value::Object(e)) => e,
+            _ => m,
+        },
+        _ => return raw,
+    };
+    if let Some(mut system) = event.remove("System") {
+        if let Some(id) = system.get_mut("EventID").map(Value::take) {
             raw.insert(keys::EVENT_ID.into(), unwrap_text(id));
         }
         for key in [
@@ -180,49 +186,51 @@ pub(crate) fn flatten_evtx(value: &Value) -> Map<String, Value> {
             "Version",
             "EventRecordID",
         ] {
-            if let Some(v) = system.get(key) {
+            if let Some(v) = system.get_mut(key).map(Value::take) {
                 raw.insert(key.into(), unwrap_text(v));
             }
         }
-        if let Some(provider) = system.get("Provider") {
+        if let Some(provider) = system.get_mut("Provider") {
             if let Some(name) = attribute(provider, "Name") {
-                raw.insert(keys::PROVIDER.into(), name.clone());
+                raw.insert(keys::PROVIDER.into(), name);
             }
             if let Some(guid) = attribute(provider, "Guid") {
-                raw.insert("Provider_Guid".into(), guid.clone());
+                raw.insert("Provider_Guid".into(), guid);
             }
         }
         if let Some(t) = system
-            .get("TimeCreated")
+            .get_mut("TimeCreated")
             .and_then(|t| attribute(t, "SystemTime"))
         {
-            raw.insert(keys::TIME.into(), t.clone());
+            raw.insert(keys::TIME.into(), t);
         }
-        if let Some(sid) = system.get("Security").and_then(|s| attribute(s, "UserID")) {
-            raw.insert("UserID".into(), sid.clone());
+        if let Some(sid) = system
+            .get_mut("Security")
+            .and_then(|s| attribute(s, "UserID"))
+        {
+            raw.insert("UserID".into(), sid);
         }
     }
-    let mut put = |k: &String, v: &Value| {
-        if k == "#attributes" {
+    let mut put = |k: String, v: Value| {
+        if k == "#attributes"
+            || matches!(k.as_str(), keys::EVENT_ID | keys::CHANNEL | keys::PROVIDER)
+        {
             return;
         }
-        if matches!(k.as_str(), keys::EVENT_ID | keys::CHANNEL | keys::PROVIDER) {
-            return;
-        }
+        let v = unwrap_text(v);
         // Sigma writes `Source Name` (Defender, some classic providers) as `SourceName`.
         if k.contains(' ') {
-            raw.entry(k.replace(' ', ""))
-                .or_insert_with(|| unwrap_text(v));
+            raw.entry(k.replace(' ', "")).or_insert_with(|| v.clone());
         }
-        raw.insert(k.clone(), unwrap_text(v));
+        raw.insert(k, v);
     };
-    if let Some(Value::Object(data)) = event.get("EventData") {
-        data.iter().for_each(|(k, v)| put(k, v));
+    if let Some(Value::Object(data)) = event.remove("EventData") {
+        data.into_iter().for_each(|(k, v)| put(k, v));
     }
-    if let Some(Value::Object(user)) = event.get("UserData") {
+    if let Some(Value::Object(user)) = event.remove("UserData") {
         for (k, inner) in user {
             match inner {
-                Value::Object(fields) => fields.iter().for_each(|(k, v)| put(k, v)),
+                Value::Object(fields) => fields.into_iter().for_each(|(k, v)| put(k, v)),
                 other => put(k, other),
             }
         }
