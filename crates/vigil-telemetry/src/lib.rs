@@ -1,0 +1,20 @@
+//! Vigil's telemetry layer: reads EVTX and JSON-lines telemetry into normalised events,
+//! evaluates Sigma rules on them and parses IOC lists. Pure parsing and detection: no async
+//! runtime, no store; the engine decides transactions and storage.
+
+mod archive;
+pub mod error;
+pub mod event;
+mod evtx;
+pub mod intel;
+pub mod logsource;
+mod ndjson;
+pub mod normalise;
+pub mod read;
+pub mod sigma;
+
+pub use error::{Location, Position, Result, TelemetryError};
+pub use event::{Event, EventKind};
+pub use intel::{parse_csv, parse_stix, Indicator, IndicatorKind};
+pub use read::{detect_format, Format, ReadOptions, Reader, Record, Skip, SkipReport};
+pub use sigma::{LoadReport, RuleSkip, SigmaEngine, SigmaMatch};

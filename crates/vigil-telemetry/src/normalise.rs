@@ -1,0 +1,281 @@
+//! Turns a flat Sigma-style field map (Sysmon / Security field names) into an [`Event`].
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Location, Result, TelemetryError};
+use crate::event::{Event, EventKind};
+
+/// The longest text kept in an [`Event`] field; the full value stays in the record's raw map.
+pub const MAX_EVENT_TEXT: usize = 64 * 1024;
+
+/// Canonical raw field names every reader fills in.
+pub(crate) mod keys {
+    pub const EVENT_ID: &str = "EventID";
+    pub const CHANNEL: &str = "Channel";
+    pub const PROVIDER: &str = "Provider_Name";
+    pub const COMPUTER: &str = "Computer";
+    pub const TIME: &str = "TimeCreated";
+}
+
+/// A hex SHA-256 prefix (128 bits) of `bytes`, used as an event fingerprint.
+pub fn fingerprint(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut out = String::with_capacity(32);
+    for b in &digest[..16] {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+/// Reads a field as text: strings as they are, numbers and booleans printed.
+pub(crate) fn text<'a>(
+    raw: &'a Map<String, Value>,
+    key: &str,
+) -> Option<std::borrow::Cow<'a, str>> {
+    match raw.get(key)? {
+        Value::String(s) => {
+            let t = s.trim();
+            (!t.is_empty() && t != "-").then_some(std::borrow::Cow::Borrowed(t))
+        }
+        Value::Number(n) => Some(std::borrow::Cow::Owned(n.to_string())),
+        Value::Bool(b) => Some(std::borrow::Cow::Owned(b.to_string())),
+        _ => None,
+    }
+}
+
+fn owned(raw: &Map<String, Value>, key: &str) -> Option<String> {
+    text(raw, key).map(|s| truncate(&s))
+}
+
+fn first(raw: &Map<String, Value>, keys: &[&str]) -> Option<String> {
+    keys.iter().find_map(|k| owned(raw, k))
+}
+
+fn truncate(s: &str) -> String {
+    if s.len() <= MAX_EVENT_TEXT {
+        return s.to_string();
+    }
+    let mut end = MAX_EVENT_TEXT;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_string()
+}
+
+/// Parses an integer written as a JSON number, a decimal string or a `0x` hex string.
+pub(crate) fn parse_int(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_u64().and_then(|u| i64::try_from(u).ok())),
+        Value::String(s) => {
+            let s = s.trim();
+            if let Some(hex) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+                i64::from_str_radix(hex, 16).ok()
+            } else {
+                s.parse().ok()
+            }
+        }
+        _ => None,
+    }
+}
+
+fn int(raw: &Map<String, Value>, key: &str) -> Option<i64> {
+    raw.get(key).and_then(parse_int)
+}
+
+/// Normalises a timestamp to RFC 3339 UTC with milliseconds. Accepts RFC 3339 with any
+/// offset, and offset-less `YYYY-MM-DD HH:MM:SS[.fff]` (Sysmon's UtcTime, taken as UTC).
+pub fn normalise_ts(s: &str) -> Option<String> {
+    let s = s.trim();
+    let ts = match s.parse::<jiff::Timestamp>() {
+        Ok(ts) => ts,
+        Err(_) => {
+            let dt: jiff::civil::DateTime = s.parse().ok()?;
+            dt.to_zoned(jiff::tz::TimeZone::UTC).ok()?.timestamp()
+        }
+    };
+    Some(format_ts(ts))
+}
+
+/// Formats a timestamp as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+pub(crate) fn format_ts(ts: jiff::Timestamp) -> String {
+    ts.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// Splits `HOST.example.com` into (`host`, `Some("example.com")`).
+pub fn split_host(computer: &str) -> (String, Option<String>) {
+    let lower = computer.trim().to_ascii_lowercase();
+    match lower.split_once('.') {
+        Some((host, domain)) if !host.is_empty() && !domain.is_empty() => {
+            (host.to_string(), Some(domain.to_string()))
+        }
+        _ => (lower, None),
+    }
+}
+
+/// `SHA256=…` out of Sysmon's `Hashes` field (`SHA1=…,MD5=…,SHA256=…,IMPHASH=…`).
+fn sha256_of(raw: &Map<String, Value>) -> Option<String> {
+    if let Some(h) = text(raw, "Hashes").or_else(|| text(raw, "Hash")) {
+        for part in h.split([',', ';']) {
+            if let Some((k, v)) = part.split_once('=') {
+                if k.trim().eq_ignore_ascii_case("SHA256") && is_hex(v.trim(), 64) {
+                    return Some(v.trim().to_ascii_lowercase());
+                }
+            }
+        }
+    }
+    text(raw, "sha256")
+        .filter(|v| is_hex(v, 64))
+        .map(|v| v.to_ascii_lowercase())
+}
+
+fn is_hex(s: &str, len: usize) -> bool {
+    s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn join_user(raw: &Map<String, Value>, domain: &str, user: &str) -> Option<String> {
+    let u = text(raw, user)?;
+    match text(raw, domain) {
+        Some(d) => Some(format!("{d}\\{u}")),
+        None => Some(u.into_owned()),
+    }
+}
+
+fn unescape_xml(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
+/// `<Command>` and `<Arguments>` out of a scheduled task's XML.
+fn task_command(xml: &str) -> Option<String> {
+    let tag = |name: &str| {
+        let open = format!("<{name}>");
+        let start = xml.find(&open)? + open.len();
+        let end = xml[start..].find(&format!("</{name}>"))? + start;
+        Some(unescape_xml(xml[start..end].trim()))
+    };
+    let cmd = tag("Command")?;
+    Some(match tag("Arguments") {
+        Some(args) if !args.is_empty() => format!("{cmd} {args}"),
+        _ => cmd,
+    })
+}
+
+/// Builds the normalised event out of a flat raw field map.
+pub(crate) fn normalise(
+    raw: &Map<String, Value>,
+    location: &Location,
+    fingerprint: String,
+) -> Result<Event> {
+    let event_id = match raw.get(keys::EVENT_ID) {
+        None | Some(Value::Null) => {
+            return Err(TelemetryError::field(location, keys::EVENT_ID, "missing"))
+        }
+        Some(v) => parse_int(v)
+            .ok_or_else(|| TelemetryError::field(location, keys::EVENT_ID, "not a number"))?,
+    };
+    let channel = owned(raw, keys::CHANNEL).unwrap_or_default();
+    let provider = owned(raw, keys::PROVIDER).unwrap_or_default();
+    let computer = text(raw, keys::COMPUTER)
+        .ok_or_else(|| TelemetryError::field(location, keys::COMPUTER, "missing host name"))?;
+    let (machine, domain) = split_host(&computer);
+    let ts_text = text(raw, keys::TIME)
+        .ok_or_else(|| TelemetryError::field(location, keys::TIME, "missing timestamp"))?;
+    let ts = normalise_ts(&ts_text).ok_or_else(|| {
+        TelemetryError::field(
+            location,
+            keys::TIME,
+            format!("not a timestamp: {ts_text:.40}"),
+        )
+    })?;
+    let kind = EventKind::classify(&channel, &provider, event_id);
+
+    let mut e = Event {
+        ts,
+        machine,
+        domain,
+        kind,
+        user: None,
+        pid: None,
+        image: None,
+        command_line: None,
+        parent_pid: None,
+        parent_image: None,
+        target_path: None,
+        sha256: sha256_of(raw),
+        url: owned(raw, "url"),
+        dns_domain: None,
+        remote_ip: None,
+        remote_port: None,
+        registry_key: None,
+        registry_value: None,
+        name: None,
+        channel,
+        provider,
+        event_id,
+        fingerprint,
+    };
+    let security = e
+        .channel
+        .eq_ignore_ascii_case(crate::event::channels::SECURITY);
+    match (kind, security) {
+        (EventKind::ProcessStart, true) => {
+            e.user = join_user(raw, "SubjectDomainName", "SubjectUserName");
+            e.pid = int(raw, "NewProcessId");
+            e.image = owned(raw, "NewProcessName");
+            e.parent_pid = int(raw, "ProcessId");
+            e.parent_image = owned(raw, "ParentProcessName");
+            e.command_line = owned(raw, "CommandLine");
+        }
+        (EventKind::Logon, _) => {
+            e.user = join_user(raw, "TargetDomainName", "TargetUserName");
+            e.pid = int(raw, "ProcessId");
+            e.image = owned(raw, "ProcessName");
+            e.remote_ip = owned(raw, "IpAddress");
+            e.remote_port = int(raw, "IpPort").filter(|p| *p > 0);
+            e.name = owned(raw, "LogonType").map(|t| format!("logon type {t}"));
+        }
+        (EventKind::ServiceInstall, _) => {
+            e.user = join_user(raw, "SubjectDomainName", "SubjectUserName");
+            e.name = owned(raw, "ServiceName");
+            e.target_path = first(raw, &["ServiceFileName", "ImagePath"]);
+        }
+        (EventKind::ScheduledTask, _) => {
+            e.user = join_user(raw, "SubjectDomainName", "SubjectUserName");
+            e.name = owned(raw, "TaskName");
+            e.command_line = text(raw, "TaskContent").and_then(|x| task_command(&x));
+        }
+        (EventKind::ProcessAccess, _) => {
+            e.user = owned(raw, "SourceUser");
+            e.pid = int(raw, "SourceProcessId");
+            e.image = owned(raw, "SourceImage");
+            e.target_path = owned(raw, "TargetImage");
+        }
+        (EventKind::ScriptBlock, _) => {
+            e.command_line = owned(raw, "ScriptBlockText");
+            e.target_path = owned(raw, "Path");
+            e.pid = int(raw, "ProcessId");
+        }
+        _ => {
+            e.user = owned(raw, "User");
+            e.pid = int(raw, "ProcessId");
+            e.image = owned(raw, "Image");
+            e.command_line = owned(raw, "CommandLine");
+            e.parent_pid = int(raw, "ParentProcessId");
+            e.parent_image = owned(raw, "ParentImage");
+            e.target_path = first(raw, &["TargetFilename", "ImageLoaded", "Destination"]);
+            e.dns_domain = first(raw, &["QueryName", "DestinationHostname"]);
+            e.remote_ip = owned(raw, "DestinationIp");
+            e.remote_port = int(raw, "DestinationPort");
+            e.registry_key = owned(raw, "TargetObject");
+            e.registry_value = owned(raw, "Details");
+            e.name = first(raw, &["Name", "Consumer"]);
+        }
+    }
+    Ok(e)
+}

@@ -1,0 +1,223 @@
+//! Reading telemetry files: format detection and one streaming [`Reader`] for every format.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::archive::ZipStream;
+use crate::error::{Location, Result, TelemetryError};
+use crate::event::Event;
+use crate::evtx::{EvtxStream, EVTX_MAGIC};
+use crate::ndjson::NdjsonStream;
+
+/// A telemetry file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// Windows event log file (`ElfFile\0` magic).
+    Evtx,
+    /// JSON lines: ECS documents or flattened Winlogbeat/NXLog events.
+    Ndjson,
+    /// A zip archive whose members are EVTX or JSON-lines files.
+    Zip,
+}
+
+/// One record read from a file.
+#[derive(Debug, Clone)]
+pub struct Record {
+    /// Flat field map in Sigma's field names (`EventID`, `Channel`, `Provider_Name`,
+    /// `Computer`, `Image`, `CommandLine`, …): what Sigma rules are evaluated against.
+    pub raw: Value,
+    /// The normalised event.
+    pub event: Event,
+    /// Where the record is in its file.
+    pub location: Location,
+}
+
+/// A record or file member that the reader skipped, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skip {
+    /// Where.
+    pub location: Location,
+    /// Why.
+    pub reason: String,
+}
+
+/// What a reader skipped: the count and the first reasons (at most [`SkipReport::KEPT`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SkipReport {
+    /// How many records or members were skipped in all.
+    pub count: u64,
+    /// The first skips, with their reasons.
+    pub reasons: Vec<Skip>,
+}
+
+impl SkipReport {
+    /// How many reasons are kept; the count goes on.
+    pub const KEPT: usize = 100;
+
+    pub(crate) fn push(&mut self, location: Location, reason: String) {
+        self.count += 1;
+        if self.reasons.len() < Self::KEPT {
+            self.reasons.push(Skip { location, reason });
+        }
+    }
+}
+
+/// How a [`Reader`] treats malformed input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// `false` (default): a malformed record or line is an `Err` item (iteration goes on
+    /// after it, so the caller chooses to abort or continue). `true`: it is counted in
+    /// [`Reader::skipped`] instead.
+    pub skip_malformed: bool,
+    /// Longest JSON line accepted (default 16 MiB); longer ones are malformed.
+    pub max_line_bytes: usize,
+    /// Largest EVTX member of a zip read into memory (default 1 GiB).
+    pub max_zip_evtx_bytes: u64,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            skip_malformed: false,
+            max_line_bytes: 16 * 1024 * 1024,
+            max_zip_evtx_bytes: 1024 * 1024 * 1024,
+        }
+    }
+}
+
+/// Sniffs a format from a file's first bytes.
+pub fn detect_format_bytes(head: &[u8]) -> Option<Format> {
+    if head.starts_with(EVTX_MAGIC) {
+        return Some(Format::Evtx);
+    }
+    if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+        return Some(Format::Zip);
+    }
+    let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    match text.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') | None => Some(Format::Ndjson),
+        _ => None,
+    }
+}
+
+fn refuse(file: &str, head: &[u8]) -> TelemetryError {
+    let reason = if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
+        "UTF-16 text is not supported: save the JSON lines as UTF-8".to_string()
+    } else {
+        "not an EVTX file, JSON lines, or a zip of them".to_string()
+    };
+    TelemetryError::Format {
+        file: file.to_string(),
+        reason,
+    }
+}
+
+/// Reads up to `n` bytes from the start of a source.
+pub(crate) fn read_head(source: &mut impl Read, n: usize) -> std::io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(n);
+    source.take(n as u64).read_to_end(&mut head)?;
+    Ok(head)
+}
+
+/// Detects a file's format from its content (EVTX magic, zip magic, or a JSON object).
+pub fn detect_format(path: impl AsRef<Path>) -> Result<Format> {
+    let path = path.as_ref();
+    let name = path.display().to_string();
+    let mut file = File::open(path).map_err(|e| TelemetryError::io(&name, e))?;
+    let head = read_head(&mut file, 512).map_err(|e| TelemetryError::io(&name, e))?;
+    detect_format_bytes(&head).ok_or_else(|| refuse(&name, &head))
+}
+
+pub(crate) enum Stream {
+    Evtx(Box<EvtxStream<BufReader<File>>>),
+    Ndjson(NdjsonStream<BufReader<File>>),
+    Zip(Box<ZipStream>),
+}
+
+/// A streaming reader over one telemetry file: an iterator of records in file order.
+///
+/// Malformed records come out as `Err` items (or are counted in [`Reader::skipped`] with
+/// [`ReadOptions::skip_malformed`]); iteration continues after them. An I/O error ends it.
+pub struct Reader {
+    format: Format,
+    stream: Stream,
+    options: ReadOptions,
+    skipped: SkipReport,
+}
+
+impl std::fmt::Debug for Reader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reader")
+            .field("format", &self.format)
+            .field("skipped", &self.skipped.count)
+            .finish()
+    }
+}
+
+impl Reader {
+    /// Opens a file with default options, detecting its format.
+    pub fn open(path: impl AsRef<Path>) -> Result<Reader> {
+        Reader::open_with(path, ReadOptions::default())
+    }
+
+    /// Opens a file, detecting its format.
+    pub fn open_with(path: impl AsRef<Path>, options: ReadOptions) -> Result<Reader> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        let format = detect_format(path)?;
+        let file = File::open(path).map_err(|e| TelemetryError::io(&name, e))?;
+        let stream = match format {
+            Format::Evtx => Stream::Evtx(Box::new(EvtxStream::new(&name, BufReader::new(file))?)),
+            Format::Ndjson => Stream::Ndjson(NdjsonStream::new(
+                &name,
+                BufReader::with_capacity(256 * 1024, file),
+                options.max_line_bytes,
+            )),
+            Format::Zip => Stream::Zip(Box::new(ZipStream::new(&name, path, &options)?)),
+        };
+        Ok(Reader {
+            format,
+            stream,
+            options,
+            skipped: SkipReport::default(),
+        })
+    }
+
+    /// The detected format.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// What was skipped so far (malformed records with `skip_malformed`, zip members that
+    /// are neither EVTX nor JSON lines).
+    pub fn skipped(&self) -> &SkipReport {
+        &self.skipped
+    }
+}
+
+impl Iterator for Reader {
+    type Item = Result<Record>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let item = match &mut self.stream {
+                Stream::Evtx(s) => s.next(),
+                Stream::Ndjson(s) => s.next_record(&mut self.skipped),
+                Stream::Zip(s) => s.next_record(&mut self.skipped),
+            }?;
+            match item {
+                Err(e) if self.options.skip_malformed && e.location().is_some() => {
+                    let location = e.location().cloned();
+                    if let Some(location) = location {
+                        let reason = e.to_string();
+                        self.skipped.push(location, reason);
+                    }
+                }
+                other => return Some(other),
+            }
+        }
+    }
+}
