@@ -2,6 +2,7 @@
 //! facade; `--json` prints machine-readable output, errors exit non-zero with one line.
 
 mod output;
+mod progress;
 mod text;
 
 use std::path::PathBuf;
@@ -105,8 +106,37 @@ enum Command {
         #[command(subcommand)]
         what: ExportWhat,
     },
+    /// Import telemetry: EVTX and JSON-lines files or folders (zipped or not).
+    Import {
+        #[arg(required = true, value_name = "FILE|DIR")]
+        paths: Vec<PathBuf>,
+    },
+    /// Sigma rule folders.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+    /// Threat intelligence (IOC lists).
+    Intel {
+        #[command(subcommand)]
+        command: IntelCommand,
+    },
     /// Finish work a crash or kill interrupted (also done before every command that works).
     Recover,
+}
+
+#[derive(Debug, Subcommand)]
+enum RulesCommand {
+    /// Add a folder of Sigma rules (e.g. a SigmaHQ checkout); used by every later import.
+    Add { dir: PathBuf },
+    /// The rule folders in use (besides Vigil's own rules).
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum IntelCommand {
+    /// Import an IOC list: CSV (type,value[,description]) or a STIX 2.1 bundle.
+    Import { file: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]
@@ -194,6 +224,7 @@ async fn run(cli: Cli, out: &Output) -> Result<(), ApiError> {
             | Command::Undo { .. }
             | Command::Cancel { .. }
             | Command::Recover
+            | Command::Import { .. }
     );
     if works {
         vigil.recover().await?;
@@ -297,6 +328,43 @@ async fn run(cli: Cli, out: &Output) -> Result<(), ApiError> {
                     Output { json: true }.print(&rows, String::new);
                 }
             }
+        }
+        Command::Import { paths } => {
+            let progress = progress::Progress::new();
+            let summary = vigil.import(&paths, |p| progress.show(p)).await?;
+            progress.done();
+            out.print(&summary, || text::import(&summary));
+        }
+        Command::Rules {
+            command: RulesCommand::Add { dir },
+        } => {
+            let (loaded, skipped) = vigil.add_rule_dir(&dir).await?;
+            let result = serde_json::json!({ "loaded": loaded, "skipped": skipped });
+            out.print(&result, || text::rules_added(&dir, loaded, &skipped));
+        }
+        Command::Rules {
+            command: RulesCommand::List,
+        } => {
+            let dirs = vigil.rule_dirs().await?;
+            out.print(&dirs, || {
+                if dirs.is_empty() {
+                    "only Vigil's own rules (add a folder with: vigil rules add DIR)".to_string()
+                } else {
+                    dirs.iter()
+                        .map(|d| d.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                }
+            });
+        }
+        Command::Intel {
+            command: IntelCommand::Import { file },
+        } => {
+            let added = vigil.import_intel(&file).await?;
+            let result = serde_json::json!({ "indicators_added": added });
+            out.print(&result, || {
+                format!("{added} new indicators from {}", file.display())
+            });
         }
         Command::Recover => {
             let overview = vigil.overview().await?;

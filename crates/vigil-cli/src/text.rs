@@ -7,6 +7,7 @@ use vigil_engine::domain::{
     Overview,
 };
 use vigil_engine::ops::demo::DemoSummary;
+use vigil_engine::ops::import::ImportSummary;
 
 /// Lays rows out in columns as wide as their widest cell.
 fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
@@ -253,4 +254,34 @@ pub fn investigation(d: &InvestigationDetails) -> String {
         );
     }
     out.trim_end().to_string()
+}
+
+pub fn import(s: &ImportSummary) -> String {
+    let mut out = format!(
+        "imported {} files: {} records, {} new events, {} already known, {} skipped\n{} new machines, {} alerts ({} rules), {} investigations started",
+        s.files, s.records, s.events_added, s.duplicates, s.skipped, s.machines_added, s.alerts, s.rules, s.investigations_started
+    );
+    for reason in s.skip_reasons.iter().take(10) {
+        let _ = write!(out, "\n  skipped: {reason}");
+    }
+    out
+}
+
+pub fn rules_added(dir: &std::path::Path, loaded: u32, skipped: &[String]) -> String {
+    let mut out = format!(
+        "{}: {loaded} rules loaded, {} skipped",
+        dir.display(),
+        skipped.len()
+    );
+    for reason in skipped.iter().take(10) {
+        let _ = write!(out, "\n  skipped: {reason}");
+    }
+    if skipped.len() > 10 {
+        let _ = write!(
+            out,
+            "\n  … and {} more (use --json for all)",
+            skipped.len() - 10
+        );
+    }
+    out
 }

@@ -260,9 +260,12 @@ pub(crate) fn normalise(
             e.command_line = owned(raw, "ScriptBlockText");
             e.target_path = owned(raw, "Path");
             e.pid = int(raw, "ProcessId");
+            // The account running the script, as its SID when that is all the log has.
+            e.user = first(raw, &["User", "UserID"]);
         }
         _ => {
-            e.user = owned(raw, "User");
+            e.user = owned(raw, "User")
+                .or_else(|| join_user(raw, "SubjectDomainName", "SubjectUserName"));
             e.pid = int(raw, "ProcessId");
             e.image = owned(raw, "Image");
             e.command_line = owned(raw, "CommandLine");

@@ -60,6 +60,38 @@ pub const BUILTIN_RULES: &[(&str, &str)] = &[
         "wmiprvse_spawns_shell.yml",
         include_str!("../rules/wmiprvse_spawns_shell.yml"),
     ),
+    (
+        "service_runs_shell.yml",
+        include_str!("../rules/service_runs_shell.yml"),
+    ),
+    (
+        "powershell_runs_temp_executable.yml",
+        include_str!("../rules/powershell_runs_temp_executable.yml"),
+    ),
+    (
+        "installer_temp_spawns_shell.yml",
+        include_str!("../rules/installer_temp_spawns_shell.yml"),
+    ),
+    (
+        "dcsync_replication_rights.yml",
+        include_str!("../rules/dcsync_replication_rights.yml"),
+    ),
+    (
+        "comsvcs_minidump.yml",
+        include_str!("../rules/comsvcs_minidump.yml"),
+    ),
+    (
+        "hidden_powershell_payload.yml",
+        include_str!("../rules/hidden_powershell_payload.yml"),
+    ),
+    (
+        "services_spawns_shell.yml",
+        include_str!("../rules/services_spawns_shell.yml"),
+    ),
+    (
+        "obfuscated_downloader_script.yml",
+        include_str!("../rules/obfuscated_downloader_script.yml"),
+    ),
 ];
 
 /// A rule that fired on a record.
@@ -138,26 +170,50 @@ fn rule_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
+/// Rule files as (file name, YAML text).
+type Sources = Vec<(String, String)>;
+
+/// The (file name, text) of every rule file under `dirs`, and the files that could not
+/// be read.
+fn sources_from_dirs(dirs: &[PathBuf]) -> Result<(Sources, Vec<RuleSkip>)> {
+    let mut files = Vec::new();
+    for dir in dirs {
+        rule_files(dir, &mut files)?;
+    }
+    let mut sources = Vec::with_capacity(files.len());
+    let mut unreadable = Vec::new();
+    for f in files {
+        match std::fs::read_to_string(&f) {
+            Ok(text) => sources.push((f.display().to_string(), text)),
+            Err(e) => unreadable.push(RuleSkip {
+                file: f.display().to_string(),
+                title: None,
+                reason: format!("unreadable: {e}"),
+            }),
+        }
+    }
+    Ok((sources, unreadable))
+}
+
 impl SigmaEngine {
     /// Loads every `.yml`/`.yaml` rule under the given folders (recursively). A folder
     /// that cannot be read is an error; a rule that cannot be used is reported as skipped.
     pub fn from_dirs(dirs: &[PathBuf]) -> Result<(SigmaEngine, LoadReport)> {
-        let mut files = Vec::new();
-        for dir in dirs {
-            rule_files(dir, &mut files)?;
-        }
-        let mut sources = Vec::with_capacity(files.len());
-        let mut unreadable = Vec::new();
-        for f in files {
-            match std::fs::read_to_string(&f) {
-                Ok(text) => sources.push((f.display().to_string(), text)),
-                Err(e) => unreadable.push(RuleSkip {
-                    file: f.display().to_string(),
-                    title: None,
-                    reason: format!("unreadable: {e}"),
-                }),
-            }
-        }
+        let (sources, unreadable) = sources_from_dirs(dirs)?;
+        let (engine, mut report) = SigmaEngine::from_sources(&sources);
+        report.skipped.splice(0..0, unreadable);
+        Ok((engine, report))
+    }
+
+    /// Vigil's default rules plus every rule under the given folders, in one engine.
+    pub fn builtin_and_dirs(dirs: &[PathBuf]) -> Result<(SigmaEngine, LoadReport)> {
+        let (mut sources, unreadable) = sources_from_dirs(dirs)?;
+        sources.splice(
+            0..0,
+            BUILTIN_RULES
+                .iter()
+                .map(|(name, text)| (format!("builtin:{name}"), (*text).to_string())),
+        );
         let (engine, mut report) = SigmaEngine::from_sources(&sources);
         report.skipped.splice(0..0, unreadable);
         Ok((engine, report))

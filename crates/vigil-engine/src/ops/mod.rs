@@ -8,5 +8,6 @@ pub mod details;
 pub mod detect;
 pub mod entities;
 pub mod groups;
+pub mod import;
 pub mod investigate;
 pub mod world;

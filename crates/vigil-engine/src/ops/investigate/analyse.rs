@@ -323,7 +323,8 @@ pub async fn judge(conn: &mut SqliteConnection, investigation: i64) -> Result<(u
     let (mut malicious, mut suspicious) = (0, 0);
     for item in &items {
         let j = judged.remove(&item.id).unwrap_or_default();
-        let verdict = if item.kind == EntityKind::User {
+        // A user is judged only when something names them (e.g. a DCSync alert).
+        let verdict = if item.kind == EntityKind::User && j.reasons.is_empty() {
             Verdict::Unknown
         } else {
             j.verdict()

@@ -30,7 +30,7 @@ pub fn action_for(kind: EntityKind) -> Option<ActionKind> {
         EntityKind::Domain => ActionKind::BlockDomain,
         EntityKind::Ip => ActionKind::BlockIp,
         EntityKind::EmailMessage => ActionKind::SoftDeleteEmail,
-        EntityKind::User => return None,
+        EntityKind::User => ActionKind::DisableUser,
     })
 }
 

@@ -1,0 +1,642 @@
+//! Importing telemetry: EVTX and JSON-lines files (zipped or not) are read, normalised,
+//! checked against the Sigma rules and the IOC lists, and stored in one transaction — a bad
+//! file changes nothing and the error names the file, the record or line, and the field.
+//! Re-importing a file adds nothing twice. Alerts are raised (and routed) after the commit.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use tokio::sync::mpsc;
+use vigil_telemetry::{Event, EventKind, Reader, SigmaEngine, SigmaMatch};
+
+use crate::domain::{EntityKind, Severity};
+use crate::ops::alerts::{NewAlert, Routing};
+use crate::ops::entities::NewEntity;
+use crate::ops::world::{upsert_machine, upsert_user, NewEvent, NewMachine};
+use crate::{Error, Result, Vigil};
+
+/// The settings key holding the user's Sigma rule folders (a JSON list).
+pub const RULE_DIRS_KEY: &str = "rule_dirs";
+/// Records per batch between the reader thread and the store.
+const BATCH: usize = 2000;
+
+/// What an import did.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, specta::Type)]
+pub struct ImportSummary {
+    pub files: u32,
+    pub records: u32,
+    pub events_added: u32,
+    /// Records already in the store (a re-import).
+    pub duplicates: u32,
+    /// Records or files passed over, with the first reasons.
+    pub skipped: u32,
+    pub skip_reasons: Vec<String>,
+    pub machines_added: u32,
+    pub alerts: u32,
+    pub investigations_started: u32,
+    pub rules: u32,
+}
+
+/// Progress of a long import.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
+pub struct ImportProgress {
+    pub file: String,
+    pub files_done: u32,
+    pub files: u32,
+    pub records: u32,
+}
+
+/// One record as the store needs it.
+struct Parsed {
+    event: Event,
+    matches: Vec<SigmaMatch>,
+    source: String,
+}
+
+enum Message {
+    Batch(Vec<Parsed>),
+    FileDone { file: String },
+    Skipped(String),
+}
+
+/// The files under `paths`: named files as they are, folders walked (sorted). Files in a
+/// folder whose format is unknown are passed over; a named one is an error.
+fn expand(paths: &[PathBuf], skipped: &mut Vec<String>) -> Result<Vec<PathBuf>> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>, skipped: &mut Vec<String>) -> Result<()> {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| Error::io(format!("cannot read the folder {}", dir.display()), e))?
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                walk(&path, out, skipped)?;
+            } else if vigil_telemetry::detect_format(&path).is_ok() {
+                out.push(path);
+            } else {
+                skipped.push(format!("{}: not EVTX or JSON lines", path.display()));
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            walk(path, &mut files, skipped)?;
+        } else if path.exists() {
+            vigil_telemetry::detect_format(path).map_err(|e| Error::InvalidInput(e.to_string()))?;
+            files.push(path.clone());
+        } else {
+            return Err(Error::InvalidInput(format!(
+                "{}: no such file or folder",
+                path.display()
+            )));
+        }
+    }
+    if files.is_empty() {
+        return Err(Error::InvalidInput(
+            "no telemetry files to import (EVTX or JSON lines, zipped or not)".into(),
+        ));
+    }
+    Ok(files)
+}
+
+/// Reads every file on this (blocking) thread, evaluating the rules, and sends batches.
+fn read_all(files: Vec<PathBuf>, rules: &SigmaEngine, tx: mpsc::Sender<Message>) -> Result<()> {
+    for path in files {
+        let source = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let mut reader = Reader::open(&path).map_err(|e| Error::InvalidInput(e.to_string()))?;
+        let mut batch = Vec::with_capacity(BATCH);
+        for record in reader.by_ref() {
+            let record = record.map_err(|e| Error::InvalidInput(e.to_string()))?;
+            let matches = rules.evaluate(&record);
+            batch.push(Parsed {
+                event: record.event,
+                matches,
+                source: source.clone(),
+            });
+            if batch.len() == BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                if tx.blocking_send(Message::Batch(full)).is_err() {
+                    return Ok(());
+                }
+            }
+        }
+        if !batch.is_empty() && tx.blocking_send(Message::Batch(batch)).is_err() {
+            return Ok(());
+        }
+        for skip in &reader.skipped().reasons {
+            let _ = tx.blocking_send(Message::Skipped(format!(
+                "{}: {}",
+                skip.location, skip.reason
+            )));
+        }
+        let _ = tx.blocking_send(Message::FileDone {
+            file: path.display().to_string(),
+        });
+    }
+    Ok(())
+}
+
+fn severity_of(level: &str) -> Severity {
+    match level {
+        "critical" | "high" => Severity::High,
+        "medium" => Severity::Medium,
+        "low" => Severity::Low,
+        _ => Severity::Informational,
+    }
+}
+
+/// The MITRE tactic (as a category) and technique in a rule's tags.
+fn attack_tags(tags: &[String]) -> (String, String) {
+    let mut category = String::new();
+    let mut technique = String::new();
+    for tag in tags {
+        let Some(rest) = tag.strip_prefix("attack.") else {
+            continue;
+        };
+        if rest.len() > 1 && rest.starts_with('t') && rest[1..2].chars().all(|c| c.is_ascii_digit())
+        {
+            if technique.is_empty() {
+                technique = rest.to_uppercase();
+            }
+        } else if category.is_empty() && !rest.starts_with('g') && !rest.starts_with('s') {
+            let words: Vec<String> = rest
+                .split(['_', '-'])
+                .map(|w| {
+                    let mut c = w.chars();
+                    c.next()
+                        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                        .unwrap_or_default()
+                })
+                .collect();
+            category = words.join(" ");
+        }
+    }
+    (category, technique)
+}
+
+/// The entities an event names, for an alert's evidence.
+fn entities_of(event: &Event, machine: i64) -> Vec<NewEntity> {
+    let mut out = Vec::new();
+    if let (Some(pid), Some(image)) = (event.pid, &event.image) {
+        out.push(NewEntity::process(
+            machine,
+            pid,
+            image,
+            event.command_line.as_deref(),
+        ));
+    }
+    if let Some(path) = &event.target_path {
+        if matches!(
+            event.kind,
+            EventKind::FileCreate | EventKind::ServiceInstall
+        ) {
+            out.push(NewEntity::file(machine, path, event.sha256.as_deref()));
+        }
+    }
+    if let Some(domain) = &event.dns_domain {
+        out.push(NewEntity::global(
+            EntityKind::Domain,
+            &domain.to_lowercase(),
+        ));
+    }
+    if let Some(ip) = &event.remote_ip {
+        out.push(NewEntity::global(EntityKind::Ip, ip));
+    }
+    if let Some(url) = &event.url {
+        out.push(NewEntity::global(EntityKind::Url, url));
+    }
+    // With no process to blame (a logon, a directory request), the account is the evidence.
+    if event.pid.is_none() && event.image.is_none() {
+        if let Some(user) = &event.user {
+            out.push(NewEntity::global(EntityKind::User, user));
+        }
+    }
+    out
+}
+
+fn new_event(event: &Event, machine: i64, source: &str) -> NewEvent {
+    NewEvent {
+        machine_id: machine,
+        ts: event.ts.clone(),
+        kind: event.kind.as_str().to_string(),
+        user_name: event.user.clone(),
+        pid: event.pid,
+        image: event.image.clone(),
+        command_line: event.command_line.clone(),
+        parent_pid: event.parent_pid,
+        parent_image: event.parent_image.clone(),
+        target_path: event.target_path.clone(),
+        sha256: event.sha256.clone(),
+        url: event.url.clone(),
+        domain: event.dns_domain.clone(),
+        remote_ip: event.remote_ip.clone(),
+        remote_port: event.remote_port,
+        registry_key: event.registry_key.clone(),
+        registry_value: event.registry_value.clone(),
+        extra: Some(
+            serde_json::json!({
+                "channel": event.channel,
+                "provider": event.provider,
+                "event_id": event.event_id,
+                "name": event.name,
+            })
+            .to_string(),
+        ),
+        source: source.to_string(),
+        fingerprint: Some(event.fingerprint.clone()),
+    }
+}
+
+/// Inserts events; returns the fingerprints that were new (a known one is skipped).
+async fn insert_new(conn: &mut SqliteConnection, events: &[NewEvent]) -> Result<HashSet<String>> {
+    let mut new = HashSet::new();
+    for chunk in events.chunks(1000) {
+        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT OR IGNORE INTO events (machine_id, ts, kind, user_name, pid, image, command_line,
+             parent_pid, parent_image, target_path, sha256, url, domain, remote_ip, remote_port,
+             registry_key, registry_value, extra, source, fingerprint) ",
+        );
+        query.push_values(chunk, |mut row, e| {
+            row.push_bind(e.machine_id)
+                .push_bind(&e.ts)
+                .push_bind(&e.kind)
+                .push_bind(&e.user_name)
+                .push_bind(e.pid)
+                .push_bind(&e.image)
+                .push_bind(&e.command_line)
+                .push_bind(e.parent_pid)
+                .push_bind(&e.parent_image)
+                .push_bind(&e.target_path)
+                .push_bind(e.sha256.as_deref().map(str::to_ascii_lowercase))
+                .push_bind(&e.url)
+                .push_bind(e.domain.as_deref().map(str::to_ascii_lowercase))
+                .push_bind(&e.remote_ip)
+                .push_bind(e.remote_port)
+                .push_bind(&e.registry_key)
+                .push_bind(&e.registry_value)
+                .push_bind(&e.extra)
+                .push_bind(&e.source)
+                .push_bind(&e.fingerprint);
+        });
+        query.push(" RETURNING fingerprint");
+        let rows: Vec<(Option<String>,)> = query.build_query_as().fetch_all(&mut *conn).await?;
+        new.extend(rows.into_iter().filter_map(|(f,)| f));
+    }
+    Ok(new)
+}
+
+/// Indicators by kind, for matching events during an import.
+struct Intel {
+    by_kind: HashMap<String, HashMap<String, (String, String)>>,
+}
+
+impl Intel {
+    async fn load(conn: &mut SqliteConnection) -> Result<Self> {
+        let rows: Vec<(String, String, String, String)> =
+            sqlx::query_as("SELECT kind, value, source, description FROM indicators")
+                .fetch_all(&mut *conn)
+                .await?;
+        let mut by_kind: HashMap<String, HashMap<String, (String, String)>> = HashMap::new();
+        for (kind, value, source, description) in rows {
+            by_kind
+                .entry(kind)
+                .or_default()
+                .insert(value, (source, description));
+        }
+        Ok(Self { by_kind })
+    }
+
+    /// The indicators an event matches: (kind, value, source, description).
+    fn hits(&self, event: &Event) -> Vec<(&'static str, String, String, String)> {
+        let mut out = Vec::new();
+        let mut check = |kind: &'static str, value: Option<String>| {
+            if let Some(value) = value {
+                if let Some((source, description)) =
+                    self.by_kind.get(kind).and_then(|m| m.get(&value))
+                {
+                    out.push((kind, value, source.clone(), description.clone()));
+                }
+            }
+        };
+        check(
+            "sha256",
+            event.sha256.as_ref().map(|s| s.to_ascii_lowercase()),
+        );
+        check(
+            "domain",
+            event.dns_domain.as_ref().map(|s| s.to_ascii_lowercase()),
+        );
+        check("url", event.url.as_ref().map(|s| s.to_ascii_lowercase()));
+        check("ip", event.remote_ip.clone());
+        out
+    }
+}
+
+impl Vigil {
+    /// The user's Sigma rule folders.
+    pub async fn rule_dirs(&self) -> Result<Vec<PathBuf>> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE key = ?")
+            .bind(RULE_DIRS_KEY)
+            .fetch_optional(self.store().pool())
+            .await?;
+        Ok(row
+            .and_then(|(v,)| serde_json::from_str(&v).ok())
+            .unwrap_or_default())
+    }
+
+    /// Adds a folder of Sigma rules (checked by loading it). Returns (loaded, skipped with reasons).
+    pub async fn add_rule_dir(&self, dir: &Path) -> Result<(u32, Vec<String>)> {
+        let dir = dir
+            .canonicalize()
+            .map_err(|e| Error::io(format!("cannot use the rule folder {}", dir.display()), e))?;
+        let check = dir.clone();
+        let (_, report) = tokio::task::spawn_blocking(move || SigmaEngine::from_dirs(&[check]))
+            .await
+            .map_err(|e| Error::InvalidInput(format!("loading rules failed: {e}")))?
+            .map_err(|e| Error::InvalidInput(e.to_string()))?;
+        if report.loaded == 0 {
+            return Err(Error::InvalidInput(format!(
+                "{}: no usable Sigma rule in this folder ({} skipped)",
+                dir.display(),
+                report.skipped.len()
+            )));
+        }
+        let mut dirs = self.rule_dirs().await?;
+        if !dirs.contains(&dir) {
+            dirs.push(dir);
+        }
+        sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .bind(RULE_DIRS_KEY)
+            .bind(serde_json::to_string(&dirs).unwrap_or_else(|_| "[]".into()))
+            .execute(self.store().pool())
+            .await?;
+        let skipped = report
+            .skipped
+            .iter()
+            .map(|s| format!("{}: {}", s.file, s.reason))
+            .collect();
+        Ok((report.loaded as u32, skipped))
+    }
+
+    /// Imports IOC lists: CSV (type,value[,description]) or STIX 2.1 bundles. Returns how
+    /// many indicators were new.
+    pub async fn import_intel(&self, path: &Path) -> Result<u32> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+        let source = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let stix = text.trim_start().starts_with('{');
+        let parsed = if stix {
+            vigil_telemetry::parse_stix(&text, &source)
+        } else {
+            vigil_telemetry::parse_csv(&text, &source)
+        }
+        .map_err(|e| Error::InvalidInput(e.to_string()))?;
+        let indicators: Vec<crate::ops::world::NewIndicator> = parsed
+            .into_iter()
+            .map(|i| crate::ops::world::NewIndicator {
+                kind: i.kind.as_str().to_string(),
+                value: i.value,
+                source: source.clone(),
+                description: i.description,
+            })
+            .collect();
+        let mut tx = self.store().pool().begin().await?;
+        let added = crate::ops::world::add_indicators(&mut tx, &indicators).await?;
+        tx.commit().await?;
+        Ok(added as u32)
+    }
+
+    /// Imports telemetry files and folders in one transaction, then raises and routes the
+    /// alerts its detections found.
+    pub async fn import(
+        &self,
+        paths: &[PathBuf],
+        progress: impl Fn(&ImportProgress) + Send + Sync,
+    ) -> Result<ImportSummary> {
+        let mut summary = ImportSummary::default();
+        let files = expand(paths, &mut summary.skip_reasons)?;
+        summary.skipped = summary.skip_reasons.len() as u32;
+        summary.files = files.len() as u32;
+        let rule_dirs = self.rule_dirs().await?;
+        let rules = tokio::task::spawn_blocking(move || SigmaEngine::builtin_and_dirs(&rule_dirs))
+            .await
+            .map_err(|e| Error::InvalidInput(format!("loading rules failed: {e}")))?
+            .map_err(|e| Error::InvalidInput(e.to_string()))?
+            .0;
+        summary.rules = rules.rule_count() as u32;
+
+        let (tx_batches, mut batches) = mpsc::channel::<Message>(4);
+        let total = files.len() as u32;
+        let reader = tokio::task::spawn_blocking(move || read_all(files, &rules, tx_batches));
+
+        let mut tx = self.store().pool().begin().await?;
+        let intel = Intel::load(&mut tx).await?;
+        let mut machines: HashMap<String, i64> = HashMap::new();
+        let mut users: HashSet<String> = HashSet::new();
+        let mut alerts: Vec<NewAlert> = Vec::new();
+        let mut alert_keys: HashSet<(String, i64, String)> = HashSet::new();
+        let (mut files_done, mut current) = (0u32, String::new());
+        while let Some(message) = batches.recv().await {
+            let batch = match message {
+                Message::Batch(batch) => batch,
+                Message::Skipped(reason) => {
+                    summary.skipped += 1;
+                    if summary.skip_reasons.len() < 50 {
+                        summary.skip_reasons.push(reason);
+                    }
+                    continue;
+                }
+                Message::FileDone { file } => {
+                    files_done += 1;
+                    progress(&ImportProgress {
+                        file,
+                        files_done,
+                        files: total,
+                        records: summary.records,
+                    });
+                    continue;
+                }
+            };
+            let mut rows = Vec::with_capacity(batch.len());
+            for parsed in &batch {
+                let e = &parsed.event;
+                let key = if e.machine.is_empty() {
+                    "unknown".to_string()
+                } else {
+                    e.machine.clone()
+                };
+                let machine = match machines.get(&key) {
+                    Some(id) => *id,
+                    None => {
+                        let (known,): (i64,) =
+                            sqlx::query_as("SELECT COUNT(*) FROM machines WHERE name = ?")
+                                .bind(&key)
+                                .fetch_one(&mut *tx)
+                                .await?;
+                        let windows = e.channel.contains("Microsoft-Windows")
+                            || matches!(e.channel.as_str(), "Security" | "System" | "Application");
+                        let id = upsert_machine(
+                            &mut tx,
+                            &NewMachine {
+                                name: key.clone(),
+                                domain: e.domain.clone().unwrap_or_default(),
+                                os: if windows {
+                                    "Windows".into()
+                                } else {
+                                    String::new()
+                                },
+                                os_family: if windows {
+                                    "windows".into()
+                                } else {
+                                    "unknown".into()
+                                },
+                                ..NewMachine::default()
+                            },
+                        )
+                        .await?;
+                        if known == 0 {
+                            summary.machines_added += 1;
+                        }
+                        machines.insert(key, id);
+                        id
+                    }
+                };
+                if let Some(user) = &e.user {
+                    if users.insert(user.to_lowercase()) {
+                        upsert_user(&mut tx, user, "", "").await?;
+                    }
+                }
+                rows.push(new_event(e, machine, &parsed.source));
+            }
+            let new = insert_new(&mut tx, &rows).await?;
+            summary.records += batch.len() as u32;
+            summary.events_added += new.len() as u32;
+            summary.duplicates += (batch.len() - new.len()) as u32;
+            for (parsed, row) in batch.iter().zip(&rows) {
+                if !new.contains(&parsed.event.fingerprint) {
+                    continue;
+                }
+                let e = &parsed.event;
+                for m in &parsed.matches {
+                    // One alert per rule and machine and first entity in an import.
+                    let entities = entities_of(e, row.machine_id);
+                    let first = entities.first().map(NewEntity::key).unwrap_or_default();
+                    if !alert_keys.insert((m.rule_id.clone(), row.machine_id, first)) {
+                        continue;
+                    }
+                    let (category, technique) = attack_tags(&m.tags);
+                    alerts.push(NewAlert {
+                        title: m.title.clone(),
+                        description: m.description.clone(),
+                        severity: severity_of(&m.level),
+                        category,
+                        technique,
+                        detection_source: "sigma".into(),
+                        rule_id: m.rule_id.clone(),
+                        machine_id: row.machine_id,
+                        user_name: e.user.clone(),
+                        first_seen: e.ts.clone(),
+                        last_seen: e.ts.clone(),
+                        entities,
+                    });
+                }
+                for (kind, value, source, description) in intel.hits(e) {
+                    if !alert_keys.insert((
+                        format!("ioc:{kind}:{value}"),
+                        row.machine_id,
+                        String::new(),
+                    )) {
+                        continue;
+                    }
+                    let entity = match kind {
+                        "sha256" => NewEntity::file(
+                            row.machine_id,
+                            e.target_path
+                                .as_deref()
+                                .or(e.image.as_deref())
+                                .unwrap_or(&value),
+                            Some(&value),
+                        ),
+                        "domain" => NewEntity::global(EntityKind::Domain, &value),
+                        "url" => NewEntity::global(EntityKind::Url, &value),
+                        _ => NewEntity::global(EntityKind::Ip, &value),
+                    };
+                    alerts.push(NewAlert {
+                        title: format!("Known threat seen: {description}"),
+                        description: format!("{kind} {value} matches an indicator in {source}"),
+                        severity: Severity::High,
+                        category: "Malware".into(),
+                        technique: String::new(),
+                        detection_source: "ioc".into(),
+                        rule_id: format!("ioc:{source}"),
+                        machine_id: row.machine_id,
+                        user_name: e.user.clone(),
+                        first_seen: e.ts.clone(),
+                        last_seen: e.ts.clone(),
+                        entities: vec![entity],
+                    });
+                }
+            }
+            current.clone_from(&batch.last().map(|p| p.source.clone()).unwrap_or_default());
+            progress(&ImportProgress {
+                file: current.clone(),
+                files_done,
+                files: total,
+                records: summary.records,
+            });
+        }
+        // A reading error aborts the whole import: the transaction rolls back.
+        reader
+            .await
+            .map_err(|e| Error::InvalidInput(format!("the import stopped: {e}")))??;
+        tx.commit().await?;
+        tracing::info!(
+            records = summary.records,
+            added = summary.events_added,
+            alerts = alerts.len(),
+            "import stored"
+        );
+
+        for alert in alerts {
+            let raised = self.raise_alert(alert).await?;
+            match raised.routing {
+                Routing::Deduplicated => {}
+                Routing::Started => {
+                    summary.alerts += 1;
+                    summary.investigations_started += 1;
+                }
+                _ => summary.alerts += 1,
+            }
+        }
+        Ok(summary)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::attack_tags;
+
+    #[test]
+    fn mitre_tags_give_category_and_technique() {
+        let tags = [
+            "attack.credential_access".to_string(),
+            "attack.t1003.001".to_string(),
+        ];
+        assert_eq!(
+            attack_tags(&tags),
+            ("Credential Access".to_string(), "T1003.001".to_string())
+        );
+        assert_eq!(attack_tags(&[]), (String::new(), String::new()));
+    }
+}
