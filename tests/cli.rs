@@ -47,3 +47,101 @@ fn an_unusable_store_path_is_one_clear_error() {
     assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
     assert!(stderr.starts_with("error: "), "{stderr}");
 }
+
+fn json(db: &std::path::Path, args: &[&str]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let out = vigil(db, &all);
+    assert!(
+        out.status.success(),
+        "vigil {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+#[test]
+fn the_cli_contract_from_demo_to_remediated() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("vigil.sqlite3");
+    json(&db, &["demo"]);
+    let machines = json(&db, &["machines"]);
+    let first = &machines[0];
+    for key in ["name", "group", "risk", "os"] {
+        assert!(first.get(key).is_some(), "machines[].{key} in {first}");
+    }
+    assert_eq!(first["name"], "client4", "the machine at risk comes first");
+
+    let inv = json(&db, &["investigate", "--machine", "client4"]);
+    assert_eq!(inv["status"], "pending_action");
+    let id = inv["id"].as_u64().expect("id").to_string();
+    let names: Vec<&str> = inv["machines"]
+        .as_array()
+        .expect("machines")
+        .iter()
+        .filter_map(|m| m["name"].as_str())
+        .collect();
+    assert_eq!(names, ["client4", "client7"]);
+    assert!(inv["entities"][0]["verdict"].is_string());
+    assert!(inv["entities"][0]["remediation_status"].is_string());
+    assert!(!inv["key_findings"].as_array().expect("findings").is_empty());
+    assert!(!inv["log"].as_array().expect("log").is_empty());
+
+    // Approve by kind until nothing waits.
+    loop {
+        let pending = json(&db, &["actions", "--pending"]);
+        let Some(kind) = pending[0]["kind"].as_str().map(str::to_string) else {
+            break;
+        };
+        let ids: Vec<String> = pending
+            .as_array()
+            .expect("actions")
+            .iter()
+            .filter(|a| a["kind"] == kind.as_str())
+            .map(|a| a["id"].to_string())
+            .collect();
+        let mut args = vec!["approve"];
+        args.extend(ids.iter().map(String::as_str));
+        let approved = json(&db, &args);
+        assert!(approved
+            .as_array()
+            .expect("approved")
+            .iter()
+            .all(|a| a["state"] == "succeeded"));
+    }
+    let done = json(&db, &["investigation", &id]);
+    assert_eq!(done["status"], "remediated");
+    let listed = json(&db, &["investigations", "--status", "remediated"]);
+    assert_eq!(listed.as_array().map(Vec::len), Some(1));
+    let status = json(&db, &["status"]);
+    assert_eq!(status["pending_actions"], 0);
+
+    let csv = vigil(&db, &["export", "investigations", "--format", "csv"]);
+    let text = String::from_utf8_lossy(&csv.stdout);
+    assert!(text.starts_with("id,status,"), "{text}");
+    assert!(text.contains(",remediated,"), "{text}");
+}
+
+#[test]
+fn bad_arguments_are_one_clear_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("vigil.sqlite3");
+    for (args, needle) in [
+        (
+            vec!["investigate", "--machine", "nope"],
+            "machine not found: nope",
+        ),
+        (
+            vec!["group", "set-level", "Ungrouped machines", "semi"],
+            "unknown automation level",
+        ),
+        (vec!["investigations", "--status", "done"], "unknown status"),
+        (vec!["approve", "42"], "action not found: 42"),
+    ] {
+        let out = vigil(&db, &args);
+        assert!(!out.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    }
+}

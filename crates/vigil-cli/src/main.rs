@@ -121,8 +121,34 @@ enum Command {
         #[command(subcommand)]
         command: IntelCommand,
     },
+    /// Benchmarks that print numbers (run a release build on a new --db file).
+    Bench {
+        #[command(subcommand)]
+        what: BenchWhat,
+    },
     /// Finish work a crash or kill interrupted (also done before every command that works).
     Recover,
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchWhat {
+    /// Investigation latency on a large store, and an alert storm.
+    Investigations {
+        #[arg(long, default_value_t = 1000)]
+        machines: u32,
+        #[arg(long, default_value_t = 1_000_000)]
+        events: u64,
+        #[arg(long, default_value_t = 200)]
+        samples: u32,
+        #[arg(long, default_value_t = 10_000)]
+        storm: u32,
+    },
+    /// Import throughput end to end beside the raw EVTX parse rate (add rule folders first
+    /// with `vigil rules add`).
+    Import {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -365,6 +391,26 @@ async fn run(cli: Cli, out: &Output) -> Result<(), ApiError> {
             out.print(&result, || {
                 format!("{added} new indicators from {}", file.display())
             });
+        }
+        Command::Bench {
+            what:
+                BenchWhat::Investigations {
+                    machines,
+                    events,
+                    samples,
+                    storm,
+                },
+        } => {
+            let result = vigil
+                .bench_investigations(machines, events, samples, storm)
+                .await?;
+            Output { json: true }.print(&result, String::new);
+        }
+        Command::Bench {
+            what: BenchWhat::Import { paths },
+        } => {
+            let result = vigil.bench_import(&paths).await?;
+            Output { json: true }.print(&result, String::new);
         }
         Command::Recover => {
             let overview = vigil.overview().await?;

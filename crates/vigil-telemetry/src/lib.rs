@@ -16,5 +16,7 @@ pub mod sigma;
 pub use error::{Location, Position, Result, TelemetryError};
 pub use event::{Event, EventKind};
 pub use intel::{parse_csv, parse_stix, Indicator, IndicatorKind};
-pub use read::{detect_format, Format, ReadOptions, Reader, Record, Skip, SkipReport};
+pub use read::{
+    detect_format, raw_evtx_records, Format, ReadOptions, Reader, Record, Skip, SkipReport,
+};
 pub use sigma::{LoadReport, RuleSkip, SigmaEngine, SigmaMatch};

@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod alerts;
+pub mod bench;
 pub mod demo;
 pub mod details;
 pub mod detect;
