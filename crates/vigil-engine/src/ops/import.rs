@@ -7,14 +7,16 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::SqliteConnection;
 use tokio::sync::mpsc;
 use vigil_telemetry::{Event, EventKind, Reader, SigmaEngine, SigmaMatch};
 
 use crate::domain::{EntityKind, Severity};
 use crate::ops::alerts::{NewAlert, Routing};
 use crate::ops::entities::NewEntity;
-use crate::ops::world::{upsert_machine, upsert_user, NewEvent, NewMachine};
+use crate::ops::world::{
+    insert_events_returning, upsert_machine, upsert_user, NewEvent, NewMachine,
+};
 use crate::{Error, Result, Vigil};
 
 /// The settings key holding the user's Sigma rule folders (a JSON list).
@@ -255,44 +257,6 @@ fn new_event(event: &Event, machine: i64, source: &str) -> NewEvent {
     }
 }
 
-/// Inserts events; returns the fingerprints that were new (a known one is skipped).
-async fn insert_new(conn: &mut SqliteConnection, events: &[NewEvent]) -> Result<HashSet<String>> {
-    let mut new = HashSet::new();
-    for chunk in events.chunks(1000) {
-        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT OR IGNORE INTO events (machine_id, ts, kind, user_name, pid, image, command_line,
-             parent_pid, parent_image, target_path, sha256, url, domain, remote_ip, remote_port,
-             registry_key, registry_value, extra, source, fingerprint) ",
-        );
-        query.push_values(chunk, |mut row, e| {
-            row.push_bind(e.machine_id)
-                .push_bind(&e.ts)
-                .push_bind(&e.kind)
-                .push_bind(&e.user_name)
-                .push_bind(e.pid)
-                .push_bind(&e.image)
-                .push_bind(&e.command_line)
-                .push_bind(e.parent_pid)
-                .push_bind(&e.parent_image)
-                .push_bind(&e.target_path)
-                .push_bind(e.sha256.as_deref().map(str::to_ascii_lowercase))
-                .push_bind(&e.url)
-                .push_bind(e.domain.as_deref().map(str::to_ascii_lowercase))
-                .push_bind(&e.remote_ip)
-                .push_bind(e.remote_port)
-                .push_bind(&e.registry_key)
-                .push_bind(&e.registry_value)
-                .push_bind(&e.extra)
-                .push_bind(&e.source)
-                .push_bind(&e.fingerprint);
-        });
-        query.push(" RETURNING fingerprint");
-        let rows: Vec<(Option<String>,)> = query.build_query_as().fetch_all(&mut *conn).await?;
-        new.extend(rows.into_iter().filter_map(|(f,)| f));
-    }
-    Ok(new)
-}
-
 /// Indicators by kind, for matching events during an import.
 struct Intel {
     by_kind: HashMap<String, HashMap<String, (String, String)>>,
@@ -519,7 +483,11 @@ impl Vigil {
                 }
                 rows.push(new_event(e, machine, &parsed.source));
             }
-            let new = insert_new(&mut tx, &rows).await?;
+            let new: HashSet<String> = insert_events_returning(&mut tx, &rows)
+                .await?
+                .into_iter()
+                .flatten()
+                .collect();
             summary.records += batch.len() as u32;
             summary.events_added += new.len() as u32;
             summary.duplicates += (batch.len() - new.len()) as u32;

@@ -142,7 +142,16 @@ const _: () = assert!(EVENT_COLUMNS * EVENT_ROWS_PER_INSERT < 32_766);
 /// Inserts events in multi-row statements; a known fingerprint is skipped. Returns how many
 /// were new.
 pub async fn insert_events(conn: &mut SqliteConnection, events: &[NewEvent]) -> Result<u64> {
-    let mut inserted = 0;
+    Ok(insert_events_returning(conn, events).await?.len() as u64)
+}
+
+/// Inserts events as `insert_events` does and returns the fingerprint of each new one
+/// (`None` for events without one).
+pub async fn insert_events_returning(
+    conn: &mut SqliteConnection,
+    events: &[NewEvent],
+) -> Result<Vec<Option<String>>> {
+    let mut inserted = Vec::new();
     for chunk in events.chunks(EVENT_ROWS_PER_INSERT) {
         let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT OR IGNORE INTO events (machine_id, ts, kind, user_name, pid, image, command_line,
@@ -171,7 +180,9 @@ pub async fn insert_events(conn: &mut SqliteConnection, events: &[NewEvent]) -> 
                 .push_bind(&e.source)
                 .push_bind(&e.fingerprint);
         });
-        inserted += query.build().execute(&mut *conn).await?.rows_affected();
+        query.push(" RETURNING fingerprint");
+        let rows: Vec<(Option<String>,)> = query.build_query_as().fetch_all(&mut *conn).await?;
+        inserted.extend(rows.into_iter().map(|(f,)| f));
     }
     Ok(inserted)
 }
