@@ -89,6 +89,14 @@ enum Command {
         #[arg(long)]
         reason: Option<String>,
     },
+    /// Mark approved actions that wait for a machine (no connector) as done by hand.
+    Done {
+        #[arg(required = true)]
+        ids: Vec<u32>,
+        /// What was done, kept with the action.
+        #[arg(long)]
+        note: String,
+    },
     /// Undo succeeded actions that can be reversed.
     Undo {
         #[arg(required = true)]
@@ -248,6 +256,7 @@ async fn run(cli: Cli, out: &Output) -> Result<(), ApiError> {
             | Command::Approve { .. }
             | Command::Reject { .. }
             | Command::Undo { .. }
+            | Command::Done { .. }
             | Command::Cancel { .. }
             | Command::Recover
             | Command::Import { .. }
@@ -317,6 +326,10 @@ async fn run(cli: Cli, out: &Output) -> Result<(), ApiError> {
         }
         Command::Reject { ids, reason } => {
             let actions = vigil.reject(&ids, &who(), reason.as_deref()).await?;
+            out.print(&actions, || text::actions(&actions));
+        }
+        Command::Done { ids, note } => {
+            let actions = vigil.mark_done(&ids, &who(), &note).await?;
             out.print(&actions, || text::actions(&actions));
         }
         Command::Undo { ids } => {

@@ -539,6 +539,48 @@ impl Vigil {
         load(&mut conn, ids).await
     }
 
+    /// Marks approved actions that wait for a machine without a connector as done by hand,
+    /// with the admin's note (never a silent success).
+    pub async fn mark_done(&self, ids: &[u32], by: &str, note: &str) -> Result<Vec<ActionView>> {
+        if note.trim().is_empty() {
+            return Err(Error::InvalidInput(
+                "say what was done by hand (a note is required)".into(),
+            ));
+        }
+        let mut tx = self.store().pool().begin().await?;
+        let actions = load(&mut tx, ids).await?;
+        for action in &actions {
+            if action.state != ActionState::Approved || !action.result.starts_with(WAITING_PREFIX) {
+                return Err(Error::Conflict(format!(
+                    "action {} is {}; only approved actions waiting for a machine can be marked done by hand",
+                    action.id,
+                    action.state.as_str()
+                )));
+            }
+        }
+        let now = clock::now();
+        let mut investigations = BTreeSet::new();
+        for action in &actions {
+            sqlx::query(
+                "UPDATE actions SET state = 'succeeded', started_at = COALESCE(started_at, ?1), finished_at = ?1,
+                    result = ?2, decision_note = ?3 WHERE id = ?4",
+            )
+            .bind(&now)
+            .bind(format!("Done by hand by {by}: {note}"))
+            .bind(note)
+            .bind(i64::from(action.id))
+            .execute(&mut *tx)
+            .await?;
+            investigations.extend(action.investigation_id.map(i64::from));
+        }
+        for inv in investigations {
+            settle_in(&mut tx, inv).await?;
+        }
+        tx.commit().await?;
+        let mut conn = self.store().pool().acquire().await?;
+        load(&mut conn, ids).await
+    }
+
     /// Pending actions older than 7 days expire; their investigations are "terminated by
     /// system". Returns how many expired.
     pub async fn expire_pending(&self) -> Result<u32> {
