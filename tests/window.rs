@@ -130,7 +130,10 @@ async fn first_start_to_remediated_investigation() -> Result<()> {
         shot(&window, "01-first-start").await?;
         window.click("[data-testid=load-demo]").await?;
         let at_risk = "[data-widget=machines-at-risk] [data-machine=client4]";
-        window.text(at_risk).await?;
+        if let Err(error) = window.text(at_risk).await {
+            shot(&window, "01-failed-after-demo").await?;
+            return Err(error);
+        }
         shot(&window, "02-dashboard").await?;
         window.click(at_risk).await?;
         window.text("[data-testid=machine-group]").await?;
@@ -201,6 +204,8 @@ async fn first_start_to_remediated_investigation() -> Result<()> {
         gone(&window, "[data-remediation=pending_approval]").await?;
 
         window.click("[data-nav=alerts]").await?;
+        // Remediation resolved the alert: it shows among the resolved ones.
+        window.click("[data-testid=show-resolved]").await?;
         window.text("[data-alert]").await?;
         shot(&window, "10-alerts").await?;
         window.click("[data-alert]").await?;

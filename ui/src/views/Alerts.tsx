@@ -75,12 +75,16 @@ export function Alerts({ backend, go }: { backend: Backend; go: Go }) {
       <div className="toolbar">
         <input type="search" placeholder="Search title, machine, user…" aria-label="Search alerts" value={search} onChange={(e) => setSearch(e.target.value)} />
         <label>
-          <input type="checkbox" checked={showResolved} onChange={(e) => setShowResolved(e.target.checked)} /> Show resolved
+          <input type="checkbox" data-testid="show-resolved" checked={showResolved} onChange={(e) => setShowResolved(e.target.checked)} /> Show resolved
         </label>
       </div>
       {live.error && <LoadError error={live.error} />}
       {!live.data && !live.error && <Loading what="alerts" />}
-      {live.data && shown.length === 0 && <Empty>No alerts match.</Empty>}
+      {live.data && shown.length === 0 && (
+        <Empty>
+          {showResolved || live.data.length === 0 ? "No alerts match." : `No active alerts. ${live.data.length} resolved alert${live.data.length === 1 ? " is" : "s are"} hidden; tick “Show resolved” to see them.`}
+        </Empty>
+      )}
       {shown.length > 0 && <AlertTable alerts={shown} go={go} />}
     </section>
   );
