@@ -7,8 +7,6 @@ export function nodeTone(node: GraphNode): string {
   switch (node.remediation_status) {
     case "remediated":
       return "remediated";
-    case "pending_approval":
-      return "pending";
     case "failed":
       return "failed";
     default:
@@ -31,7 +29,13 @@ function elements(nodes: GraphNode[], edges: GraphEdge[]): ElementDefinition[] {
   return [
     ...nodes.map((n) => ({
       group: "nodes" as const,
-      data: { id: n.id, label: n.label.length > 38 ? `${n.label.slice(0, 36)}…` : n.label, kind: n.group, tone: nodeTone(n) },
+      data: {
+        id: n.id,
+        label: n.label.length > 38 ? `${n.label.slice(0, 36)}…` : n.label,
+        kind: n.group,
+        tone: nodeTone(n),
+        waiting: n.remediation_status === "pending_approval" ? "yes" : "no",
+      },
     })),
     ...edges
       .filter((e) => ids.has(e.source) && ids.has(e.target))
@@ -54,7 +58,8 @@ function style(): cytoscape.StylesheetJson {
       style: {
         label: "data(label)",
         color: p.text,
-        "font-size": 11,
+        "font-size": 12,
+        "min-zoomed-font-size": 7,
         "text-valign": "bottom",
         "text-margin-y": 4,
         "text-wrap": "ellipsis",
@@ -72,7 +77,7 @@ function style(): cytoscape.StylesheetJson {
     { selector: 'node[kind = "action"]', style: { shape: "tag", width: 20, height: 20 } },
     { selector: 'node[tone = "malicious"]', style: { "background-color": p.malicious } },
     { selector: 'node[tone = "suspicious"]', style: { "background-color": p.suspicious } },
-    { selector: 'node[tone = "pending"]', style: { "background-color": p.pending, "border-color": p.malicious, "border-style": "dashed" } },
+    { selector: 'node[waiting = "yes"]', style: { "border-color": p.text, "border-style": "dashed", "border-width": 2 } },
     { selector: 'node[tone = "remediated"]', style: { "background-color": p.remediated } },
     { selector: 'node[tone = "failed"]', style: { "background-color": p.failed, "border-color": p.text } },
     { selector: 'node[tone = "clean"]', style: { "background-color": p.clean } },
