@@ -76,3 +76,301 @@ async fn dashboard_shows_the_stores_numbers() -> Result<()> {
     window.close().await?;
     result
 }
+
+/// Opens a store file, lets `prepare` fill it, and closes it before the app opens it.
+async fn prepared_store<T, F, Fut>(db: &std::path::Path, prepare: F) -> Result<T>
+where
+    F: FnOnce(Vigil) -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let vigil = Vigil::open(OpenOptions {
+        db: Some(db.to_path_buf()),
+        ..OpenOptions::default()
+    })
+    .await?;
+    let value = prepare(vigil.clone()).await?;
+    vigil.store().pool().close().await;
+    Ok(value)
+}
+
+/// Waits until `css` matches nothing (e.g. the last pending action is gone).
+async fn gone(window: &AppWindow, css: &str) -> Result<()> {
+    for _ in 0..200 {
+        if window.driver.find_all(By::Css(css)).await?.is_empty() {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("{css} still present after 20 s")
+}
+
+async fn shot(window: &AppWindow, name: &str) -> Result<()> {
+    // Let layout and fonts settle before the picture.
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let path = window.screenshot(name).await?;
+    eprintln!("screenshot: {}", path.display());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_start_to_remediated_investigation() -> Result<()> {
+    if let Some(reason) = skip_reason() {
+        eprintln!("SKIPPED first_start_to_remediated_investigation: {reason}");
+        return Ok(());
+    }
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("vigil.sqlite3");
+    let app = vigil_tests::built_binary("vigil-app");
+    let launched = std::time::Instant::now();
+    let window = AppWindow::launch(&app, &db).await?;
+    let result = async {
+        // First start: never a blank screen.
+        window.text("[data-testid=load-demo]").await?;
+        eprintln!("launch to first screen: {:?}", launched.elapsed());
+        shot(&window, "01-first-start").await?;
+        window.click("[data-testid=load-demo]").await?;
+        let at_risk = "[data-widget=machines-at-risk] [data-machine=client4]";
+        if let Err(error) = window.text(at_risk).await {
+            shot(&window, "01-failed-after-demo").await?;
+            return Err(error);
+        }
+        shot(&window, "02-dashboard").await?;
+        window.click(at_risk).await?;
+        window.text("[data-testid=machine-group]").await?;
+        shot(&window, "03-machine").await?;
+
+        // One click, live progress, a link to the investigation.
+        window.click("[data-testid=initiate-investigation]").await?;
+        window
+            .text_when("[data-testid=investigation-progress]", |t| {
+                t.contains("Pending action")
+            })
+            .await?;
+        window.click("[data-testid=open-investigation]").await?;
+        window
+            .driver
+            .query(By::Css("[data-testid=investigation-graph] canvas"))
+            .wait(
+                std::time::Duration::from_secs(20),
+                std::time::Duration::from_millis(100),
+            )
+            .first()
+            .await?;
+        shot(&window, "04-investigation-graph").await?;
+        for tab in ["findings", "entities", "log", "pending"] {
+            window.click(&format!("[data-tab={tab}]")).await?;
+            shot(&window, &format!("05-investigation-{tab}")).await?;
+        }
+
+        // Approve everything pending in the action center, several of one type at once.
+        window.click("[data-nav=actions]").await?;
+        window.text("[data-testid=pending-actions]").await?;
+        shot(&window, "06-action-center-pending").await?;
+        let boxes = "[data-testid=pending-actions] input[type=checkbox]:not(:disabled)";
+        for _ in 0..40 {
+            if window.driver.find_all(By::Css(boxes)).await?.is_empty() {
+                break;
+            }
+            window.click(boxes).await?;
+            if let Ok(second) = window.driver.find_all(By::Css(boxes)).await {
+                if let Some(next) = second.get(1) {
+                    next.click().await?;
+                }
+            }
+            window.click("[data-testid=approve-selected]").await?;
+            window
+                .text_when(".notice[role=status]", |t| t.contains("approved"))
+                .await?;
+        }
+        gone(&window, "[data-testid=pending-actions]").await?;
+        window.click("[data-tab=history]").await?;
+        window.text("[data-testid=action-history]").await?;
+        shot(&window, "07-action-center-history").await?;
+
+        // The investigation shows the remediation, in its status and its entities.
+        window.click("[data-nav=investigations]").await?;
+        window.text("[data-investigation]").await?;
+        shot(&window, "08-investigations").await?;
+        window.click("[data-investigation] button.link").await?;
+        let status = window
+            .text_when("[data-testid=investigation-status]", |t| {
+                t.contains("Remediated") || t.contains("Partially remediated")
+            })
+            .await?;
+        eprintln!("investigation status after approval: {status}");
+        shot(&window, "09-investigation-remediated").await?;
+        window.click("[data-tab=entities]").await?;
+        window.text("[data-remediation=remediated]").await?;
+        gone(&window, "[data-remediation=pending_approval]").await?;
+
+        window.click("[data-nav=alerts]").await?;
+        // Remediation resolved the alert: it shows among the resolved ones.
+        window.click("[data-testid=show-resolved]").await?;
+        window.text("[data-alert]").await?;
+        shot(&window, "10-alerts").await?;
+        window.click("[data-alert]").await?;
+        window.text("[data-testid=alert-title]").await?;
+        shot(&window, "11-alert").await?;
+        window.click("[data-nav=machines]").await?;
+        window.text("[data-machine]").await?;
+        shot(&window, "12-machines").await?;
+        Ok::<_, anyhow::Error>(())
+    }
+    .await;
+    window.close().await?;
+    result
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_investigation_follows_a_new_automation_level() -> Result<()> {
+    if let Some(reason) = skip_reason() {
+        eprintln!("SKIPPED the_next_investigation_follows_a_new_automation_level: {reason}");
+        return Ok(());
+    }
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("vigil.sqlite3");
+    prepared_store(&db, |vigil| async move {
+        vigil.load_demo().await?;
+        Ok(())
+    })
+    .await?;
+    let app = vigil_tests::built_binary("vigil-app");
+    let window = AppWindow::launch(&app, &db).await?;
+    let result = async {
+        window.text("[data-stat=machines] .stat-value").await?;
+        window.click("[data-nav=machines]").await?;
+        window.click("[data-machine=client4]").await?;
+        let group = window.text("[data-testid=machine-group]").await?;
+
+        window.click("[data-nav=settings]").await?;
+        let full = format!("[data-group=\"{group}\"] input[data-level=full]");
+        window.click(&full).await?;
+        window
+            .text_when(".notice[role=status]", |t| t.contains("Full"))
+            .await?;
+        shot(&window, "13-settings").await?;
+
+        window.click("[data-nav=machines]").await?;
+        window.click("[data-machine=client4]").await?;
+        window
+            .text_when("[data-level]", |t| t.starts_with("Full"))
+            .await?;
+        window.click("[data-testid=initiate-investigation]").await?;
+        window
+            .text_when("[data-testid=investigation-progress]", |t| {
+                !t.contains("Queued") && !t.contains("Running") && !t.contains("starting")
+            })
+            .await?;
+        window.click("[data-testid=open-investigation]").await?;
+        window.click("[data-tab=log]").await?;
+        window
+            .text_when("[role=tabpanel]", |t| {
+                t.contains("Full – remediate threats automatically")
+            })
+            .await?;
+        // Malicious threats were remediated at once, without anyone approving.
+        window.click("[data-tab=entities]").await?;
+        window.text("[data-remediation=remediated]").await?;
+        Ok::<_, anyhow::Error>(())
+    }
+    .await;
+    window.close().await?;
+    result
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_telemetry_renders_as_text() -> Result<()> {
+    if let Some(reason) = skip_reason() {
+        eprintln!("SKIPPED hostile_telemetry_renders_as_text: {reason}");
+        return Ok(());
+    }
+    const IMG: &str = "<img src=x onerror=\"window.__pwned=1\">";
+    const SCRIPT: &str = "<script>window.__pwned=2</script>";
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("vigil.sqlite3");
+    let alert = prepared_store(&db, |vigil| async move {
+        use vigil_engine::domain::Severity;
+        use vigil_engine::ops::alerts::NewAlert;
+        use vigil_engine::ops::entities::NewEntity;
+        vigil.load_demo().await?;
+        let machine = vigil
+            .machines()
+            .await?
+            .into_iter()
+            .find(|m| m.name == "client4")
+            .ok_or_else(|| anyhow::anyhow!("no client4"))?;
+        let id = i64::from(machine.id);
+        let now = vigil_engine::clock::now();
+        vigil
+            .raise_alert(NewAlert {
+                title: format!("Hostile {IMG} title"),
+                description: format!("{SCRIPT} in the description"),
+                severity: Severity::Medium,
+                category: "Execution".into(),
+                technique: "T1059".into(),
+                detection_source: "imported".into(),
+                rule_id: IMG.into(),
+                machine_id: id,
+                user_name: Some(SCRIPT.into()),
+                first_seen: now.clone(),
+                last_seen: now,
+                entities: vec![
+                    NewEntity::file(id, &format!("C:\\Temp\\{IMG}.exe"), None),
+                    NewEntity::process(id, 4242, "C:\\Temp\\evil.exe", Some(SCRIPT)),
+                ],
+            })
+            .await?;
+        let alert = vigil
+            .alerts(Some("client4"))
+            .await?
+            .into_iter()
+            .find(|a| a.title.starts_with("Hostile"))
+            .ok_or_else(|| anyhow::anyhow!("the hostile alert was not stored"))?;
+        Ok(alert.id)
+    })
+    .await?;
+    let app = vigil_tests::built_binary("vigil-app");
+    let window = AppWindow::launch(&app, &db).await?;
+    let result = async {
+        window.text("[data-stat=machines] .stat-value").await?;
+        window.click("[data-nav=alerts]").await?;
+        window
+            .text_when("#content", |t| t.contains("<img src=x"))
+            .await?;
+        window.click(&format!("[data-alert=\"{alert}\"]")).await?;
+        window
+            .text_when("[data-testid=alert-title]", |t| t.contains("<img src=x"))
+            .await?;
+        window
+            .text_when("#content", |t| {
+                t.contains("<script>window.__pwned=2</script>")
+            })
+            .await?;
+        window.click("[data-testid=initiate-investigation]").await?;
+        window.click("[data-testid=open-investigation]").await?;
+        window.click("[data-tab=entities]").await?;
+        window
+            .text_when("[role=tabpanel]", |t| t.contains("<img src=x"))
+            .await?;
+        shot(&window, "14-hostile-entities").await?;
+        window.click("[data-tab=graph]").await?;
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let pwned = window
+            .driver
+            .execute("return typeof window.__pwned;", Vec::new())
+            .await?;
+        assert_eq!(pwned.json(), &serde_json::json!("undefined"));
+        let injected = window
+            .driver
+            .execute(
+                "return document.querySelectorAll('#content img, #content script').length;",
+                Vec::new(),
+            )
+            .await?;
+        assert_eq!(injected.json(), &serde_json::json!(0));
+        Ok::<_, anyhow::Error>(())
+    }
+    .await;
+    window.close().await?;
+    result
+}

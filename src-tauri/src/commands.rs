@@ -1,11 +1,21 @@
-//! The typed commands: each one is a single call into the engine's facade.
+//! The typed commands: each one is a single call into the engine's facade (starting an
+//! investigation also hands its run to the background, see `background.rs`).
 
-use tauri::State;
+use tauri::{AppHandle, State};
 use tauri_specta::{collect_commands, collect_events, Builder};
-use vigil_engine::domain::Overview;
+use vigil_engine::domain::{
+    ActionView, AlertView, AutomationLevel, GroupView, InvestigationDetails, InvestigationStatus,
+    InvestigationSummary, MachineView, Overview,
+};
+use vigil_engine::ops::actions::ActionFilter;
+use vigil_engine::ops::demo::DemoSummary;
+use vigil_engine::ops::details::InvestigationFilter;
+use vigil_engine::ops::policies::{AlertPolicyView, AutomationLevelInfo};
 use vigil_engine::{ApiError, Vigil};
 
-use crate::events::StoreChanged;
+use crate::background::{changed, run_investigation};
+use crate::events::{InvestigationUpdated, StoreChanged};
+use crate::Operator;
 
 /// Counts of what the store holds, for the dashboard.
 #[tauri::command]
@@ -24,11 +34,232 @@ fn data_location(vigil: State<'_, Vigil>) -> String {
         .unwrap_or_else(|| "in memory".into())
 }
 
+/// Writes the demo environment into the store (first start).
+#[tauri::command]
+#[specta::specta]
+async fn load_demo(app: AppHandle, vigil: State<'_, Vigil>) -> Result<DemoSummary, ApiError> {
+    let summary = vigil.load_demo().await?;
+    changed(&app, "demo");
+    Ok(summary)
+}
+
+/// Every machine, most at risk first.
+#[tauri::command]
+#[specta::specta]
+async fn machines(vigil: State<'_, Vigil>) -> Result<Vec<MachineView>, ApiError> {
+    Ok(vigil.machines().await?)
+}
+
+/// Alerts, of one machine or all.
+#[tauri::command]
+#[specta::specta]
+async fn alerts(
+    vigil: State<'_, Vigil>,
+    machine: Option<String>,
+) -> Result<Vec<AlertView>, ApiError> {
+    Ok(vigil.alerts(machine.as_deref()).await?)
+}
+
+/// One alert.
+#[tauri::command]
+#[specta::specta]
+async fn alert(vigil: State<'_, Vigil>, id: u32) -> Result<AlertView, ApiError> {
+    Ok(vigil.alert(id).await?)
+}
+
+/// The investigations list, newest first, optionally filtered.
+#[tauri::command]
+#[specta::specta]
+async fn investigations(
+    vigil: State<'_, Vigil>,
+    status: Option<InvestigationStatus>,
+    machine: Option<String>,
+) -> Result<Vec<InvestigationSummary>, ApiError> {
+    Ok(vigil
+        .investigations(&InvestigationFilter { status, machine })
+        .await?)
+}
+
+/// Everything of one investigation.
+#[tauri::command]
+#[specta::specta]
+async fn investigation(vigil: State<'_, Vigil>, id: u32) -> Result<InvestigationDetails, ApiError> {
+    Ok(vigil.investigation(id).await?)
+}
+
+/// Starts an investigation on a machine; returns its id at once and runs it in the background.
+#[tauri::command]
+#[specta::specta]
+async fn investigate_machine(
+    app: AppHandle,
+    vigil: State<'_, Vigil>,
+    operator: State<'_, Operator>,
+    name: String,
+) -> Result<u32, ApiError> {
+    let id = vigil
+        .start_machine_investigation(&name, &operator.0)
+        .await?;
+    run_investigation(app, vigil.inner().clone(), id);
+    Ok(id)
+}
+
+/// Starts an investigation from an alert (or returns the open one it is part of).
+#[tauri::command]
+#[specta::specta]
+async fn investigate_alert(
+    app: AppHandle,
+    vigil: State<'_, Vigil>,
+    operator: State<'_, Operator>,
+    id: u32,
+) -> Result<u32, ApiError> {
+    let (investigation, created) = vigil.start_alert_investigation(id, &operator.0).await?;
+    if created {
+        run_investigation(app, vigil.inner().clone(), investigation);
+    }
+    Ok(investigation)
+}
+
+/// Cancels an investigation: its pending actions are rejected.
+#[tauri::command]
+#[specta::specta]
+async fn cancel_investigation(
+    app: AppHandle,
+    vigil: State<'_, Vigil>,
+    operator: State<'_, Operator>,
+    id: u32,
+) -> Result<InvestigationDetails, ApiError> {
+    let details = vigil.cancel_investigation(id, &operator.0).await?;
+    changed(&app, "investigation");
+    Ok(details)
+}
+
+/// Pending actions, the history, or both.
+#[tauri::command]
+#[specta::specta]
+async fn actions(
+    vigil: State<'_, Vigil>,
+    filter: ActionFilter,
+) -> Result<Vec<ActionView>, ApiError> {
+    Ok(vigil.actions(filter).await?)
+}
+
+/// Approves pending actions (one, or several of the same type) and runs them.
+#[tauri::command]
+#[specta::specta]
+async fn approve(
+    app: AppHandle,
+    vigil: State<'_, Vigil>,
+    operator: State<'_, Operator>,
+    ids: Vec<u32>,
+    note: Option<String>,
+) -> Result<Vec<ActionView>, ApiError> {
+    let result = vigil.approve(&ids, &operator.0, note.as_deref()).await;
+    changed(&app, "action");
+    Ok(result?)
+}
+
+/// Rejects pending actions, with the admin's reason.
+#[tauri::command]
+#[specta::specta]
+async fn reject(
+    app: AppHandle,
+    vigil: State<'_, Vigil>,
+    operator: State<'_, Operator>,
+    ids: Vec<u32>,
+    reason: String,
+) -> Result<Vec<ActionView>, ApiError> {
+    let result = vigil.reject(&ids, &operator.0, Some(&reason)).await;
+    changed(&app, "action");
+    Ok(result?)
+}
+
+/// Undoes reversible actions that succeeded.
+#[tauri::command]
+#[specta::specta]
+async fn undo(
+    app: AppHandle,
+    vigil: State<'_, Vigil>,
+    operator: State<'_, Operator>,
+    ids: Vec<u32>,
+) -> Result<Vec<ActionView>, ApiError> {
+    let result = vigil.undo(&ids, &operator.0).await;
+    changed(&app, "action");
+    Ok(result?)
+}
+
+/// Machine groups, highest rank first.
+#[tauri::command]
+#[specta::specta]
+async fn groups(vigil: State<'_, Vigil>) -> Result<Vec<GroupView>, ApiError> {
+    Ok(vigil.groups().await?)
+}
+
+/// Sets a group's automation level.
+#[tauri::command]
+#[specta::specta]
+async fn set_group_level(
+    app: AppHandle,
+    vigil: State<'_, Vigil>,
+    name: String,
+    level: AutomationLevel,
+) -> Result<GroupView, ApiError> {
+    let group = vigil.set_group_level(&name, level).await?;
+    changed(&app, "group");
+    Ok(group)
+}
+
+/// The five automation levels with their explanations.
+#[tauri::command]
+#[specta::specta]
+fn automation_levels(vigil: State<'_, Vigil>) -> Vec<AutomationLevelInfo> {
+    vigil.automation_levels()
+}
+
+/// The alert policies, in the order they are tried.
+#[tauri::command]
+#[specta::specta]
+async fn alert_policies(vigil: State<'_, Vigil>) -> Result<Vec<AlertPolicyView>, ApiError> {
+    Ok(vigil.alert_policies().await?)
+}
+
+/// Saves an export the window prepared into the exports folder; returns the file's path.
+#[tauri::command]
+#[specta::specta]
+async fn save_export(
+    vigil: State<'_, Vigil>,
+    file_name: String,
+    contents: String,
+) -> Result<String, ApiError> {
+    let path = vigil.save_export(&file_name, &contents).await?;
+    Ok(path.display().to_string())
+}
+
 /// Every command and event the window may use; shared by `run()` and the bindings test.
 pub fn builder() -> Builder<tauri::Wry> {
     Builder::<tauri::Wry>::new()
-        .commands(collect_commands![overview, data_location])
-        .events(collect_events![StoreChanged])
+        .commands(collect_commands![
+            overview,
+            data_location,
+            load_demo,
+            machines,
+            alerts,
+            alert,
+            investigations,
+            investigation,
+            investigate_machine,
+            investigate_alert,
+            cancel_investigation,
+            actions,
+            approve,
+            reject,
+            undo,
+            groups,
+            set_group_level,
+            automation_levels,
+            alert_policies,
+            save_export,
+        ])
+        .events(collect_events![StoreChanged, InvestigationUpdated])
 }
 
 #[cfg(test)]

@@ -8,3 +8,10 @@ pub struct StoreChanged {
     /// What changed, e.g. "investigation", "action", "import".
     pub topic: String,
 }
+
+/// An investigation moved on (started, settled, failed); the window refreshes it.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct InvestigationUpdated {
+    pub id: u32,
+    pub status: vigil_engine::domain::InvestigationStatus,
+}

@@ -1,6 +1,7 @@
 //! Vigil's desktop shell: opens the engine, registers the typed commands and events, and
 //! nothing else. Every command body is one call into the engine's facade.
 
+mod background;
 mod commands;
 mod events;
 
@@ -23,6 +24,18 @@ fn db_arg(args: impl IntoIterator<Item = String>) -> Option<PathBuf> {
         }
     }
     None
+}
+
+/// Who decides in this window: the OS user, named in every decision and log entry.
+pub struct Operator(pub String);
+
+impl Operator {
+    fn from_env() -> Self {
+        let name = std::env::var("USER")
+            .or_else(|_| std::env::var("USERNAME"))
+            .unwrap_or_else(|_| "admin".to_string());
+        Operator(name)
+    }
 }
 
 /// Starts the desktop app.
@@ -78,6 +91,7 @@ pub fn run() {
                 }
             });
             app.manage(vigil);
+            app.manage(Operator::from_env());
             Ok(())
         })
         .run(tauri::generate_context!());

@@ -1,8 +1,55 @@
 // The one place the UI talks to Vigil's engine: it wraps the generated bindings so that
 // components can be tested with the backend mocked.
-import { commands, events, type ApiError, type Overview } from "./bindings";
+import {
+  commands,
+  events,
+  type ActionFilter,
+  type ActionView_Serialize,
+  type AlertPolicyView_Serialize,
+  type AlertView_Serialize,
+  type ApiError,
+  type AutomationLevel,
+  type AutomationLevelInfo,
+  type DemoSummary,
+  type EntityView_Serialize,
+  type GraphNode_Serialize,
+  type GroupView,
+  type InvestigationDetails_Serialize,
+  type InvestigationStatus,
+  type InvestigationSummary_Serialize,
+  type MachineView_Serialize,
+  type Overview,
+} from "./bindings";
 
-export type { ApiError, Overview };
+// Types with a different shape each way (specta): the window receives the serialised one.
+export type ActionView = ActionView_Serialize;
+export type AlertPolicyView = AlertPolicyView_Serialize;
+export type AlertView = AlertView_Serialize;
+export type EntityView = EntityView_Serialize;
+export type GraphNode = GraphNode_Serialize;
+export type InvestigationDetails = InvestigationDetails_Serialize;
+export type InvestigationSummary = InvestigationSummary_Serialize;
+export type MachineView = MachineView_Serialize;
+
+export type {
+  ActionFilter,
+  ApiError,
+  AutomationLevel,
+  AutomationLevelInfo,
+  DemoSummary,
+  GroupView,
+  InvestigationStatus,
+  Overview,
+};
+export type {
+  GraphEdge,
+  Verdict,
+  RemediationStatus,
+  Severity,
+  ActionState,
+  ActionKind,
+  RiskLevel,
+} from "./bindings";
 
 /** A failed call: the engine's stable code and its message. */
 export class BackendError extends Error {
@@ -23,11 +70,51 @@ function unwrap<T>(result: Result<T>): T {
 export interface Backend {
   overview(): Promise<Overview>;
   dataLocation(): Promise<string>;
+  loadDemo(): Promise<DemoSummary>;
+  machines(): Promise<MachineView[]>;
+  alerts(machine: string | null): Promise<AlertView[]>;
+  alert(id: number): Promise<AlertView>;
+  investigations(status: InvestigationStatus | null, machine: string | null): Promise<InvestigationSummary[]>;
+  investigation(id: number): Promise<InvestigationDetails>;
+  investigateMachine(name: string): Promise<number>;
+  investigateAlert(id: number): Promise<number>;
+  cancelInvestigation(id: number): Promise<InvestigationDetails>;
+  actions(filter: ActionFilter): Promise<ActionView[]>;
+  approve(ids: number[], note: string | null): Promise<ActionView[]>;
+  reject(ids: number[], reason: string): Promise<ActionView[]>;
+  undo(ids: number[]): Promise<ActionView[]>;
+  groups(): Promise<GroupView[]>;
+  setGroupLevel(name: string, level: AutomationLevel): Promise<GroupView>;
+  automationLevels(): Promise<AutomationLevelInfo[]>;
+  alertPolicies(): Promise<AlertPolicyView[]>;
+  /** Saves an export into the exports folder beside the store; returns the file's path. */
+  saveExport(fileName: string, contents: string): Promise<string>;
   onStoreChanged(listener: (topic: string) => void): Promise<() => void>;
+  onInvestigationUpdated(listener: (id: number, status: InvestigationStatus) => void): Promise<() => void>;
 }
 
 export const tauriBackend: Backend = {
   overview: async () => unwrap(await commands.overview()),
   dataLocation: () => commands.dataLocation(),
+  loadDemo: async () => unwrap(await commands.loadDemo()),
+  machines: async () => unwrap(await commands.machines()),
+  alerts: async (machine) => unwrap(await commands.alerts(machine)),
+  alert: async (id) => unwrap(await commands.alert(id)),
+  investigations: async (status, machine) => unwrap(await commands.investigations(status, machine)),
+  investigation: async (id) => unwrap(await commands.investigation(id)),
+  investigateMachine: async (name) => unwrap(await commands.investigateMachine(name)),
+  investigateAlert: async (id) => unwrap(await commands.investigateAlert(id)),
+  cancelInvestigation: async (id) => unwrap(await commands.cancelInvestigation(id)),
+  actions: async (filter) => unwrap(await commands.actions(filter)),
+  approve: async (ids, note) => unwrap(await commands.approve(ids, note)),
+  reject: async (ids, reason) => unwrap(await commands.reject(ids, reason)),
+  undo: async (ids) => unwrap(await commands.undo(ids)),
+  groups: async () => unwrap(await commands.groups()),
+  setGroupLevel: async (name, level) => unwrap(await commands.setGroupLevel(name, level)),
+  automationLevels: () => commands.automationLevels(),
+  alertPolicies: async () => unwrap(await commands.alertPolicies()),
+  saveExport: async (fileName, contents) => unwrap(await commands.saveExport(fileName, contents)),
   onStoreChanged: (listener) => events.storeChanged.listen((event) => listener(event.payload.topic)),
+  onInvestigationUpdated: (listener) =>
+    events.investigationUpdated.listen((event) => listener(event.payload.id, event.payload.status)),
 };

@@ -11,22 +11,489 @@ export const commands = {
 	overview: () => typedError<Overview, ApiError>(__TAURI_INVOKE("overview")),
 	/**  Where the store lives, for settings. */
 	dataLocation: () => __TAURI_INVOKE<string>("data_location"),
+	/**  Writes the demo environment into the store (first start). */
+	loadDemo: () => typedError<DemoSummary, ApiError>(__TAURI_INVOKE("load_demo")),
+	/**  Every machine, most at risk first. */
+	machines: () => typedError<MachineView_Serialize[], ApiError>(__TAURI_INVOKE("machines")),
+	/**  Alerts, of one machine or all. */
+	alerts: (machine: string | null) => typedError<AlertView_Serialize[], ApiError>(__TAURI_INVOKE("alerts", { machine })),
+	/**  One alert. */
+	alert: (id: number) => typedError<AlertView_Serialize, ApiError>(__TAURI_INVOKE("alert", { id })),
+	/**  The investigations list, newest first, optionally filtered. */
+	investigations: (status: InvestigationStatus | null, machine: string | null) => typedError<InvestigationSummary_Serialize[], ApiError>(__TAURI_INVOKE("investigations", { status, machine })),
+	/**  Everything of one investigation. */
+	investigation: (id: number) => typedError<InvestigationDetails_Serialize, ApiError>(__TAURI_INVOKE("investigation", { id })),
+	/**  Starts an investigation on a machine; returns its id at once and runs it in the background. */
+	investigateMachine: (name: string) => typedError<number, ApiError>(__TAURI_INVOKE("investigate_machine", { name })),
+	/**  Starts an investigation from an alert (or returns the open one it is part of). */
+	investigateAlert: (id: number) => typedError<number, ApiError>(__TAURI_INVOKE("investigate_alert", { id })),
+	/**  Cancels an investigation: its pending actions are rejected. */
+	cancelInvestigation: (id: number) => typedError<InvestigationDetails_Serialize, ApiError>(__TAURI_INVOKE("cancel_investigation", { id })),
+	/**  Pending actions, the history, or both. */
+	actions: (filter: ActionFilter) => typedError<ActionView_Serialize[], ApiError>(__TAURI_INVOKE("actions", { filter })),
+	/**  Approves pending actions (one, or several of the same type) and runs them. */
+	approve: (ids: number[], note: string | null) => typedError<ActionView_Serialize[], ApiError>(__TAURI_INVOKE("approve", { ids, note })),
+	/**  Rejects pending actions, with the admin's reason. */
+	reject: (ids: number[], reason: string) => typedError<ActionView_Serialize[], ApiError>(__TAURI_INVOKE("reject", { ids, reason })),
+	/**  Undoes reversible actions that succeeded. */
+	undo: (ids: number[]) => typedError<ActionView_Serialize[], ApiError>(__TAURI_INVOKE("undo", { ids })),
+	/**  Machine groups, highest rank first. */
+	groups: () => typedError<GroupView[], ApiError>(__TAURI_INVOKE("groups")),
+	/**  Sets a group's automation level. */
+	setGroupLevel: (name: string, level: AutomationLevel) => typedError<GroupView, ApiError>(__TAURI_INVOKE("set_group_level", { name, level })),
+	/**  The five automation levels with their explanations. */
+	automationLevels: () => __TAURI_INVOKE<AutomationLevelInfo[]>("automation_levels"),
+	/**  The alert policies, in the order they are tried. */
+	alertPolicies: () => typedError<AlertPolicyView_Serialize[], ApiError>(__TAURI_INVOKE("alert_policies")),
+	/**  Saves an export the window prepared into the exports folder; returns the file's path. */
+	saveExport: (fileName: string, contents: string) => typedError<string, ApiError>(__TAURI_INVOKE("save_export", { fileName, contents })),
 };
 
 /** Events */
 export const events = {
+	investigationUpdated: makeEvent<InvestigationUpdated, InvestigationUpdated>("investigation-updated"),
 	storeChanged: makeEvent<StoreChanged, StoreChanged>("store-changed"),
 };
 
 /* Types */
+/**  Which actions to list. */
+export type ActionFilter = 
+/**  Waiting for a decision. */
+"pending" | 
+/**  Decided: automatic and manual, whatever their result. */
+"history" | "all";
+
+/**  What an action does. */
+export type ActionKind = "quarantine_file" | "kill_process" | "remove_persistence" | "block_url" | "block_domain" | "block_ip" | "isolate_machine" | "disable_user" | "reset_password" | "require_mfa" | "soft_delete_email" | "expand_scope";
+
+/**  Where an action stands. */
+export type ActionState = "pending" | "approved" | "rejected" | "expired" | "running" | "succeeded" | "failed" | "undone";
+
+/**  A remediation action. */
+export type ActionView = ActionView_Serialize | ActionView_Deserialize;
+
+/**  A remediation action. */
+export type ActionView_Deserialize = {
+	id: number,
+	investigation_id?: number | null,
+	kind: ActionKind,
+	label: string,
+	entity_id?: number | null,
+	entity?: string | null,
+	entity_kind?: EntityKind | null,
+	verdict?: Verdict | null,
+	machine?: string | null,
+	/**  `automated` or `manual`. */
+	source: string,
+	state: ActionState,
+	/**  Why it was proposed. */
+	reason: string,
+	decided_by?: string | null,
+	decided_at?: string | null,
+	decision_note?: string | null,
+	proposed_at: string,
+	expires_at: string,
+	started_at?: string | null,
+	finished_at?: string | null,
+	result: string,
+	reversible: boolean,
+};
+
+/**  A remediation action. */
+export type ActionView_Serialize = {
+	id: number,
+	investigation_id: number | null,
+	kind: ActionKind,
+	label: string,
+	entity_id: number | null,
+	entity: string | null,
+	entity_kind: EntityKind | null,
+	verdict: Verdict | null,
+	machine: string | null,
+	/**  `automated` or `manual`. */
+	source: string,
+	state: ActionState,
+	/**  Why it was proposed. */
+	reason: string,
+	decided_by: string | null,
+	decided_at: string | null,
+	decision_note: string | null,
+	proposed_at: string,
+	expires_at: string,
+	started_at: string | null,
+	finished_at: string | null,
+	result: string,
+	reversible: boolean,
+};
+
+/**  An alert policy: which alerts start an investigation, with which playbook. */
+export type AlertPolicyView = AlertPolicyView_Serialize | AlertPolicyView_Deserialize;
+
+/**  An alert policy: which alerts start an investigation, with which playbook. */
+export type AlertPolicyView_Deserialize = {
+	id: number,
+	name: string,
+	rank: number,
+	enabled: boolean,
+	min_severity: string,
+	detection_source?: string | null,
+	category?: string | null,
+	playbook: string,
+	/**  Whether a matching alert starts an investigation (false: it is only recorded). */
+	start: boolean,
+};
+
+/**  An alert policy: which alerts start an investigation, with which playbook. */
+export type AlertPolicyView_Serialize = {
+	id: number,
+	name: string,
+	rank: number,
+	enabled: boolean,
+	min_severity: string,
+	detection_source: string | null,
+	category: string | null,
+	playbook: string,
+	/**  Whether a matching alert starts an investigation (false: it is only recorded). */
+	start: boolean,
+};
+
+/**  An alert. */
+export type AlertView = AlertView_Serialize | AlertView_Deserialize;
+
+/**  An alert. */
+export type AlertView_Deserialize = {
+	id: number,
+	title: string,
+	description: string,
+	severity: Severity,
+	category: string,
+	technique: string,
+	detection_source: string,
+	rule_id: string,
+	machine: string,
+	user?: string | null,
+	status: string,
+	investigation_id?: number | null,
+	first_seen: string,
+	last_seen: string,
+};
+
+/**  An alert. */
+export type AlertView_Serialize = {
+	id: number,
+	title: string,
+	description: string,
+	severity: Severity,
+	category: string,
+	technique: string,
+	detection_source: string,
+	rule_id: string,
+	machine: string,
+	user: string | null,
+	status: string,
+	investigation_id: number | null,
+	first_seen: string,
+	last_seen: string,
+};
+
 /**  The one error that crosses a boundary: a stable code and a human message. */
 export type ApiError = {
 	code: ErrorCode,
 	message: string,
 };
 
+/**  How much a machine group lets Vigil remediate on its own. */
+export type AutomationLevel = 
+/**  No investigation runs at all. */
+"not_protected" | 
+/**  Semi – require approval for any remediation (the default). */
+"semi_any" | 
+/**  Semi – require approval for non-temp folders. */
+"semi_non_temp" | 
+/**  Semi – require approval for core folders. */
+"semi_core" | 
+/**  Full – remediate threats automatically. */
+"full";
+
+/**  One automation level with its label and what it means. */
+export type AutomationLevelInfo = {
+	level: AutomationLevel,
+	label: string,
+	explanation: string,
+};
+
+/**  What loading the demo wrote. */
+export type DemoSummary = {
+	machines: number,
+	users: number,
+	events: number,
+	indicators: number,
+	alerts: number,
+};
+
+/**  What an entity is. */
+export type EntityKind = "file" | "process" | "url" | "domain" | "ip" | "user" | 
+/**  Registry run key, scheduled task, service or driver (`detail.mechanism` says which). */
+"persistence" | "email_message";
+
+/**  An entity as evidence of an investigation. */
+export type EntityView = EntityView_Serialize | EntityView_Deserialize;
+
+/**  An entity as evidence of an investigation. */
+export type EntityView_Deserialize = {
+	id: number,
+	kind: EntityKind,
+	name: string,
+	machine?: string | null,
+	path?: string | null,
+	sha256?: string | null,
+	pid?: number | null,
+	command_line?: string | null,
+	value?: string | null,
+	verdict: Verdict,
+	reasons: Reason[],
+	remediation_status: RemediationStatus,
+};
+
+/**  An entity as evidence of an investigation. */
+export type EntityView_Serialize = {
+	id: number,
+	kind: EntityKind,
+	name: string,
+	machine: string | null,
+	path: string | null,
+	sha256: string | null,
+	pid: number | null,
+	command_line: string | null,
+	value: string | null,
+	verdict: Verdict,
+	reasons: Reason[],
+	remediation_status: RemediationStatus,
+};
+
 /**  Stable error codes. The UI and scripts match on these, never on message text. */
 export type ErrorCode = "not_found" | "invalid_input" | "conflict" | "store" | "io" | "internal";
+
+/**  The investigation graph. */
+export type Graph = Graph_Serialize | Graph_Deserialize;
+
+/**  An edge of the investigation graph. */
+export type GraphEdge = {
+	source: string,
+	target: string,
+	label: string,
+};
+
+/**  A node of the investigation graph. */
+export type GraphNode = GraphNode_Serialize | GraphNode_Deserialize;
+
+/**  A node of the investigation graph. */
+export type GraphNode_Deserialize = {
+	/**  Stable id: `alert:3`, `machine:client4`, `entity:17`, `action:5`, `user:alice`. */
+	id: string,
+	/**  `alert`, `machine`, `user`, `entity`, `finding` or `action`. */
+	group: string,
+	kind: string,
+	label: string,
+	verdict?: Verdict | null,
+	remediation_status?: RemediationStatus | null,
+};
+
+/**  A node of the investigation graph. */
+export type GraphNode_Serialize = {
+	/**  Stable id: `alert:3`, `machine:client4`, `entity:17`, `action:5`, `user:alice`. */
+	id: string,
+	/**  `alert`, `machine`, `user`, `entity`, `finding` or `action`. */
+	group: string,
+	kind: string,
+	label: string,
+	verdict: Verdict | null,
+	remediation_status: RemediationStatus | null,
+};
+
+/**  The investigation graph. */
+export type Graph_Deserialize = {
+	nodes: GraphNode_Deserialize[],
+	edges: GraphEdge[],
+};
+
+/**  The investigation graph. */
+export type Graph_Serialize = {
+	nodes: GraphNode_Serialize[],
+	edges: GraphEdge[],
+};
+
+/**  A rule of a machine group: `field` (name, domain, tag, os) matches the glob `pattern`. */
+export type GroupRule = {
+	field: string,
+	pattern: string,
+};
+
+/**  A machine group with its rules and automation level. */
+export type GroupView = {
+	id: number,
+	name: string,
+	description: string,
+	rank: number,
+	automation_level: AutomationLevel,
+	automation_label: string,
+	is_default: boolean,
+	rules: GroupRule[],
+	machines: string[],
+};
+
+/**  Everything of an investigation's details view. */
+export type InvestigationDetails = InvestigationDetails_Serialize | InvestigationDetails_Deserialize;
+
+/**  Everything of an investigation's details view. */
+export type InvestigationDetails_Deserialize = {
+	alerts: AlertView_Deserialize[],
+	machines: ScopeMachine[],
+	users: ScopeUser[],
+	key_findings: EntityView_Deserialize[],
+	entities: EntityView_Deserialize[],
+	log: LogEntry_Deserialize[],
+	actions: ActionView_Deserialize[],
+	pending_actions: ActionView_Deserialize[],
+	graph: Graph_Deserialize,
+} & InvestigationSummary_Deserialize;
+
+/**  Everything of an investigation's details view. */
+export type InvestigationDetails_Serialize = {
+	alerts: AlertView_Serialize[],
+	machines: ScopeMachine[],
+	users: ScopeUser[],
+	key_findings: EntityView_Serialize[],
+	entities: EntityView_Serialize[],
+	log: LogEntry_Serialize[],
+	actions: ActionView_Serialize[],
+	pending_actions: ActionView_Serialize[],
+	graph: Graph_Serialize,
+} & InvestigationSummary_Serialize;
+
+/**  Where an investigation stands. */
+export type InvestigationStatus = "queued" | "running" | "pending_action" | "remediated" | "partially_remediated" | "no_threats_found" | "failed" | "partially_investigated" | "terminated_by_system" | "terminated_by_user" | 
+/**  Unsupported alert type, or the machine is not protected. */
+"not_applicable";
+
+/**  One row of the investigations list. */
+export type InvestigationSummary = InvestigationSummary_Serialize | InvestigationSummary_Deserialize;
+
+/**  One row of the investigations list. */
+export type InvestigationSummary_Deserialize = {
+	id: number,
+	title: string,
+	status: InvestigationStatus,
+	status_detail: string,
+	trigger: string,
+	trigger_alert_id?: number | null,
+	playbook: string,
+	detection_source: string,
+	threat_types: string[],
+	tags: string[],
+	machine_names: string[],
+	user_names: string[],
+	started_by: string,
+	created_at: string,
+	started_at?: string | null,
+	ended_at?: string | null,
+	/**  Seconds from start to end (or to now while open). */
+	duration_s: number | null,
+	/**  Seconds spent waiting for approval. */
+	pending_s: number | null,
+};
+
+/**  One row of the investigations list. */
+export type InvestigationSummary_Serialize = {
+	id: number,
+	title: string,
+	status: InvestigationStatus,
+	status_detail: string,
+	trigger: string,
+	trigger_alert_id: number | null,
+	playbook: string,
+	detection_source: string,
+	threat_types: string[],
+	tags: string[],
+	machine_names: string[],
+	user_names: string[],
+	started_by: string,
+	created_at: string,
+	started_at: string | null,
+	ended_at: string | null,
+	/**  Seconds from start to end (or to now while open). */
+	duration_s: number | null,
+	/**  Seconds spent waiting for approval. */
+	pending_s: number | null,
+};
+
+/**  An investigation moved on (started, settled, failed); the window refreshes it. */
+export type InvestigationUpdated = {
+	id: number,
+	status: InvestigationStatus,
+};
+
+/**  One step of an investigation's log. */
+export type LogEntry = LogEntry_Serialize | LogEntry_Deserialize;
+
+/**  One step of an investigation's log. */
+export type LogEntry_Deserialize = {
+	id: number,
+	step: string,
+	machine?: string | null,
+	status: string,
+	started_at: string,
+	duration_ms: number,
+	detail: string,
+};
+
+/**  One step of an investigation's log. */
+export type LogEntry_Serialize = {
+	id: number,
+	step: string,
+	machine: string | null,
+	status: string,
+	started_at: string,
+	duration_ms: number,
+	detail: string,
+};
+
+/**  A machine, with its group and risk. */
+export type MachineView = MachineView_Serialize | MachineView_Deserialize;
+
+/**  A machine, with its group and risk. */
+export type MachineView_Deserialize = {
+	id: number,
+	name: string,
+	domain: string,
+	os: string,
+	role: string,
+	tags: string[],
+	ip: string,
+	group: string,
+	automation_level: AutomationLevel,
+	risk: RiskLevel,
+	active_alerts: number,
+	connector?: string | null,
+	last_seen: string,
+};
+
+/**  A machine, with its group and risk. */
+export type MachineView_Serialize = {
+	id: number,
+	name: string,
+	domain: string,
+	os: string,
+	role: string,
+	tags: string[],
+	ip: string,
+	group: string,
+	automation_level: AutomationLevel,
+	risk: RiskLevel,
+	active_alerts: number,
+	connector: string | null,
+	last_seen: string,
+};
 
 /**  Counts of what the store holds. */
 export type Overview = {
@@ -38,11 +505,48 @@ export type Overview = {
 	pending_actions: number,
 };
 
+/**  One reason behind a verdict: which analyzer said what, from which rule, IOC or event. */
+export type Reason = {
+	/**  The analyzer: `threat_intel`, `alert`, `heuristic`, `propagation`, `connector`. */
+	analyzer: string,
+	/**  The verdict this reason supports. */
+	verdict: Verdict,
+	/**  The plain-language "why". */
+	text: string,
+};
+
+/**  Where an entity stands on the way to being remediated. */
+export type RemediationStatus = "none" | "pending_approval" | "running" | "remediated" | "declined" | "failed" | "not_found" | "undone";
+
+/**  How much a machine is at risk. */
+export type RiskLevel = "none" | "low" | "medium" | "high";
+
+/**  A machine in an investigation's scope. */
+export type ScopeMachine = {
+	name: string,
+	group: string,
+	automation_level: AutomationLevel,
+	reason: string,
+	joined_at: string,
+};
+
+/**  A user an investigation names as affected. */
+export type ScopeUser = {
+	name: string,
+	reason: string,
+};
+
+/**  Severity of an alert. */
+export type Severity = "informational" | "low" | "medium" | "high";
+
 /**  Something in the store changed; views reload what they show. */
 export type StoreChanged = {
 	/**  What changed, e.g. "investigation", "action", "import". */
 	topic: string,
 };
+
+/**  Vigil's judgement of an entity, always given with reasons. */
+export type Verdict = "unknown" | "no_threats_found" | "suspicious" | "malicious";
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {

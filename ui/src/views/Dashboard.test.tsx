@@ -1,36 +1,50 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, render, screen } from "@testing-library/react";
-import type { Backend, Overview } from "../backend";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import type { Overview } from "../backend";
 import { Dashboard } from "./Dashboard";
-
-function backendWith(overview: Overview): Backend {
-  return {
-    overview: async () => overview,
-    dataLocation: async () => "/tmp/vigil.sqlite3",
-    onStoreChanged: async () => () => undefined,
-  };
-}
+import { fakeBackend } from "../testing/fakeBackend";
 
 const EMPTY: Overview = { machines: 0, alerts: 0, active_alerts: 0, investigations: 0, events: 0, pending_actions: 0 };
 
 afterEach(cleanup);
 
 describe("Dashboard", () => {
-  it("shows the store's numbers", async () => {
-    render(<Dashboard backend={backendWith({ ...EMPTY, machines: 12, pending_actions: 3 })} />);
+  it("shows the store's numbers and the machines at risk, most at risk first", async () => {
+    const go = vi.fn();
+    render(<Dashboard backend={fakeBackend({ overview: async () => ({ ...EMPTY, machines: 12, pending_actions: 3 }) })} go={go} />);
     const machines = await screen.findByText("12");
     expect(machines.closest("[data-stat]")?.getAttribute("data-stat")).toBe("machines");
     expect(screen.getByText("3").closest("[data-stat]")?.getAttribute("data-stat")).toBe("pending-actions");
-    expect(screen.queryByTestId("empty-store")).toBeNull();
+    const widget = await screen.findByText("Machines at risk");
+    const link = widget.parentElement?.querySelector("[data-machine]");
+    expect(link?.textContent).toBe("client4");
+    // server1 has no risk: not listed among machines at risk
+    expect(widget.parentElement?.querySelector('[data-machine="server1"]')).toBeNull();
+    fireEvent.click(link as Element);
+    expect(go).toHaveBeenCalledWith({ view: "machine", name: "client4" });
   });
 
-  it("offers a next step on an empty store", async () => {
-    render(<Dashboard backend={backendWith(EMPTY)} />);
+  it("offers the demo on an empty store and loads it", async () => {
+    let machines = 0;
+    const backend = fakeBackend({
+      overview: async () => ({ ...EMPTY, machines }),
+      loadDemo: vi.fn(async () => {
+        machines = 8;
+        return { machines: 8, users: 1, events: 1, indicators: 1, alerts: 1 };
+      }),
+    });
+    render(<Dashboard backend={backend} />);
     expect(await screen.findByTestId("empty-store")).toBeTruthy();
+    const importButton = screen.getByTestId("import-telemetry") as HTMLButtonElement;
+    expect(importButton.disabled).toBe(true);
+    expect(importButton.title).toMatch(/telemetry importer/i);
+    fireEvent.click(screen.getByTestId("load-demo"));
+    await waitFor(() => expect(screen.queryByTestId("empty-store")).toBeNull());
+    expect(backend.loadDemo).toHaveBeenCalledOnce();
   });
 
   it("says what went wrong when the store cannot be read", async () => {
-    const failing: Backend = { ...backendWith(EMPTY), overview: async () => Promise.reject(new Error("disk I/O error")) };
+    const failing = fakeBackend({ overview: async () => Promise.reject(new Error("disk I/O error")) });
     render(<Dashboard backend={failing} />);
     expect((await screen.findByRole("alert")).textContent).toContain("disk I/O error");
   });

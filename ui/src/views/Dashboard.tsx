@@ -1,73 +1,213 @@
-import { useCallback, useEffect, useState } from "react";
-import type { Backend, Overview } from "../backend";
+import { useState } from "react";
+import type { Backend, InvestigationStatus } from "../backend";
+import type { Go } from "../route";
 import { StatCard } from "../components/dashboard/StatCard";
+import { Badge } from "../components/common/Badge";
+import { LoadError, Loading } from "../components/common/States";
+import { FirstStart } from "../components/dashboard/FirstStart";
+import { useLive } from "../lib/useLive";
+import { age, formatTime, humanize } from "../lib/format";
 
-export function Dashboard({ backend }: { backend: Backend }) {
-  const [overview, setOverview] = useState<Overview | null>(null);
-  const [error, setError] = useState<string | null>(null);
+async function loadDashboard(backend: Backend) {
+  const overview = await backend.overview();
+  if (overview.machines === 0) return { overview, machines: [], alerts: [], investigations: [], pending: [], history: [] };
+  const [machines, alerts, investigations, pending, history] = await Promise.all([
+    backend.machines(),
+    backend.alerts(null),
+    backend.investigations(null, null),
+    backend.actions("pending"),
+    backend.actions("history"),
+  ]);
+  return { overview, machines, alerts, investigations, pending, history };
+}
 
-  const load = useCallback(() => {
-    backend.overview().then(
-      (value) => {
-        setOverview(value);
-        setError(null);
-      },
-      (e: unknown) => setError(e instanceof Error ? e.message : String(e)),
-    );
-  }, [backend]);
+const STATUS_ORDER: InvestigationStatus[] = [
+  "queued",
+  "running",
+  "pending_action",
+  "remediated",
+  "partially_remediated",
+  "no_threats_found",
+  "failed",
+  "partially_investigated",
+  "terminated_by_system",
+  "terminated_by_user",
+  "not_applicable",
+];
 
-  useEffect(() => {
-    load();
-    let unlisten: (() => void) | undefined;
-    let cancelled = false;
-    backend
-      .onStoreChanged(() => load())
-      .then((stop) => (cancelled ? stop() : (unlisten = stop)))
-      .catch(() => undefined);
-    return () => {
-      cancelled = true;
-      unlisten?.();
-    };
-  }, [backend, load]);
+export function Dashboard({ backend, go = () => undefined }: { backend: Backend; go?: Go }) {
+  const live = useLive(backend, () => loadDashboard(backend), []);
+  const [now] = useState(() => Date.now());
+  const d = live.data;
 
   return (
     <section aria-labelledby="dashboard-title">
       <header className="page-header">
         <h1 id="dashboard-title">Security dashboard</h1>
       </header>
-      {error && (
-        <p className="error" role="alert">
-          Vigil could not read its store: {error}. Check the data location in Settings and restart.
-        </p>
-      )}
-      {overview && (
+      {live.error && <LoadError error={live.error} />}
+      {!d && !live.error && <Loading what="the dashboard" />}
+      {d && d.overview.machines === 0 && <FirstStart backend={backend} onLoaded={live.reload} />}
+      {d && d.overview.machines > 0 && (
         <>
           <div className="stats" data-testid="stats">
-            <StatCard id="machines" label="Machines" value={overview.machines} />
+            <StatCard id="machines" label="Machines" value={d.overview.machines} />
             <StatCard
               id="active-alerts"
               label="Active alerts"
-              value={overview.active_alerts}
-              tone={overview.active_alerts > 0 ? "warn" : undefined}
+              value={d.overview.active_alerts}
+              tone={d.overview.active_alerts > 0 ? "warn" : undefined}
             />
-            <StatCard id="investigations" label="Investigations" value={overview.investigations} />
+            <StatCard id="investigations" label="Investigations" value={d.overview.investigations} />
             <StatCard
               id="pending-actions"
               label="Pending actions"
-              value={overview.pending_actions}
-              tone={overview.pending_actions > 0 ? "warn" : undefined}
+              value={d.overview.pending_actions}
+              tone={d.overview.pending_actions > 0 ? "warn" : undefined}
             />
-            <StatCard id="events" label="Events" value={overview.events} />
+            <StatCard id="events" label="Events" value={d.overview.events} />
           </div>
-          {overview.machines === 0 && (
-            <div className="empty" data-testid="empty-store">
-              <h2>No machines yet</h2>
-              <p>
-                Vigil protects the machines it knows. Load the demo environment or import telemetry
-                from your machines to begin.
-              </p>
+          <div className="widgets">
+            <div className="card" data-widget="machines-at-risk">
+              <h2>Machines at risk</h2>
+              {d.machines.filter((m) => m.risk !== "none").length === 0 ? (
+                <p className="muted">No machine is at risk right now.</p>
+              ) : (
+                <table className="table compact">
+                  <thead>
+                    <tr>
+                      <th>Machine</th>
+                      <th>Risk</th>
+                      <th className="num">Active alerts</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {d.machines
+                      .filter((m) => m.risk !== "none")
+                      .slice(0, 8)
+                      .map((m) => (
+                        <tr key={m.id}>
+                          <td>
+                            <button type="button" className="link" data-machine={m.name} onClick={() => go({ view: "machine", name: m.name })}>
+                              {m.name}
+                            </button>
+                          </td>
+                          <td>
+                            <Badge value={m.risk} />
+                          </td>
+                          <td className="num">{m.active_alerts}</td>
+                        </tr>
+                      ))}
+                  </tbody>
+                </table>
+              )}
             </div>
-          )}
+
+            <div className="card" data-widget="pending-actions">
+              <h2>Pending actions</h2>
+              {d.pending.length === 0 ? (
+                <p className="muted">Nothing waits for your approval.</p>
+              ) : (
+                <>
+                  <p>
+                    <strong>{d.pending.length}</strong> action{d.pending.length === 1 ? "" : "s"} wait for your
+                    approval; the oldest for {age(d.pending.reduce((a, b) => (a.proposed_at < b.proposed_at ? a : b)).proposed_at, now)}.
+                  </p>
+                  <ul className="plain">
+                    {d.pending.slice(0, 5).map((a) => (
+                      <li key={a.id}>
+                        {a.label}: <span className="mono">{a.entity ?? "—"}</span> on {a.machine ?? "—"}{" "}
+                        <span className="muted">({age(a.proposed_at, now)})</span>
+                      </li>
+                    ))}
+                  </ul>
+                  <button type="button" className="primary" data-testid="open-action-center" onClick={() => go({ view: "actions", tab: "pending" })}>
+                    Open the action center
+                  </button>
+                </>
+              )}
+            </div>
+
+            <div className="card" data-widget="active-alerts">
+              <h2>Active alerts</h2>
+              {d.alerts.filter((a) => a.status !== "resolved").length === 0 ? (
+                <p className="muted">No active alerts.</p>
+              ) : (
+                <ul className="plain">
+                  {d.alerts
+                    .filter((a) => a.status !== "resolved")
+                    .slice(0, 6)
+                    .map((a) => (
+                      <li key={a.id}>
+                        <Badge value={a.severity} />{" "}
+                        <button type="button" className="link" onClick={() => go({ view: "alert", id: a.id })}>
+                          {a.title}
+                        </button>{" "}
+                        <span className="muted">on {a.machine}</span>
+                      </li>
+                    ))}
+                </ul>
+              )}
+              <button type="button" className="link" onClick={() => go({ view: "alerts" })}>
+                All alerts
+              </button>
+            </div>
+
+            <div className="card" data-widget="investigations">
+              <h2>Automated investigations</h2>
+              {d.investigations.length === 0 ? (
+                <p className="muted">No investigation has run yet. Open a machine at risk to start one.</p>
+              ) : (
+                <ul className="plain">
+                  {STATUS_ORDER.map((status) => {
+                    const n = d.investigations.filter((i) => i.status === status).length;
+                    return n === 0 ? null : (
+                      <li key={status} className="row-between">
+                        <Badge value={status} /> <strong>{n}</strong>
+                      </li>
+                    );
+                  })}
+                </ul>
+              )}
+              <button type="button" className="link" onClick={() => go({ view: "investigations" })}>
+                All investigations
+              </button>
+            </div>
+
+            <div className="card wide" data-widget="recent-remediations">
+              <h2>Recent remediations</h2>
+              {d.history.length === 0 ? (
+                <p className="muted">No remediation has run yet.</p>
+              ) : (
+                <table className="table compact">
+                  <thead>
+                    <tr>
+                      <th>Action</th>
+                      <th>Target</th>
+                      <th>Machine</th>
+                      <th>Result</th>
+                      <th>Decided by</th>
+                      <th>When</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {d.history.slice(0, 6).map((a) => (
+                      <tr key={a.id}>
+                        <td>{a.label}</td>
+                        <td className="mono ellipsis">{a.entity ?? "—"}</td>
+                        <td>{a.machine ?? "—"}</td>
+                        <td>
+                          <Badge value={a.state} />
+                        </td>
+                        <td>{a.decided_by ?? humanize(a.source)}</td>
+                        <td>{formatTime(a.finished_at ?? a.decided_at)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              )}
+            </div>
+          </div>
         </>
       )}
     </section>

@@ -1,0 +1,94 @@
+//! Starting investigations without waiting for them: the desktop app creates one, gets its
+//! id at once, and runs it in the background with `Vigil::run_investigation`.
+
+use crate::ops::investigate::Trigger;
+use crate::{Error, Result, Vigil};
+
+impl Vigil {
+    /// Creates (queues) an investigation on the machine named `name` and returns its id;
+    /// run it with [`Vigil::run_investigation`].
+    #[tracing::instrument(skip(self))]
+    pub async fn start_machine_investigation(&self, name: &str, by: &str) -> Result<u32> {
+        let machine: Option<(i64,)> = sqlx::query_as("SELECT id FROM machines WHERE name = ?")
+            .bind(name)
+            .fetch_optional(self.store().pool())
+            .await?;
+        let (machine,) = machine.ok_or_else(|| Error::NotFound {
+            what: "machine",
+            name: name.to_string(),
+        })?;
+        let id = self
+            .create_investigation(Trigger::Machine { machine }, by)
+            .await?;
+        to_u32(id)
+    }
+
+    /// Creates (queues) an investigation from alert `alert` and returns its id; an alert
+    /// already in an open investigation returns that one's id instead. The second value
+    /// says whether a new investigation was created (and so needs running).
+    #[tracing::instrument(skip(self))]
+    pub async fn start_alert_investigation(&self, alert: u32, by: &str) -> Result<(u32, bool)> {
+        let row: Option<(Option<i64>,)> = sqlx::query_as(
+            "SELECT i.id FROM alerts a LEFT JOIN investigations i ON i.id = a.investigation_id
+               AND i.status IN ('queued', 'running', 'pending_action') WHERE a.id = ?",
+        )
+        .bind(i64::from(alert))
+        .fetch_optional(self.store().pool())
+        .await?;
+        let (open,) = row.ok_or_else(|| Error::NotFound {
+            what: "alert",
+            name: alert.to_string(),
+        })?;
+        if let Some(open) = open {
+            return Ok((to_u32(open)?, false));
+        }
+        let id = self
+            .create_investigation(
+                Trigger::Alert {
+                    alert: i64::from(alert),
+                },
+                by,
+            )
+            .await?;
+        Ok((to_u32(id)?, true))
+    }
+}
+
+fn to_u32(id: i64) -> Result<u32> {
+    u32::try_from(id)
+        .map_err(|_| Error::InvalidInput(format!("investigation id {id} out of range")))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::InvestigationStatus;
+    use crate::Vigil;
+
+    #[tokio::test]
+    async fn a_started_investigation_is_queued_until_run() {
+        let vigil = Vigil::in_memory().await.expect("open");
+        vigil.load_demo().await.expect("demo");
+        let id = vigil
+            .start_machine_investigation("client4", "tester")
+            .await
+            .expect("start");
+        let queued = vigil.investigation(id).await.expect("details");
+        assert_eq!(queued.summary.status, InvestigationStatus::Queued);
+        vigil.run_investigation(i64::from(id)).await.expect("run");
+        let done = vigil.investigation(id).await.expect("details");
+        assert!(!matches!(
+            done.summary.status,
+            InvestigationStatus::Queued | InvestigationStatus::Running
+        ));
+    }
+
+    #[tokio::test]
+    async fn an_unknown_machine_is_not_found() {
+        let vigil = Vigil::in_memory().await.expect("open");
+        let error = vigil
+            .start_machine_investigation("nope", "tester")
+            .await
+            .expect_err("unknown");
+        assert_eq!(error.code(), crate::ErrorCode::NotFound);
+    }
+}
