@@ -8,6 +8,9 @@ use vigil_tests::window::{missing_tools, AppWindow};
 
 /// Skips (with the reason) where the window tools are absent, unless the test command
 /// asked for them to be required.
+/// One real window at a time: several apps under one Xvfb on two cores starve each other.
+static ONE_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn skip_reason() -> Option<String> {
     let reason = missing_tools()?;
     if std::env::var_os("VIGIL_E2E_REQUIRED").is_some() {
@@ -22,6 +25,7 @@ async fn dashboard_shows_the_stores_numbers() -> Result<()> {
         eprintln!("SKIPPED dashboard_shows_the_stores_numbers: {reason}");
         return Ok(());
     }
+    let _one = ONE_WINDOW.lock().await;
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("vigil.sqlite3");
     {
@@ -118,6 +122,7 @@ async fn first_start_to_remediated_investigation() -> Result<()> {
         eprintln!("SKIPPED first_start_to_remediated_investigation: {reason}");
         return Ok(());
     }
+    let _one = ONE_WINDOW.lock().await;
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("vigil.sqlite3");
     let app = vigil_tests::built_binary("vigil-app");
@@ -194,7 +199,7 @@ async fn first_start_to_remediated_investigation() -> Result<()> {
         window.click("[data-investigation] button.link").await?;
         let status = window
             .text_when("[data-testid=investigation-status]", |t| {
-                t.contains("Remediated") || t.contains("Partially remediated")
+                t.contains("Remediated") && !t.contains("Partially")
             })
             .await?;
         eprintln!("investigation status after approval: {status}");
@@ -227,6 +232,7 @@ async fn the_next_investigation_follows_a_new_automation_level() -> Result<()> {
         eprintln!("SKIPPED the_next_investigation_follows_a_new_automation_level: {reason}");
         return Ok(());
     }
+    let _one = ONE_WINDOW.lock().await;
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("vigil.sqlite3");
     prepared_store(&db, |vigil| async move {
@@ -284,6 +290,7 @@ async fn hostile_telemetry_renders_as_text() -> Result<()> {
         eprintln!("SKIPPED hostile_telemetry_renders_as_text: {reason}");
         return Ok(());
     }
+    let _one = ONE_WINDOW.lock().await;
     const IMG: &str = "<img src=x onerror=\"window.__pwned=1\">";
     const SCRIPT: &str = "<script>window.__pwned=2</script>";
     let dir = tempfile::tempdir()?;
