@@ -381,3 +381,62 @@ async fn hostile_telemetry_renders_as_text() -> Result<()> {
     window.close().await?;
     result
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imported_telemetry_shows_up_live_and_bad_files_say_where() -> Result<()> {
+    if let Some(reason) = skip_reason() {
+        eprintln!("SKIPPED imported_telemetry_shows_up_live_and_bad_files_say_where: {reason}");
+        return Ok(());
+    }
+    let _one = ONE_WINDOW.lock().await;
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("vigil.sqlite3");
+    let good = vigil_tests::workspace_root().join("tests/data/office_macro.ndjson");
+    let bad = dir.path().join("broken.ndjson");
+    std::fs::write(&bad, "{\"EventID\": 1}\nnot json at all\n")?;
+    let app = vigil_tests::built_binary("vigil-app");
+    let window = AppWindow::launch(&app, &db).await?;
+    let result = async {
+        window.text("[data-testid=import-telemetry]").await?;
+        // The native file dialog cannot be driven over WebDriver: call the same command
+        // the dialog and drag-and-drop call, the way the window does.
+        let invoke = "const [paths, done] = arguments; \
+            window.__TAURI_INTERNALS__.invoke('import_telemetry', { paths }) \
+              .then(r => done(JSON.stringify(r)), e => done('error:' + JSON.stringify(e)));";
+        let bad_result = window
+            .driver
+            .execute_async(invoke, vec![serde_json::json!([bad.display().to_string()])])
+            .await?
+            .json()
+            .clone();
+        let text = bad_result.as_str().unwrap_or_default().to_string();
+        assert!(
+            text.starts_with("error:") && text.contains("broken.ndjson: line 1"),
+            "{text}"
+        );
+        let ok = window
+            .driver
+            .execute_async(
+                invoke,
+                vec![serde_json::json!([good.display().to_string()])],
+            )
+            .await?
+            .json()
+            .clone();
+        assert!(
+            ok.as_str()
+                .unwrap_or_default()
+                .contains("\"investigations_started\":1"),
+            "{ok}"
+        );
+        // The dashboard follows without a reload.
+        window
+            .text("[data-widget=machines-at-risk] [data-machine=ws01]")
+            .await?;
+        shot(&window, "15-imported").await?;
+        Ok::<_, anyhow::Error>(())
+    }
+    .await;
+    window.close().await?;
+    result
+}

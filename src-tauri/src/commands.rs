@@ -2,7 +2,7 @@
 //! investigation also hands its run to the background, see `background.rs`).
 
 use tauri::{AppHandle, State};
-use tauri_specta::{collect_commands, collect_events, Builder};
+use tauri_specta::{collect_commands, collect_events, Builder, Event};
 use vigil_engine::domain::{
     ActionView, AlertView, AutomationLevel, GroupView, InvestigationDetails, InvestigationStatus,
     InvestigationSummary, MachineView, Overview,
@@ -10,11 +10,12 @@ use vigil_engine::domain::{
 use vigil_engine::ops::actions::ActionFilter;
 use vigil_engine::ops::demo::DemoSummary;
 use vigil_engine::ops::details::InvestigationFilter;
+use vigil_engine::ops::import::ImportSummary;
 use vigil_engine::ops::policies::{AlertPolicyView, AutomationLevelInfo};
 use vigil_engine::{ApiError, Vigil};
 
 use crate::background::{changed, run_investigation};
-use crate::events::{InvestigationUpdated, StoreChanged};
+use crate::events::{ImportProgressed, InvestigationUpdated, StoreChanged};
 use crate::Operator;
 
 /// Counts of what the store holds, for the dashboard.
@@ -41,6 +42,60 @@ async fn load_demo(app: AppHandle, vigil: State<'_, Vigil>) -> Result<DemoSummar
     let summary = vigil.load_demo().await?;
     changed(&app, "demo");
     Ok(summary)
+}
+
+/// Imports telemetry files or folders (EVTX, JSON lines, zipped or not), reporting progress
+/// through `ImportProgressed`; alerts are routed as usual.
+#[tauri::command]
+#[specta::specta]
+async fn import_telemetry(
+    app: AppHandle,
+    vigil: State<'_, Vigil>,
+    paths: Vec<String>,
+) -> Result<ImportSummary, ApiError> {
+    let paths: Vec<std::path::PathBuf> = paths.into_iter().map(Into::into).collect();
+    let progress_app = app.clone();
+    let summary = vigil
+        .import(&paths, move |p| {
+            if let Err(error) = ImportProgressed(p.clone()).emit(&progress_app) {
+                tracing::warn!(%error, "cannot emit import progress");
+            }
+        })
+        .await;
+    changed(&app, "import");
+    Ok(summary?)
+}
+
+/// The Sigma rule folders in use besides Vigil's own rules.
+#[tauri::command]
+#[specta::specta]
+async fn rule_dirs(vigil: State<'_, Vigil>) -> Result<Vec<String>, ApiError> {
+    Ok(vigil
+        .rule_dirs()
+        .await?
+        .iter()
+        .map(|d| d.display().to_string())
+        .collect())
+}
+
+/// Adds a Sigma rule folder (checked by loading it); returns how many rules loaded.
+#[tauri::command]
+#[specta::specta]
+async fn add_rule_dir(vigil: State<'_, Vigil>, path: String) -> Result<u32, ApiError> {
+    Ok(vigil.add_rule_dir(std::path::Path::new(&path)).await?.0)
+}
+
+/// Imports an IOC list (CSV or STIX 2.1); returns how many indicators were new.
+#[tauri::command]
+#[specta::specta]
+async fn import_intel(
+    app: AppHandle,
+    vigil: State<'_, Vigil>,
+    path: String,
+) -> Result<u32, ApiError> {
+    let added = vigil.import_intel(std::path::Path::new(&path)).await?;
+    changed(&app, "intel");
+    Ok(added)
 }
 
 /// Every machine, most at risk first.
@@ -241,6 +296,10 @@ pub fn builder() -> Builder<tauri::Wry> {
             overview,
             data_location,
             load_demo,
+            import_telemetry,
+            rule_dirs,
+            add_rule_dir,
+            import_intel,
             machines,
             alerts,
             alert,
@@ -259,7 +318,11 @@ pub fn builder() -> Builder<tauri::Wry> {
             alert_policies,
             save_export,
         ])
-        .events(collect_events![StoreChanged, InvestigationUpdated])
+        .events(collect_events![
+            StoreChanged,
+            InvestigationUpdated,
+            ImportProgressed
+        ])
 }
 
 #[cfg(test)]

@@ -15,3 +15,7 @@ pub struct InvestigationUpdated {
     pub id: u32,
     pub status: vigil_engine::domain::InvestigationStatus,
 }
+
+/// How far a telemetry import has got.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct ImportProgressed(pub vigil_engine::ops::import::ImportProgress);

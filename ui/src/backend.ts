@@ -11,6 +11,8 @@ import {
   type AutomationLevel,
   type AutomationLevelInfo,
   type DemoSummary,
+  type ImportProgress,
+  type ImportSummary,
   type EntityView_Serialize,
   type GraphNode_Serialize,
   type GroupView,
@@ -20,6 +22,11 @@ import {
   type MachineView_Serialize,
   type Overview,
 } from "./bindings";
+import { open } from "@tauri-apps/plugin-dialog";
+import { getCurrentWebview } from "@tauri-apps/api/webview";
+
+/** What the user picks in a file dialog. */
+export type PickKind = "telemetry-files" | "telemetry-folder" | "rule-folder" | "ioc-list";
 
 // Types with a different shape each way (specta): the window receives the serialised one.
 export type ActionView = ActionView_Serialize;
@@ -38,6 +45,8 @@ export type {
   AutomationLevelInfo,
   DemoSummary,
   GroupView,
+  ImportProgress,
+  ImportSummary,
   InvestigationStatus,
   Overview,
 };
@@ -89,6 +98,15 @@ export interface Backend {
   alertPolicies(): Promise<AlertPolicyView[]>;
   /** Saves an export into the exports folder beside the store; returns the file's path. */
   saveExport(fileName: string, contents: string): Promise<string>;
+  importTelemetry(paths: string[]): Promise<ImportSummary>;
+  ruleDirs(): Promise<string[]>;
+  addRuleDir(path: string): Promise<number>;
+  importIntel(path: string): Promise<number>;
+  /** Asks the user for files or a folder; null when they cancel. */
+  pick(kind: PickKind): Promise<string[] | null>;
+  onImportProgress(listener: (progress: ImportProgress) => void): Promise<() => void>;
+  /** Files dropped onto the window. */
+  onFilesDropped(listener: (paths: string[]) => void): Promise<() => void>;
   onStoreChanged(listener: (topic: string) => void): Promise<() => void>;
   onInvestigationUpdated(listener: (id: number, status: InvestigationStatus) => void): Promise<() => void>;
 }
@@ -114,6 +132,27 @@ export const tauriBackend: Backend = {
   automationLevels: () => commands.automationLevels(),
   alertPolicies: async () => unwrap(await commands.alertPolicies()),
   saveExport: async (fileName, contents) => unwrap(await commands.saveExport(fileName, contents)),
+  importTelemetry: async (paths) => unwrap(await commands.importTelemetry(paths)),
+  ruleDirs: async () => unwrap(await commands.ruleDirs()),
+  addRuleDir: async (path) => unwrap(await commands.addRuleDir(path)),
+  importIntel: async (path) => unwrap(await commands.importIntel(path)),
+  pick: async (kind) => {
+    const folder = kind === "telemetry-folder" || kind === "rule-folder";
+    const filters =
+      kind === "telemetry-files"
+        ? [{ name: "Telemetry (EVTX, JSON lines, zip)", extensions: ["evtx", "json", "jsonl", "ndjson", "log", "zip"] }]
+        : kind === "ioc-list"
+          ? [{ name: "IOC list (CSV or STIX 2.1)", extensions: ["csv", "txt", "json"] }]
+          : undefined;
+    const chosen = await open({ directory: folder, multiple: kind === "telemetry-files", filters });
+    if (chosen === null) return null;
+    return Array.isArray(chosen) ? chosen : [chosen];
+  },
+  onImportProgress: (listener) => events.importProgressed.listen((event) => listener(event.payload)),
+  onFilesDropped: (listener) =>
+    getCurrentWebview().onDragDropEvent((event) => {
+      if (event.payload.type === "drop" && event.payload.paths.length > 0) listener(event.payload.paths);
+    }),
   onStoreChanged: (listener) => events.storeChanged.listen((event) => listener(event.payload.topic)),
   onInvestigationUpdated: (listener) =>
     events.investigationUpdated.listen((event) => listener(event.payload.id, event.payload.status)),

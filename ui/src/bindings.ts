@@ -13,6 +13,17 @@ export const commands = {
 	dataLocation: () => __TAURI_INVOKE<string>("data_location"),
 	/**  Writes the demo environment into the store (first start). */
 	loadDemo: () => typedError<DemoSummary, ApiError>(__TAURI_INVOKE("load_demo")),
+	/**
+	 *  Imports telemetry files or folders (EVTX, JSON lines, zipped or not), reporting progress
+	 *  through `ImportProgressed`; alerts are routed as usual.
+	 */
+	importTelemetry: (paths: string[]) => typedError<ImportSummary, ApiError>(__TAURI_INVOKE("import_telemetry", { paths })),
+	/**  The Sigma rule folders in use besides Vigil's own rules. */
+	ruleDirs: () => typedError<string[], ApiError>(__TAURI_INVOKE("rule_dirs")),
+	/**  Adds a Sigma rule folder (checked by loading it); returns how many rules loaded. */
+	addRuleDir: (path: string) => typedError<number, ApiError>(__TAURI_INVOKE("add_rule_dir", { path })),
+	/**  Imports an IOC list (CSV or STIX 2.1); returns how many indicators were new. */
+	importIntel: (path: string) => typedError<number, ApiError>(__TAURI_INVOKE("import_intel", { path })),
 	/**  Every machine, most at risk first. */
 	machines: () => typedError<MachineView_Serialize[], ApiError>(__TAURI_INVOKE("machines")),
 	/**  Alerts, of one machine or all. */
@@ -51,6 +62,7 @@ export const commands = {
 
 /** Events */
 export const events = {
+	importProgressed: makeEvent<ImportProgressed, ImportProgressed>("import-progressed"),
 	investigationUpdated: makeEvent<InvestigationUpdated, InvestigationUpdated>("investigation-updated"),
 	storeChanged: makeEvent<StoreChanged, StoreChanged>("store-changed"),
 };
@@ -340,6 +352,33 @@ export type GroupView = {
 	is_default: boolean,
 	rules: GroupRule[],
 	machines: string[],
+};
+
+/**  Progress of a long import. */
+export type ImportProgress = {
+	file: string,
+	files_done: number,
+	files: number,
+	records: number,
+};
+
+/**  How far a telemetry import has got. */
+export type ImportProgressed = ImportProgress;
+
+/**  What an import did. */
+export type ImportSummary = {
+	files: number,
+	records: number,
+	events_added: number,
+	/**  Records already in the store (a re-import). */
+	duplicates: number,
+	/**  Records or files passed over, with the first reasons. */
+	skipped: number,
+	skip_reasons: string[],
+	machines_added: number,
+	alerts: number,
+	investigations_started: number,
+	rules: number,
 };
 
 /**  Everything of an investigation's details view. */

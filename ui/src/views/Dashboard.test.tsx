@@ -36,8 +36,7 @@ describe("Dashboard", () => {
     render(<Dashboard backend={backend} />);
     expect(await screen.findByTestId("empty-store")).toBeTruthy();
     const importButton = screen.getByTestId("import-telemetry") as HTMLButtonElement;
-    expect(importButton.disabled).toBe(true);
-    expect(importButton.title).toMatch(/telemetry importer/i);
+    expect(importButton.disabled).toBe(false);
     fireEvent.click(screen.getByTestId("load-demo"));
     await waitFor(() => expect(screen.queryByTestId("empty-store")).toBeNull());
     expect(backend.loadDemo).toHaveBeenCalledOnce();

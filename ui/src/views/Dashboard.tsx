@@ -5,6 +5,7 @@ import { StatCard } from "../components/dashboard/StatCard";
 import { Badge } from "../components/common/Badge";
 import { LoadError, Loading } from "../components/common/States";
 import { FirstStart } from "../components/dashboard/FirstStart";
+import { ImportTelemetry } from "../components/dashboard/ImportTelemetry";
 import { useLive } from "../lib/useLive";
 import { age, formatTime, humanize } from "../lib/format";
 
@@ -206,6 +207,15 @@ export function Dashboard({ backend, go = () => undefined }: { backend: Backend;
                   </tbody>
                 </table>
               )}
+            </div>
+
+            <div className="card wide" data-widget="import">
+              <h2>Import telemetry</h2>
+              <p className="muted">
+                Windows event logs (EVTX: Sysmon, Security, PowerShell, System) and JSON lines from Winlogbeat or Elastic
+                Agent. Detections run on import; alerts start investigations by your alert policies.
+              </p>
+              <ImportTelemetry backend={backend} onImported={live.reload} />
             </div>
           </div>
         </>

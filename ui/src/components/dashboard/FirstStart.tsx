@@ -1,5 +1,6 @@
 import { useState } from "react";
 import type { Backend } from "../../backend";
+import { ImportTelemetry } from "./ImportTelemetry";
 
 /** What an empty store shows: the two ways to begin. */
 export function FirstStart({ backend, onLoaded }: { backend: Backend; onLoaded: () => void }) {
@@ -32,19 +33,8 @@ export function FirstStart({ backend, onLoaded }: { backend: Backend; onLoaded: 
         <button type="button" className="primary" data-testid="load-demo" disabled={busy} onClick={loadDemo}>
           {busy ? "Loading the demo environment…" : "Load demo environment"}
         </button>
-        <button
-          type="button"
-          data-testid="import-telemetry"
-          disabled
-          title="Coming with the telemetry importer"
-          aria-describedby="import-hint"
-        >
-          Import telemetry…
-        </button>
-        <span id="import-hint" className="muted small">
-          Importing telemetry is coming with the telemetry importer.
-        </span>
       </div>
+      <ImportTelemetry backend={backend} onImported={onLoaded} />
       {error && (
         <p className="error" role="alert">
           The demo environment could not be loaded: {error}
