@@ -379,6 +379,12 @@ export type ImportSummary = {
 	alerts: number,
 	investigations_started: number,
 	rules: number,
+	/**  Seconds to load the rules (once per import). */
+	rules_seconds: number | null,
+	/**  Seconds to load the rules, read, detect, store and file the alerts. */
+	ingest_seconds: number | null,
+	/**  Seconds in all, the investigations started included. */
+	seconds: number | null,
 };
 
 /**  Everything of an investigation's details view. */

@@ -22,7 +22,7 @@ const STATUSES: InvestigationStatus[] = [
   "not_applicable",
 ];
 
-type SortKey = "id" | "status" | "trigger" | "source" | "started" | "duration" | "pending";
+export type SortKey = "id" | "status" | "trigger" | "source" | "started" | "duration" | "pending";
 
 const COLUMNS: { key: SortKey | null; label: string }[] = [
   { key: "id", label: "ID" },
@@ -80,6 +80,34 @@ export function exportRows(rows: InvestigationSummary[], format: "csv" | "json")
 
 const ROW_HEIGHT = 40;
 
+/** Each row's searchable text, built once per row object (rows are replaced on reload). */
+const HAYSTACKS = new WeakMap<InvestigationSummary, string>();
+function haystack(r: InvestigationSummary): string {
+  let text = HAYSTACKS.get(r);
+  if (text === undefined) {
+    text =
+      `#${r.id} ${r.title} ${r.trigger} ${r.detection_source} ${r.threat_types.join(" ")} ${r.machine_names.join(" ")} ${r.user_names.join(" ")}`.toLowerCase();
+    HAYSTACKS.set(r, text);
+  }
+  return text;
+}
+
+/** The rows the list shows: text search over the visible columns, then the chosen order. */
+export function visibleRows(
+  all: InvestigationSummary[],
+  search: string,
+  sort: { key: SortKey; asc: boolean },
+): InvestigationSummary[] {
+  const q = search.trim().toLowerCase();
+  const rows = q ? all.filter((r) => haystack(r).includes(q)) : all.slice();
+  const dir = sort.asc ? 1 : -1;
+  return rows.sort((a, b) => {
+    const x = sortValue(a, sort.key);
+    const y = sortValue(b, sort.key);
+    return (x < y ? -1 : x > y ? 1 : 0) * dir || (a.id - b.id) * -1;
+  });
+}
+
 export function Investigations({ backend, go }: { backend: Backend; go: Go }) {
   const [status, setStatus] = useState<InvestigationStatus | "">("");
   const [machine, setMachine] = useState("");
@@ -97,22 +125,7 @@ export function Investigations({ backend, go }: { backend: Backend; go: Go }) {
   const live = useLive(backend, () => backend.investigations(status || null, machine || null), [status, machine]);
   const machines = useLive(backend, () => backend.machines(), []);
 
-  const shown = useMemo(() => {
-    const q = search.trim().toLowerCase();
-    const rows = (live.data ?? []).filter(
-      (r) =>
-        !q ||
-        `#${r.id} ${r.title} ${r.trigger} ${r.detection_source} ${r.threat_types.join(" ")} ${r.machine_names.join(" ")} ${r.user_names.join(" ")}`
-          .toLowerCase()
-          .includes(q),
-    );
-    const dir = sort.asc ? 1 : -1;
-    return [...rows].sort((a, b) => {
-      const x = sortValue(a, sort.key);
-      const y = sortValue(b, sort.key);
-      return (x < y ? -1 : x > y ? 1 : 0) * dir || (a.id - b.id) * -1;
-    });
-  }, [live.data, search, sort]);
+  const shown = useMemo(() => visibleRows(live.data ?? [], search, sort), [live.data, search, sort]);
 
   const save = (format: "csv" | "json") => {
     setSaved(null);

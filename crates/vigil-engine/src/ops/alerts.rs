@@ -172,6 +172,21 @@ impl Vigil {
     /// Raises an alert: deduplicates it, joins it to an open investigation, or routes it
     /// through the alert policies (which may start and run an investigation).
     pub async fn raise_alert(&self, alert: NewAlert) -> Result<Raised> {
+        let raised = self.file_alert(alert).await?;
+        if let (Some(inv), Routing::Joined | Routing::Started) =
+            (raised.investigation, raised.routing)
+        {
+            if !self.is_running(inv) {
+                self.run_investigation(inv).await?;
+            }
+        }
+        Ok(raised)
+    }
+
+    /// Files an alert as `raise_alert` does — deduplicated, joined, or routed to a new
+    /// (queued) investigation — without running the investigation: a caller raising many
+    /// alerts at once runs each investigation once afterwards.
+    pub async fn file_alert(&self, alert: NewAlert) -> Result<Raised> {
         let mut tx = self.store().pool().begin().await?;
         let (id, duplicate) = insert_alert(&mut tx, &alert).await?;
         if duplicate {
@@ -210,9 +225,6 @@ impl Vigil {
             )
             .await?;
             tx.commit().await?;
-            if !self.is_running(inv) {
-                self.run_investigation(inv).await?;
-            }
             return Ok(Raised {
                 alert: id,
                 routing: Routing::Joined,
@@ -237,7 +249,11 @@ impl Vigil {
                 "alert policy",
             )
             .await?;
-        let status = self.run_investigation(inv).await?;
+        let (status,): (InvestigationStatus,) =
+            sqlx::query_as("SELECT status FROM investigations WHERE id = ?")
+                .bind(inv)
+                .fetch_one(self.store().pool())
+                .await?;
         let routing = if status == InvestigationStatus::NotApplicable {
             Routing::NotProtected
         } else {

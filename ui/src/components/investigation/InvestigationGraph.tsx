@@ -24,7 +24,7 @@ export function nodeTone(node: GraphNode): string {
   }
 }
 
-function elements(nodes: GraphNode[], edges: GraphEdge[]): ElementDefinition[] {
+export function elements(nodes: GraphNode[], edges: GraphEdge[]): ElementDefinition[] {
   const ids = new Set(nodes.map((n) => n.id));
   return [
     ...nodes.map((n) => ({
@@ -96,7 +96,7 @@ function style(): cytoscape.StylesheetJson {
   ];
 }
 
-function layout(cy: Core) {
+export function layout(cy: Core) {
   const roots = cy.nodes('[kind = "alert"]');
   cy.layout({
     name: "breadthfirst",
