@@ -543,48 +543,19 @@ impl Vigil {
 
     /// Starts an investigation on the machine named `name` and runs it.
     pub async fn investigate_machine(&self, name: &str, by: &str) -> Result<InvestigationDetails> {
-        let machine: Option<(i64,)> = sqlx::query_as("SELECT id FROM machines WHERE name = ?")
-            .bind(name)
-            .fetch_optional(self.store().pool())
-            .await?;
-        let (machine,) = machine.ok_or_else(|| Error::NotFound {
-            what: "machine",
-            name: name.to_string(),
-        })?;
-        let id = self
-            .create_investigation(Trigger::Machine { machine }, by)
-            .await?;
-        self.run_investigation(id).await?;
-        self.investigation(id as u32).await
+        let id = self.start_machine_investigation(name, by).await?;
+        self.run_investigation(i64::from(id)).await?;
+        self.investigation(id).await
     }
 
     /// Starts an investigation from alert `alert` and runs it; an alert already in an open
     /// investigation returns that one.
     pub async fn investigate_alert(&self, alert: u32, by: &str) -> Result<InvestigationDetails> {
-        let row: Option<(Option<i64>,)> = sqlx::query_as(
-            "SELECT i.id FROM alerts a LEFT JOIN investigations i ON i.id = a.investigation_id
-               AND i.status IN ('queued', 'running', 'pending_action') WHERE a.id = ?",
-        )
-        .bind(i64::from(alert))
-        .fetch_optional(self.store().pool())
-        .await?;
-        let (open,) = row.ok_or_else(|| Error::NotFound {
-            what: "alert",
-            name: alert.to_string(),
-        })?;
-        if let Some(open) = open {
-            return self.investigation(open as u32).await;
+        let (id, created) = self.start_alert_investigation(alert, by).await?;
+        if created {
+            self.run_investigation(i64::from(id)).await?;
         }
-        let id = self
-            .create_investigation(
-                Trigger::Alert {
-                    alert: i64::from(alert),
-                },
-                by,
-            )
-            .await?;
-        self.run_investigation(id).await?;
-        self.investigation(id as u32).await
+        self.investigation(id).await
     }
 
     /// Cancels an investigation: pending actions are rejected, the status is
