@@ -1,6 +1,7 @@
 //! `vigil`: Vigil from the command line. Every subcommand is one call into the engine's
 //! facade; `--json` prints machine-readable output, errors exit non-zero with one line.
 
+mod local;
 mod output;
 mod progress;
 mod text;
@@ -13,6 +14,7 @@ use vigil_engine::domain::{AutomationLevel, InvestigationStatus};
 use vigil_engine::ops::actions::ActionFilter;
 use vigil_engine::ops::details::InvestigationFilter;
 use vigil_engine::{ApiError, Error, OpenOptions, Vigil};
+use vigil_local::{LocalConfig, LocalConnector};
 
 use crate::output::Output;
 
@@ -136,6 +138,11 @@ enum Command {
     },
     /// Finish work a crash or kill interrupted (also done before every command that works).
     Recover,
+    /// This computer as a protected machine: scans, watcher, inventory.
+    Local {
+        #[command(subcommand)]
+        command: local::LocalCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -244,9 +251,11 @@ fn status_arg(status: Option<String>) -> Result<Option<InvestigationStatus>, Api
 }
 
 async fn run(cli: Cli, out: &Output) -> Result<(), ApiError> {
+    let db = vigil_engine::paths::resolve_db_path(cli.db.as_deref())?;
+    let connector = LocalConnector::new(LocalConfig::for_store(&db));
     let vigil = Vigil::open(OpenOptions {
-        db: cli.db,
-        ..OpenOptions::default()
+        db: Some(db),
+        connectors: vec![connector.clone()],
     })
     .await?;
     let works = matches!(
@@ -260,6 +269,9 @@ async fn run(cli: Cli, out: &Output) -> Result<(), ApiError> {
             | Command::Cancel { .. }
             | Command::Recover
             | Command::Import { .. }
+            | Command::Local {
+                command: local::LocalCommand::Scan { .. } | local::LocalCommand::Watch { .. }
+            }
     );
     if works {
         vigil.recover().await?;
@@ -425,6 +437,7 @@ async fn run(cli: Cli, out: &Output) -> Result<(), ApiError> {
             let result = vigil.bench_import(&paths).await?;
             Output { json: true }.print(&result, String::new);
         }
+        Command::Local { command } => local::run(&vigil, connector, command, out).await?,
         Command::Recover => {
             let overview = vigil.overview().await?;
             out.print(&overview, || {

@@ -285,3 +285,43 @@ pub fn rules_added(dir: &std::path::Path, loaded: u32, skipped: &[String]) -> St
     }
     out
 }
+
+/// One hit of a local scan.
+pub fn local_hit(r: &vigil_local::sensor::Reported) -> String {
+    let what = match &r.hit.kind {
+        vigil_local::HitKind::Ioc { description } => description.clone(),
+        vigil_local::HitKind::Yara { rule, .. } => format!("YARA rule {rule}"),
+    };
+    let routing = serde_json::to_value(r.routing)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let investigation = r
+        .investigation
+        .map(|i| format!(", investigation {i}"))
+        .unwrap_or_default();
+    format!(
+        "{}: {what} -> alert {} ({routing}{investigation})",
+        r.hit.path.display(),
+        r.alert
+    )
+}
+
+/// A local scan's summary.
+pub fn local_scan(s: &vigil_local::ScanSummary) -> String {
+    let mut out = format!(
+        "{}: {} files ({:.1} MB) scanned in {:.2} s, {} hits",
+        s.machine,
+        s.files,
+        s.bytes as f64 / 1e6,
+        s.seconds,
+        s.hits.len()
+    );
+    for hit in &s.hits {
+        let _ = write!(out, "\n  {}", local_hit(hit));
+    }
+    for error in &s.errors {
+        let _ = write!(out, "\n  cannot scan: {error}");
+    }
+    out
+}

@@ -5,7 +5,7 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::clock;
 use crate::ops::groups;
-use crate::Result;
+use crate::{Result, Vigil};
 
 /// A machine as telemetry or an inventory describes it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -233,4 +233,26 @@ pub async fn find_indicator(
             .fetch_optional(&mut *conn)
             .await?,
     )
+}
+
+impl Vigil {
+    /// Adds a machine or refreshes a known one (e.g. this computer, registered by the
+    /// `local` sensor) and puts it in its group. Returns its id.
+    pub async fn register_machine(&self, machine: &NewMachine) -> Result<i64> {
+        let mut tx = self.store().pool().begin().await?;
+        let id = upsert_machine(&mut tx, machine).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Every indicator value of `kind` (`sha256`, `url`, `domain`, `ip`), lowercase: what a
+    /// sensor looks for.
+    pub async fn indicator_values(&self, kind: &str) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT value FROM indicators WHERE kind = ? ORDER BY value")
+                .bind(kind)
+                .fetch_all(self.store().pool())
+                .await?;
+        Ok(rows.into_iter().map(|(v,)| v).collect())
+    }
 }

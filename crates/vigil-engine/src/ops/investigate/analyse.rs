@@ -193,6 +193,19 @@ pub async fn judge(conn: &mut SqliteConnection, investigation: i64) -> Result<(u
                 Verdict::Suspicious,
                 format!("named in the alert \"{title}\" ({source}{rule})"),
             );
+            // A YARA rule matched the file's own bytes (the local sensor's scans): as
+            // strong as a known-bad hash.
+            if source == "yara"
+                && by_id
+                    .get(entity)
+                    .is_some_and(|i| i.kind == EntityKind::File)
+            {
+                j.add(
+                    "yara",
+                    Verdict::Malicious,
+                    format!("a YARA rule matched its content{rule}"),
+                );
+            }
         }
     }
     for (from, to, relation) in &links {

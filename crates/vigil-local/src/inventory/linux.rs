@@ -1,0 +1,158 @@
+//! Linux persistence: systemd user and system units, cron, shell rc autostarts and XDG
+//! autostart entries.
+
+use std::path::{Path, PathBuf};
+
+use vigil_engine::connectors::LivePersistence;
+
+use super::{files_in, Inventory};
+
+/// Shell start-up files checked for programs started in the background.
+pub const SHELL_RC_FILES: [&str; 6] = [
+    ".bashrc",
+    ".bash_profile",
+    ".bash_login",
+    ".profile",
+    ".zshrc",
+    ".zprofile",
+];
+
+/// The Linux inventory.
+#[derive(Debug, Clone)]
+pub struct Linux {
+    home: PathBuf,
+}
+
+impl Linux {
+    /// The inventory for the user whose home is `home`.
+    pub fn new(home: &Path) -> Self {
+        Self {
+            home: home.to_path_buf(),
+        }
+    }
+
+    fn systemd_user_dir(&self) -> PathBuf {
+        self.home.join(".config/systemd/user")
+    }
+
+    fn xdg_autostart_dir(&self) -> PathBuf {
+        self.home.join(".config/autostart")
+    }
+}
+
+impl Inventory for Linux {
+    fn os_family(&self) -> &'static str {
+        "linux"
+    }
+
+    fn persistence(&self) -> Vec<LivePersistence> {
+        let mut found = Vec::new();
+        for dir in [
+            self.systemd_user_dir(),
+            PathBuf::from("/etc/systemd/system"),
+        ] {
+            for file in files_in(&dir) {
+                if is_unit(&file) {
+                    found.push(entry(
+                        "systemd_unit",
+                        &dir,
+                        &file,
+                        key_value(&file, "ExecStart"),
+                    ));
+                }
+            }
+        }
+        for dir in [
+            self.xdg_autostart_dir(),
+            PathBuf::from("/etc/xdg/autostart"),
+        ] {
+            for file in files_in(&dir) {
+                if file.extension().is_some_and(|e| e == "desktop") {
+                    found.push(entry(
+                        "xdg_autostart",
+                        &dir,
+                        &file,
+                        key_value(&file, "Exec"),
+                    ));
+                }
+            }
+        }
+        let mut cron_files = vec![PathBuf::from("/etc/crontab")];
+        cron_files.extend(files_in(Path::new("/etc/cron.d")));
+        for file in cron_files {
+            found.extend(lines_of(&file, "cron", is_cron_job));
+        }
+        for rc in SHELL_RC_FILES {
+            found.extend(lines_of(
+                &self.home.join(rc),
+                "shell_rc",
+                starts_in_background,
+            ));
+        }
+        found
+    }
+
+    fn autostart_dirs(&self) -> Vec<PathBuf> {
+        vec![self.xdg_autostart_dir(), self.systemd_user_dir()]
+    }
+}
+
+fn is_unit(file: &Path) -> bool {
+    file.extension()
+        .is_some_and(|e| e == "service" || e == "timer" || e == "path" || e == "socket")
+}
+
+fn entry(mechanism: &str, dir: &Path, file: &Path, value: String) -> LivePersistence {
+    LivePersistence {
+        mechanism: mechanism.into(),
+        location: dir.display().to_string(),
+        name: file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        value,
+    }
+}
+
+/// The first `key=` value of an INI-like file (a unit's ExecStart, a .desktop's Exec).
+fn key_value(file: &Path, key: &str) -> String {
+    std::fs::read_to_string(file)
+        .unwrap_or_default()
+        .lines()
+        .find_map(|line| {
+            let (k, v) = line.split_once('=')?;
+            (k.trim() == key).then(|| v.trim().to_string())
+        })
+        .unwrap_or_default()
+}
+
+/// Line entries of a file: location = the file, name = value = the line.
+fn lines_of(file: &Path, mechanism: &str, keep: fn(&str) -> bool) -> Vec<LivePersistence> {
+    std::fs::read_to_string(file)
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#') && keep(line))
+        .map(|line| LivePersistence {
+            mechanism: mechanism.into(),
+            location: file.display().to_string(),
+            name: line.to_string(),
+            value: line.to_string(),
+        })
+        .collect()
+}
+
+fn is_cron_job(line: &str) -> bool {
+    let first = line.split_whitespace().next().unwrap_or("");
+    // Skip variable assignments (SHELL=..., PATH=...).
+    !first.contains('=') || first.starts_with('@')
+}
+
+/// A shell rc line that starts a program that outlives the shell's start-up.
+pub fn starts_in_background(line: &str) -> bool {
+    let l = line.trim_end();
+    (l.ends_with('&') && !l.ends_with("&&"))
+        || ["nohup ", "setsid ", "disown", "(crontab"]
+            .iter()
+            .any(|m| l.contains(m))
+}

@@ -1,0 +1,329 @@
+//! Scanning files: sha256 of each against the store's IOC hashes, and YARA rules (the
+//! shipped set, which detects the EICAR test string, plus any the admin adds). Pure: no
+//! store access; the sensor turns hits into alerts.
+
+use std::collections::HashSet;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use vigil_engine::domain::Severity;
+use vigil_engine::{Error, Result};
+
+/// Vigil's own YARA rules, shipped with the app.
+pub const SHIPPED_RULES: &str = include_str!("../rules/eicar.yar");
+
+/// Files larger than this are hashed but not scanned with YARA.
+pub const MAX_YARA_BYTES: u64 = 64 * 1024 * 1024;
+
+/// How deep a folder scan goes below each folder.
+pub const MAX_DEPTH: usize = 12;
+
+/// Why a file was flagged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum HitKind {
+    /// Its sha256 is a known indicator.
+    Ioc { description: String },
+    /// A YARA rule matched its content.
+    Yara {
+        rule: String,
+        description: String,
+        severity: String,
+        category: String,
+    },
+}
+
+/// A flagged file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hit {
+    pub path: PathBuf,
+    pub sha256: String,
+    pub kind: HitKind,
+}
+
+impl Hit {
+    /// The alert severity this hit asks for.
+    pub fn severity(&self) -> Severity {
+        match &self.kind {
+            HitKind::Ioc { .. } => Severity::High,
+            HitKind::Yara { severity, .. } => Severity::parse(severity).unwrap_or(Severity::High),
+        }
+    }
+}
+
+/// What scanning one file found.
+#[derive(Debug, Clone, Default)]
+pub struct FileScan {
+    pub sha256: String,
+    pub bytes: u64,
+    pub hits: Vec<Hit>,
+}
+
+/// Compiled YARA rules and the IOC hashes to look for.
+pub struct Scanner {
+    rules: yara_x::Rules,
+    iocs: HashSet<String>,
+}
+
+impl std::fmt::Debug for Scanner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scanner")
+            .field("iocs", &self.iocs.len())
+            .finish()
+    }
+}
+
+impl Scanner {
+    /// The shipped rules plus `extra` rule sources, and the sha256 IOCs (lowercase hex).
+    pub fn new(extra: &[String], iocs: HashSet<String>) -> Result<Self> {
+        let mut compiler = yara_x::Compiler::new();
+        compiler
+            .add_source(SHIPPED_RULES)
+            .map_err(|e| Error::InvalidInput(format!("Vigil's own YARA rules: {e}")))?;
+        for (i, source) in extra.iter().enumerate() {
+            compiler.new_namespace(&format!("user{i}"));
+            compiler
+                .add_source(source.as_str())
+                .map_err(|e| Error::InvalidInput(format!("YARA rules: {e}")))?;
+        }
+        Ok(Self {
+            rules: compiler.build(),
+            iocs: iocs.into_iter().map(|h| h.to_ascii_lowercase()).collect(),
+        })
+    }
+
+    /// How many IOC hashes are loaded.
+    pub fn ioc_count(&self) -> usize {
+        self.iocs.len()
+    }
+
+    /// Scans files with one YARA scanner; a file that cannot be read is an error in its
+    /// slot (the others still scan).
+    pub fn scan_files(&self, paths: &[PathBuf]) -> Vec<(PathBuf, Result<FileScan>)> {
+        let mut yara = yara_x::Scanner::new(&self.rules);
+        paths
+            .iter()
+            .map(|p| (p.clone(), self.scan_with(&mut yara, p)))
+            .collect()
+    }
+
+    /// Scans one file.
+    pub fn scan_file(&self, path: &Path) -> Result<FileScan> {
+        let mut yara = yara_x::Scanner::new(&self.rules);
+        self.scan_with(&mut yara, path)
+    }
+
+    /// Scans bytes already in memory as if they were the file at `path`.
+    pub fn scan_bytes(&self, path: &Path, data: &[u8]) -> Result<FileScan> {
+        let mut yara = yara_x::Scanner::new(&self.rules);
+        let sha256 = hex(&Sha256::digest(data));
+        let mut scan = FileScan {
+            sha256,
+            bytes: data.len() as u64,
+            hits: Vec::new(),
+        };
+        self.ioc_hit(path, &mut scan);
+        self.yara_hits(&mut yara, path, data, &mut scan)?;
+        Ok(scan)
+    }
+
+    fn scan_with(&self, yara: &mut yara_x::Scanner<'_>, path: &Path) -> Result<FileScan> {
+        let meta = std::fs::symlink_metadata(path)
+            .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+        if !meta.is_file() {
+            return Err(Error::InvalidInput(format!(
+                "{} is not a regular file",
+                path.display()
+            )));
+        }
+        if meta.len() > MAX_YARA_BYTES {
+            let mut scan = FileScan {
+                sha256: sha256_file(path)?,
+                bytes: meta.len(),
+                hits: Vec::new(),
+            };
+            self.ioc_hit(path, &mut scan);
+            return Ok(scan);
+        }
+        let data = std::fs::read(path)
+            .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+        let mut scan = FileScan {
+            sha256: hex(&Sha256::digest(&data)),
+            bytes: data.len() as u64,
+            hits: Vec::new(),
+        };
+        self.ioc_hit(path, &mut scan);
+        self.yara_hits(yara, path, &data, &mut scan)?;
+        Ok(scan)
+    }
+
+    fn ioc_hit(&self, path: &Path, scan: &mut FileScan) {
+        if self.iocs.contains(&scan.sha256) {
+            scan.hits.push(Hit {
+                path: path.to_path_buf(),
+                sha256: scan.sha256.clone(),
+                kind: HitKind::Ioc {
+                    description: "file hash matches a threat indicator".into(),
+                },
+            });
+        }
+    }
+
+    fn yara_hits(
+        &self,
+        yara: &mut yara_x::Scanner<'_>,
+        path: &Path,
+        data: &[u8],
+        scan: &mut FileScan,
+    ) -> Result<()> {
+        let results = yara
+            .scan(data)
+            .map_err(|e| Error::InvalidInput(format!("YARA scan of {}: {e}", path.display())))?;
+        for rule in results.matching_rules() {
+            let meta = |key: &str| {
+                rule.metadata()
+                    .find(|(k, _)| *k == key)
+                    .and_then(|(_, v)| match v {
+                        yara_x::MetaValue::String(s) => Some(s.to_string()),
+                        _ => None,
+                    })
+                    .unwrap_or_default()
+            };
+            scan.hits.push(Hit {
+                path: path.to_path_buf(),
+                sha256: scan.sha256.clone(),
+                kind: HitKind::Yara {
+                    rule: rule.identifier().to_string(),
+                    description: meta("description"),
+                    severity: meta("severity"),
+                    category: meta("category"),
+                },
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The sha256 of a file, streamed.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let mut file = std::fs::File::open(path)
+        .map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = file
+            .read(&mut buf)
+            .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+/// The sha256 of bytes, as lowercase hex.
+pub fn sha256_bytes(data: &[u8]) -> String {
+    hex(&Sha256::digest(data))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// Regular files under `dirs` (symlinks never followed; `skip` folders left out), up to
+/// `MAX_DEPTH` levels down.
+pub fn files_under(dirs: &[PathBuf], skip: &[PathBuf]) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack: Vec<(PathBuf, usize)> = dirs.iter().map(|d| (d.clone(), 0)).collect();
+    let mut seen = HashSet::new();
+    while let Some((dir, depth)) = stack.pop() {
+        if skip.iter().any(|s| dir.starts_with(s)) || !seen.insert(dir.clone()) {
+            continue;
+        }
+        let Ok(meta) = std::fs::symlink_metadata(&dir) else {
+            continue;
+        };
+        if meta.is_file() {
+            files.push(dir);
+            continue;
+        }
+        if !meta.is_dir() {
+            continue;
+        }
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_file() {
+                files.push(entry.path());
+            } else if kind.is_dir() && depth < MAX_DEPTH {
+                stack.push((entry.path(), depth + 1));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The EICAR test string, assembled so this source file itself is not flagged.
+    pub fn eicar() -> Vec<u8> {
+        [
+            "X5O!P%@AP[4\\PZX54(P^)7CC)7}$",
+            "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*",
+        ]
+        .concat()
+        .into_bytes()
+    }
+
+    #[test]
+    fn the_shipped_rule_finds_eicar_and_nothing_in_plain_text() {
+        let scanner = Scanner::new(&[], HashSet::new()).expect("rules");
+        let hit = scanner
+            .scan_bytes(Path::new("/tmp/x/eicar.com"), &eicar())
+            .expect("scan");
+        assert_eq!(hit.hits.len(), 1);
+        assert!(
+            matches!(&hit.hits[0].kind, HitKind::Yara { rule, .. } if rule == "EICAR_Test_File")
+        );
+        assert_eq!(hit.hits[0].severity(), Severity::High);
+        let clean = scanner
+            .scan_bytes(Path::new("/tmp/x/a.txt"), b"hello world")
+            .expect("scan");
+        assert!(clean.hits.is_empty());
+    }
+
+    #[test]
+    fn a_known_hash_is_an_ioc_hit() {
+        let data = b"not malware, but listed";
+        let scanner =
+            Scanner::new(&[], HashSet::from([sha256_bytes(data).to_uppercase()])).expect("rules");
+        let scan = scanner.scan_bytes(Path::new("/tmp/a"), data).expect("scan");
+        assert!(matches!(scan.hits[0].kind, HitKind::Ioc { .. }));
+    }
+
+    #[test]
+    fn folder_walks_follow_no_symlink() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let outside = tempfile::tempdir().expect("tmp");
+        std::fs::write(outside.path().join("secret"), b"x").expect("write");
+        std::fs::write(dir.path().join("a"), b"x").expect("write");
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("link")).expect("link");
+        let files = files_under(&[dir.path().to_path_buf()], &[]);
+        assert_eq!(files, vec![dir.path().join("a")]);
+    }
+}

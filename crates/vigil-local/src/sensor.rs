@@ -1,0 +1,257 @@
+//! The sensor: registers this computer as a machine (connector `local`, named by its
+//! hostname), scans folders and raises an alert for every hit, routed like any other.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::Serialize;
+use vigil_engine::domain::Severity;
+use vigil_engine::ops::alerts::{NewAlert, Routing};
+use vigil_engine::ops::entities::NewEntity;
+use vigil_engine::ops::world::NewMachine;
+use vigil_engine::{clock, Error, Result, Vigil};
+
+use crate::connector::LocalConnector;
+use crate::inventory::HostInfo;
+use crate::scan::{files_under, Hit, HitKind, Scanner};
+
+/// Files scanned per blocking batch.
+const BATCH: usize = 64;
+
+/// A hit and what became of its alert.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reported {
+    pub hit: Hit,
+    pub alert: u32,
+    pub routing: Routing,
+    pub investigation: Option<u32>,
+}
+
+/// What one scan did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanSummary {
+    pub machine: String,
+    pub folders: Vec<PathBuf>,
+    pub files: u64,
+    pub bytes: u64,
+    pub seconds: f64,
+    pub hits: Vec<Reported>,
+    /// Files that could not be read, with the OS error.
+    pub errors: Vec<String>,
+}
+
+/// This computer's sensor, on one Vigil.
+#[derive(Debug)]
+pub struct Sensor {
+    vigil: Vigil,
+    connector: Arc<LocalConnector>,
+    scanner: Arc<Scanner>,
+    machine_id: i64,
+    host: HostInfo,
+}
+
+impl Sensor {
+    /// Registers this computer in the store and loads the IOC hashes and YARA rules
+    /// (Vigil's shipped rules plus `extra_rules` sources).
+    #[tracing::instrument(skip_all)]
+    pub async fn start(
+        vigil: &Vigil,
+        connector: Arc<LocalConnector>,
+        extra_rules: Vec<String>,
+    ) -> Result<Self> {
+        let host = connector.inventory().host();
+        let machine_id = vigil
+            .register_machine(&NewMachine {
+                name: host.hostname.clone(),
+                os: host.os.clone(),
+                os_family: host.os_family.clone(),
+                role: "workstation".into(),
+                tags: vec!["this-computer".into()],
+                connector: Some(crate::CONNECTOR.into()),
+                ..NewMachine::default()
+            })
+            .await?;
+        let iocs: HashSet<String> = vigil
+            .indicator_values("sha256")
+            .await?
+            .into_iter()
+            .collect();
+        let scanner = tokio::task::spawn_blocking(move || Scanner::new(&extra_rules, iocs))
+            .await
+            .map_err(|e| Error::Conflict(format!("loading the YARA rules stopped: {e}")))??;
+        tracing::info!(machine = %host.hostname, iocs = scanner.ioc_count(), "local sensor ready");
+        Ok(Self {
+            vigil: vigil.clone(),
+            connector,
+            scanner: Arc::new(scanner),
+            machine_id,
+            host,
+        })
+    }
+
+    /// This computer's name in Vigil.
+    pub fn machine(&self) -> &str {
+        &self.host.hostname
+    }
+
+    /// The connector the sensor reports for.
+    pub fn connector(&self) -> &Arc<LocalConnector> {
+        &self.connector
+    }
+
+    /// Scans `dirs` (Downloads, temp and autostart folders when empty) and raises an alert
+    /// for each hit.
+    #[tracing::instrument(skip(self))]
+    pub async fn scan(&self, dirs: &[PathBuf]) -> Result<ScanSummary> {
+        let started = Instant::now();
+        let folders = if dirs.is_empty() {
+            self.connector.default_dirs()
+        } else {
+            dirs.iter()
+                .map(|d| std::path::absolute(d).unwrap_or_else(|_| d.clone()))
+                .collect()
+        };
+        self.connector.note_scanned(&folders);
+        let skip = self.connector.config().own_dirs();
+        let list = folders.clone();
+        let files = tokio::task::spawn_blocking(move || files_under(&list, &skip))
+            .await
+            .map_err(|e| Error::Conflict(format!("listing files stopped: {e}")))?;
+        let mut summary = ScanSummary {
+            machine: self.host.hostname.clone(),
+            folders,
+            files: 0,
+            bytes: 0,
+            seconds: 0.0,
+            hits: Vec::new(),
+            errors: Vec::new(),
+        };
+        for batch in files.chunks(BATCH) {
+            self.scan_batch(batch.to_vec(), &mut summary).await?;
+        }
+        summary.seconds = started.elapsed().as_secs_f64();
+        Ok(summary)
+    }
+
+    /// Scans these files (the watcher's new arrivals) and raises an alert for each hit.
+    pub async fn scan_files(&self, files: Vec<PathBuf>) -> Result<ScanSummary> {
+        let started = Instant::now();
+        let mut summary = ScanSummary {
+            machine: self.host.hostname.clone(),
+            folders: Vec::new(),
+            files: 0,
+            bytes: 0,
+            seconds: 0.0,
+            hits: Vec::new(),
+            errors: Vec::new(),
+        };
+        self.scan_batch(files, &mut summary).await?;
+        summary.seconds = started.elapsed().as_secs_f64();
+        Ok(summary)
+    }
+
+    async fn scan_batch(&self, batch: Vec<PathBuf>, summary: &mut ScanSummary) -> Result<()> {
+        let scanner = self.scanner.clone();
+        let results = tokio::task::spawn_blocking(move || scanner.scan_files(&batch))
+            .await
+            .map_err(|e| Error::Conflict(format!("scanning stopped: {e}")))?;
+        for (path, result) in results {
+            match result {
+                Ok(scan) => {
+                    summary.files += 1;
+                    summary.bytes += scan.bytes;
+                    for hit in scan.hits {
+                        summary.hits.push(self.report(hit).await?);
+                    }
+                }
+                // A file removed between listing and reading is not an error.
+                Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {}
+                Err(error) => {
+                    tracing::warn!(path = %path.display(), %error, "cannot scan");
+                    summary.errors.push(error.to_string());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Raises the alert for a hit on this computer.
+    #[tracing::instrument(skip(self))]
+    pub async fn report(&self, hit: Hit) -> Result<Reported> {
+        let path = hit.path.display().to_string();
+        let file = hit
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.clone());
+        let (title, description, category, source, rule_id) = match &hit.kind {
+            HitKind::Ioc { description } => (
+                format!("Known malicious file {file}"),
+                format!("{path}: {description} (sha256 {})", hit.sha256),
+                "Malware".to_string(),
+                "ioc",
+                "ioc:sha256".to_string(),
+            ),
+            HitKind::Yara {
+                rule,
+                description,
+                category,
+                ..
+            } => (
+                format!("{rule} matched {file}"),
+                format!(
+                    "{path}: {} (sha256 {})",
+                    if description.is_empty() {
+                        rule
+                    } else {
+                        description
+                    },
+                    hit.sha256
+                ),
+                if category.is_empty() {
+                    "Malware".to_string()
+                } else {
+                    category.clone()
+                },
+                "yara",
+                rule.clone(),
+            ),
+        };
+        let now = clock::now();
+        let raised = self
+            .vigil
+            .raise_alert(NewAlert {
+                title,
+                description,
+                severity: hit.severity(),
+                category,
+                technique: if source == "yara" {
+                    "T1204".into()
+                } else {
+                    String::new()
+                },
+                detection_source: source.into(),
+                rule_id,
+                machine_id: self.machine_id,
+                user_name: None,
+                first_seen: now.clone(),
+                last_seen: now,
+                entities: vec![NewEntity::file(self.machine_id, &path, Some(&hit.sha256))],
+            })
+            .await?;
+        tracing::info!(path, alert = raised.alert, routing = ?raised.routing, "local hit");
+        Ok(Reported {
+            hit,
+            alert: u32::try_from(raised.alert).unwrap_or(u32::MAX),
+            routing: raised.routing,
+            investigation: raised.investigation.and_then(|i| u32::try_from(i).ok()),
+        })
+    }
+
+    /// The severity a hit is raised with (for callers that print it).
+    pub fn severity_of(hit: &Hit) -> Severity {
+        hit.severity()
+    }
+}
