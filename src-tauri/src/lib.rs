@@ -66,8 +66,11 @@ pub fn run() {
         }
     };
     let vigil = match runtime.block_on(Vigil::open(OpenOptions {
+        // This computer is a machine too: its actions run through the `local` connector.
+        connectors: vec![vigil_local::LocalConnector::new(
+            vigil_local::LocalConfig::for_store(&db_path),
+        )],
         db: Some(db_path),
-        ..options
     })) {
         Ok(vigil) => vigil,
         Err(error) => {
