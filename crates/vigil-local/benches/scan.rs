@@ -10,6 +10,11 @@ use std::time::Instant;
 use vigil_local::scan::{sha256_file, Scanner};
 
 fn main() {
+    // `cargo test --all-targets` runs benches too (in debug, without `--bench`): skip.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("benchmark: run it with `cargo bench` (skipped under cargo test)");
+        return;
+    }
     let total_mb: usize = std::env::var("VIGIL_BENCH_MB")
         .ok()
         .and_then(|v| v.parse().ok())

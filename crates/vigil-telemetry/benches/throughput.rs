@@ -34,6 +34,11 @@ fn rate(min: Duration, mut f: impl FnMut() -> usize) -> (f64, usize) {
 }
 
 fn main() {
+    // `cargo test --all-targets` runs benches too (in debug, without `--bench`): skip.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("benchmark: run it with `cargo bench` (skipped under cargo test)");
+        return;
+    }
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures");
     if !fixtures.is_dir() {
         println!("SKIPPED: ../shared/fixtures is absent");
