@@ -1,5 +1,5 @@
 import { useState } from "react";
-import type { Backend, InvestigationStatus } from "../backend";
+import type { Backend } from "../backend";
 import type { Go } from "../route";
 import { StatCard } from "../components/dashboard/StatCard";
 import { Badge } from "../components/common/Badge";
@@ -8,6 +8,7 @@ import { FirstStart } from "../components/dashboard/FirstStart";
 import { ImportTelemetry } from "../components/dashboard/ImportTelemetry";
 import { useLive } from "../lib/useLive";
 import { age, formatTime, humanize } from "../lib/format";
+import { INVESTIGATION_STATUSES } from "../lib/statuses";
 
 async function loadDashboard(backend: Backend) {
   const overview = await backend.overview();
@@ -21,20 +22,6 @@ async function loadDashboard(backend: Backend) {
   ]);
   return { overview, machines, alerts, investigations, pending, history };
 }
-
-const STATUS_ORDER: InvestigationStatus[] = [
-  "queued",
-  "running",
-  "pending_action",
-  "remediated",
-  "partially_remediated",
-  "no_threats_found",
-  "failed",
-  "partially_investigated",
-  "terminated_by_system",
-  "terminated_by_user",
-  "not_applicable",
-];
 
 export function Dashboard({ backend, go = () => undefined }: { backend: Backend; go?: Go }) {
   const live = useLive(backend, () => loadDashboard(backend), []);
@@ -160,7 +147,7 @@ export function Dashboard({ backend, go = () => undefined }: { backend: Backend;
                 <p className="muted">No investigation has run yet. Open a machine at risk to start one.</p>
               ) : (
                 <ul className="plain">
-                  {STATUS_ORDER.map((status) => {
+                  {INVESTIGATION_STATUSES.map((status) => {
                     const n = d.investigations.filter((i) => i.status === status).length;
                     return n === 0 ? null : (
                       <li key={status} className="row-between">

@@ -7,20 +7,7 @@ import { VirtualRows } from "../components/common/VirtualRows";
 import { useLive } from "../lib/useLive";
 import { formatDuration, formatTime, humanize } from "../lib/format";
 import { stampedName, toCsv } from "../lib/csv";
-
-const STATUSES: InvestigationStatus[] = [
-  "queued",
-  "running",
-  "pending_action",
-  "remediated",
-  "partially_remediated",
-  "no_threats_found",
-  "failed",
-  "partially_investigated",
-  "terminated_by_system",
-  "terminated_by_user",
-  "not_applicable",
-];
+import { INVESTIGATION_STATUSES } from "../lib/statuses";
 
 export type SortKey = "id" | "status" | "trigger" | "source" | "started" | "duration" | "pending";
 
@@ -159,7 +146,7 @@ export function Investigations({ backend, go }: { backend: Backend; go: Go }) {
       <div className="toolbar">
         <select aria-label="Status" value={status} onChange={(e) => setStatus(e.target.value as InvestigationStatus | "")}>
           <option value="">All statuses</option>
-          {STATUSES.map((s) => (
+          {INVESTIGATION_STATUSES.map((s) => (
             <option key={s} value={s}>
               {humanize(s)}
             </option>

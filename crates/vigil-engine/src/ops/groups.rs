@@ -1,6 +1,8 @@
 //! Machine groups: ranked, with rules on name, domain, tag and OS; a machine joins the
 //! highest-ranked group whose rules all match, else "Ungrouped machines".
 
+use std::collections::HashMap;
+
 use sqlx::SqliteConnection;
 
 use crate::domain::{AutomationLevel, GroupRule, GroupView};
@@ -62,66 +64,88 @@ pub async fn default_group_id(conn: &mut SqliteConnection) -> Result<i64> {
     Ok(id)
 }
 
-async fn ranked_rules(conn: &mut SqliteConnection) -> Result<Vec<(i64, Vec<GroupRule>)>> {
-    let groups: Vec<(i64,)> =
-        sqlx::query_as("SELECT id FROM machine_groups WHERE is_default = 0 ORDER BY rank, id")
-            .fetch_all(&mut *conn)
-            .await?;
-    let rules: Vec<(i64, String, String)> =
+/// Every group's rules, by group id (in the order they were written).
+async fn rules_by_group(conn: &mut SqliteConnection) -> Result<HashMap<i64, Vec<GroupRule>>> {
+    let rows: Vec<(i64, String, String)> =
         sqlx::query_as("SELECT group_id, field, pattern FROM machine_group_rules ORDER BY id")
             .fetch_all(&mut *conn)
             .await?;
-    Ok(groups
-        .into_iter()
-        .map(|(id,)| {
-            let mine = rules
-                .iter()
-                .filter(|(g, _, _)| *g == id)
-                .map(|(_, field, pattern)| GroupRule {
-                    field: field.clone(),
-                    pattern: pattern.clone(),
-                })
-                .collect();
-            (id, mine)
+    let mut by_group: HashMap<i64, Vec<GroupRule>> = HashMap::new();
+    for (group, field, pattern) in rows {
+        by_group
+            .entry(group)
+            .or_default()
+            .push(GroupRule { field, pattern });
+    }
+    Ok(by_group)
+}
+
+/// What placing machines needs: the groups with their rules, highest rank first, and the
+/// default group.
+struct Placement {
+    ranked: Vec<(i64, Vec<GroupRule>)>,
+    default: i64,
+}
+
+impl Placement {
+    async fn load(conn: &mut SqliteConnection) -> Result<Self> {
+        let groups: Vec<(i64,)> =
+            sqlx::query_as("SELECT id FROM machine_groups WHERE is_default = 0 ORDER BY rank, id")
+                .fetch_all(&mut *conn)
+                .await?;
+        let mut rules = rules_by_group(conn).await?;
+        let ranked = groups
+            .into_iter()
+            .map(|(id,)| (id, rules.remove(&id).unwrap_or_default()))
+            .collect();
+        Ok(Self {
+            ranked,
+            default: default_group_id(conn).await?,
         })
-        .collect())
+    }
+
+    /// Puts one machine in the group its rules pick.
+    async fn assign(&self, conn: &mut SqliteConnection, machine_id: i64) -> Result<()> {
+        let (name, domain, os, tags): (String, String, String, String) =
+            sqlx::query_as("SELECT name, domain, os, tags FROM machines WHERE id = ?")
+                .bind(machine_id)
+                .fetch_one(&mut *conn)
+                .await?;
+        let facts = MachineFacts {
+            name: &name,
+            domain: &domain,
+            os: &os,
+            tags: tags.split(',').filter(|t| !t.is_empty()).collect(),
+        };
+        let group = self
+            .ranked
+            .iter()
+            .find(|(_, rules)| rules_match(rules, &facts))
+            .map(|(id, _)| *id)
+            .unwrap_or(self.default);
+        sqlx::query("UPDATE machines SET group_id = ? WHERE id = ?")
+            .bind(group)
+            .bind(machine_id)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
 }
 
 /// Puts one machine in the group its rules pick.
 pub async fn assign_machine(conn: &mut SqliteConnection, machine_id: i64) -> Result<()> {
-    let ranked = ranked_rules(conn).await?;
-    let default = default_group_id(conn).await?;
-    let (name, domain, os, tags): (String, String, String, String) =
-        sqlx::query_as("SELECT name, domain, os, tags FROM machines WHERE id = ?")
-            .bind(machine_id)
-            .fetch_one(&mut *conn)
-            .await?;
-    let facts = MachineFacts {
-        name: &name,
-        domain: &domain,
-        os: &os,
-        tags: tags.split(',').filter(|t| !t.is_empty()).collect(),
-    };
-    let group = ranked
-        .iter()
-        .find(|(_, rules)| rules_match(rules, &facts))
-        .map(|(id, _)| *id)
-        .unwrap_or(default);
-    sqlx::query("UPDATE machines SET group_id = ? WHERE id = ?")
-        .bind(group)
-        .bind(machine_id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+    Placement::load(conn).await?.assign(conn, machine_id).await
 }
 
-/// Re-sorts every machine into its group (after groups or rules change).
+/// Re-sorts every machine into its group (after groups or rules change), loading the rules
+/// once.
 pub async fn assign_all(conn: &mut SqliteConnection) -> Result<()> {
+    let placement = Placement::load(conn).await?;
     let ids: Vec<(i64,)> = sqlx::query_as("SELECT id FROM machines")
         .fetch_all(&mut *conn)
         .await?;
     for (id,) in ids {
-        assign_machine(conn, id).await?;
+        placement.assign(conn, id).await?;
     }
     Ok(())
 }
@@ -197,10 +221,7 @@ impl Vigil {
         )
         .fetch_all(&mut *conn)
         .await?;
-        let rules: Vec<(i64, String, String)> =
-            sqlx::query_as("SELECT group_id, field, pattern FROM machine_group_rules ORDER BY id")
-                .fetch_all(&mut *conn)
-                .await?;
+        let mut rules = rules_by_group(&mut conn).await?;
         let members: Vec<(i64, String)> =
             sqlx::query_as("SELECT group_id, name FROM machines ORDER BY name")
                 .fetch_all(&mut *conn)
@@ -217,14 +238,7 @@ impl Vigil {
                     automation_level: level,
                     automation_label: level.label().to_string(),
                     is_default,
-                    rules: rules
-                        .iter()
-                        .filter(|(g, _, _)| *g == id)
-                        .map(|(_, field, pattern)| GroupRule {
-                            field: field.clone(),
-                            pattern: pattern.clone(),
-                        })
-                        .collect(),
+                    rules: rules.remove(&id).unwrap_or_default(),
                     machines: members
                         .iter()
                         .filter(|(g, _)| *g == id)

@@ -1,0 +1,16 @@
+import type { InvestigationStatus } from "../backend";
+
+/** Every investigation status, in the order views list them. */
+export const INVESTIGATION_STATUSES: InvestigationStatus[] = [
+  "queued",
+  "running",
+  "pending_action",
+  "remediated",
+  "partially_remediated",
+  "no_threats_found",
+  "failed",
+  "partially_investigated",
+  "terminated_by_system",
+  "terminated_by_user",
+  "not_applicable",
+];
