@@ -1,5 +1,7 @@
-//! JSON-lines reader: ECS documents (winlogbeat / Elastic Agent) and the flattened
-//! Winlogbeat/NXLog lines of public datasets, both mapped to Sigma's field names.
+//! JSON-lines reader: ECS documents (winlogbeat / Elastic Agent), the flattened
+//! Winlogbeat/NXLog lines of public datasets and `evtx_dump` output (`-o jsonl`, or `-o json`
+//! with its `Record N` headers and pretty-printed documents), all mapped to Sigma's field
+//! names.
 
 use std::io::{BufRead, Read};
 
@@ -17,6 +19,14 @@ pub(crate) struct NdjsonStream<R: BufRead> {
     buf: Vec<u8>,
     max_line_bytes: usize,
     done: bool,
+    /// In `evtx_dump -o json` output: the record number of the header line just read.
+    dump_record: Option<u64>,
+}
+
+/// The record number of an `evtx_dump -o json` header line (`Record 12`).
+pub(crate) fn dump_header(line: &[u8]) -> Option<u64> {
+    let n = line.trim_ascii().strip_prefix(b"Record ")?;
+    std::str::from_utf8(n).ok()?.parse().ok()
 }
 
 impl<R: BufRead> NdjsonStream<R> {
@@ -28,6 +38,7 @@ impl<R: BufRead> NdjsonStream<R> {
             buf: Vec::new(),
             max_line_bytes,
             done: false,
+            dump_record: None,
         }
     }
 
@@ -108,8 +119,86 @@ impl<R: BufRead> NdjsonStream<R> {
             if bytes.is_empty() {
                 continue;
             }
-            return Some(parse_line(bytes, self.location()));
+            if let Some(number) = dump_header(bytes) {
+                self.dump_record = Some(number);
+                continue;
+            }
+            let location = match self.dump_record.take() {
+                Some(number) => Location {
+                    file: self.file.clone(),
+                    position: Position::Record(number),
+                },
+                None => self.location(),
+            };
+            // A JSON line ends with `}`; a `{` line that does not opens a pretty-printed
+            // document; anything else is a line of its own (and an error).
+            if !bytes.starts_with(b"{") || bytes.ends_with(b"}") {
+                return Some(parse_line(bytes, location));
+            }
+            let first = bytes.to_vec();
+            return Some(
+                self.read_document(first)
+                    .and_then(|doc| parse_line(&doc, location)),
+            );
         }
+    }
+
+    /// Reads the rest of a pretty-printed JSON document that starts with `first`: lines
+    /// up to the one that closes its outermost brace (or the end of the file).
+    fn read_document(&mut self, first: Vec<u8>) -> Result<Vec<u8>> {
+        let mut depth = Depth::default();
+        depth.scan(&first);
+        let mut doc = first;
+        while depth.open() {
+            if !self.read_line()? {
+                break;
+            }
+            if doc.len() + self.buf.len() > self.max_line_bytes {
+                self.done = true;
+                return Err(TelemetryError::record(
+                    &self.location(),
+                    format!("JSON document longer than {} bytes", self.max_line_bytes),
+                ));
+            }
+            depth.scan(&self.buf);
+            doc.extend_from_slice(&self.buf);
+        }
+        Ok(doc)
+    }
+}
+
+/// Brace depth of JSON text read so far, outside strings.
+#[derive(Default)]
+struct Depth {
+    depth: i64,
+    in_string: bool,
+    escaped: bool,
+}
+
+impl Depth {
+    fn scan(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            if self.in_string {
+                match (self.escaped, b) {
+                    (true, _) => self.escaped = false,
+                    (false, b'\\') => self.escaped = true,
+                    (false, b'"') => self.in_string = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match b {
+                b'"' => self.in_string = true,
+                b'{' | b'[' => self.depth += 1,
+                b'}' | b']' => self.depth -= 1,
+                _ => {}
+            }
+        }
+    }
+
+    /// Whether the document is still open.
+    fn open(&self) -> bool {
+        self.depth > 0
     }
 }
 
@@ -128,6 +217,9 @@ pub(crate) fn parse_line(bytes: &[u8], location: Location) -> Result<Record> {
     };
     let raw = if doc.contains_key("winlog") || doc.contains_key("winlog.channel") {
         flatten_ecs(&doc)
+    } else if doc.get("Event").is_some_and(Value::is_object) {
+        // `evtx_dump` output: the record as the `evtx` crate renders it.
+        crate::evtx::flatten_evtx(Value::Object(doc))
     } else {
         flatten_flat(doc)
     };

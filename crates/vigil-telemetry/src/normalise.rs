@@ -20,10 +20,12 @@ pub(crate) mod keys {
 
 /// A hex SHA-256 prefix (128 bits) of `bytes`, used as an event fingerprint.
 pub fn fingerprint(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(bytes);
     let mut out = String::with_capacity(32);
     for b in &digest[..16] {
-        out.push_str(&format!("{b:02x}"));
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
     }
     out
 }
@@ -281,4 +283,15 @@ pub(crate) fn normalise(
         }
     }
     Ok(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fingerprint;
+
+    #[test]
+    fn fingerprint_is_the_first_128_bits_of_sha256_in_hex() {
+        // SHA-256("abc") = ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad
+        assert_eq!(fingerprint(b"abc"), "ba7816bf8f01cfea414140de5dae2223");
+    }
 }

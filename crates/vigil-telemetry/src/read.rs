@@ -17,7 +17,8 @@ use crate::ndjson::NdjsonStream;
 pub enum Format {
     /// Windows event log file (`ElfFile\0` magic).
     Evtx,
-    /// JSON lines: ECS documents or flattened Winlogbeat/NXLog events.
+    /// JSON lines: ECS documents or flattened Winlogbeat/NXLog events; also `evtx_dump`
+    /// JSON output (one document per line, or pretty-printed after `Record N` headers).
     Ndjson,
     /// A zip archive whose members are EVTX or JSON-lines files.
     Zip,
@@ -97,6 +98,10 @@ pub fn detect_format_bytes(head: &[u8]) -> Option<Format> {
         return Some(Format::Zip);
     }
     let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let first_line = text.split(|b| *b == b'\n').next().unwrap_or_default();
+    if crate::ndjson::dump_header(first_line).is_some() {
+        return Some(Format::Ndjson);
+    }
     match text.iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b'{') | None => Some(Format::Ndjson),
         _ => None,

@@ -129,23 +129,75 @@ pub struct LoadReport {
     pub skipped: Vec<RuleSkip>,
 }
 
-struct RuleInfo {
-    gate: usize,
-    description: String,
+/// The rules of one logsource gate, in an engine of their own, so that a record only
+/// meets the rules written for its channel and event id.
+struct Partition {
+    engine: Engine,
+    descriptions: HashMap<String, String>,
+}
+
+/// Which partitions cover a record, by its channel (lower case) and event id.
+#[derive(Default)]
+struct PartitionIndex {
+    by_event: HashMap<(String, i64), Vec<usize>>,
+    by_channel: HashMap<String, Vec<usize>>,
+    everywhere: Vec<usize>,
+}
+
+impl PartitionIndex {
+    fn new(gates: &[Gate]) -> PartitionIndex {
+        let mut index = PartitionIndex::default();
+        for (i, gate) in gates.iter().enumerate() {
+            let Gate::Any(conds) = gate else {
+                index.everywhere.push(i);
+                continue;
+            };
+            for c in conds {
+                let channel = c.channel.to_ascii_lowercase();
+                if c.event_ids.is_empty() {
+                    index.by_channel.entry(channel).or_default().push(i);
+                } else {
+                    for id in &c.event_ids {
+                        index
+                            .by_event
+                            .entry((channel.clone(), *id))
+                            .or_default()
+                            .push(i);
+                    }
+                }
+            }
+        }
+        index
+    }
+
+    /// The partitions a record of this channel (lower case) and event id meets, each once.
+    fn covering(&self, channel: &str, event_id: i64) -> Vec<usize> {
+        let mut out: Vec<usize> = self.everywhere.clone();
+        if let Some(v) = self.by_channel.get(channel) {
+            out.extend(v);
+        }
+        if let Some(v) = self.by_event.get(&(channel.to_string(), event_id)) {
+            out.extend(v);
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
 }
 
 /// A loaded Sigma rule set, ready to evaluate records.
 pub struct SigmaEngine {
-    engine: Engine,
-    rules: HashMap<String, RuleInfo>,
-    gates: Vec<Gate>,
+    partitions: Vec<Partition>,
+    index: PartitionIndex,
+    rule_count: usize,
     aliases: HashMap<(String, i64), Vec<(String, String)>>,
 }
 
 impl std::fmt::Debug for SigmaEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SigmaEngine")
-            .field("rules", &self.rules.len())
+            .field("rules", &self.rule_count)
+            .field("partitions", &self.partitions.len())
             .finish()
     }
 }
@@ -301,31 +353,40 @@ impl SigmaEngine {
             }
         }
 
-        let mut engine = Engine::new();
-        let failed: HashMap<usize, String> = engine
-            .add_rules(rules.iter())
-            .into_iter()
-            .map(|(i, e)| (i, e.to_string()))
-            .collect();
-        let mut infos = HashMap::new();
-        for (i, (rule, (file, gate))) in rules.iter().zip(origin).enumerate() {
-            if let Some(reason) = failed.get(&i) {
-                skip(
-                    &file,
-                    Some(&rule.title),
-                    format!("does not compile: {reason}"),
-                );
-                continue;
-            }
-            infos.insert(
-                rule_key(rule),
-                RuleInfo {
-                    gate,
-                    description: rule.description.clone().unwrap_or_default(),
-                },
-            );
+        // One engine per gate, each filled with a single `add_rules` call.
+        let mut by_gate: Vec<Vec<usize>> = vec![Vec::new(); gates.len()];
+        for (i, (_, gate)) in origin.iter().enumerate() {
+            by_gate[*gate].push(i);
         }
-        report.loaded = infos.len();
+        let mut partitions = Vec::with_capacity(gates.len());
+        let mut loaded = 0;
+        for members in &by_gate {
+            let mut engine = Engine::new();
+            let failed: HashMap<usize, String> = engine
+                .add_rules(members.iter().map(|&i| &rules[i]))
+                .into_iter()
+                .map(|(i, e)| (members[i], e.to_string()))
+                .collect();
+            let mut descriptions = HashMap::new();
+            for &i in members {
+                let rule = &rules[i];
+                if let Some(reason) = failed.get(&i) {
+                    skip(
+                        &origin[i].0,
+                        Some(&rule.title),
+                        format!("does not compile: {reason}"),
+                    );
+                    continue;
+                }
+                descriptions.insert(rule_key(rule), rule.description.clone().unwrap_or_default());
+            }
+            loaded += descriptions.len();
+            partitions.push(Partition {
+                engine,
+                descriptions,
+            });
+        }
+        report.loaded = loaded;
         let mut aliases: HashMap<(String, i64), Vec<(String, String)>> = HashMap::new();
         for (channel, id, sigma, source) in map.aliases() {
             aliases
@@ -336,13 +397,14 @@ impl SigmaEngine {
         tracing::debug!(
             loaded = report.loaded,
             skipped = report.skipped.len(),
+            partitions = partitions.len(),
             "sigma rules loaded"
         );
         (
             SigmaEngine {
-                engine,
-                rules: infos,
-                gates,
+                partitions,
+                index: PartitionIndex::new(&gates),
+                rule_count: report.loaded,
                 aliases,
             },
             report,
@@ -351,17 +413,22 @@ impl SigmaEngine {
 
     /// How many rules are loaded.
     pub fn rule_count(&self) -> usize {
-        self.rules.len()
+        self.rule_count
     }
 
-    /// The rules that fire on a record, in no particular order.
+    /// The rules that fire on a record, in no particular order. Only the rules whose
+    /// logsource covers the record's channel and event id are evaluated.
     pub fn evaluate(&self, record: &Record) -> Vec<SigmaMatch> {
-        let channel = record.event.channel.as_str();
+        let channel = record.event.channel.to_ascii_lowercase();
         let event_id = record.event.event_id;
+        let covering = self.index.covering(&channel, event_id);
+        if covering.is_empty() {
+            return Vec::new();
+        }
         let aliased;
         let raw = match self
             .aliases
-            .get(&(channel.to_ascii_lowercase(), event_id))
+            .get(&(channel, event_id))
             .zip(record.raw.as_object())
         {
             Some((pairs, map)) => {
@@ -378,21 +445,22 @@ impl SigmaEngine {
             None => &record.raw,
         };
         let event = JsonEvent::borrow(raw);
-        self.engine
-            .evaluate(&event)
-            .into_iter()
-            .filter(|r| r.is_detection())
-            .filter_map(|r| {
+        let mut out = Vec::new();
+        for partition in covering.into_iter().map(|i| &self.partitions[i]) {
+            for r in partition.engine.evaluate(&event) {
+                if !r.is_detection() {
+                    continue;
+                }
                 let key = r
                     .header
                     .rule_id
                     .clone()
                     .unwrap_or_else(|| r.header.rule_title.clone());
-                let info = self.rules.get(&key)?;
-                if !self.gates[info.gate].covers(channel, event_id) {
-                    return None;
-                }
-                Some(SigmaMatch {
+                let Some(description) = partition.descriptions.get(&key) else {
+                    continue;
+                };
+                out.push(SigmaMatch {
+                    description: description.clone(),
                     rule_id: key,
                     title: r.header.rule_title,
                     level: r
@@ -401,9 +469,9 @@ impl SigmaEngine {
                         .map(|l| l.as_str().to_string())
                         .unwrap_or_default(),
                     tags: r.header.tags,
-                    description: info.description.clone(),
-                })
-            })
-            .collect()
+                });
+            }
+        }
+        out
     }
 }

@@ -238,3 +238,80 @@ fn corrupt_evtx_never_panics() {
         assert!(bad > 0, "{name}: the damage is reported");
     }
 }
+
+#[test]
+fn evtx_dump_output_reads_like_the_evtx_it_came_from() {
+    for name in ["evtx_dump.json", "evtx_dump.jsonl"] {
+        let path = common::data(name);
+        assert_eq!(detect_format(&path).expect(name), Format::Ndjson, "{name}");
+        let records: Vec<_> = Reader::open(&path)
+            .expect("open")
+            .collect::<Result<_, _>>()
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(records.len(), 2, "{name}");
+        let start = &records[0].event;
+        assert_eq!(start.kind, EventKind::ProcessStart, "{name}");
+        assert_eq!(start.machine, "laptop-anna");
+        assert_eq!(start.ts, "2026-11-20T09:15:02.417Z");
+        assert_eq!(
+            start.parent_image.as_deref(),
+            Some(r"C:\Program Files\Microsoft Office\root\Office16\WINWORD.EXE")
+        );
+        assert_eq!(records[0].raw["Provider_Name"], "Microsoft-Windows-Sysmon");
+        let dns = &records[1].event;
+        assert_eq!(dns.kind, EventKind::DnsQuery, "{name}");
+        assert_eq!(dns.dns_domain.as_deref(), Some("evil.example.net"));
+    }
+    let pretty: Vec<_> = Reader::open(common::data("evtx_dump.json"))
+        .expect("open")
+        .flatten()
+        .map(|r| r.location.position)
+        .collect();
+    assert_eq!(pretty, [Position::Record(7), Position::Record(8)]);
+}
+
+#[test]
+fn a_cut_evtx_dump_document_names_its_record() {
+    let path = common::data("evtx_dump_broken.json");
+    let items: Vec<_> = Reader::open(&path).expect("open").collect();
+    assert_eq!(items.len(), 1);
+    let err = items[0].as_ref().expect_err("incomplete JSON");
+    assert_eq!(
+        err.location().map(|l| l.position.clone()),
+        Some(Position::Record(1))
+    );
+    assert!(err.to_string().contains("not JSON"), "{err}");
+}
+
+#[test]
+fn pretty_printed_documents_one_after_another_are_read_as_records() {
+    let records: Vec<_> = Reader::open(common::data("pretty.json"))
+        .expect("open")
+        .collect::<Result<_, _>>()
+        .expect("both documents read");
+    let users: Vec<_> = records
+        .iter()
+        .map(|r| {
+            (
+                r.event.kind,
+                r.event.user.clone(),
+                r.location.position.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        users,
+        [
+            (
+                EventKind::Logon,
+                Some("CORP\\anna".to_string()),
+                Position::Line(1)
+            ),
+            (
+                EventKind::Logon,
+                Some("CORP\\bob".to_string()),
+                Position::Line(19)
+            ),
+        ]
+    );
+}

@@ -5,6 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
@@ -60,7 +61,7 @@ pub struct ImportProgress {
 struct Parsed {
     event: Event,
     matches: Vec<SigmaMatch>,
-    source: String,
+    source: Arc<str>,
 }
 
 enum Message {
@@ -112,44 +113,68 @@ fn expand(paths: &[PathBuf], skipped: &mut Vec<String>) -> Result<Vec<PathBuf>> 
     Ok(files)
 }
 
-/// Reads every file on this (blocking) thread, evaluating the rules, and sends batches.
-fn read_all(files: Vec<PathBuf>, rules: &SigmaEngine, tx: mpsc::Sender<Message>) -> Result<()> {
+/// What the reading thread hands to the detecting one.
+enum Read {
+    Batch(Vec<(vigil_telemetry::Record, Arc<str>)>),
+    Skipped(String),
+    FileDone { file: String },
+}
+
+/// Reads and normalises every file on this (blocking) thread and sends batches of records.
+/// Batches run across files, so that many small files are stored in few statements.
+fn read_all(files: Vec<PathBuf>, tx: std::sync::mpsc::SyncSender<Read>) -> Result<()> {
+    let mut batch = Vec::with_capacity(BATCH);
     for path in files {
-        let source = path
+        let source: Arc<str> = path
             .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
+            .map(|n| n.to_string_lossy().into())
+            .unwrap_or_else(|| "".into());
         let mut reader = Reader::open(&path).map_err(|e| Error::InvalidInput(e.to_string()))?;
-        let mut batch = Vec::with_capacity(BATCH);
         for record in reader.by_ref() {
             let record = record.map_err(|e| Error::InvalidInput(e.to_string()))?;
-            let matches = rules.evaluate(&record);
-            batch.push(Parsed {
-                event: record.event,
-                matches,
-                source: source.clone(),
-            });
+            batch.push((record, Arc::clone(&source)));
             if batch.len() == BATCH {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                if tx.blocking_send(Message::Batch(full)).is_err() {
+                if tx.send(Read::Batch(full)).is_err() {
                     return Ok(());
                 }
             }
         }
-        if !batch.is_empty() && tx.blocking_send(Message::Batch(batch)).is_err() {
-            return Ok(());
-        }
         for skip in &reader.skipped().reasons {
-            let _ = tx.blocking_send(Message::Skipped(format!(
-                "{}: {}",
-                skip.location, skip.reason
-            )));
+            let _ = tx.send(Read::Skipped(format!("{}: {}", skip.location, skip.reason)));
         }
-        let _ = tx.blocking_send(Message::FileDone {
+        let _ = tx.send(Read::FileDone {
             file: path.display().to_string(),
         });
     }
+    if !batch.is_empty() {
+        let _ = tx.send(Read::Batch(batch));
+    }
     Ok(())
+}
+
+/// Evaluates the rules on what the reading thread sends (on a second blocking thread, so
+/// reading and detecting use both cores) and passes batches on to the store.
+fn detect_all(rules: &SigmaEngine, rx: std::sync::mpsc::Receiver<Read>, tx: mpsc::Sender<Message>) {
+    for read in rx {
+        let message = match read {
+            Read::Batch(records) => Message::Batch(
+                records
+                    .into_iter()
+                    .map(|(record, source)| Parsed {
+                        matches: rules.evaluate(&record),
+                        event: record.event,
+                        source,
+                    })
+                    .collect(),
+            ),
+            Read::Skipped(reason) => Message::Skipped(reason),
+            Read::FileDone { file } => Message::FileDone { file },
+        };
+        if tx.blocking_send(message).is_err() {
+            return;
+        }
+    }
 }
 
 fn severity_of(level: &str) -> Severity {
@@ -409,8 +434,10 @@ impl Vigil {
         summary.rules_seconds = started.elapsed().as_secs_f64();
 
         let (tx_batches, mut batches) = mpsc::channel::<Message>(4);
+        let (tx_read, rx_read) = std::sync::mpsc::sync_channel::<Read>(4);
         let total = files.len() as u32;
-        let reader = tokio::task::spawn_blocking(move || read_all(files, &rules, tx_batches));
+        let reader = tokio::task::spawn_blocking(move || read_all(files, tx_read));
+        let detector = tokio::task::spawn_blocking(move || detect_all(&rules, rx_read, tx_batches));
 
         let mut tx = self.store().pool().begin().await?;
         let intel = Intel::load(&mut tx).await?;
@@ -564,7 +591,12 @@ impl Vigil {
                     });
                 }
             }
-            current.clone_from(&batch.last().map(|p| p.source.clone()).unwrap_or_default());
+            current.clone_from(
+                &batch
+                    .last()
+                    .map(|p| p.source.to_string())
+                    .unwrap_or_default(),
+            );
             progress(&ImportProgress {
                 file: current.clone(),
                 files_done,
@@ -573,9 +605,10 @@ impl Vigil {
             });
         }
         // A reading error aborts the whole import: the transaction rolls back.
-        reader
-            .await
-            .map_err(|e| Error::InvalidInput(format!("the import stopped: {e}")))??;
+        let stopped =
+            |e: tokio::task::JoinError| Error::InvalidInput(format!("the import stopped: {e}"));
+        detector.await.map_err(stopped)?;
+        reader.await.map_err(stopped)??;
         tx.commit().await?;
         tracing::info!(
             records = summary.records,
