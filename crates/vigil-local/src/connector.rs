@@ -87,8 +87,12 @@ impl LocalConnector {
 }
 
 /// What this computer looks like now: files under `dirs` (paths only: hashing every file
-/// on each snapshot would cost too much), processes and persistence.
+/// on each snapshot would cost too much), processes, persistence and connections.
 fn snapshot_now(inventory: &dyn Inventory, dirs: &[PathBuf], skip: &[PathBuf]) -> Snapshot {
+    let network = inventory.network();
+    if let Some(note) = &network.note {
+        tracing::info!(note, "network connections");
+    }
     Snapshot {
         files: files_under(dirs, skip)
             .into_iter()
@@ -99,6 +103,7 @@ fn snapshot_now(inventory: &dyn Inventory, dirs: &[PathBuf], skip: &[PathBuf]) -
             .collect(),
         processes: inventory.processes().iter().map(|p| p.live()).collect(),
         persistence: inventory.persistence(),
+        connections: network.connections,
     }
 }
 

@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 
 use vigil_engine::connectors::LivePersistence;
 
-use super::{files_in, Inventory};
+use super::network::{parse_lsof, Network};
+use super::{command_text, files_in, Inventory};
 
 /// The macOS inventory.
 #[derive(Debug, Clone)]
@@ -51,5 +52,20 @@ impl Inventory for MacOs {
 
     fn autostart_dirs(&self) -> Vec<PathBuf> {
         vec![self.home.join("Library/LaunchAgents")]
+    }
+
+    fn network(&self) -> Network {
+        // lsof exits 1 when it found nothing to list: that is an empty list, not an error.
+        match command_text("lsof", &["-nP", "-iTCP", "-iUDP", "-FpftPnT"]) {
+            Ok(text) => Network {
+                connections: parse_lsof(&text),
+                note: Some(
+                    "sockets of other users' processes are listed only when Vigil runs as an administrator"
+                        .into(),
+                ),
+            },
+            Err(error) if error.contains("exit status: 1") => Network::default(),
+            Err(error) => Network::not_collected(&error),
+        }
     }
 }

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use vigil_engine::connectors::LivePersistence;
 
-use super::{files_in, Inventory};
+use super::network::{parse_netstat_windows, Network};
+use super::{command_text, files_in, Inventory};
 
 /// The Windows inventory.
 #[derive(Debug, Clone)]
@@ -50,5 +51,15 @@ impl Inventory for Windows {
 
     fn autostart_dirs(&self) -> Vec<PathBuf> {
         vec![self.startup_dir()]
+    }
+
+    fn network(&self) -> Network {
+        match command_text("netstat", &["-ano"]) {
+            Ok(text) => Network {
+                connections: parse_netstat_windows(&text),
+                note: None,
+            },
+            Err(error) => Network::not_collected(&error),
+        }
     }
 }

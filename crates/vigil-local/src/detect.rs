@@ -1,0 +1,440 @@
+//! Detections on this computer: a scanned file that matched, a running program whose
+//! executable matched, persistence that starts a matching file or one from a temp or
+//! Downloads folder, and an established connection to an IP indicator. Each becomes one
+//! alert with its evidence; the sensor raises it.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use vigil_engine::connectors::{LiveConnection, LivePersistence};
+use vigil_engine::domain::{EntityKind, FolderClass, Severity};
+use vigil_engine::ops::alerts::NewAlert;
+use vigil_engine::ops::entities::NewEntity;
+use vigil_engine::clock;
+
+use crate::inventory::{start_time_text, ProcessInfo};
+use crate::scan::{Hit, HitKind, Scanner, MAX_YARA_BYTES};
+
+/// Executables larger than this are not read by a sweep (a browser or IDE would cost
+/// seconds each time and is not what droppers look like).
+pub const MAX_EXE_BYTES: u64 = MAX_YARA_BYTES;
+
+/// What was found, with the evidence the alert carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Detection {
+    /// A scanned file matched an IOC hash or a YARA rule.
+    File { hit: Hit },
+    /// A running process whose executable matched.
+    Process { process: ProcessInfo, hit: Hit },
+    /// A persistence entry that starts a file which matched (`hit`) or which lives in a
+    /// temp or Downloads folder (`hit` empty).
+    Persistence {
+        entry: LivePersistence,
+        target: PathBuf,
+        hit: Option<Hit>,
+    },
+    /// An established connection to an address that is an IP indicator.
+    Connection {
+        connection: LiveConnection,
+        process: Option<ProcessInfo>,
+    },
+}
+
+/// What a sweep of running programs found, and what it could not read.
+#[derive(Debug, Default)]
+pub struct ProgramSweep {
+    pub detections: Vec<Detection>,
+    /// Distinct executables scanned.
+    pub scanned: u64,
+    pub bytes: u64,
+    /// Executables left out: larger than `MAX_EXE_BYTES`, or not readable.
+    pub skipped: Vec<String>,
+}
+
+/// Scans the executable of every running process (each distinct file once; Vigil's own
+/// folders left out) and reports the processes whose executable matched.
+pub fn running_programs(
+    scanner: &Scanner,
+    processes: &[ProcessInfo],
+    skip: &[PathBuf],
+) -> ProgramSweep {
+    let mut sweep = ProgramSweep::default();
+    let mut by_exe: HashMap<PathBuf, Vec<&ProcessInfo>> = HashMap::new();
+    for process in processes {
+        let exe = PathBuf::from(&process.image);
+        if exe.is_absolute() && !skip.iter().any(|s| exe.starts_with(s)) {
+            by_exe.entry(exe).or_default().push(process);
+        }
+    }
+    let mut exes: Vec<_> = by_exe.into_iter().collect();
+    exes.sort_by(|a, b| a.0.cmp(&b.0));
+    for (exe, running) in exes {
+        let Some(readable) = readable_exe(&exe, running[0].pid) else {
+            continue;
+        };
+        // Read through the path: `/proc/<pid>/exe` is a link to a file that may be deleted.
+        match std::fs::metadata(&readable) {
+            Ok(meta) if meta.len() > MAX_EXE_BYTES => {
+                sweep.skipped.push(format!(
+                    "{}: {} MB, larger than the sweep reads",
+                    exe.display(),
+                    meta.len() >> 20
+                ));
+                continue;
+            }
+            Ok(_) => {}
+            Err(_) => continue,
+        }
+        let scan = std::fs::read(&readable)
+            .map_err(|e| format!("{}: {e}", exe.display()))
+            .and_then(|data| scanner.scan_bytes(&exe, &data).map_err(|e| e.to_string()));
+        match scan {
+            Ok(scan) => {
+                sweep.scanned += 1;
+                sweep.bytes += scan.bytes;
+                for hit in scan.hits {
+                    for process in &running {
+                        sweep.detections.push(Detection::Process {
+                            process: (*process).clone(),
+                            hit: hit.clone(),
+                        });
+                    }
+                }
+            }
+            Err(error) => sweep.skipped.push(error),
+        }
+    }
+    sweep
+}
+
+/// The file to read for a running executable: its path, or on Linux the kernel's handle
+/// to it when the file was deleted or replaced after it started (droppers delete
+/// themselves). `None` when neither is there.
+fn readable_exe(exe: &Path, pid: i64) -> Option<PathBuf> {
+    if exe.is_file() {
+        return Some(exe.to_path_buf());
+    }
+    #[cfg(target_os = "linux")]
+    {
+        let handle = PathBuf::from(format!("/proc/{pid}/exe"));
+        if std::fs::metadata(&handle).is_ok_and(|m| m.is_file()) {
+            return Some(handle);
+        }
+    }
+    let _ = pid;
+    None
+}
+
+/// The absolute paths a persistence entry's command names (a unit's `ExecStart`, a cron
+/// line, a shell rc line, a Run key value …), in order.
+pub fn paths_in_command(command: &str, home: &Path) -> Vec<PathBuf> {
+    command
+        .split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '=' | ';' | '`'))
+        .map(|t| t.trim_matches(|c: char| matches!(c, '(' | ')' | '&' | '|' | ',' | '<' | '>')))
+        // systemd's ExecStart prefixes: -, @, :, +, !
+        .map(|t| t.trim_start_matches(['-', '@', ':', '+', '!']))
+        .filter_map(|t| {
+            if let Some(rest) = t.strip_prefix("~/").or_else(|| t.strip_prefix("$HOME/")) {
+                return Some(home.join(rest));
+            }
+            let windows = t.len() > 3 && t.as_bytes()[1] == b':' && t.as_bytes()[2] == b'\\';
+            (t.starts_with('/') || windows).then(|| PathBuf::from(t))
+        })
+        .collect()
+}
+
+/// Checks what each persistence entry starts: a file that matches is a detection (high),
+/// and so is one in a temp or Downloads folder (medium), even if it is gone already.
+pub fn persistence(
+    scanner: &Scanner,
+    entries: &[LivePersistence],
+    home: &Path,
+) -> Vec<Detection> {
+    let mut found = Vec::new();
+    for entry in entries {
+        for target in paths_in_command(&entry.value, home) {
+            let hit = std::fs::symlink_metadata(&target)
+                .ok()
+                .filter(|m| m.is_file() && m.len() <= MAX_EXE_BYTES)
+                .and_then(|_| scanner.scan_file(&target).ok())
+                .and_then(|scan| scan.hits.into_iter().next());
+            let in_temp = FolderClass::of_path(&target.display().to_string()) == FolderClass::Temp;
+            if hit.is_some() || in_temp {
+                found.push(Detection::Persistence {
+                    entry: entry.clone(),
+                    target,
+                    hit,
+                });
+                break;
+            }
+        }
+    }
+    found
+}
+
+/// Established connections whose remote address is an IP indicator (lowercase), with
+/// the process that owns each when the OS shows it.
+pub fn connections(
+    connections: &[LiveConnection],
+    bad_ips: &HashSet<String>,
+    processes: &[ProcessInfo],
+) -> Vec<Detection> {
+    connections
+        .iter()
+        .filter(|c| c.state == "established")
+        .filter(|c| {
+            c.remote_address
+                .as_ref()
+                .is_some_and(|ip| bad_ips.contains(&ip.to_ascii_lowercase()))
+        })
+        .map(|c| Detection::Connection {
+            connection: c.clone(),
+            process: c
+                .pid
+                .and_then(|pid| processes.iter().find(|p| p.pid == pid).cloned()),
+        })
+        .collect()
+}
+
+/// The MITRE ATT&CK technique of a persistence mechanism.
+fn persistence_technique(mechanism: &str) -> &'static str {
+    match mechanism {
+        "systemd_unit" => "T1543.002",
+        "cron" | "user_crontab" => "T1053.003",
+        "shell_rc" => "T1546.004",
+        "xdg_autostart" => "T1547.013",
+        "launchd" => "T1543.001",
+        "run_key" | "startup_folder" => "T1547.001",
+        "scheduled_task" => "T1053.005",
+        "service" => "T1543.003",
+        _ => "T1547",
+    }
+}
+
+/// What matched, for a title and a description.
+fn matched(hit: &Hit) -> (String, &'static str, String, String) {
+    match &hit.kind {
+        HitKind::Ioc { description } => (
+            description.clone(),
+            "ioc",
+            "ioc:sha256".to_string(),
+            "Malware".to_string(),
+        ),
+        HitKind::Yara {
+            rule,
+            description,
+            category,
+            ..
+        } => (
+            if description.is_empty() {
+                format!("YARA rule {rule}")
+            } else {
+                format!("{description} (YARA rule {rule})")
+            },
+            "yara",
+            rule.clone(),
+            if category.is_empty() {
+                "Malware".to_string()
+            } else {
+                category.clone()
+            },
+        ),
+    }
+}
+
+fn name_of(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// A process entity with the start time that identifies it (a kill needs it).
+pub fn process_entity(machine_id: i64, process: &ProcessInfo) -> NewEntity {
+    let mut entity = NewEntity::process(
+        machine_id,
+        process.pid,
+        &process.image,
+        Some(&process.command_line),
+    );
+    entity.detail = serde_json::json!({
+        "start_time": process.start_time,
+        "started_at": start_time_text(process.start_time),
+    });
+    entity
+}
+
+fn file_entity(machine_id: i64, hit: &Hit) -> NewEntity {
+    NewEntity::file(machine_id, &hit.path.display().to_string(), Some(&hit.sha256))
+}
+
+impl Detection {
+    /// The files a snapshot must list so that actions on them can run (a flagged
+    /// executable or persistence target outside the scanned folders).
+    pub fn files(&self) -> Vec<PathBuf> {
+        match self {
+            Self::File { hit } | Self::Process { hit, .. } => vec![hit.path.clone()],
+            Self::Persistence { target, .. } => vec![target.clone()],
+            Self::Connection { .. } => Vec::new(),
+        }
+    }
+
+    /// One line saying what was found.
+    pub fn summary(&self) -> String {
+        match self {
+            Self::File { hit } => format!("{}: {}", hit.path.display(), matched(hit).0),
+            Self::Process { process, hit } => format!(
+                "process {} ({}) runs {}: {}",
+                process.pid,
+                name_of(&hit.path),
+                hit.path.display(),
+                matched(hit).0
+            ),
+            Self::Persistence { entry, target, hit } => format!(
+                "{} {} starts {}: {}",
+                entry.mechanism,
+                entry.name,
+                target.display(),
+                hit.as_ref()
+                    .map(|h| matched(h).0)
+                    .unwrap_or_else(|| "a program in a temp or Downloads folder".into())
+            ),
+            Self::Connection {
+                connection,
+                process,
+            } => format!(
+                "{} connection to {}:{} (a threat indicator){}",
+                connection.protocol,
+                connection.remote_address.as_deref().unwrap_or("?"),
+                connection.remote_port,
+                process
+                    .as_ref()
+                    .map(|p| format!(" by {} ({})", name_of(Path::new(&p.image)), p.pid))
+                    .unwrap_or_default()
+            ),
+        }
+    }
+
+    /// The alert for this detection on machine `machine_id`.
+    pub fn alert(&self, machine_id: i64) -> NewAlert {
+        let now = clock::now();
+        let alert = |title: String,
+                     severity: Severity,
+                     category: String,
+                     technique: &str,
+                     source: &str,
+                     rule_id: String,
+                     entities: Vec<NewEntity>| NewAlert {
+            title,
+            description: self.summary(),
+            severity,
+            category,
+            technique: technique.into(),
+            detection_source: source.into(),
+            rule_id,
+            machine_id,
+            user_name: None,
+            first_seen: now.clone(),
+            last_seen: now.clone(),
+            entities,
+        };
+        match self {
+            Self::File { hit } => {
+                let (_, source, rule, category) = matched(hit);
+                let title = match &hit.kind {
+                    HitKind::Ioc { .. } => format!("Known malicious file {}", name_of(&hit.path)),
+                    HitKind::Yara { rule, .. } => format!("{rule} matched {}", name_of(&hit.path)),
+                };
+                let technique = if source == "yara" { "T1204" } else { "" };
+                alert(
+                    title,
+                    hit.severity(),
+                    category,
+                    technique,
+                    source,
+                    rule,
+                    vec![file_entity(machine_id, hit)],
+                )
+            }
+            Self::Process { process, hit } => {
+                let (_, source, rule, category) = matched(hit);
+                alert(
+                    format!("Malicious program running: {}", name_of(&hit.path)),
+                    hit.severity(),
+                    category,
+                    "T1204.002",
+                    source,
+                    rule,
+                    vec![
+                        process_entity(machine_id, process),
+                        file_entity(machine_id, hit),
+                    ],
+                )
+            }
+            Self::Persistence { entry, target, hit } => {
+                let mut entities = vec![NewEntity::persistence(
+                    machine_id,
+                    &entry.mechanism,
+                    &entry.location,
+                    &entry.name,
+                    &entry.value,
+                )];
+                let technique = persistence_technique(&entry.mechanism);
+                match hit {
+                    Some(hit) => {
+                        let (_, source, rule, _) = matched(hit);
+                        entities.push(file_entity(machine_id, hit));
+                        alert(
+                            format!("Persistence starts a malicious file: {}", entry.name),
+                            hit.severity(),
+                            "Persistence".into(),
+                            technique,
+                            source,
+                            rule,
+                            entities,
+                        )
+                    }
+                    None => {
+                        if target.is_file() {
+                            entities.push(NewEntity::file(
+                                machine_id,
+                                &target.display().to_string(),
+                                None,
+                            ));
+                        }
+                        alert(
+                            format!(
+                                "Persistence starts a program from a temporary folder: {}",
+                                entry.name
+                            ),
+                            Severity::Medium,
+                            "Persistence".into(),
+                            technique,
+                            "heuristic",
+                            "local:persistence-temp-folder".into(),
+                            entities,
+                        )
+                    }
+                }
+            }
+            Self::Connection {
+                connection,
+                process,
+            } => {
+                let ip = connection.remote_address.clone().unwrap_or_default();
+                let mut entities = vec![NewEntity::global(EntityKind::Ip, &ip)];
+                entities.extend(process.iter().map(|p| process_entity(machine_id, p)));
+                alert(
+                    format!("Connection to a known malicious address {ip}"),
+                    Severity::High,
+                    "Command and control".into(),
+                    "T1071",
+                    "ioc",
+                    "ioc:ip".into(),
+                    entities,
+                )
+            }
+        }
+    }
+}
