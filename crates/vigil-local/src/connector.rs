@@ -163,6 +163,15 @@ fn domain_of(request: &ActionRequest) -> String {
     hosts::host_of(text).to_string()
 }
 
+/// A message with what else happened, when something did.
+fn with_note(message: String, note: &str) -> String {
+    if note.is_empty() {
+        message
+    } else {
+        format!("{message}; {note}")
+    }
+}
+
 fn unsupported(request: &ActionRequest) -> Error {
     Error::InvalidInput(format!(
         "{} is not available on this computer yet",
@@ -242,15 +251,17 @@ impl Connector for LocalConnector {
             ActionKind::RemovePersistence => {
                 let entry = entry_of(request);
                 let removed = blocking(move || persistence::remove(&config, id, &entry)).await?;
-                Ok(if removed {
-                    Outcome::Done {
-                        message: format!("{name} removed from {machine} (backed up for undo)"),
+                Ok(match removed {
+                    persistence::Removed::Done { note } => Outcome::Done {
+                        message: with_note(
+                            format!("{name} removed from {machine} (backed up for undo)"),
+                            &note,
+                        ),
                         undo: None,
-                    }
-                } else {
-                    Outcome::NotFound {
+                    },
+                    persistence::Removed::NotThere => Outcome::NotFound {
                         message: format!("{name} is no longer on {machine}"),
-                    }
+                    },
                 })
             }
             ActionKind::BlockDomain | ActionKind::BlockUrl => {
@@ -292,8 +303,11 @@ impl Connector for LocalConnector {
             ),
             ActionKind::RemovePersistence => Ok(
                 match blocking(move || persistence::restore(&config, id)).await? {
-                    Some(backup) => Outcome::Done {
-                        message: format!("{name} restored in {}", backup.file.display()),
+                    Some((backup, note)) => Outcome::Done {
+                        message: with_note(
+                            format!("{name} restored in {}", backup.file.display()),
+                            &note,
+                        ),
                         undo: None,
                     },
                     None => Outcome::NotFound {

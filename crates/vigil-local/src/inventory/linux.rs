@@ -84,6 +84,7 @@ impl Inventory for Linux {
         for file in cron_files {
             found.extend(lines_of(&file, "cron", is_cron_job));
         }
+        found.extend(user_crontab());
         for rc in SHELL_RC_FILES {
             found.extend(lines_of(
                 &self.home.join(rc),
@@ -168,6 +169,28 @@ fn socket_owners() -> (HashMap<u64, i64>, usize) {
     (owners, unreadable)
 }
 
+/// The current user's crontab: through `crontab -l`, or the spool file when the program
+/// is not installed but the file is readable.
+fn user_crontab() -> Vec<LivePersistence> {
+    let Some(user) = super::current_user() else {
+        return Vec::new();
+    };
+    match crate::actions::persistence::crontab::read() {
+        Ok(Some(text)) => cron_lines(&text, "user_crontab", &format!("crontab:{user}")),
+        Ok(None) => [
+            format!("/var/spool/cron/crontabs/{user}"),
+            format!("/var/spool/cron/{user}"),
+        ]
+        .iter()
+        .flat_map(|file| lines_of(Path::new(file), "cron", is_cron_job))
+        .collect(),
+        Err(error) => {
+            tracing::info!(%error, "the user's crontab is not listed");
+            Vec::new()
+        }
+    }
+}
+
 fn is_unit(file: &Path) -> bool {
     file.extension()
         .is_some_and(|e| e == "service" || e == "timer" || e == "path" || e == "socket")
@@ -199,14 +222,27 @@ fn key_value(file: &Path, key: &str) -> String {
 
 /// Line entries of a file: location = the file, name = value = the line.
 fn lines_of(file: &Path, mechanism: &str, keep: fn(&str) -> bool) -> Vec<LivePersistence> {
-    std::fs::read_to_string(file)
-        .unwrap_or_default()
-        .lines()
+    let text = std::fs::read_to_string(file).unwrap_or_default();
+    entries_of_lines(&text, mechanism, &file.display().to_string(), keep)
+}
+
+/// The cron jobs of a crontab's text.
+pub fn cron_lines(text: &str, mechanism: &str, location: &str) -> Vec<LivePersistence> {
+    entries_of_lines(text, mechanism, location, is_cron_job)
+}
+
+fn entries_of_lines(
+    text: &str,
+    mechanism: &str,
+    location: &str,
+    keep: fn(&str) -> bool,
+) -> Vec<LivePersistence> {
+    text.lines()
         .map(str::trim)
         .filter(|line| !line.is_empty() && !line.starts_with('#') && keep(line))
         .map(|line| LivePersistence {
             mechanism: mechanism.into(),
-            location: file.display().to_string(),
+            location: location.to_string(),
             name: line.to_string(),
             value: line.to_string(),
         })

@@ -105,6 +105,15 @@ pub fn hostname() -> String {
         .unwrap_or_else(|| "localhost".into())
 }
 
+/// The user this process runs as.
+pub fn current_user() -> Option<String> {
+    let me = i64::from(std::process::id());
+    processes(Some(me))
+        .into_iter()
+        .find(|p| p.pid == me)
+        .and_then(|p| p.user)
+}
+
 /// Running processes, or only `pid` when given.
 pub fn processes(pid: Option<i64>) -> Vec<ProcessInfo> {
     let Ok(mut system) = System::new() else {
