@@ -127,11 +127,49 @@ fn readable_exe(exe: &Path, pid: i64) -> Option<PathBuf> {
     None
 }
 
+/// A command split into words; a quoted word (which may hold spaces) is one word.
+fn words(command: &str) -> Vec<(&str, bool)> {
+    let mut out = Vec::new();
+    let mut rest = command.trim_start();
+    while let Some(first) = rest.chars().next() {
+        if first == '"' || first == '\'' {
+            let body = &rest[1..];
+            let end = body.find(first).unwrap_or(body.len());
+            out.push((&body[..end], true));
+            rest = body.get(end + 1..).unwrap_or("");
+        } else {
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            out.push((&rest[..end], false));
+            rest = &rest[end..];
+        }
+        rest = rest.trim_start();
+    }
+    out
+}
+
+/// `%NAME%\rest` with the environment variable's value (Windows commands).
+fn expand_percent(word: &str) -> Option<String> {
+    let rest = word.strip_prefix('%')?;
+    let (name, tail) = rest.split_once('%')?;
+    std::env::var(name).ok().map(|v| format!("{v}{tail}"))
+}
+
 /// The absolute paths a persistence entry's command names (a unit's `ExecStart`, a cron
 /// line, a shell rc line, a Run key value …), in order.
 pub fn paths_in_command(command: &str, home: &Path) -> Vec<PathBuf> {
-    command
-        .split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '=' | ';' | '`'))
+    let mut parts: Vec<String> = Vec::new();
+    for (word, quoted) in words(command) {
+        if quoted {
+            parts.push(word.to_string());
+        } else {
+            parts.extend(
+                word.split(['"', '\'', '=', ';', '`'])
+                    .map(str::to_string),
+            );
+        }
+    }
+    parts
+        .iter()
         .map(|t| t.trim_matches(|c: char| matches!(c, '(' | ')' | '&' | '|' | ',' | '<' | '>')))
         // systemd's ExecStart prefixes: -, @, :, +, !
         .map(|t| t.trim_start_matches(['-', '@', ':', '+', '!']))
@@ -139,7 +177,9 @@ pub fn paths_in_command(command: &str, home: &Path) -> Vec<PathBuf> {
             if let Some(rest) = t.strip_prefix("~/").or_else(|| t.strip_prefix("$HOME/")) {
                 return Some(home.join(rest));
             }
-            let windows = t.len() > 3 && t.as_bytes()[1] == b':' && t.as_bytes()[2] == b'\\';
+            let t = expand_percent(t).unwrap_or_else(|| t.to_string());
+            let b = t.as_bytes();
+            let windows = b.len() > 3 && b[1] == b':' && (b[2] == b'\\' || b[2] == b'/');
             (t.starts_with('/') || windows).then(|| PathBuf::from(t))
         })
         .collect()
@@ -436,5 +476,46 @@ impl Detection {
                 )
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_name_their_paths_quoted_prefixed_or_under_home() {
+        let home = Path::new("/home/ann");
+        let paths = |c: &str| paths_in_command(c, home);
+        assert_eq!(
+            paths("-/usr/bin/env FOO=1 /opt/x/run --conf=/etc/x.conf"),
+            [
+                PathBuf::from("/usr/bin/env"),
+                PathBuf::from("/opt/x/run"),
+                PathBuf::from("/etc/x.conf")
+            ]
+        );
+        assert_eq!(
+            paths("\"/Users/ann/Library/Application Support/sync/syncd\" --interval 5"),
+            [PathBuf::from(
+                "/Users/ann/Library/Application Support/sync/syncd"
+            )]
+        );
+        assert_eq!(
+            paths("*/5 * * * * ~/.cache/miner >/dev/null 2>&1"),
+            [
+                PathBuf::from("/home/ann/.cache/miner"),
+                PathBuf::from("/dev/null")
+            ]
+        );
+        assert_eq!(
+            // A Windows switch reads as a Unix path; it names no file, so nothing follows.
+            paths("\"C:\\Users\\ann\\AppData\\Local\\Temp\\u.exe\" /quiet"),
+            [
+                PathBuf::from("C:\\Users\\ann\\AppData\\Local\\Temp\\u.exe"),
+                PathBuf::from("/quiet")
+            ]
+        );
+        assert!(paths("echo hello").is_empty());
     }
 }

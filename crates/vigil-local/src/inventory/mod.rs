@@ -2,6 +2,7 @@
 //! on every OS, through sysinfo), persistence, autostart folders and network connections
 //! (per OS, by cfg).
 
+pub mod autoruns;
 #[cfg(target_os = "linux")]
 mod linux;
 #[cfg(target_os = "macos")]

@@ -331,7 +331,7 @@ impl Vigil {
                     .await?;
             return Ok(status);
         };
-        self.work_lock().await?;
+        let _work = self.work_lock().await?;
         let _permit = self.investigation_permit().await;
         let mut conn = self.store().pool().acquire().await?;
         let (status,): (InvestigationStatus,) =
