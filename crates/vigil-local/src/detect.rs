@@ -7,11 +7,11 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
+use vigil_engine::clock;
 use vigil_engine::connectors::{LiveConnection, LivePersistence};
 use vigil_engine::domain::{EntityKind, FolderClass, Severity};
 use vigil_engine::ops::alerts::NewAlert;
 use vigil_engine::ops::entities::NewEntity;
-use vigil_engine::clock;
 
 use crate::inventory::{start_time_text, ProcessInfo};
 use crate::scan::{Hit, HitKind, Scanner, MAX_YARA_BYTES};
@@ -162,10 +162,7 @@ pub fn paths_in_command(command: &str, home: &Path) -> Vec<PathBuf> {
         if quoted {
             parts.push(word.to_string());
         } else {
-            parts.extend(
-                word.split(['"', '\'', '=', ';', '`'])
-                    .map(str::to_string),
-            );
+            parts.extend(word.split(['"', '\'', '=', ';', '`']).map(str::to_string));
         }
     }
     parts
@@ -187,11 +184,7 @@ pub fn paths_in_command(command: &str, home: &Path) -> Vec<PathBuf> {
 
 /// Checks what each persistence entry starts: a file that matches is a detection (high),
 /// and so is one in a temp or Downloads folder (medium), even if it is gone already.
-pub fn persistence(
-    scanner: &Scanner,
-    entries: &[LivePersistence],
-    home: &Path,
-) -> Vec<Detection> {
+pub fn persistence(scanner: &Scanner, entries: &[LivePersistence], home: &Path) -> Vec<Detection> {
     let mut found = Vec::new();
     for entry in entries {
         for target in paths_in_command(&entry.value, home) {
@@ -306,7 +299,11 @@ pub fn process_entity(machine_id: i64, process: &ProcessInfo) -> NewEntity {
 }
 
 fn file_entity(machine_id: i64, hit: &Hit) -> NewEntity {
-    NewEntity::file(machine_id, &hit.path.display().to_string(), Some(&hit.sha256))
+    NewEntity::file(
+        machine_id,
+        &hit.path.display().to_string(),
+        Some(&hit.sha256),
+    )
 }
 
 impl Detection {

@@ -14,8 +14,8 @@ pub mod watch;
 
 pub use config::LocalConfig;
 pub use connector::LocalConnector;
-pub use scan::{Hit, HitKind, Scanner};
 pub use detect::Detection;
+pub use scan::{Hit, HitKind, Scanner};
 pub use sensor::{ScanSummary, Sensor, SweepSummary};
 pub use watch::Watch;
 

@@ -182,7 +182,9 @@ impl Sensor {
                     summary.files += 1;
                     summary.bytes += scan.bytes;
                     for hit in scan.hits {
-                        summary.hits.push(self.report(Detection::File { hit }).await?);
+                        summary
+                            .hits
+                            .push(self.report(Detection::File { hit }).await?);
                     }
                 }
                 // A file removed between listing and reading is not an error.

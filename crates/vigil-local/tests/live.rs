@@ -23,10 +23,7 @@ fn me() -> Option<i64> {
     Some(i64::from(std::process::id()))
 }
 
-fn find<'a>(
-    list: &'a [LiveConnection],
-    what: impl Fn(&LiveConnection) -> bool,
-) -> &'a LiveConnection {
+fn find(list: &[LiveConnection], what: impl Fn(&LiveConnection) -> bool) -> &LiveConnection {
     list.iter()
         .find(|c| what(c))
         .unwrap_or_else(|| panic!("not in the inventory: {list:#?}"))
@@ -188,7 +185,10 @@ async fn autostart_entries_starting_temp_or_malicious_files_are_alerts_and_clean
         )
         .expect("write");
     };
-    desktop("helper.desktop", &format!("/bin/sh \"{}\"", dropped.display()));
+    desktop(
+        "helper.desktop",
+        &format!("/bin/sh \"{}\"", dropped.display()),
+    );
     desktop("clean.desktop", "/usr/bin/true --quiet");
     let units = sandbox.home.join(".config/systemd/user");
     std::fs::create_dir_all(&units).expect("units");
@@ -218,7 +218,9 @@ async fn autostart_entries_starting_temp_or_malicious_files_are_alerts_and_clean
     assert_eq!(ours.len(), 2, "{ours:#?}");
     let temp = ours
         .iter()
-        .find(|d| matches!(d, Detection::Persistence { entry, .. } if entry.name == "helper.desktop"))
+        .find(
+            |d| matches!(d, Detection::Persistence { entry, .. } if entry.name == "helper.desktop"),
+        )
         .expect("the Downloads autostart");
     assert!(
         matches!(temp, Detection::Persistence { target, hit: None, .. } if *target == dropped),
@@ -226,7 +228,9 @@ async fn autostart_entries_starting_temp_or_malicious_files_are_alerts_and_clean
     );
     let bad = ours
         .iter()
-        .find(|d| matches!(d, Detection::Persistence { entry, .. } if entry.name == "syncd.service"))
+        .find(
+            |d| matches!(d, Detection::Persistence { entry, .. } if entry.name == "syncd.service"),
+        )
         .expect("the unit");
     assert!(
         matches!(bad, Detection::Persistence { target, hit: Some(_), .. } if *target == payload),
@@ -244,7 +248,9 @@ async fn autostart_entries_starting_temp_or_malicious_files_are_alerts_and_clean
     let actions = vigil.actions(ActionFilter::All).await.expect("actions");
     let remove = actions
         .iter()
-        .find(|a| a.kind == ActionKind::RemovePersistence && a.entity.as_deref() == Some("syncd.service"))
+        .find(|a| {
+            a.kind == ActionKind::RemovePersistence && a.entity.as_deref() == Some("syncd.service")
+        })
         .unwrap_or_else(|| panic!("{actions:#?}"));
     assert_eq!(remove.state, ActionState::Pending);
 }
@@ -303,10 +309,7 @@ async fn a_connection_to_a_listed_ip_is_an_alert_and_its_process_and_ip_are_evid
         .expect("the IP is evidence");
     assert_eq!(ip.verdict, Verdict::Malicious, "{ip:#?}");
     assert!(
-        inv.graph
-            .edges
-            .iter()
-            .any(|e| e.label == "connected to"),
+        inv.graph.edges.iter().any(|e| e.label == "connected to"),
         "{:#?}",
         inv.graph
     );
@@ -317,7 +320,10 @@ async fn a_connection_to_a_listed_ip_is_an_alert_and_its_process_and_ip_are_evid
         .find(|a| a.kind == ActionKind::KillProcess)
         .unwrap_or_else(|| panic!("{:#?}", inv.actions));
     assert_eq!(kill.state, ActionState::Pending);
-    let done = vigil.approve(&[kill.id], "test", None).await.expect("approve");
+    let done = vigil
+        .approve(&[kill.id], "test", None)
+        .await
+        .expect("approve");
     assert_eq!(done[0].state, ActionState::Succeeded, "{done:#?}");
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(beacon.wait().expect("wait").signal(), Some(9));

@@ -61,7 +61,10 @@ async fn removing_a_user_unit_disables_it_and_undo_enables_it_again() {
     );
     let removed = connector.execute(&request).await.expect("remove");
     let text = message(&removed);
-    assert!(text.contains("disabled (1 enabling links removed)"), "{text}");
+    assert!(
+        text.contains("disabled (1 enabling links removed)"),
+        "{text}"
+    );
     assert!(!units.join("miner.service").exists());
     assert!(std::fs::symlink_metadata(wants.join("miner.service")).is_err());
     assert!(std::fs::symlink_metadata(wants.join("other.service")).is_ok());
@@ -150,12 +153,7 @@ async fn a_line_of_the_users_crontab_is_removed_and_restored_byte_exact() {
     let request = common::request(
         51,
         ActionKind::RemovePersistence,
-        target(
-            &miner.mechanism,
-            &miner.location,
-            &miner.name,
-            &miner.value,
-        ),
+        target(&miner.mechanism, &miner.location, &miner.name, &miner.value),
     );
     message(&connector.execute(&request).await.expect("remove"));
     assert_eq!(
@@ -173,7 +171,12 @@ async fn a_line_of_the_users_crontab_is_removed_and_restored_byte_exact() {
     let other = common::request(
         52,
         ActionKind::RemovePersistence,
-        target("user_crontab", "crontab:someone-else", &miner.name, &miner.value),
+        target(
+            "user_crontab",
+            "crontab:someone-else",
+            &miner.name,
+            &miner.value,
+        ),
     );
     let error = connector.execute(&other).await.expect_err("refused");
     assert!(error.to_string().contains("someone-else"), "{error}");

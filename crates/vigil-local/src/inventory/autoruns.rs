@@ -70,7 +70,11 @@ pub fn services(text: &str) -> Vec<LivePersistence> {
         .filter(|v| v.name.eq_ignore_ascii_case("ImagePath"))
         .filter_map(|v| {
             let (location, name) = v.key.rsplit_once('\\')?;
-            let driver = v.data.to_ascii_lowercase().trim_matches('"').ends_with(".sys");
+            let driver = v
+                .data
+                .to_ascii_lowercase()
+                .trim_matches('"')
+                .ends_with(".sys");
             Some(LivePersistence {
                 mechanism: if driver { "driver" } else { "service" }.into(),
                 location: location.to_string(),
@@ -118,7 +122,10 @@ pub fn scheduled_tasks(text: &str) -> Vec<LivePersistence> {
     let mut seen = std::collections::HashSet::new();
     lines
         .map(csv_fields)
-        .filter(|f| f.get(task).is_some_and(|t| t != "TaskName" && !t.is_empty()))
+        .filter(|f| {
+            f.get(task)
+                .is_some_and(|t| t != "TaskName" && !t.is_empty())
+        })
         .filter_map(|f| {
             let name = f.get(task)?.clone();
             let value = f.get(run)?.trim().to_string();
@@ -223,7 +230,8 @@ mod tests {
         let entries = run_keys(REG_RUN);
         assert_eq!(entries.len(), 3, "{entries:#?}");
         assert!(entries.iter().all(|e| e.mechanism == "run_key"
-            && e.location == "HKEY_CURRENT_USER\\Software\\Microsoft\\Windows\\CurrentVersion\\Run"));
+            && e.location
+                == "HKEY_CURRENT_USER\\Software\\Microsoft\\Windows\\CurrentVersion\\Run"));
         assert_eq!(entries[0].name, "OneDrive");
         assert_eq!(
             entries[0].value,
@@ -231,7 +239,10 @@ mod tests {
         );
         assert_eq!(entries[2].name, "Windows Update Helper");
         assert_eq!(entries[2].value, "%APPDATA%\\upd\\upd.exe -q");
-        assert!(run_keys("ERROR: The system was unable to find the specified registry key or value.\r\n").is_empty());
+        assert!(run_keys(
+            "ERROR: The system was unable to find the specified registry key or value.\r\n"
+        )
+        .is_empty());
     }
 
     /// Captured from `reg query HKLM\SYSTEM\CurrentControlSet\Services /s /v ImagePath`.
@@ -269,7 +280,9 @@ mod tests {
             "C:\\Users\\ann\\Downloads\\upd.exe -silent \"now\""
         );
         assert_eq!(tasks[2].location, "\\Microsoft\\Windows\\Defrag");
-        assert!(scheduled_tasks("INFO: There are no scheduled tasks presently available.").is_empty());
+        assert!(
+            scheduled_tasks("INFO: There are no scheduled tasks presently available.").is_empty()
+        );
     }
 
     const PLIST_ARGS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>

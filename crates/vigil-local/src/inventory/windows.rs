@@ -59,7 +59,10 @@ impl Inventory for Windows {
         for hive in ["HKCU", "HKLM"] {
             for key in ["Run", "RunOnce"] {
                 let path = format!(r"{hive}\Software\Microsoft\Windows\CurrentVersion\{key}");
-                found.extend(autoruns::run_keys(&listed("reg", &["query", path.as_str()])));
+                found.extend(autoruns::run_keys(&listed(
+                    "reg",
+                    &["query", path.as_str()],
+                )));
             }
         }
         found.extend(autoruns::scheduled_tasks(&listed(

@@ -63,8 +63,12 @@ pub fn enable(links: &[(PathBuf, PathBuf)]) -> Result<()> {
 
 #[cfg(unix)]
 fn symlink(to: &Path, link: &Path) -> Result<()> {
-    std::os::unix::fs::symlink(to, link)
-        .map_err(|e| os_error(format!("cannot link {} to {}", link.display(), to.display()), e))
+    std::os::unix::fs::symlink(to, link).map_err(|e| {
+        os_error(
+            format!("cannot link {} to {}", link.display(), to.display()),
+            e,
+        )
+    })
 }
 
 #[cfg(not(unix))]
@@ -129,7 +133,10 @@ mod tests {
         let home = Path::new("/home/ann");
         let system = Path::new("/etc/systemd/system");
         let error = check_rights(system, home, false).expect_err("refused");
-        assert!(error.to_string().contains("needs administrator rights"), "{error}");
+        assert!(
+            error.to_string().contains("needs administrator rights"),
+            "{error}"
+        );
         assert!(error.to_string().contains("never uses sudo"), "{error}");
         assert!(check_rights(system, home, true).is_ok());
         assert!(check_rights(&home.join(".config/systemd/user"), home, false).is_ok());
