@@ -20,6 +20,14 @@ pub enum LocalCommand {
         #[arg(long = "rules", value_name = "FILE")]
         rules: Vec<PathBuf>,
     },
+    /// Check what runs on this computer now: the executables of running processes, what
+    /// persistence entries start, and connections to IP indicators; every detection is an
+    /// alert on this machine.
+    Sweep {
+        /// Extra YARA rule files.
+        #[arg(long = "rules", value_name = "FILE")]
+        rules: Vec<PathBuf>,
+    },
     /// Keep watching (Downloads, temp and autostart folders, or the DIRs given) and scan
     /// files as they land, until Ctrl-C.
     Watch {
@@ -29,7 +37,7 @@ pub enum LocalCommand {
         #[arg(long = "rules", value_name = "FILE")]
         rules: Vec<PathBuf>,
     },
-    /// This computer's inventory: OS, users, processes and persistence.
+    /// This computer's inventory: OS, users, processes, persistence and network connections.
     Inventory,
 }
 
@@ -55,6 +63,11 @@ pub async fn run(
             let sensor = Sensor::start(vigil, connector, read_rules(&rules)?).await?;
             let summary = sensor.scan(&dirs).await?;
             out.print(&summary, || crate::text::local_scan(&summary));
+        }
+        LocalCommand::Sweep { rules } => {
+            let sensor = Sensor::start(vigil, connector, read_rules(&rules)?).await?;
+            let summary = sensor.sweep().await?;
+            out.print(&summary, || crate::text::local_sweep(&summary));
         }
         LocalCommand::Watch { dirs, rules } => {
             let sensor = Arc::new(Sensor::start(vigil, connector, read_rules(&rules)?).await?);
@@ -84,6 +97,7 @@ pub async fn run(
                 "users": inventory.users(),
                 "processes": inventory.processes(),
                 "persistence": inventory.persistence(),
+                "network": inventory.network(),
             });
             Output { json: true }.print(&value, String::new);
         }

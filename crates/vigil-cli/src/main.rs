@@ -270,7 +270,9 @@ async fn run(cli: Cli, out: &Output) -> Result<(), ApiError> {
             | Command::Recover
             | Command::Import { .. }
             | Command::Local {
-                command: local::LocalCommand::Scan { .. } | local::LocalCommand::Watch { .. }
+                command: local::LocalCommand::Scan { .. }
+                    | local::LocalCommand::Sweep { .. }
+                    | local::LocalCommand::Watch { .. }
             }
     );
     if works {

@@ -286,12 +286,8 @@ pub fn rules_added(dir: &std::path::Path, loaded: u32, skipped: &[String]) -> St
     out
 }
 
-/// One hit of a local scan.
+/// One detection of a local scan or sweep.
 pub fn local_hit(r: &vigil_local::sensor::Reported) -> String {
-    let what = match &r.hit.kind {
-        vigil_local::HitKind::Ioc { description } => description.clone(),
-        vigil_local::HitKind::Yara { rule, .. } => format!("YARA rule {rule}"),
-    };
     let routing = serde_json::to_value(r.routing)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
@@ -301,10 +297,35 @@ pub fn local_hit(r: &vigil_local::sensor::Reported) -> String {
         .map(|i| format!(", investigation {i}"))
         .unwrap_or_default();
     format!(
-        "{}: {what} -> alert {} ({routing}{investigation})",
-        r.hit.path.display(),
+        "{} -> alert {} ({routing}{investigation})",
+        r.detection.summary(),
         r.alert
     )
+}
+
+/// A sweep of running programs, persistence and connections.
+pub fn local_sweep(s: &vigil_local::SweepSummary) -> String {
+    let mut out = format!(
+        "{}: {} processes ({} executables, {:.1} MB scanned), {} persistence entries, {} connections checked in {:.2} s, {} found",
+        s.machine,
+        s.processes,
+        s.executables,
+        s.bytes as f64 / 1e6,
+        s.persistence,
+        s.connections,
+        s.seconds,
+        s.found.len()
+    );
+    for found in &s.found {
+        let _ = write!(out, "\n  {}", local_hit(found));
+    }
+    for note in &s.notes {
+        let _ = write!(out, "\n  note: {note}");
+    }
+    for skipped in &s.skipped {
+        let _ = write!(out, "\n  not scanned: {skipped}");
+    }
+    out
 }
 
 /// A local scan's summary.

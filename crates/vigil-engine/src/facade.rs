@@ -3,10 +3,10 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{OnceCell, Semaphore, SemaphorePermit};
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::connectors::{lab::Lab, Connector, Connectors};
 use crate::domain::Overview;
@@ -40,8 +40,9 @@ struct Inner {
     db_path: Option<PathBuf>,
     connectors: Connectors,
     permits: Semaphore,
-    /// The lock file that makes this process the one doing work on the store.
-    work: OnceCell<Option<std::fs::File>>,
+    /// The lock file that makes this process the one doing work on the store, while some
+    /// work here holds it.
+    work: tokio::sync::Mutex<Weak<WorkLock>>,
     running: Mutex<HashSet<i64>>,
 }
 
@@ -95,7 +96,7 @@ impl Vigil {
                 db_path,
                 connectors,
                 permits: Semaphore::new(CONCURRENT_INVESTIGATIONS),
-                work: OnceCell::new(),
+                work: tokio::sync::Mutex::new(Weak::new()),
                 running: Mutex::new(HashSet::new()),
             }),
         }
@@ -140,23 +141,25 @@ impl Vigil {
     }
 
     /// Makes this process the one that runs investigations and actions on the store (an
-    /// OS file lock beside it, released when the process ends, even by a kill). Waits a
-    /// while for another process that holds it.
-    pub(crate) async fn work_lock(&self) -> Result<()> {
+    /// OS file lock beside it, released when the last holder here drops it or the process
+    /// ends, even by a kill), for as long as the returned guard lives: a long-lived
+    /// process (the watcher, the app) does not keep others waiting while it is idle.
+    /// Waits a while for another process that holds it.
+    pub(crate) async fn work_lock(&self) -> Result<Arc<WorkLock>> {
         let Some(db) = self.inner.db_path.clone() else {
-            return Ok(());
+            return Ok(Arc::new(WorkLock { _file: None }));
         };
-        self.inner
-            .work
-            .get_or_try_init(|| async move {
-                let path = PathBuf::from(format!("{}.work-lock", db.display()));
-                tokio::task::spawn_blocking(move || acquire_work_lock(&path))
-                    .await
-                    .map_err(|e| Error::Conflict(format!("cannot take the work lock: {e}")))?
-                    .map(Some)
-            })
-            .await?;
-        Ok(())
+        let mut slot = self.inner.work.lock().await;
+        if let Some(held) = slot.upgrade() {
+            return Ok(held);
+        }
+        let path = PathBuf::from(format!("{}.work-lock", db.display()));
+        let file = tokio::task::spawn_blocking(move || acquire_work_lock(&path))
+            .await
+            .map_err(|e| Error::Conflict(format!("cannot take the work lock: {e}")))??;
+        let held = Arc::new(WorkLock { _file: Some(file) });
+        *slot = Arc::downgrade(&held);
+        Ok(held)
     }
 
     /// Counts of what the store holds.
@@ -176,6 +179,12 @@ impl Vigil {
                 .await?,
         })
     }
+}
+
+/// The store's work lock, held by this process while any guard lives.
+#[derive(Debug)]
+pub(crate) struct WorkLock {
+    _file: Option<std::fs::File>,
 }
 
 fn acquire_work_lock(path: &Path) -> Result<std::fs::File> {
@@ -220,6 +229,40 @@ mod tests {
         let overview = vigil.overview().await.expect("overview");
         assert_eq!(overview.machines, 0);
         assert_eq!(overview.pending_actions, 0);
+    }
+
+    /// Regression: the lock was held for the life of the process, so `vigil local watch`
+    /// (or the app) kept every other process waiting, then failing, while it sat idle.
+    #[tokio::test]
+    async fn the_work_lock_is_held_only_while_work_runs() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("vigil.sqlite3");
+        let open = || {
+            Vigil::open(OpenOptions {
+                db: Some(db.clone()),
+                ..OpenOptions::default()
+            })
+        };
+        let (first, second) = (open().await.expect("open"), open().await.expect("open"));
+        let lock_file = dir.path().join("vigil.sqlite3.work-lock");
+        let free = || {
+            std::fs::File::open(&lock_file)
+                .expect("lock file")
+                .try_lock()
+                .is_ok()
+        };
+        first.recover().await.expect("recover");
+        assert!(free(), "an idle process holds no lock");
+        let guard = first.work_lock().await.expect("lock");
+        let nested = first.work_lock().await.expect("the same process again");
+        assert!(!free(), "held while work runs");
+        drop(guard);
+        assert!(!free(), "held while any work here runs");
+        drop(nested);
+        assert!(free());
+        let started = Instant::now();
+        second.recover().await.expect("the other process works");
+        assert!(started.elapsed() < Duration::from_secs(5));
     }
 
     #[tokio::test]

@@ -1,5 +1,6 @@
 //! Scan throughput: MB/s for sha256 alone and for sha256 + YARA (the shipped rules) over
-//! generated files. Prints numbers; run with `cargo bench -p vigil-local --bench scan`
+//! generated files; then how long this computer's inventory and a sweep of its running
+//! programs take. Prints numbers; run with `cargo bench -p vigil-local --bench scan`
 //! (`VIGIL_BENCH_MB` sets the total size, default 300; files are in the page cache, so this
 //! measures the CPU side).
 
@@ -7,6 +8,8 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use vigil_local::detect;
+use vigil_local::inventory;
 use vigil_local::scan::{sha256_file, Scanner};
 
 fn main() {
@@ -72,5 +75,32 @@ fn main() {
     println!(
         "sha256 + YARA + IOC: {:>8.1} MB/s ({scan_s:.2} s, {hits} hits, one thread)",
         mb / scan_s
+    );
+
+    let home = std::env::temp_dir();
+    let os = inventory::this_os(&home);
+    let timed = |what: &str, count: usize, started: Instant| {
+        println!(
+            "{what:<20} {count:>6} in {:>8.1} ms",
+            started.elapsed().as_secs_f64() * 1e3
+        );
+    };
+    let started = Instant::now();
+    let processes = os.processes();
+    timed("processes:", processes.len(), started);
+    let started = Instant::now();
+    let persistence = os.persistence();
+    timed("persistence entries:", persistence.len(), started);
+    let started = Instant::now();
+    let network = os.network();
+    timed("sockets:", network.connections.len(), started);
+    let started = Instant::now();
+    let sweep = detect::running_programs(&scanner, &processes, &[]);
+    println!(
+        "running programs:    {:>6} executables ({:.1} MB) scanned in {:.1} ms, {} skipped",
+        sweep.scanned,
+        sweep.bytes as f64 / 1e6,
+        started.elapsed().as_secs_f64() * 1e3,
+        sweep.skipped.len()
     );
 }

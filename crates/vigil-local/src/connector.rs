@@ -87,8 +87,12 @@ impl LocalConnector {
 }
 
 /// What this computer looks like now: files under `dirs` (paths only: hashing every file
-/// on each snapshot would cost too much), processes and persistence.
+/// on each snapshot would cost too much), processes, persistence and connections.
 fn snapshot_now(inventory: &dyn Inventory, dirs: &[PathBuf], skip: &[PathBuf]) -> Snapshot {
+    let network = inventory.network();
+    if let Some(note) = &network.note {
+        tracing::info!(note, "network connections");
+    }
     Snapshot {
         files: files_under(dirs, skip)
             .into_iter()
@@ -99,6 +103,7 @@ fn snapshot_now(inventory: &dyn Inventory, dirs: &[PathBuf], skip: &[PathBuf]) -
             .collect(),
         processes: inventory.processes().iter().map(|p| p.live()).collect(),
         persistence: inventory.persistence(),
+        connections: network.connections,
     }
 }
 
@@ -156,6 +161,15 @@ fn domain_of(request: &ActionRequest) -> String {
     let t = &request.target;
     let text = t.value.as_deref().unwrap_or(&t.name);
     hosts::host_of(text).to_string()
+}
+
+/// A message with what else happened, when something did.
+fn with_note(message: String, note: &str) -> String {
+    if note.is_empty() {
+        message
+    } else {
+        format!("{message}; {note}")
+    }
 }
 
 fn unsupported(request: &ActionRequest) -> Error {
@@ -237,15 +251,17 @@ impl Connector for LocalConnector {
             ActionKind::RemovePersistence => {
                 let entry = entry_of(request);
                 let removed = blocking(move || persistence::remove(&config, id, &entry)).await?;
-                Ok(if removed {
-                    Outcome::Done {
-                        message: format!("{name} removed from {machine} (backed up for undo)"),
+                Ok(match removed {
+                    persistence::Removed::Done { note } => Outcome::Done {
+                        message: with_note(
+                            format!("{name} removed from {machine} (backed up for undo)"),
+                            &note,
+                        ),
                         undo: None,
-                    }
-                } else {
-                    Outcome::NotFound {
+                    },
+                    persistence::Removed::NotThere => Outcome::NotFound {
                         message: format!("{name} is no longer on {machine}"),
-                    }
+                    },
                 })
             }
             ActionKind::BlockDomain | ActionKind::BlockUrl => {
@@ -287,8 +303,11 @@ impl Connector for LocalConnector {
             ),
             ActionKind::RemovePersistence => Ok(
                 match blocking(move || persistence::restore(&config, id)).await? {
-                    Some(backup) => Outcome::Done {
-                        message: format!("{name} restored in {}", backup.file.display()),
+                    Some((backup, note)) => Outcome::Done {
+                        message: with_note(
+                            format!("{name} restored in {}", backup.file.display()),
+                            &note,
+                        ),
                         undo: None,
                     },
                     None => Outcome::NotFound {

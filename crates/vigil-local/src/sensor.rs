@@ -1,5 +1,6 @@
 //! The sensor: registers this computer as a machine (connector `local`, named by its
-//! hostname), scans folders and raises an alert for every hit, routed like any other.
+//! hostname), scans folders, sweeps running programs, persistence and connections, and
+//! raises an alert for every detection, routed like any other.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -8,22 +9,22 @@ use std::time::Instant;
 
 use serde::Serialize;
 use vigil_engine::domain::Severity;
-use vigil_engine::ops::alerts::{NewAlert, Routing};
-use vigil_engine::ops::entities::NewEntity;
+use vigil_engine::ops::alerts::Routing;
 use vigil_engine::ops::world::NewMachine;
-use vigil_engine::{clock, Error, Result, Vigil};
+use vigil_engine::{Error, Result, Vigil};
 
 use crate::connector::LocalConnector;
+use crate::detect::{self, Detection};
 use crate::inventory::HostInfo;
-use crate::scan::{files_under, Hit, HitKind, Scanner};
+use crate::scan::{files_under, Hit, Scanner};
 
 /// Files scanned per blocking batch.
 const BATCH: usize = 64;
 
-/// A hit and what became of its alert.
+/// A detection and what became of its alert.
 #[derive(Debug, Clone, Serialize)]
 pub struct Reported {
-    pub hit: Hit,
+    pub detection: Detection,
     pub alert: u32,
     pub routing: Routing,
     pub investigation: Option<u32>,
@@ -40,6 +41,24 @@ pub struct ScanSummary {
     pub hits: Vec<Reported>,
     /// Files that could not be read, with the OS error.
     pub errors: Vec<String>,
+}
+
+/// What one sweep of running programs, persistence and connections did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SweepSummary {
+    pub machine: String,
+    pub processes: u64,
+    /// Distinct executables of running processes scanned, and their bytes.
+    pub executables: u64,
+    pub bytes: u64,
+    pub persistence: u64,
+    pub connections: u64,
+    pub seconds: f64,
+    pub found: Vec<Reported>,
+    /// What the OS did not show (e.g. owners of other users' sockets).
+    pub notes: Vec<String>,
+    /// Executables not scanned, and why.
+    pub skipped: Vec<String>,
 }
 
 /// This computer's sensor, on one Vigil.
@@ -163,7 +182,9 @@ impl Sensor {
                     summary.files += 1;
                     summary.bytes += scan.bytes;
                     for hit in scan.hits {
-                        summary.hits.push(self.report(hit).await?);
+                        summary
+                            .hits
+                            .push(self.report(Detection::File { hit }).await?);
                     }
                 }
                 // A file removed between listing and reading is not an error.
@@ -177,77 +198,77 @@ impl Sensor {
         Ok(())
     }
 
-    /// Raises the alert for a hit on this computer.
+    /// Raises the alert for a detection on this computer.
     #[tracing::instrument(skip(self))]
-    pub async fn report(&self, hit: Hit) -> Result<Reported> {
-        let path = hit.path.display().to_string();
-        let file = hit
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| path.clone());
-        let (title, description, category, source, rule_id) = match &hit.kind {
-            HitKind::Ioc { description } => (
-                format!("Known malicious file {file}"),
-                format!("{path}: {description} (sha256 {})", hit.sha256),
-                "Malware".to_string(),
-                "ioc",
-                "ioc:sha256".to_string(),
-            ),
-            HitKind::Yara {
-                rule,
-                description,
-                category,
-                ..
-            } => (
-                format!("{rule} matched {file}"),
-                format!(
-                    "{path}: {} (sha256 {})",
-                    if description.is_empty() {
-                        rule
-                    } else {
-                        description
-                    },
-                    hit.sha256
-                ),
-                if category.is_empty() {
-                    "Malware".to_string()
-                } else {
-                    category.clone()
-                },
-                "yara",
-                rule.clone(),
-            ),
-        };
-        let now = clock::now();
+    pub async fn report(&self, detection: Detection) -> Result<Reported> {
+        // A flagged file outside the scanned folders: snapshots list it, so actions run.
+        self.connector.note_scanned(&detection.files());
         let raised = self
             .vigil
-            .raise_alert(NewAlert {
-                title,
-                description,
-                severity: hit.severity(),
-                category,
-                technique: if source == "yara" {
-                    "T1204".into()
-                } else {
-                    String::new()
-                },
-                detection_source: source.into(),
-                rule_id,
-                machine_id: self.machine_id,
-                user_name: None,
-                first_seen: now.clone(),
-                last_seen: now,
-                entities: vec![NewEntity::file(self.machine_id, &path, Some(&hit.sha256))],
-            })
+            .raise_alert(detection.alert(self.machine_id))
             .await?;
-        tracing::info!(path, alert = raised.alert, routing = ?raised.routing, "local hit");
+        tracing::info!(found = %detection.summary(), alert = raised.alert, routing = ?raised.routing, "local detection");
         Ok(Reported {
-            hit,
+            detection,
             alert: u32::try_from(raised.alert).unwrap_or(u32::MAX),
             routing: raised.routing,
             investigation: raised.investigation.and_then(|i| u32::try_from(i).ok()),
         })
+    }
+
+    /// Checks what runs on this computer now: the executables of running processes,
+    /// what persistence entries start, and established connections (against the IP
+    /// indicators); raises an alert for each detection.
+    #[tracing::instrument(skip(self))]
+    pub async fn sweep(&self) -> Result<SweepSummary> {
+        let started = Instant::now();
+        let bad_ips: HashSet<String> = self
+            .vigil
+            .indicator_values("ip")
+            .await?
+            .into_iter()
+            .map(|ip| ip.to_ascii_lowercase())
+            .collect();
+        let connector = self.connector.clone();
+        let scanner = self.scanner.clone();
+        let (mut summary, detections) = tokio::task::spawn_blocking(move || {
+            let inventory = connector.inventory();
+            let skip = connector.config().own_dirs();
+            let processes = inventory.processes();
+            let entries = inventory.persistence();
+            let network = inventory.network();
+            let programs = detect::running_programs(&scanner, &processes, &skip);
+            let mut detections = programs.detections;
+            detections.extend(detect::persistence(
+                &scanner,
+                &entries,
+                &connector.config().home,
+            ));
+            detections.extend(detect::connections(
+                &network.connections,
+                &bad_ips,
+                &processes,
+            ));
+            let summary = SweepSummary {
+                processes: processes.len() as u64,
+                executables: programs.scanned,
+                bytes: programs.bytes,
+                persistence: entries.len() as u64,
+                connections: network.connections.len() as u64,
+                notes: network.note.into_iter().collect(),
+                skipped: programs.skipped,
+                ..SweepSummary::default()
+            };
+            (summary, detections)
+        })
+        .await
+        .map_err(|e| Error::Conflict(format!("the sweep stopped: {e}")))?;
+        summary.machine = self.host.hostname.clone();
+        for detection in detections {
+            summary.found.push(self.report(detection).await?);
+        }
+        summary.seconds = started.elapsed().as_secs_f64();
+        Ok(summary)
     }
 
     /// The severity a hit is raised with (for callers that print it).

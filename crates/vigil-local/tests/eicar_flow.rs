@@ -13,18 +13,6 @@ use vigil_engine::Vigil;
 use vigil_local::scan::sha256_bytes;
 use vigil_local::{Sensor, Watch};
 
-async fn set_level_of_this_machine(vigil: &Vigil, machine: &str, level: AutomationLevel) {
-    let groups = vigil.groups().await.expect("groups");
-    let group = groups
-        .iter()
-        .find(|g| g.machines.iter().any(|m| m == machine))
-        .expect("the machine is in a group");
-    vigil
-        .set_group_level(&group.name, level)
-        .await
-        .expect("set level");
-}
-
 async fn wait_for_quarantine(vigil: &Vigil) -> vigil_engine::domain::ActionView {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -60,7 +48,7 @@ async fn eicar_dropped_in_watched_downloads_is_quarantined_and_undo_restores_it(
             .expect("sensor"),
     );
     let machine = sensor.machine().to_string();
-    set_level_of_this_machine(&vigil, &machine, AutomationLevel::SemiNonTemp).await;
+    common::set_level_of_this_machine(&vigil, &machine, AutomationLevel::SemiNonTemp).await;
 
     let watch = Watch::start(
         sensor.clone(),
@@ -132,13 +120,16 @@ async fn a_scanned_ioc_hash_waits_for_approval_then_is_quarantined() {
     let connector = sandbox.connector();
     let vigil = sandbox.vigil(connector.clone()).await;
     let bad = b"pretend malware, listed by hash";
-    let csv = sandbox.data.join("iocs.csv");
-    std::fs::write(&csv, format!("sha256,{},test list\n", sha256_bytes(bad))).expect("csv");
-    vigil.import_intel(&csv).await.expect("intel");
+    common::import_iocs(
+        &vigil,
+        &sandbox,
+        &[format!("sha256,{},test list", sha256_bytes(bad))],
+    )
+    .await;
     let sensor = Sensor::start(&vigil, connector, Vec::new())
         .await
         .expect("sensor");
-    set_level_of_this_machine(&vigil, sensor.machine(), AutomationLevel::SemiAny).await;
+    common::set_level_of_this_machine(&vigil, sensor.machine(), AutomationLevel::SemiAny).await;
     let docs = sandbox.home.join("Documents");
     std::fs::create_dir_all(&docs).expect("docs");
     let file = docs.join("invoice.bin");
@@ -151,8 +142,8 @@ async fn a_scanned_ioc_hash_waits_for_approval_then_is_quarantined() {
     assert_eq!(summary.files, 2);
     assert_eq!(summary.hits.len(), 1, "{summary:#?}");
     assert!(matches!(
-        summary.hits[0].hit.kind,
-        vigil_local::HitKind::Ioc { .. }
+        &summary.hits[0].detection,
+        vigil_local::Detection::File { hit } if matches!(hit.kind, vigil_local::HitKind::Ioc { .. })
     ));
     let actions = vigil.actions(ActionFilter::All).await.expect("actions");
     let quarantine = actions

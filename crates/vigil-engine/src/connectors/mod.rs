@@ -46,12 +46,31 @@ pub struct LivePersistence {
     pub value: String,
 }
 
+/// A network connection or listening socket on a machine now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveConnection {
+    /// `tcp`, `tcp6`, `udp` or `udp6`.
+    pub protocol: String,
+    pub local_address: String,
+    pub local_port: u16,
+    /// `None` for a listening or unconnected socket.
+    pub remote_address: Option<String>,
+    pub remote_port: u16,
+    /// `listen`, `established`, `time_wait`, … (`bound` for an unconnected UDP socket).
+    pub state: String,
+    /// The owning process, when the OS lets this process see it.
+    pub pid: Option<i64>,
+}
+
 /// What a machine looks like now.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Snapshot {
     pub files: Vec<LiveFile>,
     pub processes: Vec<LiveProcess>,
     pub persistence: Vec<LivePersistence>,
+    /// Network connections and listening sockets (empty where the connector has none).
+    #[serde(default)]
+    pub connections: Vec<LiveConnection>,
 }
 
 /// The entity an action targets, as the connector needs it.

@@ -430,7 +430,7 @@ impl Vigil {
         by: &str,
         note: Option<&str>,
     ) -> Result<Vec<ActionView>> {
-        self.work_lock().await?;
+        let _work = self.work_lock().await?;
         self.expire_pending().await?;
         let mut tx = self.store().pool().begin().await?;
         let actions = load(&mut tx, ids).await?;
@@ -492,7 +492,7 @@ impl Vigil {
 
     /// Undoes succeeded, reversible actions.
     pub async fn undo(&self, ids: &[u32], by: &str) -> Result<Vec<ActionView>> {
-        self.work_lock().await?;
+        let _work = self.work_lock().await?;
         let mut conn = self.store().pool().acquire().await?;
         let actions = load(&mut conn, ids).await?;
         check_all(&actions, ActionEvent::Undo, "undo")?;
@@ -643,7 +643,7 @@ impl Vigil {
     /// After a crash or kill: settles actions left running (asking the connector whether
     /// they took effect), runs approved ones, and resumes interrupted investigations.
     pub async fn recover(&self) -> Result<()> {
-        self.work_lock().await?;
+        let _work = self.work_lock().await?;
         let running: Vec<(i64,)> =
             sqlx::query_as("SELECT id FROM actions WHERE state = 'running' ORDER BY id")
                 .fetch_all(self.store().pool())

@@ -521,7 +521,7 @@ async fn lab_object(
 impl Vigil {
     /// Loads the demo environment into an empty store and raises its alerts.
     pub async fn load_demo(&self) -> Result<DemoSummary> {
-        self.work_lock().await?;
+        let _work = self.work_lock().await?;
         let now = OffsetDateTime::now_utc();
         let mut tx = self.store().pool().begin().await?;
         let (machines,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM machines")

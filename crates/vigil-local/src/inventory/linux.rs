@@ -1,10 +1,12 @@
-//! Linux persistence: systemd user and system units, cron, shell rc autostarts and XDG
-//! autostart entries.
+//! Linux persistence (systemd user and system units, cron, shell rc autostarts, XDG
+//! autostart entries) and network connections (`/proc/net`, owners from `/proc/<pid>/fd`).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use vigil_engine::connectors::LivePersistence;
 
+use super::network::{parse_proc_net, Network};
 use super::{files_in, Inventory};
 
 /// Shell start-up files checked for programs started in the background.
@@ -82,6 +84,7 @@ impl Inventory for Linux {
         for file in cron_files {
             found.extend(lines_of(&file, "cron", is_cron_job));
         }
+        found.extend(user_crontab());
         for rc in SHELL_RC_FILES {
             found.extend(lines_of(
                 &self.home.join(rc),
@@ -94,6 +97,97 @@ impl Inventory for Linux {
 
     fn autostart_dirs(&self) -> Vec<PathBuf> {
         vec![self.xdg_autostart_dir(), self.systemd_user_dir()]
+    }
+
+    fn network(&self) -> Network {
+        let mut sockets = Vec::new();
+        for protocol in ["tcp", "tcp6", "udp", "udp6"] {
+            if let Ok(text) = std::fs::read_to_string(format!("/proc/net/{protocol}")) {
+                sockets.extend(parse_proc_net(&text, protocol));
+            }
+        }
+        let (owners, unreadable) = socket_owners();
+        let mut hidden = 0;
+        let connections = sockets
+            .into_iter()
+            .map(|mut socket| {
+                socket.connection.pid = owners.get(&socket.inode).copied();
+                // Inode 0: no process holds it any more (TIME_WAIT).
+                if socket.inode != 0 && socket.connection.pid.is_none() {
+                    hidden += 1;
+                }
+                socket.connection
+            })
+            .collect();
+        Network {
+            connections,
+            note: (hidden > 0).then(|| {
+                let why = if unreadable > 0 {
+                    format!("the open files of {unreadable} processes (other users') are not readable without administrator rights")
+                } else {
+                    "they are held by processes outside what Vigil can see (another container or PID namespace)".to_string()
+                };
+                format!("the owning process of {hidden} sockets is not shown: {why}")
+            }),
+        }
+    }
+}
+
+/// Socket inode → pid, from the `socket:[inode]` links in `/proc/<pid>/fd`; and how many
+/// processes' fd folders could not be read.
+fn socket_owners() -> (HashMap<u64, i64>, usize) {
+    let mut owners = HashMap::new();
+    let mut unreadable = 0;
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return (owners, 0);
+    };
+    for entry in procs.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i64>().ok())
+        else {
+            continue;
+        };
+        let Ok(fds) = std::fs::read_dir(entry.path().join("fd")) else {
+            unreadable += 1;
+            continue;
+        };
+        for fd in fds.flatten() {
+            let inode = std::fs::read_link(fd.path()).ok().and_then(|link| {
+                link.to_str()?
+                    .strip_prefix("socket:[")?
+                    .strip_suffix(']')?
+                    .parse::<u64>()
+                    .ok()
+            });
+            if let Some(inode) = inode {
+                owners.entry(inode).or_insert(pid);
+            }
+        }
+    }
+    (owners, unreadable)
+}
+
+/// The current user's crontab: through `crontab -l`, or the spool file when the program
+/// is not installed but the file is readable.
+fn user_crontab() -> Vec<LivePersistence> {
+    let Some(user) = super::current_user() else {
+        return Vec::new();
+    };
+    match crate::actions::persistence::crontab::read() {
+        Ok(Some(text)) => cron_lines(&text, "user_crontab", &format!("crontab:{user}")),
+        Ok(None) => [
+            format!("/var/spool/cron/crontabs/{user}"),
+            format!("/var/spool/cron/{user}"),
+        ]
+        .iter()
+        .flat_map(|file| lines_of(Path::new(file), "cron", is_cron_job))
+        .collect(),
+        Err(error) => {
+            tracing::info!(%error, "the user's crontab is not listed");
+            Vec::new()
+        }
     }
 }
 
@@ -128,14 +222,27 @@ fn key_value(file: &Path, key: &str) -> String {
 
 /// Line entries of a file: location = the file, name = value = the line.
 fn lines_of(file: &Path, mechanism: &str, keep: fn(&str) -> bool) -> Vec<LivePersistence> {
-    std::fs::read_to_string(file)
-        .unwrap_or_default()
-        .lines()
+    let text = std::fs::read_to_string(file).unwrap_or_default();
+    entries_of_lines(&text, mechanism, &file.display().to_string(), keep)
+}
+
+/// The cron jobs of a crontab's text.
+pub fn cron_lines(text: &str, mechanism: &str, location: &str) -> Vec<LivePersistence> {
+    entries_of_lines(text, mechanism, location, is_cron_job)
+}
+
+fn entries_of_lines(
+    text: &str,
+    mechanism: &str,
+    location: &str,
+    keep: fn(&str) -> bool,
+) -> Vec<LivePersistence> {
+    text.lines()
         .map(str::trim)
         .filter(|line| !line.is_empty() && !line.starts_with('#') && keep(line))
         .map(|line| LivePersistence {
             mechanism: mechanism.into(),
-            location: file.display().to_string(),
+            location: location.to_string(),
             name: line.to_string(),
             value: line.to_string(),
         })

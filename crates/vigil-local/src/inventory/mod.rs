@@ -1,10 +1,13 @@
 //! Inventory of this computer behind one trait: OS, hostname, users and processes (the same
-//! on every OS, through sysinfo), persistence and autostart folders (per OS, by cfg).
+//! on every OS, through sysinfo), persistence, autostart folders and network connections
+//! (per OS, by cfg).
 
+pub mod autoruns;
 #[cfg(target_os = "linux")]
 mod linux;
 #[cfg(target_os = "macos")]
 mod macos;
+pub mod network;
 #[cfg(windows)]
 mod windows;
 
@@ -13,6 +16,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sysinfo::{ProcessRefreshKind, ProcessStatus, ProcessesToUpdate, System, UpdateKind, Users};
 use vigil_engine::connectors::{LivePersistence, LiveProcess};
+
+pub use network::Network;
 
 /// What the OS says about itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,6 +71,8 @@ pub trait Inventory: Send + Sync {
     fn persistence(&self) -> Vec<LivePersistence>;
     /// Folders where autostart entries are files (scanned with Downloads and temp).
     fn autostart_dirs(&self) -> Vec<PathBuf>;
+    /// Listening sockets and connections, with the owning pid where the OS shows it.
+    fn network(&self) -> Network;
 
     /// Hostname and OS.
     fn host(&self) -> HostInfo {
@@ -97,6 +104,15 @@ pub fn hostname() -> String {
         .ok()
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "localhost".into())
+}
+
+/// The user this process runs as.
+pub fn current_user() -> Option<String> {
+    let me = i64::from(std::process::id());
+    processes(Some(me))
+        .into_iter()
+        .find(|p| p.pid == me)
+        .and_then(|p| p.user)
 }
 
 /// Running processes, or only `pid` when given.
@@ -185,6 +201,28 @@ impl Inventory for Other {
     fn autostart_dirs(&self) -> Vec<PathBuf> {
         Vec::new()
     }
+    fn network(&self) -> Network {
+        Network::not_collected("network connections are not collected on this OS yet")
+    }
+}
+
+/// Runs a program and returns what it printed; the error says what failed (the OS error,
+/// or the exit status and what the program wrote to stderr).
+pub(crate) fn command_text(program: &str, args: &[&str]) -> Result<String, String> {
+    let output = std::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "{program} {} failed ({}): {}",
+            args.join(" "),
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 /// Regular files directly in `dir` (no symlinks followed), sorted.

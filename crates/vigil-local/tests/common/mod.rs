@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use vigil_engine::connectors::{ActionRequest, MachineRef, Target};
-use vigil_engine::domain::ActionKind;
+use vigil_engine::domain::{ActionKind, AutomationLevel};
 use vigil_engine::{OpenOptions, Vigil};
 use vigil_local::{LocalConfig, LocalConnector};
 
@@ -79,4 +79,24 @@ pub fn request(action_id: i64, kind: ActionKind, target: Target) -> ActionReques
         },
         target,
     }
+}
+
+/// Sets the automation level of the group this machine is in.
+pub async fn set_level_of_this_machine(vigil: &Vigil, machine: &str, level: AutomationLevel) {
+    let groups = vigil.groups().await.expect("groups");
+    let group = groups
+        .iter()
+        .find(|g| g.machines.iter().any(|m| m == machine))
+        .expect("the machine is in a group");
+    vigil
+        .set_group_level(&group.name, level)
+        .await
+        .expect("set level");
+}
+
+/// Imports threat indicators, one `type,value,description` line each.
+pub async fn import_iocs(vigil: &Vigil, sandbox: &Sandbox, lines: &[String]) {
+    let csv = sandbox.data.join("iocs.csv");
+    std::fs::write(&csv, lines.join("\n") + "\n").expect("csv");
+    vigil.import_intel(&csv).await.expect("intel");
 }

@@ -6,7 +6,7 @@ use std::collections::{HashSet, VecDeque};
 
 use sqlx::SqliteConnection;
 
-use crate::connectors::Snapshot;
+use crate::connectors::{LiveProcess, Snapshot};
 use crate::domain::EntityKind;
 use crate::ops::entities::{self, NewEntity};
 use crate::Result;
@@ -462,22 +462,17 @@ pub async fn around_evidence(
                 .iter()
                 .filter(|p| p.image.eq_ignore_ascii_case(path))
             {
-                let key = ProcKey {
-                    pid: process.pid,
-                    image: process.image.clone(),
-                };
-                let id = record_process(
-                    conn,
-                    investigation,
-                    machine,
-                    &key,
-                    Some(&process.command_line),
-                )
-                .await?;
+                let id = record_live_process(conn, investigation, machine, process).await?;
                 entities::link(conn, investigation, *file_id, id, "ran as").await?;
                 found.processes += 1;
             }
         }
+    }
+
+    // Live network: where processes in evidence connect to, and any connection to an
+    // address that is a known indicator.
+    if let Some(snapshot) = snapshot.filter(|_| want("network")) {
+        found.network += live_connections(conn, investigation, machine, snapshot, &seen).await?;
     }
 
     let (n,): (i64,) = sqlx::query_as(
@@ -490,6 +485,70 @@ pub async fn around_evidence(
     .await?;
     found.entities = n as usize;
     Ok(found)
+}
+
+/// A running process from a connector's snapshot, with the start time that identifies it
+/// (a kill needs it so a reused pid is never hit).
+async fn record_live_process(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    machine: i64,
+    process: &LiveProcess,
+) -> Result<i64> {
+    let mut entity = NewEntity::process(
+        machine,
+        process.pid,
+        &process.image,
+        Some(&process.command_line),
+    );
+    entity.detail = serde_json::json!({ "started_at": process.started_at });
+    entities::record(conn, investigation, &entity).await
+}
+
+/// Records the remote addresses of live connections owned by processes in evidence, and
+/// of connections to an address that is an IP indicator (with the process that owns it).
+/// Returns how many connections it recorded.
+async fn live_connections(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    machine: i64,
+    snapshot: &Snapshot,
+    in_evidence: &HashSet<ProcKey>,
+) -> Result<usize> {
+    let mut recorded = 0;
+    for connection in &snapshot.connections {
+        let Some(remote) = connection.remote_address.as_deref() else {
+            continue;
+        };
+        let owner = connection
+            .pid
+            .and_then(|pid| snapshot.processes.iter().find(|p| p.pid == pid));
+        let owner_in_evidence = owner.is_some_and(|p| {
+            in_evidence.contains(&ProcKey {
+                pid: p.pid,
+                image: p.image.clone(),
+            })
+        });
+        if !owner_in_evidence
+            && crate::ops::world::find_indicator(conn, "ip", remote)
+                .await?
+                .is_none()
+        {
+            continue;
+        }
+        let ip = entities::record(
+            conn,
+            investigation,
+            &NewEntity::global(EntityKind::Ip, remote),
+        )
+        .await?;
+        if let Some(process) = owner {
+            let id = record_live_process(conn, investigation, machine, process).await?;
+            entities::link(conn, investigation, id, ip, "connected to").await?;
+        }
+        recorded += 1;
+    }
+    Ok(recorded)
 }
 
 /// The general machine playbook's scan: files on the machine whose hash is a known

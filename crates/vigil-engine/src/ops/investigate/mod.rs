@@ -331,7 +331,7 @@ impl Vigil {
                     .await?;
             return Ok(status);
         };
-        self.work_lock().await?;
+        let _work = self.work_lock().await?;
         let _permit = self.investigation_permit().await;
         let mut conn = self.store().pool().acquire().await?;
         let (status,): (InvestigationStatus,) =
@@ -459,10 +459,11 @@ impl Vigil {
                     "completed",
                     started,
                     &format!(
-                        "{} files, {} processes, {} persistence entries via the {} connector",
+                        "{} files, {} processes, {} persistence entries, {} connections via the {} connector",
                         snapshot.files.len(),
                         snapshot.processes.len(),
                         snapshot.persistence.len(),
+                        snapshot.connections.len(),
                         c.name()
                     ),
                 )
@@ -499,7 +500,7 @@ impl Vigil {
                             "{} files, {} processes that ran them",
                             found.files, found.processes
                         ),
-                        "network" => format!("{} network events", found.network),
+                        "network" => format!("{} network events and connections", found.network),
                         "persistence" => format!("{} persistence entries", found.persistence),
                         "mail" => format!("{} messages", found.mail),
                         _ => String::new(),
