@@ -137,12 +137,33 @@ fn record_from_json(json: &str, location: Location, ts: jiff::Timestamp) -> Resu
     if !raw.contains_key(keys::TIME) {
         raw.insert(keys::TIME.into(), Value::String(normalise::format_ts(ts)));
     }
-    let event = normalise::normalise(&raw, &location, normalise::fingerprint(json.as_bytes()))?;
+    let fingerprint =
+        identity_fingerprint(&raw).unwrap_or_else(|| normalise::fingerprint(json.as_bytes()));
+    let event = normalise::normalise(&raw, &location, fingerprint)?;
     Ok(Record {
         raw: Value::Object(raw),
         event,
         location,
     })
+}
+
+/// The fingerprint of an event log record by its identity (computer, channel, record id,
+/// time to the millisecond, event id), so that the same record read from the `.evtx` file
+/// and from an `evtx_dump` export of it (which may print fewer digits of the time) is one
+/// event. `None` without a record id.
+pub(crate) fn identity_fingerprint(raw: &Map<String, Value>) -> Option<String> {
+    let record_id = raw.get("EventRecordID")?;
+    let field = |k: &str| raw.get(k).map(Value::to_string).unwrap_or_default();
+    let time = normalise::text(raw, keys::TIME)
+        .and_then(|t| normalise::normalise_ts(&t))
+        .unwrap_or_default();
+    let identity = format!(
+        "evtx\0{}\0{}\0{record_id}\0{time}\0{}",
+        field(keys::COMPUTER),
+        field(keys::CHANNEL),
+        field(keys::EVENT_ID)
+    );
+    Some(normalise::fingerprint(identity.as_bytes()))
 }
 
 /// `{"#text": x}` or `{"#attributes": …, "#text": x}` to `x`; other values unchanged.

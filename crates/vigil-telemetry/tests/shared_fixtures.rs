@@ -54,3 +54,30 @@ fn security_datasets_zipped_json_lines_parse() {
         assert!(kinds.len() > 1 || kinds.contains_key(EventKind::Other.as_str()));
     }
 }
+
+#[test]
+fn an_evtx_dump_export_is_the_same_events_as_its_evtx() {
+    let Some(fixtures) = common::shared_fixtures() else {
+        println!("SKIPPED: ../shared/fixtures is absent");
+        return;
+    };
+    let exports = common::files_with_ext(&fixtures.join("sigma-regression"), ".json");
+    let mut pairs = 0;
+    for export in &exports {
+        let evtx = export.with_extension("evtx");
+        if !evtx.is_file() {
+            continue;
+        }
+        let read = |path: &std::path::Path| -> Vec<(String, String, Option<String>)> {
+            Reader::open(path)
+                .expect("open")
+                .map(|r| r.unwrap_or_else(|e| panic!("{e}")))
+                .map(|r| (r.event.fingerprint, r.event.ts, r.event.image))
+                .collect()
+        };
+        assert_eq!(read(export), read(&evtx), "{}", export.display());
+        pairs += 1;
+    }
+    println!("{pairs} evtx_dump exports read as the same events as their .evtx");
+    assert!(pairs > 100, "only {pairs} pairs");
+}

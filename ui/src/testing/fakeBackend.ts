@@ -183,6 +183,7 @@ export function fakeBackend(over: Partial<Backend> = {}): Backend {
       investigations_started: 1,
       rules: 21,
       rules_seconds: 0.01,
+      stored_seconds: 0.05,
       ingest_seconds: 0.1,
       seconds: 0.2,
     })),

@@ -42,6 +42,8 @@ pub struct ImportSummary {
     pub rules: u32,
     /// Seconds to load the rules (once per import).
     pub rules_seconds: f64,
+    /// Seconds to load the rules, read, detect and store the records (committed).
+    pub stored_seconds: f64,
     /// Seconds to load the rules, read, detect, store and file the alerts.
     pub ingest_seconds: f64,
     /// Seconds in all, the investigations started included.
@@ -610,6 +612,7 @@ impl Vigil {
         detector.await.map_err(stopped)?;
         reader.await.map_err(stopped)??;
         tx.commit().await?;
+        summary.stored_seconds = started.elapsed().as_secs_f64();
         tracing::info!(
             records = summary.records,
             added = summary.events_added,
