@@ -228,9 +228,9 @@ pub fn parse_csv(text: &str, source_name: &str) -> Result<Vec<Indicator>> {
 mod stix;
 
 /// Parses a STIX 2.x bundle: every `indicator` object with a STIX pattern comparing a
-/// file hash, URL, domain name or IP address (`=`, OR-ed comparisons allowed). Patterns
-/// that AND comparisons together or use other objects are ignored; a malformed bundle,
-/// object or pattern is an error naming the object.
+/// file hash, URL, domain name or IP address (`=`, OR-ed comparisons allowed; of ANDed
+/// ones only the file hashes are taken). Patterns about sequences or other objects are
+/// ignored; a malformed bundle, object or pattern is an error naming the object.
 pub fn parse_stix(text: &str, source_name: &str) -> Result<Vec<Indicator>> {
     let err = |item: String, reason: String| TelemetryError::Intel {
         source_name: source_name.to_string(),

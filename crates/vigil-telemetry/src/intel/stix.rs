@@ -1,5 +1,6 @@
-//! A small STIX patterning reader: the `path = 'value'` comparisons of a pattern that
-//! are joined only by OR.
+//! A small STIX patterning reader: the `path = 'value'` comparisons of a pattern joined by
+//! OR, and the file hashes of one joined by AND (a hash names the file by itself; the other
+//! conditions only narrow what it already names).
 
 use super::IndicatorKind;
 
@@ -85,8 +86,9 @@ fn kind_of(path: &str) -> Option<IndicatorKind> {
     }
 }
 
-/// The supported comparisons of a pattern; empty when it ANDs comparisons together or
-/// compares only other objects.
+/// The supported comparisons of a pattern: all of them when joined by OR; only the file
+/// hashes when AND joins them (the rest cannot be checked one by one); none with
+/// FOLLOWEDBY or qualifiers, or when only other objects are compared.
 pub(super) fn comparisons(pattern: &str) -> Result<Vec<(IndicatorKind, String)>, String> {
     if !pattern.trim_start().starts_with('[') {
         return Err("a pattern starts with '['".into());
@@ -94,6 +96,7 @@ pub(super) fn comparisons(pattern: &str) -> Result<Vec<(IndicatorKind, String)>,
     let toks = tokens(pattern)?;
     let mut depth: i64 = 0;
     let mut out = Vec::new();
+    let mut anded = false;
     let mut i = 0;
     while i < toks.len() {
         match &toks[i] {
@@ -105,6 +108,7 @@ pub(super) fn comparisons(pattern: &str) -> Result<Vec<(IndicatorKind, String)>,
                 }
             }
             Token::Word(w) if w.eq_ignore_ascii_case("OR") => {}
+            Token::Word(w) if w.eq_ignore_ascii_case("AND") => anded = true,
             Token::Word(w) if w.contains(':') => {
                 let (Some(Token::Word(op)), Some(Token::Str(value))) =
                     (toks.get(i + 1), toks.get(i + 2))
@@ -120,13 +124,21 @@ pub(super) fn comparisons(pattern: &str) -> Result<Vec<(IndicatorKind, String)>,
                 }
                 i += 2;
             }
-            // AND, FOLLOWEDBY, qualifiers: the pattern is not a plain OR of values.
+            // FOLLOWEDBY, qualifiers: the pattern is about a sequence of observations.
             Token::Word(_) | Token::Str(_) => return Ok(Vec::new()),
         }
         i += 1;
     }
     if depth != 0 {
         return Err("unbalanced brackets".into());
+    }
+    if anded {
+        out.retain(|(kind, _)| {
+            matches!(
+                kind,
+                IndicatorKind::Sha256 | IndicatorKind::Sha1 | IndicatorKind::Md5
+            )
+        });
     }
     if out.is_empty()
         && !toks
@@ -159,10 +171,26 @@ mod tests {
     }
 
     #[test]
-    fn and_patterns_and_other_objects_give_nothing() {
-        assert!(comparisons("[file:name = 'a' AND file:hashes.MD5 = 'b']")
-            .expect("parses")
-            .is_empty());
+    fn and_patterns_give_their_hashes_only() {
+        assert_eq!(
+            comparisons("[file:name = 'a' AND file:hashes.MD5 = 'b']").expect("parses"),
+            vec![(IndicatorKind::Md5, "b".into())]
+        );
+        assert!(
+            comparisons("[url:value = 'http://x/' AND domain-name:value = 'x']")
+                .expect("parses")
+                .is_empty(),
+            "a URL ANDed with something else is not that URL alone"
+        );
+        assert!(
+            comparisons("[file:hashes.MD5 = 'b'] FOLLOWEDBY [url:value = 'http://x/']")
+                .expect("parses")
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn other_objects_give_nothing() {
         assert!(comparisons("[process:name = 'evil.exe']")
             .expect("parses")
             .is_empty());
