@@ -74,7 +74,7 @@ enum Message {
 
 /// The files under `paths`: named files as they are, folders walked (sorted). Files in a
 /// folder whose format is unknown are passed over; a named one is an error.
-fn expand(paths: &[PathBuf], skipped: &mut Vec<String>) -> Result<Vec<PathBuf>> {
+pub(crate) fn expand(paths: &[PathBuf], skipped: &mut Vec<String>) -> Result<Vec<PathBuf>> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>, skipped: &mut Vec<String>) -> Result<()> {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
             .map_err(|e| Error::io(format!("cannot read the folder {}", dir.display()), e))?
