@@ -252,6 +252,10 @@ fn status_arg(status: Option<String>) -> Result<Option<InvestigationStatus>, Api
 
 async fn run(cli: Cli, out: &Output) -> Result<(), ApiError> {
     let db = vigil_engine::paths::resolve_db_path(cli.db.as_deref())?;
+    // Diagnostics on stderr (and in the store's log folder) only when asked for, so that
+    // the output stays what scripts read.
+    let _log = std::env::var_os("RUST_LOG")
+        .and_then(|_| vigil_engine::logging::init(&vigil_engine::paths::data_dir_of(&db), "warn"));
     let connector = LocalConnector::new(LocalConfig::for_store(&db));
     let vigil = Vigil::open(OpenOptions {
         db: Some(db),

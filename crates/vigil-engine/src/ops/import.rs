@@ -6,6 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
@@ -124,7 +125,16 @@ enum Read {
 
 /// Reads and normalises every file on this (blocking) thread and sends batches of records.
 /// Batches run across files, so that many small files are stored in few statements.
-fn read_all(files: Vec<PathBuf>, tx: std::sync::mpsc::SyncSender<Read>) -> Result<()> {
+/// Returns the time it spent working (not waiting for the next stage).
+fn read_all(files: Vec<PathBuf>, tx: std::sync::mpsc::SyncSender<Read>) -> Result<Duration> {
+    let started = Instant::now();
+    let mut waited = Duration::ZERO;
+    let mut send = |read: Read| {
+        let t = Instant::now();
+        let sent = tx.send(read).is_ok();
+        waited += t.elapsed();
+        sent
+    };
     let mut batch = Vec::with_capacity(BATCH);
     for path in files {
         let source: Arc<str> = path
@@ -137,28 +147,35 @@ fn read_all(files: Vec<PathBuf>, tx: std::sync::mpsc::SyncSender<Read>) -> Resul
             batch.push((record, Arc::clone(&source)));
             if batch.len() == BATCH {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                if tx.send(Read::Batch(full)).is_err() {
-                    return Ok(());
+                if !send(Read::Batch(full)) {
+                    return Ok(Duration::ZERO);
                 }
             }
         }
         for skip in &reader.skipped().reasons {
-            let _ = tx.send(Read::Skipped(format!("{}: {}", skip.location, skip.reason)));
+            send(Read::Skipped(format!("{}: {}", skip.location, skip.reason)));
         }
-        let _ = tx.send(Read::FileDone {
+        send(Read::FileDone {
             file: path.display().to_string(),
         });
     }
     if !batch.is_empty() {
-        let _ = tx.send(Read::Batch(batch));
+        send(Read::Batch(batch));
     }
-    Ok(())
+    Ok(started.elapsed().saturating_sub(waited))
 }
 
 /// Evaluates the rules on what the reading thread sends (on a second blocking thread, so
 /// reading and detecting use both cores) and passes batches on to the store.
-fn detect_all(rules: &SigmaEngine, rx: std::sync::mpsc::Receiver<Read>, tx: mpsc::Sender<Message>) {
+/// Returns the time it spent working (not waiting for the stages beside it).
+fn detect_all(
+    rules: &SigmaEngine,
+    rx: std::sync::mpsc::Receiver<Read>,
+    tx: mpsc::Sender<Message>,
+) -> Duration {
+    let mut busy = Duration::ZERO;
     for read in rx {
+        let t = Instant::now();
         let message = match read {
             Read::Batch(records) => Message::Batch(
                 records
@@ -173,10 +190,12 @@ fn detect_all(rules: &SigmaEngine, rx: std::sync::mpsc::Receiver<Read>, tx: mpsc
             Read::Skipped(reason) => Message::Skipped(reason),
             Read::FileDone { file } => Message::FileDone { file },
         };
+        busy += t.elapsed();
         if tx.blocking_send(message).is_err() {
-            return;
+            break;
         }
     }
+    busy
 }
 
 fn severity_of(level: &str) -> Severity {
@@ -448,7 +467,14 @@ impl Vigil {
         let mut alerts: Vec<NewAlert> = Vec::new();
         let mut alert_keys: HashSet<(String, i64, String)> = HashSet::new();
         let (mut files_done, mut current) = (0u32, String::new());
-        while let Some(message) = batches.recv().await {
+        let mut store_waited = Duration::ZERO;
+        let store_started = Instant::now();
+        loop {
+            let t = Instant::now();
+            let Some(message) = batches.recv().await else {
+                break;
+            };
+            store_waited += t.elapsed();
             let batch = match message {
                 Message::Batch(batch) => batch,
                 Message::Skipped(reason) => {
@@ -609,14 +635,18 @@ impl Vigil {
         // A reading error aborts the whole import: the transaction rolls back.
         let stopped =
             |e: tokio::task::JoinError| Error::InvalidInput(format!("the import stopped: {e}"));
-        detector.await.map_err(stopped)?;
-        reader.await.map_err(stopped)??;
+        let store_busy = store_started.elapsed().saturating_sub(store_waited);
+        let detect_busy = detector.await.map_err(stopped)?;
+        let read_busy = reader.await.map_err(stopped)??;
         tx.commit().await?;
         summary.stored_seconds = started.elapsed().as_secs_f64();
         tracing::info!(
             records = summary.records,
             added = summary.events_added,
             alerts = alerts.len(),
+            read_busy_s = read_busy.as_secs_f64(),
+            detect_busy_s = detect_busy.as_secs_f64(),
+            store_busy_s = store_busy.as_secs_f64(),
             "import stored"
         );
 
