@@ -362,6 +362,7 @@ impl SigmaEngine {
         let mut loaded = 0;
         for members in &by_gate {
             let mut engine = Engine::new();
+            engine.set_bloom_prefilter(true);
             let failed: HashMap<usize, String> = engine
                 .add_rules(members.iter().map(|&i| &rules[i]))
                 .into_iter()

@@ -55,7 +55,7 @@ fn csv_bad_rows_name_the_line() {
 }
 
 #[test]
-fn stix_bundle_reads_or_ed_comparisons() {
+fn stix_bundle_reads_or_ed_comparisons_and_the_hashes_of_and_ed_ones() {
     let list = parse_stix(&read("bundle.json"), "feed").expect("parses");
     let got: Vec<(IndicatorKind, &str)> = list.iter().map(|i| (i.kind, i.value.as_str())).collect();
     assert_eq!(
@@ -68,6 +68,7 @@ fn stix_bundle_reads_or_ed_comparisons() {
             (IndicatorKind::Domain, "evil.example.net"),
             (IndicatorKind::Ip, "203.0.113.7"),
             (IndicatorKind::Url, "http://evil.example.net/gate.php"),
+            (IndicatorKind::Md5, "0123456789abcdef0123456789abcdef"),
         ]
     );
     assert_eq!(

@@ -276,6 +276,15 @@ fn entities_of(event: &Event, machine: i64) -> Vec<NewEntity> {
     out
 }
 
+/// Where an imported event came from, kept with it as JSON.
+#[derive(Serialize)]
+struct Extra<'a> {
+    channel: &'a str,
+    provider: &'a str,
+    event_id: i64,
+    name: Option<&'a str>,
+}
+
 fn new_event(event: &Event, machine: i64, source: &str) -> NewEvent {
     NewEvent {
         machine_id: machine,
@@ -295,15 +304,13 @@ fn new_event(event: &Event, machine: i64, source: &str) -> NewEvent {
         remote_port: event.remote_port,
         registry_key: event.registry_key.clone(),
         registry_value: event.registry_value.clone(),
-        extra: Some(
-            serde_json::json!({
-                "channel": event.channel,
-                "provider": event.provider,
-                "event_id": event.event_id,
-                "name": event.name,
-            })
-            .to_string(),
-        ),
+        extra: serde_json::to_string(&Extra {
+            channel: &event.channel,
+            provider: &event.provider,
+            event_id: event.event_id,
+            name: event.name.as_deref(),
+        })
+        .ok(),
         source: source.to_string(),
         fingerprint: Some(event.fingerprint.clone()),
     }
@@ -499,13 +506,14 @@ impl Vigil {
             for parsed in &batch {
                 let e = &parsed.event;
                 let key = if e.machine.is_empty() {
-                    "unknown".to_string()
+                    "unknown"
                 } else {
-                    e.machine.clone()
+                    e.machine.as_str()
                 };
-                let machine = match machines.get(&key) {
+                let machine = match machines.get(key) {
                     Some(id) => *id,
                     None => {
+                        let key = key.to_string();
                         let (known,): (i64,) =
                             sqlx::query_as("SELECT COUNT(*) FROM machines WHERE name = ?")
                                 .bind(&key)
@@ -539,8 +547,8 @@ impl Vigil {
                         id
                     }
                 };
-                if let Some(user) = &e.user {
-                    if users.insert(user.to_lowercase()) {
+                if let Some(user) = e.user.as_ref().filter(|u| !users.contains(u.as_str())) {
+                    if users.insert(user.clone()) {
                         upsert_user(&mut tx, user, "", "").await?;
                     }
                 }
