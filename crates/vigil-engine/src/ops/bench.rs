@@ -287,7 +287,8 @@ pub struct ImportBench {
     pub evtx_records: u64,
     /// `evtx` alone rendering every record to JSON text, in this run.
     pub raw_evtx_records_per_second: f64,
-    /// The EVTX files imported end to end.
+    /// The EVTX files imported end to end (the median rate of three imports: into this
+    /// store, then into two fresh ones).
     pub evtx: ImportRun,
     /// `evtx.records_per_second / raw_evtx_records_per_second`.
     pub ratio_to_raw: f64,
@@ -308,23 +309,57 @@ impl Vigil {
                     vigil_telemetry::detect_format(p).ok() == Some(vigil_telemetry::Format::Evtx)
                 });
         let files = evtx_files.clone();
-        let (records, raw_seconds) = tokio::task::spawn_blocking(move || {
+        // Parsed again and again for at least a second and a half, so that one busy moment
+        // does not make the rate.
+        let (records, raw_rate) = tokio::task::spawn_blocking(move || {
             let t = Instant::now();
-            let n: u64 = files
-                .iter()
-                .filter_map(|f| vigil_telemetry::raw_evtx_records(f).ok())
-                .sum();
-            (n, t.elapsed().as_secs_f64())
+            let (mut per_round, mut total, mut rounds) = (0u64, 0u64, 0u32);
+            while rounds == 0 || (t.elapsed().as_secs_f64() < 1.5 && per_round > 0) {
+                per_round = files
+                    .iter()
+                    .filter_map(|f| vigil_telemetry::raw_evtx_records(f).ok())
+                    .sum();
+                total += per_round;
+                rounds += 1;
+            }
+            (
+                per_round,
+                total as f64 / t.elapsed().as_secs_f64().max(1e-9),
+            )
         })
         .await
         .map_err(|e| Error::InvalidInput(format!("raw parse failed: {e}")))?;
-        let raw_rate = records as f64 / raw_seconds.max(1e-9);
         let mut rules = 0;
         let mut evtx = ImportRun::default();
         if !evtx_files.is_empty() {
             let summary = self.import(&evtx_files, |_| {}).await?;
             rules = summary.rules;
             evtx = ImportRun::of(&summary);
+            // Two more imports into fresh stores (same rules); the median rate is kept.
+            let mut rates = vec![evtx.records_per_second];
+            for round in 1..3 {
+                let db = std::env::temp_dir()
+                    .join(format!("vigil-bench-{}-{round}.db", std::process::id()));
+                let fresh = Vigil::open(crate::OpenOptions {
+                    db: Some(db.clone()),
+                    connectors: Vec::new(),
+                })
+                .await?;
+                let dirs = serde_json::to_string(&self.rule_dirs().await?).unwrap_or_default();
+                sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?)")
+                    .bind(super::import::RULE_DIRS_KEY)
+                    .bind(dirs)
+                    .execute(fresh.store().pool())
+                    .await?;
+                let again = fresh.import(&evtx_files, |_| {}).await;
+                drop(fresh);
+                for suffix in ["", "-wal", "-shm", ".work-lock"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+                }
+                rates.push(ImportRun::of(&again?).records_per_second);
+            }
+            rates.sort_by(f64::total_cmp);
+            evtx.records_per_second = rates[rates.len() / 2];
         }
         let mut json = ImportRun::default();
         if !other_files.is_empty() {

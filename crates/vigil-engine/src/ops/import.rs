@@ -24,7 +24,7 @@ use crate::{Error, Result, Vigil};
 /// The settings key holding the user's Sigma rule folders (a JSON list).
 pub const RULE_DIRS_KEY: &str = "rule_dirs";
 /// Records per batch between the reader thread and the store.
-const BATCH: usize = 2000;
+const BATCH: usize = 250;
 
 /// What an import did.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, specta::Type)]

@@ -42,6 +42,9 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
+            // 16 MiB of page cache per connection (SQLite's default is 2 MiB): imports and
+            // the large lists touch more pages than that; it fills only as pages are read.
+            .pragma("cache_size", "-16384")
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections)
