@@ -150,6 +150,17 @@ export function fakeBackend(over: Partial<Backend> = {}): Backend {
         rules: [{ field: "name", pattern: "client*" }],
         machines: ["client4"],
       },
+      {
+        id: 2,
+        name: "Ungrouped machines",
+        description: "Machines that match no other group",
+        rank: 1000000,
+        automation_level: "semi_any" as const,
+        automation_label: "Semi – require approval for any remediation",
+        is_default: true,
+        rules: [],
+        machines: ["server1"],
+      },
     ]),
     setGroupLevel: vi.fn(async (name, level) => ({
       id: 1,
@@ -170,6 +181,24 @@ export function fakeBackend(over: Partial<Backend> = {}): Backend {
     alertPolicies: vi.fn(async () => [
       { id: 1, name: "Investigate high-severity alerts", rank: 1, enabled: true, min_severity: "high", detection_source: null, category: null, playbook: "auto", start: true },
     ]),
+    policyChoices: vi.fn(async () => ({
+      detection_sources: ["sigma", "ioc", "yara", "heuristic", "imported", "manual"],
+      playbooks: [{ id: "malware_on_machine", title: "Malware on a machine" }],
+    })),
+    saveAlertPolicy: vi.fn(async (p) => ({ ...p, id: p.id ?? 2, rank: p.id ?? 2 })),
+    deleteAlertPolicy: vi.fn(async () => null),
+    moveAlertPolicy: vi.fn(async () => []),
+    previewGroup: vi.fn(async () => ["client4"]),
+    saveGroup: vi.fn(async (g) => ({
+      ...g,
+      id: g.id ?? 3,
+      rank: 2,
+      automation_label: "Full – remediate threats automatically",
+      is_default: false,
+      machines: ["client4"],
+    })),
+    deleteGroup: vi.fn(async () => null),
+    moveGroup: vi.fn(async () => []),
     saveExport: vi.fn(async (name) => `/tmp/exports/${name}`),
     importTelemetry: vi.fn(async () => ({
       files: 1,

@@ -3,9 +3,11 @@
 
 use std::collections::HashMap;
 
+use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
 
 use crate::domain::{AutomationLevel, GroupRule, GroupView};
+use crate::ops::ranked::{name_taken, rerank, Move};
 use crate::{Error, Result, Vigil};
 
 /// Case-insensitive glob match with `*` and `?`.
@@ -104,31 +106,42 @@ impl Placement {
         })
     }
 
+    /// The group a machine with these facts joins.
+    fn pick(&self, facts: &MachineFacts<'_>) -> i64 {
+        self.ranked
+            .iter()
+            .find(|(_, rules)| rules_match(rules, facts))
+            .map(|(id, _)| *id)
+            .unwrap_or(self.default)
+    }
+
     /// Puts one machine in the group its rules pick.
     async fn assign(&self, conn: &mut SqliteConnection, machine_id: i64) -> Result<()> {
-        let (name, domain, os, tags): (String, String, String, String) =
+        let row: MachineRow =
             sqlx::query_as("SELECT name, domain, os, tags FROM machines WHERE id = ?")
                 .bind(machine_id)
                 .fetch_one(&mut *conn)
                 .await?;
-        let facts = MachineFacts {
-            name: &name,
-            domain: &domain,
-            os: &os,
-            tags: tags.split(',').filter(|t| !t.is_empty()).collect(),
-        };
-        let group = self
-            .ranked
-            .iter()
-            .find(|(_, rules)| rules_match(rules, &facts))
-            .map(|(id, _)| *id)
-            .unwrap_or(self.default);
+        let group = self.pick(&facts(&row));
         sqlx::query("UPDATE machines SET group_id = ? WHERE id = ?")
             .bind(group)
             .bind(machine_id)
             .execute(&mut *conn)
             .await?;
         Ok(())
+    }
+}
+
+/// A machine's name, domain, OS and comma-separated tags, as stored.
+type MachineRow = (String, String, String, String);
+
+fn facts(row: &MachineRow) -> MachineFacts<'_> {
+    let (name, domain, os, tags) = row;
+    MachineFacts {
+        name,
+        domain,
+        os,
+        tags: tags.split(',').filter(|t| !t.is_empty()).collect(),
     }
 }
 
@@ -159,16 +172,53 @@ pub struct NewGroup {
     pub rules: Vec<GroupRule>,
 }
 
-/// Creates a group ranked below the existing ones (above "Ungrouped machines").
-pub async fn create_group(conn: &mut SqliteConnection, group: &NewGroup) -> Result<i64> {
-    for rule in &group.rules {
-        if !matches!(rule.field.as_str(), "name" | "domain" | "tag" | "os") {
+/// The machine facts a group rule can look at.
+pub const RULE_FIELDS: [&str; 4] = ["name", "domain", "tag", "os"];
+
+/// Checks a group's rules: known fields, a pattern each, and at least one rule.
+fn check_rules(group: &str, rules: &[GroupRule]) -> Result<()> {
+    if rules.is_empty() {
+        return Err(Error::InvalidInput(format!(
+            "“{group}” needs at least one rule: a group without rules never takes a machine."
+        )));
+    }
+    for rule in rules {
+        if !RULE_FIELDS.contains(&rule.field.as_str()) {
             return Err(Error::InvalidInput(format!(
-                "group {:?}: rule field {:?} is not one of name, domain, tag, os",
-                group.name, rule.field
+                "“{group}”: a rule looks at “{}”, but rules can only look at a machine's name, domain, tag or OS.",
+                rule.field
+            )));
+        }
+        if rule.pattern.trim().is_empty() {
+            return Err(Error::InvalidInput(format!(
+                "“{group}”: the {} rule has no pattern; write one (for example client* or *server*) or remove the rule.",
+                rule.field
             )));
         }
     }
+    Ok(())
+}
+
+/// Replaces a group's rules.
+async fn write_rules(conn: &mut SqliteConnection, group: i64, rules: &[GroupRule]) -> Result<()> {
+    sqlx::query("DELETE FROM machine_group_rules WHERE group_id = ?")
+        .bind(group)
+        .execute(&mut *conn)
+        .await?;
+    for rule in rules {
+        sqlx::query("INSERT INTO machine_group_rules (group_id, field, pattern) VALUES (?, ?, ?)")
+            .bind(group)
+            .bind(&rule.field)
+            .bind(rule.pattern.trim())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Creates a group ranked below the existing ones (above "Ungrouped machines").
+pub async fn create_group(conn: &mut SqliteConnection, group: &NewGroup) -> Result<i64> {
+    check_rules(&group.name, &group.rules)?;
     let (rank,): (i64,) = sqlx::query_as(
         "SELECT COALESCE(MAX(rank), 0) + 1 FROM machine_groups WHERE is_default = 0",
     )
@@ -184,14 +234,7 @@ pub async fn create_group(conn: &mut SqliteConnection, group: &NewGroup) -> Resu
     .execute(&mut *conn)
     .await?
     .last_insert_rowid();
-    for rule in &group.rules {
-        sqlx::query("INSERT INTO machine_group_rules (group_id, field, pattern) VALUES (?, ?, ?)")
-            .bind(id)
-            .bind(&rule.field)
-            .bind(&rule.pattern)
-            .execute(&mut *conn)
-            .await?;
-    }
+    write_rules(conn, id, &group.rules).await?;
     assign_all(conn).await?;
     Ok(id)
 }
@@ -211,7 +254,220 @@ pub async fn level_of_machine(
     Ok(AutomationLevel::parse(&level).unwrap_or(AutomationLevel::SemiAny))
 }
 
+/// A machine group as the admin writes it: a new one (ranked last, above "Ungrouped
+/// machines") when `id` is absent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct GroupInput {
+    pub id: Option<u32>,
+    pub name: String,
+    pub description: String,
+    pub automation_level: AutomationLevel,
+    /// A machine joins when every rule matches (globs with `*` and `?`, any case).
+    pub rules: Vec<GroupRule>,
+}
+
+fn group_not_found(what: impl Into<String>) -> Error {
+    Error::NotFound {
+        what: "machine group",
+        name: what.into(),
+    }
+}
+
+/// Checks a group as written and tidies its name and rules.
+fn validated(input: &GroupInput, is_default: bool) -> Result<GroupInput> {
+    let name = input.name.trim();
+    if name.is_empty() {
+        return Err(Error::InvalidInput(
+            "Give the group a name, for example “Laptops”.".into(),
+        ));
+    }
+    let rules: Vec<GroupRule> = input
+        .rules
+        .iter()
+        .map(|r| GroupRule {
+            field: r.field.trim().to_lowercase(),
+            pattern: r.pattern.trim().to_string(),
+        })
+        .collect();
+    if is_default {
+        if !rules.is_empty() {
+            return Err(Error::InvalidInput(
+                "“Ungrouped machines” takes every machine no other group takes: it has no rules. Create a group for the machines you want to pick out.".into(),
+            ));
+        }
+    } else {
+        check_rules(name, &rules)?;
+    }
+    Ok(GroupInput {
+        id: input.id,
+        name: name.to_string(),
+        description: input.description.trim().to_string(),
+        automation_level: input.automation_level,
+        rules,
+    })
+}
+
+/// Whether group `id` is "Ungrouped machines" (None when there is no such group).
+async fn is_default_group(conn: &mut SqliteConnection, id: i64) -> Result<Option<bool>> {
+    Ok(
+        sqlx::query_as::<_, (bool,)>("SELECT is_default FROM machine_groups WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .map(|(d,)| d),
+    )
+}
+
 impl Vigil {
+    /// The machines that would be in a group written this way, were it saved now (a
+    /// higher-ranked group still takes the machines it matches).
+    pub async fn preview_group(&self, input: &GroupInput) -> Result<Vec<String>> {
+        let mut conn = self.store().pool().acquire().await?;
+        let mut placement = Placement::load(&mut conn).await?;
+        let target = match input.id {
+            Some(id) => {
+                let id = i64::from(id);
+                match is_default_group(&mut conn, id).await? {
+                    None => return Err(group_not_found(format!("#{id}"))),
+                    Some(true) => id,
+                    Some(false) => {
+                        let rules = input.rules.clone();
+                        if let Some(entry) = placement.ranked.iter_mut().find(|(g, _)| *g == id) {
+                            entry.1 = rules;
+                        }
+                        id
+                    }
+                }
+            }
+            None => {
+                // Not saved yet: a new group goes last, above "Ungrouped machines".
+                placement.ranked.push((0, input.rules.clone()));
+                0
+            }
+        };
+        let machines: Vec<MachineRow> =
+            sqlx::query_as("SELECT name, domain, os, tags FROM machines ORDER BY name")
+                .fetch_all(&mut *conn)
+                .await?;
+        Ok(machines
+            .iter()
+            .filter(|row| placement.pick(&facts(row)) == target)
+            .map(|row| row.0.clone())
+            .collect())
+    }
+
+    /// Creates a group or changes one, then re-sorts every machine into its group.
+    #[tracing::instrument(skip(self), fields(group = %input.name))]
+    pub async fn save_group(&self, input: &GroupInput) -> Result<GroupView> {
+        let mut tx = self.store().pool().begin().await?;
+        let id = input.id.map(i64::from);
+        let is_default = match id {
+            Some(id) => is_default_group(&mut tx, id)
+                .await?
+                .ok_or_else(|| group_not_found(format!("#{id} (it may have been deleted: reload settings)")))?,
+            None => false,
+        };
+        let group = validated(input, is_default)?;
+        if name_taken(&mut tx, "machine_groups", &group.name, id).await? {
+            return Err(Error::InvalidInput(format!(
+                "Another group is already called “{}”: choose another name.",
+                group.name
+            )));
+        }
+        let id = match id {
+            Some(id) => {
+                sqlx::query(
+                    "UPDATE machine_groups SET name = ?, description = ?, automation_level = ? WHERE id = ?",
+                )
+                .bind(&group.name)
+                .bind(&group.description)
+                .bind(group.automation_level.as_str())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                write_rules(&mut tx, id, &group.rules).await?;
+                assign_all(&mut tx).await?;
+                id
+            }
+            None => {
+                create_group(
+                    &mut tx,
+                    &NewGroup {
+                        name: group.name.clone(),
+                        description: group.description.clone(),
+                        automation_level: group.automation_level,
+                        rules: group.rules.clone(),
+                    },
+                )
+                .await?
+            }
+        };
+        tx.commit().await?;
+        tracing::info!(id, "machine group saved");
+        self.group(id).await
+    }
+
+    async fn group(&self, id: i64) -> Result<GroupView> {
+        self.groups()
+            .await?
+            .into_iter()
+            .find(|g| i64::from(g.id) == id)
+            .ok_or_else(|| group_not_found(format!("#{id}")))
+    }
+
+    /// Deletes a group; its machines join the next group whose rules match them.
+    #[tracing::instrument(skip(self))]
+    pub async fn delete_group(&self, id: u32) -> Result<()> {
+        let mut tx = self.store().pool().begin().await?;
+        let id = i64::from(id);
+        match is_default_group(&mut tx, id).await? {
+            None => return Err(group_not_found(format!("#{id} (it may have been deleted: reload settings)"))),
+            Some(true) => {
+                return Err(Error::Conflict(
+                    "“Ungrouped machines” always exists: it takes every machine no other group takes.".into(),
+                ))
+            }
+            Some(false) => {}
+        }
+        let default = default_group_id(&mut tx).await?;
+        sqlx::query("UPDATE machines SET group_id = ? WHERE group_id = ?")
+            .bind(default)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM machine_groups WHERE id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        assign_all(&mut tx).await?;
+        tx.commit().await?;
+        tracing::info!(id, "machine group deleted");
+        Ok(())
+    }
+
+    /// Ranks a group one place higher or lower ("Ungrouped machines" stays last), then
+    /// re-sorts every machine; returns the groups in their new order.
+    #[tracing::instrument(skip(self))]
+    pub async fn move_group(&self, id: u32, direction: Move) -> Result<Vec<GroupView>> {
+        let mut tx = self.store().pool().begin().await?;
+        let ordered: Vec<(i64,)> =
+            sqlx::query_as("SELECT id FROM machine_groups WHERE is_default = 0 ORDER BY rank, id")
+                .fetch_all(&mut *tx)
+                .await?;
+        let ordered = ordered.into_iter().map(|(id,)| id).collect();
+        if !rerank(&mut tx, "machine_groups", ordered, i64::from(id), direction).await? {
+            return Err(match is_default_group(&mut tx, i64::from(id)).await? {
+                Some(true) => Error::Conflict(
+                    "“Ungrouped machines” always comes last: it takes the machines no other group takes.".into(),
+                ),
+                _ => group_not_found(format!("#{id}")),
+            });
+        }
+        assign_all(&mut tx).await?;
+        tx.commit().await?;
+        self.groups().await
+    }
+
     /// Every machine group, highest rank first, with rules and members.
     pub async fn groups(&self) -> Result<Vec<GroupView>> {
         let mut conn = self.store().pool().acquire().await?;
@@ -308,5 +564,135 @@ mod tests {
         assert!(rules_match(&rules, &m("client4", vec!["finance", "x"])));
         assert!(!rules_match(&rules, &m("client4", vec!["sales"])));
         assert!(!rules_match(&[], &m("client4", vec![])));
+    }
+
+    fn rule(field: &str, pattern: &str) -> GroupRule {
+        GroupRule {
+            field: field.into(),
+            pattern: pattern.into(),
+        }
+    }
+
+    fn laptops(rules: Vec<GroupRule>) -> GroupInput {
+        GroupInput {
+            id: None,
+            name: "Laptops".into(),
+            description: String::new(),
+            automation_level: AutomationLevel::Full,
+            rules,
+        }
+    }
+
+    fn group<'a>(groups: &'a [GroupView], name: &str) -> &'a GroupView {
+        groups
+            .iter()
+            .find(|g| g.name == name)
+            .expect("group present")
+    }
+
+    #[tokio::test]
+    async fn preview_shows_who_would_join_and_saving_moves_them() {
+        let vigil = Vigil::in_memory().await.expect("open");
+        vigil.load_demo().await.expect("demo");
+        // client* machines are already Workstations, ranked higher than a new group.
+        let input = laptops(vec![rule("name", "client*")]);
+        assert!(vigil.preview_group(&input).await.expect("preview").is_empty());
+        let input = laptops(vec![rule("os", "*windows*"), rule("tag", "owner")]);
+        let preview = vigil.preview_group(&input).await.expect("preview");
+        let owner = group(&vigil.groups().await.expect("groups"), "Owner").machines.clone();
+        assert!(preview.is_empty(), "Owner ranks higher: {preview:?}");
+
+        let saved = vigil.save_group(&input).await.expect("save");
+        assert_eq!(saved.rank, 6);
+        // Ranked first, it takes the owner's machines.
+        for _ in 0..5 {
+            vigil.move_group(saved.id, Move::Up).await.expect("move");
+        }
+        let groups = vigil.groups().await.expect("groups");
+        assert_eq!(groups[0].name, "Laptops");
+        assert_eq!(group(&groups, "Laptops").machines, owner);
+        assert!(group(&groups, "Owner").machines.is_empty());
+        assert_eq!(groups.last().map(|g| g.is_default), Some(true));
+
+        // Editing the rules re-sorts; the preview matched what saving did.
+        let edited = GroupInput {
+            id: Some(saved.id),
+            ..laptops(vec![rule("name", "CLIENT1")])
+        };
+        let preview = vigil.preview_group(&edited).await.expect("preview");
+        let saved = vigil.save_group(&edited).await.expect("save");
+        assert_eq!(saved.machines, preview);
+        assert_eq!(saved.machines, ["client1"]);
+
+        // Deleted, its machine goes back to the group its rules pick.
+        vigil.delete_group(saved.id).await.expect("delete");
+        let groups = vigil.groups().await.expect("groups");
+        assert!(group(&groups, "Workstations")
+            .machines
+            .contains(&"client1".to_string()));
+    }
+
+    #[tokio::test]
+    async fn ungrouped_machines_stays_last_and_cannot_be_deleted() {
+        let vigil = Vigil::in_memory().await.expect("open");
+        vigil.load_demo().await.expect("demo");
+        let groups = vigil.groups().await.expect("groups");
+        let default = groups.iter().find(|g| g.is_default).expect("default");
+        let error = vigil.delete_group(default.id).await.expect_err("refused");
+        assert_eq!(error.code(), crate::ErrorCode::Conflict);
+        let error = vigil
+            .move_group(default.id, Move::Up)
+            .await
+            .expect_err("refused");
+        assert!(error.to_string().contains("always comes last"), "{error}");
+        let error = vigil
+            .save_group(&GroupInput {
+                id: Some(default.id),
+                name: default.name.clone(),
+                ..laptops(vec![rule("name", "x")])
+            })
+            .await
+            .expect_err("no rules on the default group");
+        assert!(error.to_string().contains("has no rules"), "{error}");
+        // Its level and description can change.
+        let saved = vigil
+            .save_group(&GroupInput {
+                id: Some(default.id),
+                name: default.name.clone(),
+                description: "Anything else".into(),
+                ..laptops(vec![])
+            })
+            .await
+            .expect("save");
+        assert_eq!(saved.automation_level, AutomationLevel::Full);
+    }
+
+    #[tokio::test]
+    async fn bad_groups_say_what_to_change() {
+        let vigil = Vigil::in_memory().await.expect("open");
+        vigil.load_demo().await.expect("demo");
+        let cases = [
+            (laptops(vec![]), "at least one rule"),
+            (laptops(vec![rule("ip", "10.*")]), "can only look at"),
+            (laptops(vec![rule("name", " ")]), "has no pattern"),
+            (
+                GroupInput {
+                    name: "servers".into(),
+                    ..laptops(vec![rule("name", "x")])
+                },
+                "already called",
+            ),
+            (
+                GroupInput {
+                    name: " ".into(),
+                    ..laptops(vec![rule("name", "x")])
+                },
+                "Give the group a name",
+            ),
+        ];
+        for (bad, expected) in cases {
+            let error = vigil.save_group(&bad).await.expect_err("invalid");
+            assert!(error.to_string().contains(expected), "{error}");
+        }
     }
 }

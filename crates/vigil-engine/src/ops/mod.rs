@@ -13,5 +13,6 @@ pub mod groups;
 pub mod import;
 pub mod investigate;
 pub mod policies;
+pub mod ranked;
 pub mod start;
 pub mod world;

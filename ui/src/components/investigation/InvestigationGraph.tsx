@@ -1,6 +1,23 @@
 import { useEffect, useRef } from "react";
 import cytoscape, { type Core, type ElementDefinition } from "cytoscape";
 import type { GraphEdge, GraphNode } from "../../backend";
+import { currentTheme } from "../../lib/theme";
+
+/** Longest label drawn in full; longer ones are cut, with the full text in a tooltip and the side panel. */
+export const LABEL_CHARS = 24;
+
+/** Rings of the large-graph layout, centre first: what started it, where, what was found, who, what to do. */
+const RINGS = ["alert", "machine", "finding", "entity", "user", "action"];
+
+/** How wide a label may be drawn (longer text ends in an ellipsis). */
+export const LABEL_WIDTH = 96;
+
+/** Centre-to-centre distance that keeps two labelled nodes apart, whatever their angle. */
+export const NODE_DISTANCE = Math.ceil(Math.hypot(LABEL_WIDTH, 46)) + 14;
+
+export function shortLabel(label: string): string {
+  return label.length > LABEL_CHARS ? `${label.slice(0, LABEL_CHARS - 1)}…` : label;
+}
 
 /** The colour class of a node: remediation first (what happened), then the verdict. */
 export function nodeTone(node: GraphNode): string {
@@ -31,7 +48,8 @@ export function elements(nodes: GraphNode[], edges: GraphEdge[]): ElementDefinit
       group: "nodes" as const,
       data: {
         id: n.id,
-        label: n.label.length > 28 ? `${n.label.slice(0, 26)}…` : n.label,
+        label: shortLabel(n.label),
+        full: n.label,
         kind: n.group,
         tone: nodeTone(n),
         waiting: n.remediation_status === "pending_approval" ? "yes" : "no",
@@ -44,13 +62,12 @@ export function elements(nodes: GraphNode[], edges: GraphEdge[]): ElementDefinit
 }
 
 function palette() {
-  const dark = typeof window.matchMedia === "function" && window.matchMedia("(prefers-color-scheme: dark)").matches;
-  return dark
+  return currentTheme() === "dark"
     ? { text: "#e6e9ee", edge: "#4b5563", bg: "#171c23", malicious: "#f87171", suspicious: "#f59e0b", remediated: "#4ade80", pending: "#f59e0b", failed: "#f87171", clean: "#64748b", neutral: "#6d93ff" }
     : { text: "#1b1f24", edge: "#9aa4b2", bg: "#ffffff", malicious: "#dc2626", suspicious: "#d97706", remediated: "#16a34a", pending: "#d97706", failed: "#dc2626", clean: "#94a3b8", neutral: "#1f4fd1" };
 }
 
-function style(): cytoscape.StylesheetJson {
+export function style(): cytoscape.StylesheetJson {
   const p = palette();
   return [
     {
@@ -63,7 +80,7 @@ function style(): cytoscape.StylesheetJson {
         "text-valign": "bottom",
         "text-margin-y": 4,
         "text-wrap": "ellipsis",
-        "text-max-width": "96px",
+        "text-max-width": `${LABEL_WIDTH}px`,
         "background-color": p.neutral,
         width: 26,
         height: 26,
@@ -96,16 +113,28 @@ function style(): cytoscape.StylesheetJson {
   ];
 }
 
+function ring(kind: string): number {
+  const at = RINGS.indexOf(kind);
+  return RINGS.length - (at < 0 ? RINGS.length : at);
+}
+
+/**
+ * Rings by kind: the alerts in the centre, then machines, findings, other evidence, users
+ * and actions, each ring wide enough that no two nodes or labels overlap however many there
+ * are. Spacing is computed from the label width, not measured, so it is the same wherever
+ * it runs.
+ */
 export function layout(cy: Core) {
-  const roots = cy.nodes('[kind = "alert"]');
+  const largest = Math.max(0, ...cy.nodes().map((n) => Math.max(n.width(), n.height())));
   cy.layout({
-    name: "breadthfirst",
-    directed: false,
-    roots: (roots.length > 0 ? roots : cy.nodes('[kind = "machine"]')).map((n) => n.id()),
-    spacingFactor: 0.9,
+    name: "concentric",
+    concentric: (node) => ring(node.data("kind") as string),
+    levelWidth: () => 1,
+    minNodeSpacing: Math.max(10, NODE_DISTANCE - largest),
     padding: 30,
     avoidOverlap: true,
-    nodeDimensionsIncludeLabels: true,
+    nodeDimensionsIncludeLabels: false,
+    startAngle: (3 / 2) * Math.PI,
     animate: false,
   }).run();
 }
@@ -141,6 +170,13 @@ export function InvestigationGraph({
       boxSelectionEnabled: false,
     });
     cy.on("tap", "node", (e) => onSelectRef.current(e.target.id() as string));
+    // The full label of a cut one, as the pointer's tooltip.
+    cy.on("mouseover", "node", (e) => {
+      if (container.current) container.current.title = e.target.data("full") as string;
+    });
+    cy.on("mouseout", "node", () => {
+      if (container.current) container.current.title = "";
+    });
     cy.on("tap", (e) => {
       if (e.target === cy) onSelectRef.current(null);
     });
