@@ -4,7 +4,7 @@
 use tauri::{AppHandle, State};
 use tauri_specta::{collect_commands, collect_events, Builder, Event};
 use vigil_engine::domain::{
-    ActionView, AlertView, AutomationLevel, GroupView, InvestigationDetails, InvestigationStatus,
+    ActionView, AlertView, AutomationLevel, Dashboard, GroupView, InvestigationDetails, InvestigationStatus,
     InvestigationSummary, MachineView, Overview,
 };
 use vigil_engine::ops::actions::ActionFilter;
@@ -27,6 +27,13 @@ use crate::Operator;
 #[specta::specta]
 async fn overview(vigil: State<'_, Vigil>) -> Result<Overview, ApiError> {
     Ok(vigil.overview().await?)
+}
+
+/// Everything the dashboard shows, counted and cut short in the store.
+#[tauri::command]
+#[specta::specta]
+async fn dashboard(vigil: State<'_, Vigil>) -> Result<Dashboard, ApiError> {
+    Ok(vigil.dashboard().await?)
 }
 
 /// Where the store lives, for settings.
@@ -391,6 +398,7 @@ pub fn builder() -> Builder<tauri::Wry> {
     Builder::<tauri::Wry>::new()
         .commands(collect_commands![
             overview,
+            dashboard,
             data_location,
             load_demo,
             import_telemetry,

@@ -11,6 +11,7 @@ import {
   type ApiError,
   type AutomationLevel,
   type AutomationLevelInfo,
+  type Dashboard_Serialize,
   type DemoSummary,
   type ImportProgress,
   type ImportSummary,
@@ -37,6 +38,7 @@ export type PickKind = "telemetry-files" | "telemetry-folder" | "rule-folder" | 
 export type ActionView = ActionView_Serialize;
 export type AlertPolicyView = AlertPolicyView_Serialize;
 export type AlertView = AlertView_Serialize;
+export type Dashboard = Dashboard_Serialize;
 export type EntityView = EntityView_Serialize;
 export type GraphNode = GraphNode_Serialize;
 export type InvestigationDetails = InvestigationDetails_Serialize;
@@ -88,6 +90,8 @@ function unwrap<T>(result: Result<T>): T {
 
 export interface Backend {
   overview(): Promise<Overview>;
+  /** Everything the dashboard shows, counted and cut short in the store. */
+  dashboard(): Promise<Dashboard>;
   dataLocation(): Promise<string>;
   loadDemo(): Promise<DemoSummary>;
   machines(): Promise<MachineView[]>;
@@ -132,6 +136,7 @@ export interface Backend {
 
 export const tauriBackend: Backend = {
   overview: async () => unwrap(await commands.overview()),
+  dashboard: async () => unwrap(await commands.dashboard()),
   dataLocation: () => commands.dataLocation(),
   loadDemo: async () => unwrap(await commands.loadDemo()),
   machines: async () => unwrap(await commands.machines()),

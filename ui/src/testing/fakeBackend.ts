@@ -123,6 +123,7 @@ export const details = (over: Partial<InvestigationDetails> = {}): Investigation
 /** A backend where every method resolves to a sensible fixture; override what a test needs. */
 export function fakeBackend(over: Partial<Backend> = {}): Backend {
   const base: Backend = {
+    dashboard: vi.fn(),
     overview: vi.fn(async () => ({ machines: 1, alerts: 1, active_alerts: 1, investigations: 1, events: 10, pending_actions: 1 })),
     dataLocation: vi.fn(async () => "/tmp/vigil.sqlite3"),
     loadDemo: vi.fn(async () => ({ machines: 8, users: 5, events: 100, indicators: 4, alerts: 3 })),
@@ -224,5 +225,29 @@ export function fakeBackend(over: Partial<Backend> = {}): Backend {
     onStoreChanged: vi.fn(async () => () => undefined),
     onInvestigationUpdated: vi.fn(async () => () => undefined),
   };
-  return { ...base, ...over };
+  const merged: Backend = { ...base, ...over };
+  // The dashboard as the engine builds it, from this backend's other answers.
+  merged.dashboard =
+    over.dashboard ??
+    vi.fn(async () => {
+      const overview = await merged.overview();
+      const [machines, alerts, investigations, pending, history] = await Promise.all([
+        merged.machines(),
+        merged.alerts(null),
+        merged.investigations(null, null),
+        merged.actions("pending"),
+        merged.actions("history"),
+      ]);
+      const statuses = [...new Set(investigations.map((i) => i.status))];
+      return {
+        overview,
+        at_risk: machines.filter((m) => m.risk !== "none").slice(0, 8),
+        active_alerts: alerts.filter((a) => a.status !== "resolved").slice(0, 8),
+        investigations_by_status: statuses.map((status) => ({ status, count: investigations.filter((i) => i.status === status).length })),
+        pending: pending.slice(0, 8),
+        oldest_pending: pending.map((a) => a.proposed_at).sort()[0] ?? null,
+        recent_remediations: history.slice(0, 8),
+      };
+    });
+  return merged;
 }
