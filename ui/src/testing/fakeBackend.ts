@@ -180,7 +180,7 @@ export function fakeBackend(over: Partial<Backend> = {}): Backend {
       { level: "full" as const, label: "Full – remediate threats automatically", explanation: "Malicious threats are remediated at once." },
     ]),
     alertPolicies: vi.fn(async () => [
-      { id: 1, name: "Investigate high-severity alerts", rank: 1, enabled: true, min_severity: "high", detection_source: null, category: null, playbook: "auto", start: true },
+      { id: 1, name: "Investigate high-severity alerts", rank: 1, enabled: true, min_severity: "high" as const, detection_source: null, category: null, playbook: "auto", start: true },
     ]),
     policyChoices: vi.fn(async () => ({
       detection_sources: ["sigma", "ioc", "yara", "heuristic", "imported", "manual"],

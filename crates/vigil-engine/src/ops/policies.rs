@@ -2,7 +2,6 @@
 //! an investigation, tried in order) and the automation levels with their explanations.
 
 use serde::{Deserialize, Serialize};
-use sqlx::SqliteConnection;
 
 use crate::domain::{AutomationLevel, Severity};
 use crate::ops::investigate::Playbook;
