@@ -18,7 +18,7 @@ use crate::{clock, Error, Result, Vigil};
 pub struct DashboardBench {
     pub investigations: u32,
     pub alerts: u32,
-    pub actions: u32,
+    pub history_actions: u32,
     pub seed_seconds: f64,
     pub runs: u32,
     pub dashboard_p50_ms: f64,
@@ -138,7 +138,7 @@ impl Vigil {
         Ok(DashboardBench {
             investigations: o.investigations,
             alerts: o.alerts,
-            actions: rows.saturating_sub(u64::from(o.investigations) + u64::from(o.alerts)) as u32,
+            history_actions: rows.saturating_sub(u64::from(o.investigations) + u64::from(o.alerts)) as u32,
             seed_seconds,
             runs: runs.max(1),
             dashboard_p50_ms,
