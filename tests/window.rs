@@ -512,7 +512,7 @@ async fn full_hd_in_dark_mode() -> Result<()> {
     let db = dir.path().join("vigil.sqlite3");
     let investigation = prepared_store(&db, |vigil| async move {
         vigil.load_demo().await?;
-        Ok(vigil.investigate_machine("client4", "tester").await?.id)
+        Ok(vigil.investigate_machine("client4", "tester").await?.summary.id)
     })
     .await?;
     let app = vigil_tests::built_binary("vigil-app");
@@ -533,7 +533,7 @@ async fn full_hd_in_dark_mode() -> Result<()> {
         let theme = window
             .driver
             .execute(
-                "return [document.documentElement.dataset.theme, getComputedStyle(document.body).backgroundColor];",
+                "return [document.documentElement.dataset.theme, getComputedStyle(document.documentElement).backgroundColor];",
                 Vec::new(),
             )
             .await?;
@@ -638,11 +638,10 @@ async fn an_alert_policy_edited_in_settings_routes_the_next_alert() -> Result<()
             .await?
             .json()
             .clone();
-        let imported = imported.as_str().unwrap_or_default().to_string();
-        assert!(
-            imported.contains("\"alerts\":1") && imported.contains("\"investigations_started\":0"),
-            "{imported}"
-        );
+        let imported: serde_json::Value =
+            serde_json::from_str(imported.as_str().unwrap_or_default())?;
+        assert!(imported["alerts"].as_u64() >= Some(1), "{imported}");
+        assert_eq!(imported["investigations_started"], 0, "{imported}");
         // The alert waits for an analyst instead.
         window.click("[data-nav=alerts]").await?;
         window.click("[data-alert]").await?;

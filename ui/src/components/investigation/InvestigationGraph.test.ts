@@ -1,5 +1,6 @@
 // The investigation graph stays readable: laid out headless (the same layout the window
-// runs), no two nodes' boxes — labels included — overlap, at 12, 40 and 100 nodes.
+// runs), no two nodes' boxes — labels included — overlap, at 12, 40 and 100 nodes; kinds
+// keep to their lanes; the graph fills its frame.
 import cytoscape, { type Core } from "cytoscape";
 import { afterEach, describe, expect, it } from "vitest";
 import type { GraphEdge, GraphNode } from "../../backend";
@@ -90,17 +91,29 @@ describe("investigation graph layout", () => {
     expect(overlaps(graph)).toEqual([]);
   });
 
-  it("puts each kind on its own ring around the alerts", () => {
+  it("puts each kind in its own lane, in the order of the story", () => {
     const graph = laidOut(40);
-    const centre = graph.nodes('[kind = "alert"]').boundingBox({});
-    const cx = (centre.x1 + centre.x2) / 2;
-    const cy0 = (centre.y1 + centre.y2) / 2;
-    const radius = (kind: string) =>
-      graph.nodes(`[kind = "${kind}"]`).map((n) => Math.round(Math.hypot(n.position("x") - cx, n.position("y") - cy0)));
-    const rings = ["machine", "finding", "entity", "user", "action"].map((kind) => radius(kind));
-    for (const r of rings) expect(Math.max(...r) - Math.min(...r)).toBeLessThanOrEqual(2);
-    const order = rings.map((r) => r[0]);
-    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    const span = (kinds: string[]) => {
+      const xs = graph.nodes(kinds.map((k) => `[kind = "${k}"]`).join(", ")).map((n) => n.position("x"));
+      return [Math.min(...xs), Math.max(...xs)];
+    };
+    const lanes = [["alert"], ["machine", "user"], ["finding"], ["entity"], ["action"]].map(span);
+    for (let i = 1; i < lanes.length; i++) expect(lanes[i][0]).toBeGreaterThan(lanes[i - 1][1]);
+  });
+
+  it("has about the shape of its frame, so it fills it at a readable zoom", () => {
+    for (const aspect of [1.6, 1]) {
+      const { nodes } = investigationGraph(100);
+      const graph = cytoscape({ headless: true, styleEnabled: true, style: style(), elements: elements(nodes, []) });
+      layout(graph, aspect);
+      const box = graph.nodes().boundingBox({});
+      expect(box.w / box.h).toBeGreaterThan(aspect / 1.6);
+      expect(box.w / box.h).toBeLessThan(aspect * 1.6);
+      // In a 1,000 × 625 frame, 13 px labels stay at 9 px or more.
+      const zoom = Math.min(1000 / box.w, 1000 / aspect / box.h);
+      expect(13 * zoom).toBeGreaterThanOrEqual(aspect === 1.6 ? 9 : 7);
+      graph.destroy();
+    }
   });
 
   it("cuts long labels and keeps the full text", () => {

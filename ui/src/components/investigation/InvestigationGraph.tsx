@@ -4,16 +4,20 @@ import type { GraphEdge, GraphNode } from "../../backend";
 import { currentTheme } from "../../lib/theme";
 
 /** Longest label drawn in full; longer ones are cut, with the full text in a tooltip and the side panel. */
-export const LABEL_CHARS = 24;
+export const LABEL_CHARS = 28;
 
-/** Rings of the large-graph layout, centre first: what started it, where, what was found, who, what to do. */
-const RINGS = ["alert", "machine", "finding", "entity", "user", "action"];
+/** Lanes of the layout, left to right: what started it, where and who, what was found, the rest of the evidence, what to do. */
+const LANES: string[][] = [["alert"], ["machine", "user"], ["finding"], ["entity"], ["action"]];
 
 /** How wide a label may be drawn (longer text ends in an ellipsis). */
-export const LABEL_WIDTH = 96;
+export const LABEL_WIDTH = 124;
 
-/** Centre-to-centre distance that keeps two labelled nodes apart, whatever their angle. */
-export const NODE_DISTANCE = Math.ceil(Math.hypot(LABEL_WIDTH, 46)) + 14;
+/** A column of the layout: the widest label and a gap. */
+export const COLUMN_WIDTH = LABEL_WIDTH + 34;
+/** A row of the layout: the tallest node (34), its label (about 20) and a gap. */
+export const ROW_HEIGHT = 66;
+/** Extra room between two lanes, so that kinds read as groups. */
+const LANE_GAP = 50;
 
 export function shortLabel(label: string): string {
   return label.length > LABEL_CHARS ? `${label.slice(0, LABEL_CHARS - 1)}…` : label;
@@ -113,30 +117,50 @@ export function style(): cytoscape.StylesheetJson {
   ];
 }
 
-function ring(kind: string): number {
-  const at = RINGS.indexOf(kind);
-  return RINGS.length - (at < 0 ? RINGS.length : at);
+/**
+ * Where each node goes: one lane per kind, left to right in the order of the story, each
+ * lane a stack of rows that wraps into more columns when it is long. The number of rows is
+ * picked so that the whole graph has about the shape of its frame (`aspect` = width /
+ * height), so it fills the frame at a readable zoom. Nodes sit on a grid of cells wider and
+ * taller than any node with its label: nothing overlaps, at any size.
+ */
+export function lanePositions(nodes: { id: string; kind: string }[], aspect: number): Map<string, { x: number; y: number }> {
+  const lanes = LANES.map((kinds) => nodes.filter((n) => kinds.includes(n.kind)));
+  const known = new Set(LANES.flat());
+  lanes.push(nodes.filter((n) => !known.has(n.kind)));
+  const used = lanes.filter((lane) => lane.length > 0);
+  const longest = Math.max(1, ...used.map((lane) => lane.length));
+  const shape = (rows: number) => {
+    const columns = used.reduce((sum, lane) => sum + Math.ceil(lane.length / rows), 0);
+    const width = columns * COLUMN_WIDTH + (used.length - 1) * LANE_GAP;
+    return width / (rows * ROW_HEIGHT);
+  };
+  let rows = longest;
+  for (let r = 1; r <= longest; r++) {
+    if (Math.abs(Math.log(shape(r) / aspect)) < Math.abs(Math.log(shape(rows) / aspect))) rows = r;
+  }
+  const positions = new Map<string, { x: number; y: number }>();
+  let x = 0;
+  for (const lane of used) {
+    const columns = Math.ceil(lane.length / rows);
+    const tallest = Math.ceil(lane.length / columns);
+    const top = ((rows - tallest) * ROW_HEIGHT) / 2;
+    lane.forEach((node, i) => {
+      const column = Math.floor(i / tallest);
+      positions.set(node.id, { x: x + column * COLUMN_WIDTH, y: top + (i % tallest) * ROW_HEIGHT });
+    });
+    x += columns * COLUMN_WIDTH + LANE_GAP;
+  }
+  return positions;
 }
 
-/**
- * Rings by kind: the alerts in the centre, then machines, findings, other evidence, users
- * and actions, each ring wide enough that no two nodes or labels overlap however many there
- * are. Spacing is computed from the label width, not measured, so it is the same wherever
- * it runs.
- */
-export function layout(cy: Core) {
-  const largest = Math.max(0, ...cy.nodes().map((n) => Math.max(n.width(), n.height())));
-  cy.layout({
-    name: "concentric",
-    concentric: (node) => ring(node.data("kind") as string),
-    levelWidth: () => 1,
-    minNodeSpacing: Math.max(10, NODE_DISTANCE - largest),
-    padding: 30,
-    avoidOverlap: true,
-    nodeDimensionsIncludeLabels: false,
-    startAngle: (3 / 2) * Math.PI,
-    animate: false,
-  }).run();
+/** Lays the graph out in lanes by kind for a frame of the given shape (width / height). */
+export function layout(cy: Core, aspect = 1.6) {
+  const positions = lanePositions(
+    cy.nodes().map((n) => ({ id: n.id(), kind: n.data("kind") as string })),
+    aspect,
+  );
+  cy.layout({ name: "preset", positions: Object.fromEntries(positions), padding: 30, animate: false }).run();
 }
 
 /**
@@ -202,7 +226,8 @@ export function InvestigationGraph({
     } else {
       cy.elements().remove();
       cy.add(next);
-      layout(cy);
+      const frame = container.current;
+      layout(cy, frame && frame.clientHeight > 0 ? frame.clientWidth / frame.clientHeight : undefined);
       cy.fit(undefined, 30);
     }
   }, [nodes, edges]);
