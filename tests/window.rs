@@ -546,6 +546,53 @@ async fn full_hd_in_dark_mode() -> Result<()> {
         );
         shot(&window, "dark-1080p-settings").await?;
 
+        // A new group previews the machines it would take before it is saved.
+        window.click("[data-testid=add-group]").await?;
+        let form = window
+            .driver
+            .find(By::Css("[data-testid=group-form]"))
+            .await?;
+        form.find(By::Css("input[name=name]"))
+            .await?
+            .send_keys("Finance laptops")
+            .await?;
+        form.find(By::Css("[data-rule='0'] option[value=name]"))
+            .await?
+            .click()
+            .await?;
+        form.find(By::Css("[data-rule='0'] input"))
+            .await?
+            .send_keys("owner*")
+            .await?;
+        // Ranked last, it takes nothing yet: the owner's laptop stays in "Owner".
+        window
+            .text_when("[data-testid=group-preview]", |t| {
+                t.contains("owner-laptop (in Owner)") && t.contains("Move this group up")
+            })
+            .await?;
+        shot(&window, "dark-1080p-group-form").await?;
+        window.click("[data-testid=save-group]").await?;
+        window
+            .text_when(".notice[role=status]", |t| {
+                t.contains("“Finance laptops” saved: it holds 0 machines")
+            })
+            .await?;
+        let first = "[data-testid=groups] > li:first-child";
+        for _ in 0..10 {
+            if window.text(first).await?.contains("Finance laptops") {
+                break;
+            }
+            window
+                .click("[data-group=\"Finance laptops\"] [data-move=up]")
+                .await?;
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        }
+        window
+            .text_when(first, |t| {
+                t.contains("Finance laptops") && t.contains("Machines: owner-laptop")
+            })
+            .await?;
+
         window.click("[data-nav=dashboard]").await?;
         window.text("[data-stat=machines] .stat-value").await?;
         shot(&window, "dark-1080p-dashboard").await?;
@@ -564,6 +611,10 @@ async fn full_hd_in_dark_mode() -> Result<()> {
             .first()
             .await?;
         shot(&window, "dark-1080p-investigation-graph").await?;
+
+        // The choice is kept by the window's storage: give the other tests the system's.
+        window.click("[data-nav=settings]").await?;
+        window.click("[data-theme-choice=system]").await?;
         Ok::<_, anyhow::Error>(())
     }
     .await;

@@ -11,7 +11,7 @@ use vigil_engine::ops::actions::ActionFilter;
 use vigil_engine::ops::demo::DemoSummary;
 use vigil_engine::ops::details::InvestigationFilter;
 use vigil_engine::ops::import::ImportSummary;
-use vigil_engine::ops::groups::GroupInput;
+use vigil_engine::ops::groups::{GroupInput, GroupPreview};
 use vigil_engine::ops::policies::{
     AlertPolicyInput, AlertPolicyView, AutomationLevelInfo, PolicyChoices,
 };
@@ -341,7 +341,7 @@ async fn move_alert_policy(
 async fn preview_group(
     vigil: State<'_, Vigil>,
     group: GroupInput,
-) -> Result<Vec<String>, ApiError> {
+) -> Result<GroupPreview, ApiError> {
     Ok(vigil.preview_group(&group).await?)
 }
 

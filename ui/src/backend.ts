@@ -18,6 +18,7 @@ import {
   type EntityView_Serialize,
   type GraphNode_Serialize,
   type GroupInput,
+  type GroupPreview,
   type GroupRule,
   type GroupView,
   type InvestigationDetails_Serialize,
@@ -53,6 +54,7 @@ export type {
   AutomationLevelInfo,
   DemoSummary,
   GroupInput,
+  GroupPreview,
   GroupRule,
   GroupView,
   ImportProgress,
@@ -115,7 +117,7 @@ export interface Backend {
   deleteAlertPolicy(id: number): Promise<null>;
   moveAlertPolicy(id: number, direction: Move): Promise<AlertPolicyView[]>;
   /** The machines a group written this way would hold, before it is saved. */
-  previewGroup(group: GroupInput): Promise<string[]>;
+  previewGroup(group: GroupInput): Promise<GroupPreview>;
   saveGroup(group: GroupInput): Promise<GroupView>;
   deleteGroup(id: number): Promise<null>;
   moveGroup(id: number, direction: Move): Promise<GroupView[]>;

@@ -67,7 +67,7 @@ export const commands = {
 	/**  Tries an alert policy one place earlier or later. */
 	moveAlertPolicy: (id: number, direction: Move) => typedError<AlertPolicyView_Serialize[], ApiError>(__TAURI_INVOKE("move_alert_policy", { id, direction })),
 	/**  The machines a group written this way would hold, before it is saved. */
-	previewGroup: (group: GroupInput_Deserialize) => typedError<string[], ApiError>(__TAURI_INVOKE("preview_group", { group })),
+	previewGroup: (group: GroupInput_Deserialize) => typedError<GroupPreview, ApiError>(__TAURI_INVOKE("preview_group", { group })),
 	/**  Creates or changes a machine group; every machine is re-sorted. */
 	saveGroup: (group: GroupInput_Deserialize) => typedError<GroupView, ApiError>(__TAURI_INVOKE("save_group", { group })),
 	/**  Deletes a machine group ("Ungrouped machines" cannot be deleted). */
@@ -466,6 +466,14 @@ export type GroupInput_Serialize = {
 	rules: GroupRule[],
 };
 
+/**  What a group written one way would hold. */
+export type GroupPreview = {
+	/**  The machines that would be in it. */
+	machines: string[],
+	/**  Machines its rules match that stay in a higher-ranked group. */
+	kept_by_higher: KeptMachine[],
+};
+
 /**  A rule of a machine group: `field` (name, domain, tag, os) matches the glob `pattern`. */
 export type GroupRule = {
 	field: string,
@@ -607,6 +615,12 @@ export type InvestigationSummary_Serialize = {
 export type InvestigationUpdated = {
 	id: number,
 	status: InvestigationStatus,
+};
+
+/**  A machine a higher-ranked group keeps. */
+export type KeptMachine = {
+	machine: string,
+	group: string,
 };
 
 /**  One step of an investigation's log. */

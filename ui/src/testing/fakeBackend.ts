@@ -189,7 +189,7 @@ export function fakeBackend(over: Partial<Backend> = {}): Backend {
     saveAlertPolicy: vi.fn(async (p) => ({ ...p, id: p.id ?? 2, rank: p.id ?? 2 })),
     deleteAlertPolicy: vi.fn(async () => null),
     moveAlertPolicy: vi.fn(async () => []),
-    previewGroup: vi.fn(async () => ["client4"]),
+    previewGroup: vi.fn(async () => ({ machines: ["client4"], kept_by_higher: [] })),
     saveGroup: vi.fn(async (g) => ({
       ...g,
       id: g.id ?? 3,

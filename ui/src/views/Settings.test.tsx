@@ -119,6 +119,18 @@ describe("Settings", () => {
     expect((await screen.findByRole("status")).textContent).toContain("“Finance” saved: it holds 1 machine");
   });
 
+  it("says which matching machines a higher-ranked group keeps", async () => {
+    const previewGroup = vi.fn(async () => ({ machines: [], kept_by_higher: [{ machine: "owner-laptop", group: "Owner" }] }));
+    render(<Settings backend={fakeBackend({ previewGroup })} />);
+    fireEvent.click(await screen.findByTestId("add-group"));
+    type(screen.getByLabelText("Rule 1: pattern"), "owner*");
+    await waitFor(() =>
+      expect(screen.getByTestId("group-preview").textContent).toBe(
+        "No machine would join. owner-laptop (in Owner) matches but stays in a higher-ranked group. Move this group up to take it.",
+      ),
+    );
+  });
+
   it("keeps Ungrouped machines last: no move, no delete, no rules", async () => {
     const backend = fakeBackend();
     render(<Settings backend={backend} />);

@@ -266,6 +266,22 @@ pub struct GroupInput {
     pub rules: Vec<GroupRule>,
 }
 
+/// What a group written one way would hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct GroupPreview {
+    /// The machines that would be in it.
+    pub machines: Vec<String>,
+    /// Machines its rules match that stay in a higher-ranked group.
+    pub kept_by_higher: Vec<KeptMachine>,
+}
+
+/// A machine a higher-ranked group keeps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct KeptMachine {
+    pub machine: String,
+    pub group: String,
+}
+
 fn group_not_found(what: impl Into<String>) -> Error {
     Error::NotFound {
         what: "machine group",
@@ -319,9 +335,9 @@ async fn is_default_group(conn: &mut SqliteConnection, id: i64) -> Result<Option
 }
 
 impl Vigil {
-    /// The machines that would be in a group written this way, were it saved now (a
-    /// higher-ranked group still takes the machines it matches).
-    pub async fn preview_group(&self, input: &GroupInput) -> Result<Vec<String>> {
+    /// The machines that would be in a group written this way, were it saved now, and those
+    /// its rules match that a higher-ranked group keeps.
+    pub async fn preview_group(&self, input: &GroupInput) -> Result<GroupPreview> {
         let mut conn = self.store().pool().acquire().await?;
         let mut placement = Placement::load(&mut conn).await?;
         let target = match input.id {
@@ -331,9 +347,8 @@ impl Vigil {
                     None => return Err(group_not_found(format!("#{id}"))),
                     Some(true) => id,
                     Some(false) => {
-                        let rules = input.rules.clone();
                         if let Some(entry) = placement.ranked.iter_mut().find(|(g, _)| *g == id) {
-                            entry.1 = rules;
+                            entry.1 = input.rules.clone();
                         }
                         id
                     }
@@ -345,15 +360,29 @@ impl Vigil {
                 0
             }
         };
+        let names: HashMap<i64, String> = sqlx::query_as("SELECT id, name FROM machine_groups")
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .collect();
         let machines: Vec<MachineRow> =
             sqlx::query_as("SELECT name, domain, os, tags FROM machines ORDER BY name")
                 .fetch_all(&mut *conn)
                 .await?;
-        Ok(machines
-            .iter()
-            .filter(|row| placement.pick(&facts(row)) == target)
-            .map(|row| row.0.clone())
-            .collect())
+        let mut preview = GroupPreview::default();
+        for row in &machines {
+            let facts = facts(row);
+            let group = placement.pick(&facts);
+            if group == target {
+                preview.machines.push(row.0.clone());
+            } else if rules_match(&input.rules, &facts) {
+                preview.kept_by_higher.push(KeptMachine {
+                    machine: row.0.clone(),
+                    group: names.get(&group).cloned().unwrap_or_default(),
+                });
+            }
+        }
+        Ok(preview)
     }
 
     /// Creates a group or changes one, then re-sorts every machine into its group.
@@ -595,12 +624,21 @@ mod tests {
         let vigil = Vigil::in_memory().await.expect("open");
         vigil.load_demo().await.expect("demo");
         // client* machines are already Workstations, ranked higher than a new group.
-        let input = laptops(vec![rule("name", "client*")]);
-        assert!(vigil.preview_group(&input).await.expect("preview").is_empty());
+        let input = laptops(vec![rule("name", "client1")]);
+        let preview = vigil.preview_group(&input).await.expect("preview");
+        assert!(preview.machines.is_empty());
+        assert_eq!(
+            preview.kept_by_higher,
+            [KeptMachine {
+                machine: "client1".into(),
+                group: "Workstations".into()
+            }]
+        );
         let input = laptops(vec![rule("os", "*windows*"), rule("tag", "owner")]);
         let preview = vigil.preview_group(&input).await.expect("preview");
         let owner = group(&vigil.groups().await.expect("groups"), "Owner").machines.clone();
-        assert!(preview.is_empty(), "Owner ranks higher: {preview:?}");
+        assert!(!owner.is_empty());
+        assert!(preview.machines.is_empty(), "Owner ranks higher: {preview:?}");
 
         let saved = vigil.save_group(&input).await.expect("save");
         assert_eq!(saved.rank, 6);
@@ -621,7 +659,7 @@ mod tests {
         };
         let preview = vigil.preview_group(&edited).await.expect("preview");
         let saved = vigil.save_group(&edited).await.expect("save");
-        assert_eq!(saved.machines, preview);
+        assert_eq!(saved.machines, preview.machines);
         assert_eq!(saved.machines, ["client1"]);
 
         // Deleted, its machine goes back to the group its rules pick.

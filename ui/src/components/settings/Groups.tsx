@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import type { AutomationLevel, AutomationLevelInfo, Backend, GroupInput, GroupRule, GroupView } from "../../backend";
+import type { AutomationLevel, AutomationLevelInfo, Backend, GroupInput, GroupPreview, GroupRule, GroupView } from "../../backend";
 import type { Go } from "../../route";
 import { errorMessage } from "../../lib/format";
 import { Ranked } from "./Ranked";
@@ -193,14 +193,14 @@ export function Groups({
 
 /** Which machines a group written this way would hold, asked again as the rules change. */
 function usePreview(backend: Backend, group: GroupInput, enabled: boolean) {
-  const [preview, setPreview] = useState<{ machines: string[] } | { error: string } | null>(null);
+  const [preview, setPreview] = useState<GroupPreview | { error: string } | null>(null);
   const key = JSON.stringify(group.rules);
   useEffect(() => {
     if (!enabled) return;
     let current = true;
     const timer = setTimeout(() => {
       backend.previewGroup(group).then(
-        (machines) => current && setPreview({ machines }),
+        (found) => current && setPreview(found),
         (e: unknown) => current && setPreview({ error: errorMessage(e) }),
       );
     }, 200);
@@ -212,6 +212,26 @@ function usePreview(backend: Backend, group: GroupInput, enabled: boolean) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [backend, key, enabled]);
   return preview;
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+function PreviewText({ preview }: { preview: GroupPreview | { error: string } | null }) {
+  if (preview === null) return <>Looking for matching machines…</>;
+  if ("error" in preview) return <>{preview.error}</>;
+  const joins =
+    preview.machines.length === 0
+      ? "No machine would join"
+      : `Would hold ${plural(preview.machines.length, "machine")}: ${preview.machines.join(", ")}`;
+  if (preview.kept_by_higher.length === 0) return <>{preview.machines.length === 0 ? `${joins}: no machine matches these rules.` : joins}</>;
+  const kept = preview.kept_by_higher.map((k) => `${k.machine} (in ${k.group})`).join(", ");
+  const one = preview.kept_by_higher.length === 1;
+  return (
+    <>
+      {joins}. {kept} {one ? "matches but stays" : "match but stay"} in a higher-ranked group. Move this group up to take{" "}
+      {one ? "it" : "them"}.
+    </>
+  );
 }
 
 function GroupForm({
@@ -255,7 +275,7 @@ function GroupForm({
         Description
         <input type="text" name="description" value={g.description} onChange={(e) => set({ description: e.target.value })} />
       </label>
-      <label>
+      <label className="wide">
         Automation level
         <select
           name="automation_level"
@@ -302,15 +322,7 @@ function GroupForm({
       )}
       {!isDefault && (
         <p className="small" role="status" aria-live="polite" data-testid="group-preview">
-          {!ready
-            ? "Write a pattern for every rule to see which machines would join."
-            : preview === null
-              ? "Looking for matching machines…"
-              : "error" in preview
-                ? preview.error
-                : preview.machines.length === 0
-                  ? "No machine would join: none matches, or a higher-ranked group takes them first."
-                  : `Would hold ${preview.machines.length} machine${preview.machines.length === 1 ? "" : "s"}: ${preview.machines.join(", ")}`}
+          {!ready ? "Write a pattern for every rule to see which machines would join." : <PreviewText preview={preview} />}
         </p>
       )}
       {error && (
