@@ -444,7 +444,9 @@ async fn imported_telemetry_shows_up_live_and_bad_files_say_where() -> Result<()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keyboard_alone_reaches_a_machine_an_investigation_and_an_approval() -> Result<()> {
     if let Some(reason) = skip_reason() {
-        eprintln!("SKIPPED keyboard_alone_reaches_a_machine_an_investigation_and_an_approval: {reason}");
+        eprintln!(
+            "SKIPPED keyboard_alone_reaches_a_machine_an_investigation_and_an_approval: {reason}"
+        );
         return Ok(());
     }
     let _one = ONE_WINDOW.lock().await;
@@ -458,7 +460,9 @@ async fn keyboard_alone_reaches_a_machine_an_investigation_and_an_approval() -> 
     let app = vigil_tests::built_binary("vigil-app");
     let window = AppWindow::launch(&app, &db).await?;
     let result = async {
-        window.text("[data-widget=machines-at-risk] [data-machine=client4]").await?;
+        window
+            .text("[data-widget=machines-at-risk] [data-machine=client4]")
+            .await?;
         // Tab, Enter and Space only: every step is a real button with a visible focus.
         window
             .tab_to("[data-widget=machines-at-risk] [data-machine=client4]", 40)
@@ -475,7 +479,9 @@ async fn keyboard_alone_reaches_a_machine_an_investigation_and_an_approval() -> 
                 t.contains("Pending action")
             })
             .await?;
-        window.tab_to("[data-testid=open-investigation]", 20).await?;
+        window
+            .tab_to("[data-testid=open-investigation]", 20)
+            .await?;
         window.press(Key::Enter).await?;
         window.text("[data-testid=investigation-status]").await?;
         window.tab_to("[data-nav=actions]", 150).await?;
@@ -512,7 +518,11 @@ async fn full_hd_in_dark_mode() -> Result<()> {
     let db = dir.path().join("vigil.sqlite3");
     let investigation = prepared_store(&db, |vigil| async move {
         vigil.load_demo().await?;
-        Ok(vigil.investigate_machine("client4", "tester").await?.summary.id)
+        Ok(vigil
+            .investigate_machine("client4", "tester")
+            .await?
+            .summary
+            .id)
     })
     .await?;
     let app = vigil_tests::built_binary("vigil-app");
@@ -656,10 +666,12 @@ async fn an_alert_policy_edited_in_settings_routes_the_next_alert() -> Result<()
             .await?
             .click()
             .await?;
-        form.find(By::Css("select[name=min_severity] option[value=informational]"))
-            .await?
-            .click()
-            .await?;
+        form.find(By::Css(
+            "select[name=min_severity] option[value=informational]",
+        ))
+        .await?
+        .click()
+        .await?;
         form.find(By::Css("input[data-effect=record]"))
             .await?
             .click()

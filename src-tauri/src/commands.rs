@@ -4,14 +4,14 @@
 use tauri::{AppHandle, State};
 use tauri_specta::{collect_commands, collect_events, Builder, Event};
 use vigil_engine::domain::{
-    ActionView, AlertView, AutomationLevel, Dashboard, GroupView, InvestigationDetails, InvestigationStatus,
-    InvestigationSummary, MachineView, Overview,
+    ActionView, AlertView, AutomationLevel, Dashboard, GroupView, InvestigationDetails,
+    InvestigationStatus, InvestigationSummary, MachineView, Overview,
 };
 use vigil_engine::ops::actions::ActionFilter;
 use vigil_engine::ops::demo::DemoSummary;
 use vigil_engine::ops::details::InvestigationFilter;
-use vigil_engine::ops::import::ImportSummary;
 use vigil_engine::ops::groups::{GroupInput, GroupPreview};
+use vigil_engine::ops::import::ImportSummary;
 use vigil_engine::ops::policies::{
     AlertPolicyInput, AlertPolicyView, AutomationLevelInfo, PolicyChoices,
 };

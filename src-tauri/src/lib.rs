@@ -38,16 +38,16 @@ impl Operator {
     }
 }
 
-/// WebKitGTK renders through DMA-BUF and GL by default; where that GL is Mesa's software
-/// renderer (no GPU, virtual displays, many VMs) it keeps LLVM and its buffers in the web
-/// process: about 85 MB of the app's idle memory. Vigil draws nothing that needs it (a 2D
-/// canvas and plain pages), so it renders without, unless the user set the variable.
+/// WebKitGTK composites pages with GL by default; where that GL is Mesa's software renderer
+/// (no GPU, virtual displays, many VMs) it keeps LLVM and its buffers in the web process:
+/// about 85 MB of the app's idle memory. Vigil draws nothing that needs it (a 2D canvas and
+/// plain pages), so it renders without, unless the user set the variable.
 #[cfg(target_os = "linux")]
 fn prefer_lean_rendering() {
-    const DMABUF: &str = "WEBKIT_DISABLE_DMABUF_RENDERER";
-    if std::env::var_os(DMABUF).is_none() {
+    const COMPOSITING: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
+    if std::env::var_os(COMPOSITING).is_none() {
         // Before any thread starts: nothing else reads the environment yet.
-        std::env::set_var(DMABUF, "1");
+        std::env::set_var(COMPOSITING, "1");
     }
 }
 

@@ -79,6 +79,7 @@ impl Drop for Guarded {
 /// The built app in a real window, driven through WebDriver.
 pub struct AppWindow {
     pub driver: WebDriver,
+    display: String,
     _tauri_driver: Guarded,
     _xvfb: Option<Guarded>,
 }
@@ -145,8 +146,20 @@ impl AppWindow {
                 }
             }
         };
+        // Settings the window keeps in its own storage (the theme) outlive an app: every
+        // test starts from none.
+        let kept = driver
+            .execute(
+                "const kept = localStorage.length; localStorage.clear(); return kept;",
+                Vec::new(),
+            )
+            .await?;
+        if kept.json().as_u64().unwrap_or(0) > 0 {
+            driver.refresh().await?;
+        }
         Ok(Self {
             driver,
+            display,
             _tauri_driver: tauri_driver,
             _xvfb: xvfb,
         })
@@ -238,10 +251,35 @@ impl AppWindow {
         Ok(())
     }
 
-    /// Saves a screenshot of the window.
+    /// Saves a picture of the window as the display shows it. It is taken from the X
+    /// display (ImageMagick's `import`), not through WebDriver: WebKit's snapshot needs GL
+    /// compositing, which the app turns off to save memory (see `src-tauri/src/lib.rs`).
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
         let path = crate::artifacts_dir().join(format!("{name}.png"));
-        self.driver.screenshot(&path).await?;
+        let rect = self.driver.get_window_rect().await?;
+        let import = find_tool("import").context(
+            "ImageMagick's `import` is not installed (the README's test command installs it)",
+        )?;
+        let status = Command::new(import)
+            .args(["-display", &self.display, "-window", "root"])
+            .arg("-crop")
+            .arg(format!(
+                "{}x{}+{}+{}",
+                rect.width,
+                rect.height,
+                rect.x.max(0),
+                rect.y.max(0)
+            ))
+            .arg("+repage")
+            .arg(&path)
+            .status()
+            .context("cannot run ImageMagick's import")?;
+        if !status.success() {
+            bail!(
+                "import could not capture display {}: {status}",
+                self.display
+            );
+        }
         Ok(path)
     }
 

@@ -128,7 +128,10 @@ impl Vigil {
         let mut rows = 0u64;
         for _ in 0..3 {
             let at = Instant::now();
-            rows = self.investigations(&InvestigationFilter::default()).await?.len() as u64
+            rows = self
+                .investigations(&InvestigationFilter::default())
+                .await?
+                .len() as u64
                 + self.alerts(None).await?.len() as u64
                 + self.actions(ActionFilter::History).await?.len() as u64;
             full.push(at.elapsed());
@@ -138,7 +141,8 @@ impl Vigil {
         Ok(DashboardBench {
             investigations: o.investigations,
             alerts: o.alerts,
-            history_actions: rows.saturating_sub(u64::from(o.investigations) + u64::from(o.alerts)) as u32,
+            history_actions: rows.saturating_sub(u64::from(o.investigations) + u64::from(o.alerts))
+                as u32,
             seed_seconds,
             runs: runs.max(1),
             dashboard_p50_ms,

@@ -391,9 +391,9 @@ impl Vigil {
         let mut tx = self.store().pool().begin().await?;
         let id = input.id.map(i64::from);
         let is_default = match id {
-            Some(id) => is_default_group(&mut tx, id)
-                .await?
-                .ok_or_else(|| group_not_found(format!("#{id} (it may have been deleted: reload settings)")))?,
+            Some(id) => is_default_group(&mut tx, id).await?.ok_or_else(|| {
+                group_not_found(format!("#{id} (it may have been deleted: reload settings)"))
+            })?,
             None => false,
         };
         let group = validated(input, is_default)?;
@@ -450,12 +450,15 @@ impl Vigil {
         let mut tx = self.store().pool().begin().await?;
         let id = i64::from(id);
         match is_default_group(&mut tx, id).await? {
-            None => return Err(group_not_found(format!("#{id} (it may have been deleted: reload settings)"))),
-            Some(true) => {
-                return Err(Error::Conflict(
-                    "“Ungrouped machines” always exists: it takes every machine no other group takes.".into(),
-                ))
+            None => {
+                return Err(group_not_found(format!(
+                    "#{id} (it may have been deleted: reload settings)"
+                )))
             }
+            Some(true) => return Err(Error::Conflict(
+                "“Ungrouped machines” always exists: it takes every machine no other group takes."
+                    .into(),
+            )),
             Some(false) => {}
         }
         let default = default_group_id(&mut tx).await?;
@@ -636,9 +639,14 @@ mod tests {
         );
         let input = laptops(vec![rule("os", "*windows*"), rule("tag", "owner")]);
         let preview = vigil.preview_group(&input).await.expect("preview");
-        let owner = group(&vigil.groups().await.expect("groups"), "Owner").machines.clone();
+        let owner = group(&vigil.groups().await.expect("groups"), "Owner")
+            .machines
+            .clone();
         assert!(!owner.is_empty());
-        assert!(preview.machines.is_empty(), "Owner ranks higher: {preview:?}");
+        assert!(
+            preview.machines.is_empty(),
+            "Owner ranks higher: {preview:?}"
+        );
 
         let saved = vigil.save_group(&input).await.expect("save");
         assert_eq!(saved.rank, 6);

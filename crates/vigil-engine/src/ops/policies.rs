@@ -9,7 +9,8 @@ use crate::ops::ranked::{name_taken, rerank, Move};
 use crate::{Error, Result, Vigil};
 
 /// The detection sources an alert can come from, as alerts and policies name them.
-pub const DETECTION_SOURCES: [&str; 6] = ["sigma", "ioc", "yara", "heuristic", "imported", "manual"];
+pub const DETECTION_SOURCES: [&str; 6] =
+    ["sigma", "ioc", "yara", "heuristic", "imported", "manual"];
 
 /// The playbook a policy names when the alert itself should pick one.
 pub const AUTO_PLAYBOOK: &str = "auto";
@@ -99,7 +100,9 @@ impl From<PolicyRow> for AlertPolicyView {
 
 /// Empty or blank text means "any".
 fn optional(text: Option<&str>) -> Option<String> {
-    text.map(str::trim).filter(|t| !t.is_empty()).map(String::from)
+    text.map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(String::from)
 }
 
 /// A policy checked and tidied, or a message that says what to change.
@@ -250,11 +253,16 @@ impl Vigil {
 
     /// Tries a policy one place earlier or later; returns the policies in their new order.
     #[tracing::instrument(skip(self))]
-    pub async fn move_alert_policy(&self, id: u32, direction: Move) -> Result<Vec<AlertPolicyView>> {
+    pub async fn move_alert_policy(
+        &self,
+        id: u32,
+        direction: Move,
+    ) -> Result<Vec<AlertPolicyView>> {
         let mut tx = self.store().pool().begin().await?;
-        let ordered: Vec<(i64,)> = sqlx::query_as("SELECT id FROM alert_policies ORDER BY rank, id")
-            .fetch_all(&mut *tx)
-            .await?;
+        let ordered: Vec<(i64,)> =
+            sqlx::query_as("SELECT id FROM alert_policies ORDER BY rank, id")
+                .fetch_all(&mut *tx)
+                .await?;
         let ordered = ordered.into_iter().map(|(id,)| id).collect();
         if !rerank(&mut tx, "alert_policies", ordered, i64::from(id), direction).await? {
             return Err(policy_not_found(id));
@@ -379,7 +387,11 @@ mod tests {
             .raise_alert(alert(c, "r3", Severity::Medium, "ioc"))
             .await
             .expect("raise");
-        assert_eq!(raised.routing, Routing::Waiting, "only Sigma alerts match now");
+        assert_eq!(
+            raised.routing,
+            Routing::Waiting,
+            "only Sigma alerts match now"
+        );
 
         // Disabled, it routes nothing.
         vigil
@@ -453,10 +465,7 @@ mod tests {
                 },
                 "not a playbook",
             ),
-            (
-                input("INVESTIGATE HIGH-SEVERITY ALERTS"),
-                "already called",
-            ),
+            (input("INVESTIGATE HIGH-SEVERITY ALERTS"), "already called"),
         ];
         for (bad, expected) in cases {
             let error = vigil.save_alert_policy(&bad).await.expect_err("invalid");
