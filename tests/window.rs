@@ -676,6 +676,7 @@ async fn an_alert_policy_edited_in_settings_routes_the_next_alert() -> Result<()
             .await?
             .click()
             .await?;
+        shot(&window, "18-alert-policy-form").await?;
         window.click("[data-testid=save-policy]").await?;
         window
             .text_when(".notice[role=status]", |t| t.contains("saved"))
@@ -688,7 +689,7 @@ async fn an_alert_policy_edited_in_settings_routes_the_next_alert() -> Result<()
                 t.contains("Only record Sigma alerts") && t.contains("are only recorded")
             })
             .await?;
-        shot(&window, "18-alert-policy-edited").await?;
+        shot(&window, "19-alert-policy-edited").await?;
 
         let imported = window
             .driver
@@ -709,7 +710,7 @@ async fn an_alert_policy_edited_in_settings_routes_the_next_alert() -> Result<()
         window.click("[data-nav=alerts]").await?;
         window.click("[data-alert]").await?;
         window.text("[data-testid=initiate-investigation]").await?;
-        shot(&window, "19-alert-recorded-by-policy").await?;
+        shot(&window, "20-alert-recorded-by-policy").await?;
         Ok::<_, anyhow::Error>(())
     }
     .await;
