@@ -61,6 +61,9 @@ describe("Settings", () => {
     fireEvent.click(screen.getByTestId("save-policy"));
     expect((await screen.findByTestId("policy-error")).textContent).toBe("Give the policy a name, for example “Investigate ransomware”.");
     expect(screen.getByTestId("policy-form")).toBeTruthy();
+    // Once the admin edits the form, the refusal no longer applies.
+    type(screen.getByLabelText("Name"), "Investigate ransomware");
+    expect(screen.queryByTestId("policy-error")).toBeNull();
   });
 
   it("edits, switches off, moves and deletes a policy", async () => {

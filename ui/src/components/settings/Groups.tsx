@@ -158,6 +158,7 @@ export function Groups({
           isDefault={groups.some((g) => g.id === editing.id && g.is_default)}
           levels={levels}
           error={error}
+          onChange={() => setError(null)}
           onCancel={() => {
             setEditing(null);
             setError(null);
@@ -240,6 +241,7 @@ function GroupForm({
   isDefault,
   levels,
   error,
+  onChange,
   onSave,
   onCancel,
 }: {
@@ -248,11 +250,16 @@ function GroupForm({
   isDefault: boolean;
   levels: AutomationLevelInfo[];
   error: string | null;
+  /** Any edit: a refusal shown for the last attempt no longer applies. */
+  onChange: () => void;
   onSave: (input: GroupInput) => void;
   onCancel: () => void;
 }) {
   const [g, setG] = useState(initial);
-  const set = (change: Partial<GroupInput>) => setG((old) => ({ ...old, ...change }));
+  const set = (change: Partial<GroupInput>) => {
+    onChange();
+    setG((old) => ({ ...old, ...change }));
+  };
   const setRule = (i: number, change: Partial<GroupRule>) => set({ rules: g.rules.map((r, j) => (j === i ? { ...r, ...change } : r)) });
   const ready = g.rules.length > 0 && g.rules.every((r) => r.pattern.trim() !== "");
   const preview = usePreview(backend, g, ready && !isDefault);

@@ -118,6 +118,7 @@ export function Policies({
           initial={editing}
           choices={choices}
           error={error}
+          onChange={() => setError(null)}
           onCancel={() => {
             setEditing(null);
             setError(null);
@@ -149,17 +150,23 @@ function PolicyForm({
   initial,
   choices,
   error,
+  onChange,
   onSave,
   onCancel,
 }: {
   initial: AlertPolicyInput;
   choices: PolicyChoices | null;
   error: string | null;
+  /** Any edit: a refusal shown for the last attempt no longer applies. */
+  onChange: () => void;
   onSave: (input: AlertPolicyInput) => void;
   onCancel: () => void;
 }) {
   const [p, setP] = useState(initial);
-  const set = (change: Partial<AlertPolicyInput>) => setP((old) => ({ ...old, ...change }));
+  const set = (change: Partial<AlertPolicyInput>) => {
+    onChange();
+    setP((old) => ({ ...old, ...change }));
+  };
   return (
     <form
       className="card form"
