@@ -440,3 +440,280 @@ async fn imported_telemetry_shows_up_live_and_bad_files_say_where() -> Result<()
     window.close().await?;
     result
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyboard_alone_reaches_a_machine_an_investigation_and_an_approval() -> Result<()> {
+    if let Some(reason) = skip_reason() {
+        eprintln!(
+            "SKIPPED keyboard_alone_reaches_a_machine_an_investigation_and_an_approval: {reason}"
+        );
+        return Ok(());
+    }
+    let _one = ONE_WINDOW.lock().await;
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("vigil.sqlite3");
+    prepared_store(&db, |vigil| async move {
+        vigil.load_demo().await?;
+        Ok(())
+    })
+    .await?;
+    let app = vigil_tests::built_binary("vigil-app");
+    let window = AppWindow::launch(&app, &db).await?;
+    let result = async {
+        window
+            .text("[data-widget=machines-at-risk] [data-machine=client4]")
+            .await?;
+        // Tab, Enter and Space only: every step is a real button with a visible focus.
+        window
+            .tab_to("[data-widget=machines-at-risk] [data-machine=client4]", 40)
+            .await?;
+        window.press(Key::Enter).await?;
+        window.text("[data-testid=machine-group]").await?;
+        window
+            .tab_to("[data-testid=initiate-investigation]", 60)
+            .await?;
+        shot(&window, "16-keyboard-focus").await?;
+        window.press(Key::Space).await?;
+        window
+            .text_when("[data-testid=investigation-progress]", |t| {
+                t.contains("Pending action")
+            })
+            .await?;
+        window
+            .tab_to("[data-testid=open-investigation]", 20)
+            .await?;
+        window.press(Key::Enter).await?;
+        window.text("[data-testid=investigation-status]").await?;
+        window.tab_to("[data-nav=actions]", 150).await?;
+        window.press(Key::Enter).await?;
+        window.text("[data-testid=pending-actions]").await?;
+        window
+            .tab_to(
+                "[data-testid=pending-actions] input[type=checkbox]:not(:disabled)",
+                60,
+            )
+            .await?;
+        window.press(Key::Space).await?;
+        window.tab_to("[data-testid=approve-selected]", 60).await?;
+        window.press(Key::Enter).await?;
+        window
+            .text_when(".notice[role=status]", |t| t.contains("approved"))
+            .await?;
+        shot(&window, "17-keyboard-approved").await?;
+        Ok::<_, anyhow::Error>(())
+    }
+    .await;
+    window.close().await?;
+    result
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_hd_in_dark_mode() -> Result<()> {
+    if let Some(reason) = skip_reason() {
+        eprintln!("SKIPPED full_hd_in_dark_mode: {reason}");
+        return Ok(());
+    }
+    let _one = ONE_WINDOW.lock().await;
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("vigil.sqlite3");
+    let investigation = prepared_store(&db, |vigil| async move {
+        vigil.load_demo().await?;
+        Ok(vigil
+            .investigate_machine("client4", "tester")
+            .await?
+            .summary
+            .id)
+    })
+    .await?;
+    let app = vigil_tests::built_binary("vigil-app");
+    let window = AppWindow::launch(&app, &db).await?;
+    let result = async {
+        window.resize(1920, 1080).await?;
+        window.text("[data-stat=machines] .stat-value").await?;
+        let size = window
+            .driver
+            .execute("return [window.innerWidth, window.innerHeight];", Vec::new())
+            .await?;
+        eprintln!("window inner size: {}", size.json());
+        assert!(size.json()[0].as_i64().unwrap_or(0) >= 1900, "{}", size.json());
+
+        // The theme follows the system until settings say otherwise.
+        window.click("[data-nav=settings]").await?;
+        window.click("[data-theme-choice=dark]").await?;
+        let theme = window
+            .driver
+            .execute(
+                "return [document.documentElement.dataset.theme, getComputedStyle(document.documentElement).backgroundColor];",
+                Vec::new(),
+            )
+            .await?;
+        assert_eq!(theme.json()[0], serde_json::json!("dark"), "{}", theme.json());
+        assert_eq!(
+            theme.json()[1],
+            serde_json::json!("rgb(15, 19, 24)"),
+            "{}",
+            theme.json()
+        );
+        shot(&window, "dark-1080p-settings").await?;
+
+        // A new group previews the machines it would take before it is saved.
+        window.click("[data-testid=add-group]").await?;
+        let form = window
+            .driver
+            .find(By::Css("[data-testid=group-form]"))
+            .await?;
+        form.find(By::Css("input[name=name]"))
+            .await?
+            .send_keys("Finance laptops")
+            .await?;
+        form.find(By::Css("[data-rule='0'] option[value=name]"))
+            .await?
+            .click()
+            .await?;
+        form.find(By::Css("[data-rule='0'] input"))
+            .await?
+            .send_keys("owner*")
+            .await?;
+        // Ranked last, it takes nothing yet: the owner's laptop stays in "Owner".
+        window
+            .text_when("[data-testid=group-preview]", |t| {
+                t.contains("owner-laptop (in Owner)") && t.contains("Move this group up")
+            })
+            .await?;
+        shot(&window, "dark-1080p-group-form").await?;
+        window.click("[data-testid=save-group]").await?;
+        window
+            .text_when(".notice[role=status]", |t| {
+                t.contains("“Finance laptops” saved: it holds 0 machines")
+            })
+            .await?;
+        let first = "[data-testid=groups] > li:first-child";
+        for _ in 0..10 {
+            if window.text(first).await?.contains("Finance laptops") {
+                break;
+            }
+            window
+                .click("[data-group=\"Finance laptops\"] [data-move=up]")
+                .await?;
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        }
+        window
+            .text_when(first, |t| {
+                t.contains("Finance laptops") && t.contains("Machines: owner-laptop")
+            })
+            .await?;
+
+        window.click("[data-nav=dashboard]").await?;
+        window.text("[data-stat=machines] .stat-value").await?;
+        shot(&window, "dark-1080p-dashboard").await?;
+
+        window.click("[data-nav=investigations]").await?;
+        window
+            .click(&format!("[data-investigation=\"{investigation}\"] button.link"))
+            .await?;
+        window
+            .driver
+            .query(By::Css("[data-testid=investigation-graph] canvas"))
+            .wait(
+                std::time::Duration::from_secs(20),
+                std::time::Duration::from_millis(100),
+            )
+            .first()
+            .await?;
+        shot(&window, "dark-1080p-investigation-graph").await?;
+
+        // The choice is kept by the window's storage: give the other tests the system's.
+        window.click("[data-nav=settings]").await?;
+        window.click("[data-theme-choice=system]").await?;
+        Ok::<_, anyhow::Error>(())
+    }
+    .await;
+    window.close().await?;
+    result
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alert_policy_edited_in_settings_routes_the_next_alert() -> Result<()> {
+    if let Some(reason) = skip_reason() {
+        eprintln!("SKIPPED an_alert_policy_edited_in_settings_routes_the_next_alert: {reason}");
+        return Ok(());
+    }
+    let _one = ONE_WINDOW.lock().await;
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("vigil.sqlite3");
+    let telemetry = vigil_tests::workspace_root().join("tests/data/office_macro.ndjson");
+    let app = vigil_tests::built_binary("vigil-app");
+    let window = AppWindow::launch(&app, &db).await?;
+    let result = async {
+        window.click("[data-nav=settings]").await?;
+        // A bad policy says what to change and keeps the form.
+        window.click("[data-testid=add-policy]").await?;
+        window.click("[data-testid=save-policy]").await?;
+        window
+            .text_when("[data-testid=policy-error]", |t| {
+                t.contains("Give the policy a name")
+            })
+            .await?;
+        let form = window
+            .driver
+            .find(By::Css("[data-testid=policy-form]"))
+            .await?;
+        form.find(By::Css("input[name=name]"))
+            .await?
+            .send_keys("Only record Sigma alerts")
+            .await?;
+        form.find(By::Css("select[name=detection_source] option[value=sigma]"))
+            .await?
+            .click()
+            .await?;
+        form.find(By::Css(
+            "select[name=min_severity] option[value=informational]",
+        ))
+        .await?
+        .click()
+        .await?;
+        form.find(By::Css("input[data-effect=record]"))
+            .await?
+            .click()
+            .await?;
+        shot(&window, "18-alert-policy-form").await?;
+        window.click("[data-testid=save-policy]").await?;
+        window
+            .text_when(".notice[role=status]", |t| t.contains("saved"))
+            .await?;
+        // Tried first, it takes Sigma alerts before the default policy does.
+        let moved = "[data-policy=\"Only record Sigma alerts\"] [data-move=up]";
+        window.click(moved).await?;
+        window
+            .text_when("[data-testid=policies] li:first-child", |t| {
+                t.contains("Only record Sigma alerts") && t.contains("are only recorded")
+            })
+            .await?;
+        shot(&window, "19-alert-policy-edited").await?;
+
+        let imported = window
+            .driver
+            .execute_async(
+                "const [paths, done] = arguments; \
+                 window.__TAURI_INTERNALS__.invoke('import_telemetry', { paths }) \
+                   .then(r => done(JSON.stringify(r)), e => done('error:' + JSON.stringify(e)));",
+                vec![serde_json::json!([telemetry.display().to_string()])],
+            )
+            .await?
+            .json()
+            .clone();
+        let imported: serde_json::Value =
+            serde_json::from_str(imported.as_str().unwrap_or_default())?;
+        assert!(imported["alerts"].as_u64() >= Some(1), "{imported}");
+        assert_eq!(imported["investigations_started"], 0, "{imported}");
+        // The alert waits for an analyst instead.
+        window.click("[data-nav=alerts]").await?;
+        window.click("[data-alert]").await?;
+        window.text("[data-testid=initiate-investigation]").await?;
+        shot(&window, "20-alert-recorded-by-policy").await?;
+        Ok::<_, anyhow::Error>(())
+    }
+    .await;
+    window.close().await?;
+    result
+}

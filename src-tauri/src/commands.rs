@@ -4,14 +4,18 @@
 use tauri::{AppHandle, State};
 use tauri_specta::{collect_commands, collect_events, Builder, Event};
 use vigil_engine::domain::{
-    ActionView, AlertView, AutomationLevel, GroupView, InvestigationDetails, InvestigationStatus,
-    InvestigationSummary, MachineView, Overview,
+    ActionView, AlertView, AutomationLevel, Dashboard, GroupView, InvestigationDetails,
+    InvestigationStatus, InvestigationSummary, MachineView, Overview,
 };
 use vigil_engine::ops::actions::ActionFilter;
 use vigil_engine::ops::demo::DemoSummary;
 use vigil_engine::ops::details::InvestigationFilter;
+use vigil_engine::ops::groups::{GroupInput, GroupPreview};
 use vigil_engine::ops::import::ImportSummary;
-use vigil_engine::ops::policies::{AlertPolicyView, AutomationLevelInfo};
+use vigil_engine::ops::policies::{
+    AlertPolicyInput, AlertPolicyView, AutomationLevelInfo, PolicyChoices,
+};
+use vigil_engine::ops::ranked::Move;
 use vigil_engine::{ApiError, Vigil};
 
 use crate::background::{changed, run_investigation};
@@ -23,6 +27,13 @@ use crate::Operator;
 #[specta::specta]
 async fn overview(vigil: State<'_, Vigil>) -> Result<Overview, ApiError> {
     Ok(vigil.overview().await?)
+}
+
+/// Everything the dashboard shows, counted and cut short in the store.
+#[tauri::command]
+#[specta::specta]
+async fn dashboard(vigil: State<'_, Vigil>) -> Result<Dashboard, ApiError> {
+    Ok(vigil.dashboard().await?)
 }
 
 /// Where the store lives, for settings.
@@ -277,6 +288,99 @@ async fn alert_policies(vigil: State<'_, Vigil>) -> Result<Vec<AlertPolicyView>,
     Ok(vigil.alert_policies().await?)
 }
 
+/// The detection sources and playbooks a policy can name.
+#[tauri::command]
+#[specta::specta]
+fn policy_choices(vigil: State<'_, Vigil>) -> PolicyChoices {
+    vigil.policy_choices()
+}
+
+/// Creates or changes an alert policy; the next alert follows it.
+#[tauri::command]
+#[specta::specta]
+async fn save_alert_policy(
+    app: AppHandle,
+    vigil: State<'_, Vigil>,
+    policy: AlertPolicyInput,
+) -> Result<AlertPolicyView, ApiError> {
+    let saved = vigil.save_alert_policy(&policy).await?;
+    changed(&app, "policy");
+    Ok(saved)
+}
+
+/// Deletes an alert policy.
+#[tauri::command]
+#[specta::specta]
+async fn delete_alert_policy(
+    app: AppHandle,
+    vigil: State<'_, Vigil>,
+    id: u32,
+) -> Result<(), ApiError> {
+    vigil.delete_alert_policy(id).await?;
+    changed(&app, "policy");
+    Ok(())
+}
+
+/// Tries an alert policy one place earlier or later.
+#[tauri::command]
+#[specta::specta]
+async fn move_alert_policy(
+    app: AppHandle,
+    vigil: State<'_, Vigil>,
+    id: u32,
+    direction: Move,
+) -> Result<Vec<AlertPolicyView>, ApiError> {
+    let policies = vigil.move_alert_policy(id, direction).await?;
+    changed(&app, "policy");
+    Ok(policies)
+}
+
+/// The machines a group written this way would hold, before it is saved.
+#[tauri::command]
+#[specta::specta]
+async fn preview_group(
+    vigil: State<'_, Vigil>,
+    group: GroupInput,
+) -> Result<GroupPreview, ApiError> {
+    Ok(vigil.preview_group(&group).await?)
+}
+
+/// Creates or changes a machine group; every machine is re-sorted.
+#[tauri::command]
+#[specta::specta]
+async fn save_group(
+    app: AppHandle,
+    vigil: State<'_, Vigil>,
+    group: GroupInput,
+) -> Result<GroupView, ApiError> {
+    let saved = vigil.save_group(&group).await?;
+    changed(&app, "group");
+    Ok(saved)
+}
+
+/// Deletes a machine group ("Ungrouped machines" cannot be deleted).
+#[tauri::command]
+#[specta::specta]
+async fn delete_group(app: AppHandle, vigil: State<'_, Vigil>, id: u32) -> Result<(), ApiError> {
+    vigil.delete_group(id).await?;
+    changed(&app, "group");
+    Ok(())
+}
+
+/// Ranks a machine group one place higher or lower.
+#[tauri::command]
+#[specta::specta]
+async fn move_group(
+    app: AppHandle,
+    vigil: State<'_, Vigil>,
+    id: u32,
+    direction: Move,
+) -> Result<Vec<GroupView>, ApiError> {
+    let groups = vigil.move_group(id, direction).await?;
+    changed(&app, "group");
+    Ok(groups)
+}
+
 /// Saves an export the window prepared into the exports folder; returns the file's path.
 #[tauri::command]
 #[specta::specta]
@@ -294,6 +398,7 @@ pub fn builder() -> Builder<tauri::Wry> {
     Builder::<tauri::Wry>::new()
         .commands(collect_commands![
             overview,
+            dashboard,
             data_location,
             load_demo,
             import_telemetry,
@@ -316,6 +421,14 @@ pub fn builder() -> Builder<tauri::Wry> {
             set_group_level,
             automation_levels,
             alert_policies,
+            policy_choices,
+            save_alert_policy,
+            delete_alert_policy,
+            move_alert_policy,
+            preview_group,
+            save_group,
+            delete_group,
+            move_group,
             save_export,
         ])
         .events(collect_events![

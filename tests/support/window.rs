@@ -79,6 +79,7 @@ impl Drop for Guarded {
 /// The built app in a real window, driven through WebDriver.
 pub struct AppWindow {
     pub driver: WebDriver,
+    display: String,
     _tauri_driver: Guarded,
     _xvfb: Option<Guarded>,
 }
@@ -145,8 +146,20 @@ impl AppWindow {
                 }
             }
         };
+        // Settings the window keeps in its own storage (the theme) outlive an app: every
+        // test starts from none.
+        let kept = driver
+            .execute(
+                "const kept = localStorage.length; localStorage.clear(); return kept;",
+                Vec::new(),
+            )
+            .await?;
+        if kept.json().as_u64().unwrap_or(0) > 0 {
+            driver.refresh().await?;
+        }
         Ok(Self {
             driver,
+            display,
             _tauri_driver: tauri_driver,
             _xvfb: xvfb,
         })
@@ -188,10 +201,85 @@ impl AppWindow {
         Ok(())
     }
 
-    /// Saves a screenshot of the window.
+    /// Presses and releases one key (Tab, Enter, Space …) where the focus is.
+    pub async fn press(&self, key: Key) -> Result<()> {
+        self.driver
+            .action_chain()
+            .key_down(key.clone())
+            .key_up(key)
+            .perform()
+            .await?;
+        Ok(())
+    }
+
+    /// Presses Tab until the focused element matches `css` (at most `max` times), then
+    /// checks that the focus is visible: the element matches `:focus-visible` and draws an
+    /// outline. Fails when the element is not reachable by keyboard.
+    pub async fn tab_to(&self, css: &str, max: usize) -> Result<()> {
+        let probe = "const [css] = arguments; const el = document.activeElement; \
+            if (!el || !el.matches(css)) return null; \
+            const style = getComputedStyle(el); \
+            return { visible: el.matches(':focus-visible'), outline: style.outlineStyle, width: parseFloat(style.outlineWidth) };";
+        for _ in 0..max {
+            self.press(Key::Tab).await?;
+            let found = self
+                .driver
+                .execute(probe, vec![serde_json::json!(css)])
+                .await?
+                .json()
+                .clone();
+            if found.is_null() {
+                continue;
+            }
+            let visible = found["visible"].as_bool() == Some(true)
+                && found["outline"].as_str() != Some("none")
+                && found["width"].as_f64().unwrap_or(0.0) >= 1.0;
+            if !visible {
+                bail!("{css} has the keyboard focus but does not show it: {found}");
+            }
+            return Ok(());
+        }
+        bail!("{css} was not reached with {max} presses of Tab")
+    }
+
+    /// Sizes the window (the display must be at least as large).
+    pub async fn resize(&self, width: u32, height: u32) -> Result<()> {
+        self.driver
+            .set_window_rect(0, 0, width, height)
+            .await
+            .context("cannot size the window")?;
+        Ok(())
+    }
+
+    /// Saves a picture of the window as the display shows it. It is taken from the X
+    /// display (ImageMagick's `import`), not through WebDriver: WebKit's snapshot needs GL
+    /// compositing, which the app turns off to save memory (see `src-tauri/src/lib.rs`).
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
         let path = crate::artifacts_dir().join(format!("{name}.png"));
-        self.driver.screenshot(&path).await?;
+        let rect = self.driver.get_window_rect().await?;
+        let import = find_tool("import").context(
+            "ImageMagick's `import` is not installed (the README's test command installs it)",
+        )?;
+        let status = Command::new(import)
+            .args(["-display", &self.display, "-window", "root"])
+            .arg("-crop")
+            .arg(format!(
+                "{}x{}+{}+{}",
+                rect.width,
+                rect.height,
+                rect.x.max(0),
+                rect.y.max(0)
+            ))
+            .arg("+repage")
+            .arg(&path)
+            .status()
+            .context("cannot run ImageMagick's import")?;
+        if !status.success() {
+            bail!(
+                "import could not capture display {}: {status}",
+                self.display
+            );
+        }
         Ok(path)
     }
 
@@ -215,7 +303,7 @@ fn start_xvfb() -> Result<(String, Option<Guarded>)> {
                 display.as_str(),
                 "-screen",
                 "0",
-                "1280x800x24",
+                "1920x1080x24",
                 "-nolisten",
                 "tcp",
             ])

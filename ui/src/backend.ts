@@ -5,22 +5,29 @@ import {
   events,
   type ActionFilter,
   type ActionView_Serialize,
+  type AlertPolicyInput,
   type AlertPolicyView_Serialize,
   type AlertView_Serialize,
   type ApiError,
   type AutomationLevel,
   type AutomationLevelInfo,
+  type Dashboard_Serialize,
   type DemoSummary,
   type ImportProgress,
   type ImportSummary,
   type EntityView_Serialize,
   type GraphNode_Serialize,
+  type GroupInput,
+  type GroupPreview,
+  type GroupRule,
   type GroupView,
   type InvestigationDetails_Serialize,
   type InvestigationStatus,
   type InvestigationSummary_Serialize,
   type MachineView_Serialize,
+  type Move,
   type Overview,
+  type PolicyChoices,
 } from "./bindings";
 import { open } from "@tauri-apps/plugin-dialog";
 import { getCurrentWebview } from "@tauri-apps/api/webview";
@@ -32,6 +39,7 @@ export type PickKind = "telemetry-files" | "telemetry-folder" | "rule-folder" | 
 export type ActionView = ActionView_Serialize;
 export type AlertPolicyView = AlertPolicyView_Serialize;
 export type AlertView = AlertView_Serialize;
+export type Dashboard = Dashboard_Serialize;
 export type EntityView = EntityView_Serialize;
 export type GraphNode = GraphNode_Serialize;
 export type InvestigationDetails = InvestigationDetails_Serialize;
@@ -40,15 +48,21 @@ export type MachineView = MachineView_Serialize;
 
 export type {
   ActionFilter,
+  AlertPolicyInput,
   ApiError,
   AutomationLevel,
   AutomationLevelInfo,
   DemoSummary,
+  GroupInput,
+  GroupPreview,
+  GroupRule,
   GroupView,
   ImportProgress,
   ImportSummary,
   InvestigationStatus,
+  Move,
   Overview,
+  PolicyChoices,
 };
 export type {
   GraphEdge,
@@ -78,6 +92,8 @@ function unwrap<T>(result: Result<T>): T {
 
 export interface Backend {
   overview(): Promise<Overview>;
+  /** Everything the dashboard shows, counted and cut short in the store. */
+  dashboard(): Promise<Dashboard>;
   dataLocation(): Promise<string>;
   loadDemo(): Promise<DemoSummary>;
   machines(): Promise<MachineView[]>;
@@ -96,6 +112,15 @@ export interface Backend {
   setGroupLevel(name: string, level: AutomationLevel): Promise<GroupView>;
   automationLevels(): Promise<AutomationLevelInfo[]>;
   alertPolicies(): Promise<AlertPolicyView[]>;
+  policyChoices(): Promise<PolicyChoices>;
+  saveAlertPolicy(policy: AlertPolicyInput): Promise<AlertPolicyView>;
+  deleteAlertPolicy(id: number): Promise<null>;
+  moveAlertPolicy(id: number, direction: Move): Promise<AlertPolicyView[]>;
+  /** The machines a group written this way would hold, before it is saved. */
+  previewGroup(group: GroupInput): Promise<GroupPreview>;
+  saveGroup(group: GroupInput): Promise<GroupView>;
+  deleteGroup(id: number): Promise<null>;
+  moveGroup(id: number, direction: Move): Promise<GroupView[]>;
   /** Saves an export into the exports folder beside the store; returns the file's path. */
   saveExport(fileName: string, contents: string): Promise<string>;
   importTelemetry(paths: string[]): Promise<ImportSummary>;
@@ -113,6 +138,7 @@ export interface Backend {
 
 export const tauriBackend: Backend = {
   overview: async () => unwrap(await commands.overview()),
+  dashboard: async () => unwrap(await commands.dashboard()),
   dataLocation: () => commands.dataLocation(),
   loadDemo: async () => unwrap(await commands.loadDemo()),
   machines: async () => unwrap(await commands.machines()),
@@ -131,6 +157,14 @@ export const tauriBackend: Backend = {
   setGroupLevel: async (name, level) => unwrap(await commands.setGroupLevel(name, level)),
   automationLevels: () => commands.automationLevels(),
   alertPolicies: async () => unwrap(await commands.alertPolicies()),
+  policyChoices: async () => commands.policyChoices(),
+  saveAlertPolicy: async (policy) => unwrap(await commands.saveAlertPolicy(policy)),
+  deleteAlertPolicy: async (id) => unwrap(await commands.deleteAlertPolicy(id)),
+  moveAlertPolicy: async (id, direction) => unwrap(await commands.moveAlertPolicy(id, direction)),
+  previewGroup: async (group) => unwrap(await commands.previewGroup(group)),
+  saveGroup: async (group) => unwrap(await commands.saveGroup(group)),
+  deleteGroup: async (id) => unwrap(await commands.deleteGroup(id)),
+  moveGroup: async (id, direction) => unwrap(await commands.moveGroup(id, direction)),
   saveExport: async (fileName, contents) => unwrap(await commands.saveExport(fileName, contents)),
   importTelemetry: async (paths) => unwrap(await commands.importTelemetry(paths)),
   ruleDirs: async () => unwrap(await commands.ruleDirs()),

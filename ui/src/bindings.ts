@@ -9,6 +9,8 @@ import * as __TAURI_EVENT from "@tauri-apps/api/event";
 export const commands = {
 	/**  Counts of what the store holds, for the dashboard. */
 	overview: () => typedError<Overview, ApiError>(__TAURI_INVOKE("overview")),
+	/**  Everything the dashboard shows, counted and cut short in the store. */
+	dashboard: () => typedError<Dashboard_Serialize, ApiError>(__TAURI_INVOKE("dashboard")),
 	/**  Where the store lives, for settings. */
 	dataLocation: () => __TAURI_INVOKE<string>("data_location"),
 	/**  Writes the demo environment into the store (first start). */
@@ -56,6 +58,22 @@ export const commands = {
 	automationLevels: () => __TAURI_INVOKE<AutomationLevelInfo[]>("automation_levels"),
 	/**  The alert policies, in the order they are tried. */
 	alertPolicies: () => typedError<AlertPolicyView_Serialize[], ApiError>(__TAURI_INVOKE("alert_policies")),
+	/**  The detection sources and playbooks a policy can name. */
+	policyChoices: () => __TAURI_INVOKE<PolicyChoices>("policy_choices"),
+	/**  Creates or changes an alert policy; the next alert follows it. */
+	saveAlertPolicy: (policy: AlertPolicyInput_Deserialize) => typedError<AlertPolicyView_Serialize, ApiError>(__TAURI_INVOKE("save_alert_policy", { policy })),
+	/**  Deletes an alert policy. */
+	deleteAlertPolicy: (id: number) => typedError<null, ApiError>(__TAURI_INVOKE("delete_alert_policy", { id })),
+	/**  Tries an alert policy one place earlier or later. */
+	moveAlertPolicy: (id: number, direction: Move) => typedError<AlertPolicyView_Serialize[], ApiError>(__TAURI_INVOKE("move_alert_policy", { id, direction })),
+	/**  The machines a group written this way would hold, before it is saved. */
+	previewGroup: (group: GroupInput_Deserialize) => typedError<GroupPreview, ApiError>(__TAURI_INVOKE("preview_group", { group })),
+	/**  Creates or changes a machine group; every machine is re-sorted. */
+	saveGroup: (group: GroupInput_Deserialize) => typedError<GroupView, ApiError>(__TAURI_INVOKE("save_group", { group })),
+	/**  Deletes a machine group ("Ungrouped machines" cannot be deleted). */
+	deleteGroup: (id: number) => typedError<null, ApiError>(__TAURI_INVOKE("delete_group", { id })),
+	/**  Ranks a machine group one place higher or lower. */
+	moveGroup: (id: number, direction: Move) => typedError<GroupView[], ApiError>(__TAURI_INVOKE("move_group", { id, direction })),
 	/**  Saves an export the window prepared into the exports folder; returns the file's path. */
 	saveExport: (fileName: string, contents: string) => typedError<string, ApiError>(__TAURI_INVOKE("save_export", { fileName, contents })),
 };
@@ -138,6 +156,41 @@ export type ActionView_Serialize = {
 	reversible: boolean,
 };
 
+/**  An alert policy as the admin writes it: a new one when `id` is absent. */
+export type AlertPolicyInput = AlertPolicyInput_Serialize | AlertPolicyInput_Deserialize;
+
+/**  An alert policy as the admin writes it: a new one when `id` is absent. */
+export type AlertPolicyInput_Deserialize = {
+	id?: number | null,
+	name: string,
+	enabled: boolean,
+	/**  Alerts of this severity or higher match. */
+	min_severity: Severity,
+	/**  Only alerts from this detection source match (any when absent). */
+	detection_source?: string | null,
+	/**  Only alerts whose category contains this text match (any when absent). */
+	category?: string | null,
+	/**  `auto` or a playbook id. */
+	playbook: string,
+	start: boolean,
+};
+
+/**  An alert policy as the admin writes it: a new one when `id` is absent. */
+export type AlertPolicyInput_Serialize = {
+	id: number | null,
+	name: string,
+	enabled: boolean,
+	/**  Alerts of this severity or higher match. */
+	min_severity: Severity,
+	/**  Only alerts from this detection source match (any when absent). */
+	detection_source: string | null,
+	/**  Only alerts whose category contains this text match (any when absent). */
+	category: string | null,
+	/**  `auto` or a playbook id. */
+	playbook: string,
+	start: boolean,
+};
+
 /**  An alert policy: which alerts start an investigation, with which playbook. */
 export type AlertPolicyView = AlertPolicyView_Serialize | AlertPolicyView_Deserialize;
 
@@ -147,7 +200,7 @@ export type AlertPolicyView_Deserialize = {
 	name: string,
 	rank: number,
 	enabled: boolean,
-	min_severity: string,
+	min_severity: Severity,
 	detection_source?: string | null,
 	category?: string | null,
 	playbook: string,
@@ -161,7 +214,7 @@ export type AlertPolicyView_Serialize = {
 	name: string,
 	rank: number,
 	enabled: boolean,
-	min_severity: string,
+	min_severity: Severity,
 	detection_source: string | null,
 	category: string | null,
 	playbook: string,
@@ -232,6 +285,52 @@ export type AutomationLevelInfo = {
 	level: AutomationLevel,
 	label: string,
 	explanation: string,
+};
+
+/**
+ *  Everything the dashboard shows, counted and cut short in the store: its size does not
+ *  grow with the number of investigations, alerts or actions.
+ */
+export type Dashboard = Dashboard_Serialize | Dashboard_Deserialize;
+
+/**
+ *  Everything the dashboard shows, counted and cut short in the store: its size does not
+ *  grow with the number of investigations, alerts or actions.
+ */
+export type Dashboard_Deserialize = {
+	overview: Overview,
+	/**  The machines most at risk (at most `Dashboard::LIST`), riskiest first. */
+	at_risk: MachineView_Deserialize[],
+	/**  The newest active alerts. */
+	active_alerts: AlertView_Deserialize[],
+	/**  Investigations by status, in the order of `InvestigationStatus::ALL`. */
+	investigations_by_status: StatusCount[],
+	/**  The oldest pending actions. */
+	pending: ActionView_Deserialize[],
+	/**  When the oldest pending action was proposed. */
+	oldest_pending?: string | null,
+	/**  The latest decided or finished actions. */
+	recent_remediations: ActionView_Deserialize[],
+};
+
+/**
+ *  Everything the dashboard shows, counted and cut short in the store: its size does not
+ *  grow with the number of investigations, alerts or actions.
+ */
+export type Dashboard_Serialize = {
+	overview: Overview,
+	/**  The machines most at risk (at most `Dashboard::LIST`), riskiest first. */
+	at_risk: MachineView_Serialize[],
+	/**  The newest active alerts. */
+	active_alerts: AlertView_Serialize[],
+	/**  Investigations by status, in the order of `InvestigationStatus::ALL`. */
+	investigations_by_status: StatusCount[],
+	/**  The oldest pending actions. */
+	pending: ActionView_Serialize[],
+	/**  When the oldest pending action was proposed. */
+	oldest_pending: string | null,
+	/**  The latest decided or finished actions. */
+	recent_remediations: ActionView_Serialize[],
 };
 
 /**  What loading the demo wrote. */
@@ -333,6 +432,46 @@ export type Graph_Deserialize = {
 export type Graph_Serialize = {
 	nodes: GraphNode_Serialize[],
 	edges: GraphEdge[],
+};
+
+/**
+ *  A machine group as the admin writes it: a new one (ranked last, above "Ungrouped
+ *  machines") when `id` is absent.
+ */
+export type GroupInput = GroupInput_Serialize | GroupInput_Deserialize;
+
+/**
+ *  A machine group as the admin writes it: a new one (ranked last, above "Ungrouped
+ *  machines") when `id` is absent.
+ */
+export type GroupInput_Deserialize = {
+	id?: number | null,
+	name: string,
+	description: string,
+	automation_level: AutomationLevel,
+	/**  A machine joins when every rule matches (globs with `*` and `?`, any case). */
+	rules: GroupRule[],
+};
+
+/**
+ *  A machine group as the admin writes it: a new one (ranked last, above "Ungrouped
+ *  machines") when `id` is absent.
+ */
+export type GroupInput_Serialize = {
+	id: number | null,
+	name: string,
+	description: string,
+	automation_level: AutomationLevel,
+	/**  A machine joins when every rule matches (globs with `*` and `?`, any case). */
+	rules: GroupRule[],
+};
+
+/**  What a group written one way would hold. */
+export type GroupPreview = {
+	/**  The machines that would be in it. */
+	machines: string[],
+	/**  Machines its rules match that stay in a higher-ranked group. */
+	kept_by_higher: KeptMachine[],
 };
 
 /**  A rule of a machine group: `field` (name, domain, tag, os) matches the glob `pattern`. */
@@ -478,6 +617,12 @@ export type InvestigationUpdated = {
 	status: InvestigationStatus,
 };
 
+/**  A machine a higher-ranked group keeps. */
+export type KeptMachine = {
+	machine: string,
+	group: string,
+};
+
 /**  One step of an investigation's log. */
 export type LogEntry = LogEntry_Serialize | LogEntry_Deserialize;
 
@@ -540,6 +685,13 @@ export type MachineView_Serialize = {
 	last_seen: string,
 };
 
+/**  Which way to move a ranked item (a policy or a machine group). */
+export type Move = 
+/**  Tried earlier. */
+"up" | 
+/**  Tried later. */
+"down";
+
 /**  Counts of what the store holds. */
 export type Overview = {
 	machines: number,
@@ -548,6 +700,18 @@ export type Overview = {
 	investigations: number,
 	events: number,
 	pending_actions: number,
+};
+
+/**  A playbook a policy can name. */
+export type PlaybookChoice = {
+	id: string,
+	title: string,
+};
+
+/**  What the policy editor offers to choose from. */
+export type PolicyChoices = {
+	detection_sources: string[],
+	playbooks: PlaybookChoice[],
 };
 
 /**  One reason behind a verdict: which analyzer said what, from which rule, IOC or event. */
@@ -583,6 +747,12 @@ export type ScopeUser = {
 
 /**  Severity of an alert. */
 export type Severity = "informational" | "low" | "medium" | "high";
+
+/**  How many investigations have one status. */
+export type StatusCount = {
+	status: InvestigationStatus,
+	count: number,
+};
 
 /**  Something in the store changed; views reload what they show. */
 export type StoreChanged = {

@@ -158,6 +158,13 @@ enum BenchWhat {
         #[arg(long, default_value_t = 10_000)]
         storm: u32,
     },
+    /// How long the dashboard takes on a store of many settled investigations.
+    Dashboard {
+        #[arg(long, default_value_t = 100_000)]
+        investigations: u32,
+        #[arg(long, default_value_t = 20)]
+        runs: u32,
+    },
     /// Import throughput end to end beside the raw EVTX parse rate (add rule folders first
     /// with `vigil rules add`).
     Import {
@@ -435,6 +442,16 @@ async fn run(cli: Cli, out: &Output) -> Result<(), ApiError> {
             let result = vigil
                 .bench_investigations(machines, events, samples, storm)
                 .await?;
+            Output { json: true }.print(&result, String::new);
+        }
+        Command::Bench {
+            what:
+                BenchWhat::Dashboard {
+                    investigations,
+                    runs,
+                },
+        } => {
+            let result = vigil.bench_dashboard(investigations, runs).await?;
             Output { json: true }.print(&result, String::new);
         }
         Command::Bench {

@@ -123,6 +123,7 @@ export const details = (over: Partial<InvestigationDetails> = {}): Investigation
 /** A backend where every method resolves to a sensible fixture; override what a test needs. */
 export function fakeBackend(over: Partial<Backend> = {}): Backend {
   const base: Backend = {
+    dashboard: vi.fn(),
     overview: vi.fn(async () => ({ machines: 1, alerts: 1, active_alerts: 1, investigations: 1, events: 10, pending_actions: 1 })),
     dataLocation: vi.fn(async () => "/tmp/vigil.sqlite3"),
     loadDemo: vi.fn(async () => ({ machines: 8, users: 5, events: 100, indicators: 4, alerts: 3 })),
@@ -150,6 +151,17 @@ export function fakeBackend(over: Partial<Backend> = {}): Backend {
         rules: [{ field: "name", pattern: "client*" }],
         machines: ["client4"],
       },
+      {
+        id: 2,
+        name: "Ungrouped machines",
+        description: "Machines that match no other group",
+        rank: 1000000,
+        automation_level: "semi_any" as const,
+        automation_label: "Semi – require approval for any remediation",
+        is_default: true,
+        rules: [],
+        machines: ["server1"],
+      },
     ]),
     setGroupLevel: vi.fn(async (name, level) => ({
       id: 1,
@@ -168,8 +180,26 @@ export function fakeBackend(over: Partial<Backend> = {}): Backend {
       { level: "full" as const, label: "Full – remediate threats automatically", explanation: "Malicious threats are remediated at once." },
     ]),
     alertPolicies: vi.fn(async () => [
-      { id: 1, name: "Investigate high-severity alerts", rank: 1, enabled: true, min_severity: "high", detection_source: null, category: null, playbook: "auto", start: true },
+      { id: 1, name: "Investigate high-severity alerts", rank: 1, enabled: true, min_severity: "high" as const, detection_source: null, category: null, playbook: "auto", start: true },
     ]),
+    policyChoices: vi.fn(async () => ({
+      detection_sources: ["sigma", "ioc", "yara", "heuristic", "imported", "manual"],
+      playbooks: [{ id: "malware_on_machine", title: "Malware on a machine" }],
+    })),
+    saveAlertPolicy: vi.fn(async (p) => ({ ...p, id: p.id ?? 2, rank: p.id ?? 2 })),
+    deleteAlertPolicy: vi.fn(async () => null),
+    moveAlertPolicy: vi.fn(async () => []),
+    previewGroup: vi.fn(async () => ({ machines: ["client4"], kept_by_higher: [] })),
+    saveGroup: vi.fn(async (g) => ({
+      ...g,
+      id: g.id ?? 3,
+      rank: 2,
+      automation_label: "Full – remediate threats automatically",
+      is_default: false,
+      machines: ["client4"],
+    })),
+    deleteGroup: vi.fn(async () => null),
+    moveGroup: vi.fn(async () => []),
     saveExport: vi.fn(async (name) => `/tmp/exports/${name}`),
     importTelemetry: vi.fn(async () => ({
       files: 1,
@@ -196,5 +226,29 @@ export function fakeBackend(over: Partial<Backend> = {}): Backend {
     onStoreChanged: vi.fn(async () => () => undefined),
     onInvestigationUpdated: vi.fn(async () => () => undefined),
   };
-  return { ...base, ...over };
+  const merged: Backend = { ...base, ...over };
+  // The dashboard as the engine builds it, from this backend's other answers.
+  merged.dashboard =
+    over.dashboard ??
+    vi.fn(async () => {
+      const overview = await merged.overview();
+      const [machines, alerts, investigations, pending, history] = await Promise.all([
+        merged.machines(),
+        merged.alerts(null),
+        merged.investigations(null, null),
+        merged.actions("pending"),
+        merged.actions("history"),
+      ]);
+      const statuses = [...new Set(investigations.map((i) => i.status))];
+      return {
+        overview,
+        at_risk: machines.filter((m) => m.risk !== "none").slice(0, 8),
+        active_alerts: alerts.filter((a) => a.status !== "resolved").slice(0, 8),
+        investigations_by_status: statuses.map((status) => ({ status, count: investigations.filter((i) => i.status === status).length })),
+        pending: pending.slice(0, 8),
+        oldest_pending: pending.map((a) => a.proposed_at).sort()[0] ?? null,
+        recent_remediations: history.slice(0, 8),
+      };
+    });
+  return merged;
 }

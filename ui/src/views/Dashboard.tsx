@@ -8,23 +8,9 @@ import { FirstStart } from "../components/dashboard/FirstStart";
 import { ImportTelemetry } from "../components/dashboard/ImportTelemetry";
 import { useLive } from "../lib/useLive";
 import { age, formatTime, humanize } from "../lib/format";
-import { INVESTIGATION_STATUSES } from "../lib/statuses";
-
-async function loadDashboard(backend: Backend) {
-  const overview = await backend.overview();
-  if (overview.machines === 0) return { overview, machines: [], alerts: [], investigations: [], pending: [], history: [] };
-  const [machines, alerts, investigations, pending, history] = await Promise.all([
-    backend.machines(),
-    backend.alerts(null),
-    backend.investigations(null, null),
-    backend.actions("pending"),
-    backend.actions("history"),
-  ]);
-  return { overview, machines, alerts, investigations, pending, history };
-}
 
 export function Dashboard({ backend, go = () => undefined }: { backend: Backend; go?: Go }) {
-  const live = useLive(backend, () => loadDashboard(backend), []);
+  const live = useLive(backend, () => backend.dashboard(), []);
   const [now] = useState(() => Date.now());
   const d = live.data;
 
@@ -58,7 +44,7 @@ export function Dashboard({ backend, go = () => undefined }: { backend: Backend;
           <div className="widgets">
             <div className="card" data-widget="machines-at-risk">
               <h2>Machines at risk</h2>
-              {d.machines.filter((m) => m.risk !== "none").length === 0 ? (
+              {d.at_risk.length === 0 ? (
                 <p className="muted">No machine is at risk right now.</p>
               ) : (
                 <table className="table compact">
@@ -70,10 +56,7 @@ export function Dashboard({ backend, go = () => undefined }: { backend: Backend;
                     </tr>
                   </thead>
                   <tbody>
-                    {d.machines
-                      .filter((m) => m.risk !== "none")
-                      .slice(0, 8)
-                      .map((m) => (
+                    {d.at_risk.map((m) => (
                         <tr key={m.id}>
                           <td>
                             <button type="button" className="link" data-machine={m.name} onClick={() => go({ view: "machine", name: m.name })}>
@@ -93,13 +76,13 @@ export function Dashboard({ backend, go = () => undefined }: { backend: Backend;
 
             <div className="card" data-widget="pending-actions">
               <h2>Pending actions</h2>
-              {d.pending.length === 0 ? (
+              {d.overview.pending_actions === 0 ? (
                 <p className="muted">Nothing waits for your approval.</p>
               ) : (
                 <>
                   <p>
-                    <strong>{d.pending.length}</strong> action{d.pending.length === 1 ? "" : "s"} wait for your
-                    approval; the oldest for {age(d.pending.reduce((a, b) => (a.proposed_at < b.proposed_at ? a : b)).proposed_at, now)}.
+                    <strong>{d.overview.pending_actions}</strong> action{d.overview.pending_actions === 1 ? "" : "s"} wait for
+                    your approval{d.oldest_pending && `; the oldest for ${age(d.oldest_pending, now)}`}.
                   </p>
                   <ul className="plain">
                     {d.pending.slice(0, 5).map((a) => (
@@ -118,14 +101,11 @@ export function Dashboard({ backend, go = () => undefined }: { backend: Backend;
 
             <div className="card" data-widget="active-alerts">
               <h2>Active alerts</h2>
-              {d.alerts.filter((a) => a.status !== "resolved").length === 0 ? (
+              {d.active_alerts.length === 0 ? (
                 <p className="muted">No active alerts.</p>
               ) : (
                 <ul className="plain">
-                  {d.alerts
-                    .filter((a) => a.status !== "resolved")
-                    .slice(0, 6)
-                    .map((a) => (
+                  {d.active_alerts.slice(0, 6).map((a) => (
                       <li key={a.id}>
                         <Badge value={a.severity} />{" "}
                         <button type="button" className="link" onClick={() => go({ view: "alert", id: a.id })}>
@@ -143,18 +123,15 @@ export function Dashboard({ backend, go = () => undefined }: { backend: Backend;
 
             <div className="card" data-widget="investigations">
               <h2>Automated investigations</h2>
-              {d.investigations.length === 0 ? (
+              {d.investigations_by_status.length === 0 ? (
                 <p className="muted">No investigation has run yet. Open a machine at risk to start one.</p>
               ) : (
                 <ul className="plain">
-                  {INVESTIGATION_STATUSES.map((status) => {
-                    const n = d.investigations.filter((i) => i.status === status).length;
-                    return n === 0 ? null : (
-                      <li key={status} className="row-between">
-                        <Badge value={status} /> <strong>{n}</strong>
-                      </li>
-                    );
-                  })}
+                  {d.investigations_by_status.map(({ status, count }) => (
+                    <li key={status} className="row-between">
+                      <Badge value={status} /> <strong>{count.toLocaleString()}</strong>
+                    </li>
+                  ))}
                 </ul>
               )}
               <button type="button" className="link" onClick={() => go({ view: "investigations" })}>
@@ -164,7 +141,7 @@ export function Dashboard({ backend, go = () => undefined }: { backend: Backend;
 
             <div className="card wide" data-widget="recent-remediations">
               <h2>Recent remediations</h2>
-              {d.history.length === 0 ? (
+              {d.recent_remediations.length === 0 ? (
                 <p className="muted">No remediation has run yet.</p>
               ) : (
                 <table className="table compact">
@@ -179,7 +156,7 @@ export function Dashboard({ backend, go = () => undefined }: { backend: Backend;
                     </tr>
                   </thead>
                   <tbody>
-                    {d.history.slice(0, 6).map((a) => (
+                    {d.recent_remediations.slice(0, 6).map((a) => (
                       <tr key={a.id}>
                         <td>{a.label}</td>
                         <td className="mono ellipsis">{a.entity ?? "—"}</td>

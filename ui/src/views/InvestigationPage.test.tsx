@@ -22,7 +22,7 @@ describe("InvestigationPage", () => {
   it("shows the summary and opens a node's tab from the graph", async () => {
     render(<InvestigationPage backend={fakeBackend()} go={vi.fn()} id={1} />);
     expect((await screen.findByTestId("investigation-status")).textContent).toContain("Pending action");
-    fireEvent.click(screen.getByText("node updater.exe"));
+    fireEvent.click(await screen.findByText("node updater.exe"));
     fireEvent.click(screen.getByText("Show in its tab"));
     expect(screen.getByText("Its hash is on the known-bad list")).toBeTruthy();
   });

@@ -1,13 +1,17 @@
-import { useEffect, useState } from "react";
+import { lazy, Suspense, useEffect, useState } from "react";
 import type { Backend, EntityView, GraphNode, InvestigationDetails } from "../backend";
 import type { Go, InvestigationTab } from "../route";
 import { Badge } from "../components/common/Badge";
 import { Empty, LoadError, Loading } from "../components/common/States";
-import { InvestigationGraph } from "../components/investigation/InvestigationGraph";
 import { PendingActions } from "../components/actions/PendingActions";
 import { AlertTable } from "./Alerts";
 import { useLive } from "../lib/useLive";
 import { formatDuration, formatTime, humanize } from "../lib/format";
+
+// Cytoscape is most of the window's code: it loads when a graph is first shown, not at start.
+const InvestigationGraph = lazy(() =>
+  import("../components/investigation/InvestigationGraph").then((m) => ({ default: m.InvestigationGraph })),
+);
 
 const TABS: { id: InvestigationTab; label: (d: InvestigationDetails) => string }[] = [
   { id: "graph", label: () => "Investigation graph" },
@@ -180,7 +184,9 @@ export function InvestigationPage({
           <div role="tabpanel" className="tabpanel">
             {tab === "graph" && (
               <div className="graph-wrap">
-                <InvestigationGraph nodes={d.graph.nodes} edges={d.graph.edges} selected={selected} onSelect={setSelected} />
+                <Suspense fallback={<Loading what="the graph" />}>
+                  <InvestigationGraph nodes={d.graph.nodes} edges={d.graph.edges} selected={selected} onSelect={setSelected} />
+                </Suspense>
                 <aside className="graph-side">
                   <GraphLegend />
                   {selectedNode ? (

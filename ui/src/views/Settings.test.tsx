@@ -1,19 +1,164 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { Settings } from "./Settings";
 import { fakeBackend } from "../testing/fakeBackend";
+import { BackendError } from "../backend";
 
-afterEach(cleanup);
+afterEach(() => {
+  cleanup();
+  document.documentElement.removeAttribute("data-theme");
+  window.localStorage.clear();
+});
+
+const type = (el: Element, value: string) => fireEvent.change(el, { target: { value } });
 
 describe("Settings", () => {
   it("explains the levels and changes a group's level", async () => {
     const backend = fakeBackend();
     render(<Settings backend={backend} />);
-    expect(await screen.findByText("Every remediation waits for your approval.")).toBeTruthy();
+    expect((await screen.findAllByText("Every remediation waits for your approval.")).length).toBeGreaterThan(0);
     expect(screen.getByTestId("data-location").textContent).toBe("/tmp/vigil.sqlite3");
     expect(screen.getByText("Investigate high-severity alerts")).toBeTruthy();
     fireEvent.click(document.querySelector('[data-group="Workstations"] input[data-level="full"]') as Element);
     await waitFor(() => expect(backend.setGroupLevel).toHaveBeenCalledWith("Workstations", "full"));
     expect((await screen.findByRole("status")).textContent).toContain("Full");
+  });
+
+  it("creates an alert policy from the form", async () => {
+    const backend = fakeBackend();
+    render(<Settings backend={backend} />);
+    fireEvent.click(await screen.findByTestId("add-policy"));
+    const form = screen.getByTestId("policy-form");
+    type(within(form).getByLabelText("Name"), "Investigate credential theft");
+    type(within(form).getByLabelText("Minimum severity"), "medium");
+    type(within(form).getByLabelText("Detection source"), "sigma");
+    type(within(form).getByLabelText("Category contains"), "Credential");
+    type(within(form).getByLabelText("Playbook"), "malware_on_machine");
+    fireEvent.click(screen.getByTestId("save-policy"));
+    await waitFor(() =>
+      expect(backend.saveAlertPolicy).toHaveBeenCalledWith({
+        id: null,
+        name: "Investigate credential theft",
+        enabled: true,
+        min_severity: "medium",
+        detection_source: "sigma",
+        category: "Credential",
+        playbook: "malware_on_machine",
+        start: true,
+      }),
+    );
+    expect((await screen.findByRole("status")).textContent).toContain("“Investigate credential theft” saved");
+    expect(screen.queryByTestId("policy-form")).toBeNull();
+  });
+
+  it("keeps the form open and says what to change when the engine refuses a policy", async () => {
+    const saveAlertPolicy = vi.fn(async () => {
+      throw new BackendError({ code: "invalid_input", message: "Give the policy a name, for example “Investigate ransomware”." });
+    });
+    const backend = fakeBackend({ saveAlertPolicy });
+    render(<Settings backend={backend} />);
+    fireEvent.click(await screen.findByTestId("add-policy"));
+    fireEvent.click(screen.getByTestId("save-policy"));
+    expect((await screen.findByTestId("policy-error")).textContent).toBe("Give the policy a name, for example “Investigate ransomware”.");
+    expect(screen.getByTestId("policy-form")).toBeTruthy();
+    // Once the admin edits the form, the refusal no longer applies.
+    type(screen.getByLabelText("Name"), "Investigate ransomware");
+    expect(screen.queryByTestId("policy-error")).toBeNull();
+  });
+
+  it("edits, switches off, moves and deletes a policy", async () => {
+    const backend = fakeBackend();
+    render(<Settings backend={backend} />);
+    const row = await screen.findByText("Investigate high-severity alerts");
+    const item = row.closest("[data-policy]") as HTMLElement;
+    expect(item.textContent).toContain("high-severity alerts → start an investigation");
+
+    fireEvent.click(within(item).getByTestId("policy-enabled"));
+    await waitFor(() => expect(backend.saveAlertPolicy).toHaveBeenCalledWith(expect.objectContaining({ id: 1, enabled: false })));
+
+    fireEvent.click(within(item).getByTestId("edit-policy"));
+    const form = screen.getByTestId("policy-form");
+    expect((within(form).getByLabelText("Name") as HTMLInputElement).value).toBe("Investigate high-severity alerts");
+    fireEvent.click(within(form).getByText(/Only\s+record it/));
+    expect((within(form).getByLabelText("Playbook") as HTMLSelectElement).disabled).toBe(true);
+    fireEvent.click(screen.getByTestId("save-policy"));
+    await waitFor(() => expect(backend.saveAlertPolicy).toHaveBeenLastCalledWith(expect.objectContaining({ id: 1, start: false })));
+
+    // The only policy cannot move; deleting asks once more.
+    expect((within(item).getByLabelText("Move Investigate high-severity alerts up") as HTMLButtonElement).disabled).toBe(true);
+    fireEvent.click(within(item).getByTestId("delete-policy"));
+    expect(backend.deleteAlertPolicy).not.toHaveBeenCalled();
+    fireEvent.click(within(item).getByTestId("confirm-delete-policy"));
+    await waitFor(() => expect(backend.deleteAlertPolicy).toHaveBeenCalledWith(1));
+  });
+
+  it("adds a group with a live preview of the machines it would take", async () => {
+    const backend = fakeBackend();
+    render(<Settings backend={backend} />);
+    fireEvent.click(await screen.findByTestId("add-group"));
+    const form = screen.getByTestId("group-form");
+    expect(within(form).getByTestId("group-preview").textContent).toContain("Write a pattern");
+    type(within(form).getByLabelText("Name"), "Finance");
+    type(within(form).getByLabelText("Rule 1: what it looks at"), "tag");
+    type(within(form).getByLabelText("Rule 1: pattern"), "fin*");
+    await waitFor(() => expect(within(form).getByTestId("group-preview").textContent).toBe("Would hold 1 machine: client4"));
+    expect(backend.previewGroup).toHaveBeenLastCalledWith(expect.objectContaining({ id: null, rules: [{ field: "tag", pattern: "fin*" }] }));
+    fireEvent.click(within(form).getByTestId("add-rule"));
+    type(within(form).getByLabelText("Rule 2: pattern"), "*");
+    type(within(form).getByLabelText("Automation level"), "full");
+    fireEvent.click(screen.getByTestId("save-group"));
+    await waitFor(() =>
+      expect(backend.saveGroup).toHaveBeenCalledWith({
+        id: null,
+        name: "Finance",
+        description: "",
+        automation_level: "full",
+        rules: [
+          { field: "tag", pattern: "fin*" },
+          { field: "name", pattern: "*" },
+        ],
+      }),
+    );
+    expect((await screen.findByRole("status")).textContent).toContain("“Finance” saved: it holds 1 machine");
+  });
+
+  it("says which matching machines a higher-ranked group keeps", async () => {
+    const previewGroup = vi.fn(async () => ({ machines: [], kept_by_higher: [{ machine: "owner-laptop", group: "Owner" }] }));
+    render(<Settings backend={fakeBackend({ previewGroup })} />);
+    fireEvent.click(await screen.findByTestId("add-group"));
+    type(screen.getByLabelText("Rule 1: pattern"), "owner*");
+    await waitFor(() =>
+      expect(screen.getByTestId("group-preview").textContent).toBe(
+        "No machine would join. owner-laptop (in Owner) matches but stays in a higher-ranked group. Move this group up to take it.",
+      ),
+    );
+  });
+
+  it("keeps Ungrouped machines last: no move, no delete, no rules", async () => {
+    const backend = fakeBackend();
+    render(<Settings backend={backend} />);
+    const item = (await screen.findByText("Ungrouped machines")).closest("[data-group]") as HTMLElement;
+    expect(within(item).queryByTestId("delete-group")).toBeNull();
+    expect(within(item).queryByLabelText(/Move Ungrouped machines/)).toBeNull();
+    fireEvent.click(within(item).getByTestId("edit-group"));
+    const form = screen.getByTestId("group-form");
+    expect(within(form).queryByTestId("add-rule")).toBeNull();
+    expect(form.textContent).toContain("has no rules");
+
+    // The one other group has nowhere to move: above it is nothing, below it the last.
+    const workstations = document.querySelector('[data-group="Workstations"]') as HTMLElement;
+    expect((within(workstations).getByLabelText("Move Workstations up") as HTMLButtonElement).disabled).toBe(true);
+    expect((within(workstations).getByLabelText("Move Workstations down") as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it("switches to dark and back to the system's choice", async () => {
+    render(<Settings backend={fakeBackend()} />);
+    const dark = (await screen.findByTestId("appearance")).querySelector('[data-theme-choice="dark"]') as HTMLInputElement;
+    fireEvent.click(dark);
+    expect(document.documentElement.dataset.theme).toBe("dark");
+    expect(window.localStorage.getItem("vigil.theme")).toBe("dark");
+    fireEvent.click(screen.getByTestId("appearance").querySelector('[data-theme-choice="system"]') as HTMLInputElement);
+    expect(document.documentElement.dataset.theme).toBe("light");
+    expect(window.localStorage.getItem("vigil.theme")).toBeNull();
   });
 });

@@ -1,42 +1,27 @@
 import { useEffect, useState } from "react";
-import type { AutomationLevel, Backend } from "../backend";
+import type { Backend } from "../backend";
 import type { Go } from "../route";
 import { LoadError, Loading } from "../components/common/States";
+import { Appearance } from "../components/settings/Appearance";
+import { Groups } from "../components/settings/Groups";
+import { Policies } from "../components/settings/Policies";
+import { errorMessage } from "../lib/format";
 import { useLive } from "../lib/useLive";
 
 async function loadSettings(backend: Backend) {
-  const [groups, levels, policies, location] = await Promise.all([
+  const [groups, levels, policies, choices, location] = await Promise.all([
     backend.groups(),
     backend.automationLevels(),
     backend.alertPolicies(),
+    backend.policyChoices().catch(() => null),
     backend.dataLocation().catch(() => "unknown"),
   ]);
-  return { groups, levels, policies, location };
+  return { groups, levels, policies, choices, location };
 }
 
 export function Settings({ backend, go = () => undefined }: { backend: Backend; go?: Go }) {
   const live = useLive(backend, () => loadSettings(backend), []);
-  const [saving, setSaving] = useState<string | null>(null);
-  const [message, setMessage] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const d = live.data;
-
-  const setLevel = (group: string, level: AutomationLevel) => {
-    setSaving(group);
-    setMessage(null);
-    setError(null);
-    backend.setGroupLevel(group, level).then(
-      (g) => {
-        setSaving(null);
-        setMessage(`${g.name} is now “${g.automation_label}”. New investigations on its machines follow it.`);
-        live.reload();
-      },
-      (e: unknown) => {
-        setSaving(null);
-        setError(e instanceof Error ? e.message : String(e));
-      },
-    );
-  };
 
   return (
     <section>
@@ -47,117 +32,13 @@ export function Settings({ backend, go = () => undefined }: { backend: Backend; 
       {!d && !live.error && <Loading what="settings" />}
       {d && (
         <>
-          <h2>Machine groups and automation levels</h2>
-          <p className="muted">
-            A machine belongs to the highest-ranked group whose rules match it. The group's automation level decides
-            whether Vigil remediates a threat at once or waits for your approval.
-          </p>
-          {message && (
-            <p className="notice" role="status">
-              {message}
-            </p>
-          )}
-          {error && (
-            <p className="error" role="alert">
-              {error}
-            </p>
-          )}
-          <div className="groups">
-            {d.groups.map((g) => (
-              <div className="card group" key={g.id} data-group={g.name}>
-                <div className="row-between">
-                  <h3>
-                    <span className="muted">#{g.rank}</span> {g.name}
-                  </h3>
-                  <span className="muted small">{g.machines.length} machine{g.machines.length === 1 ? "" : "s"}</span>
-                </div>
-                {g.description && <p className="muted">{g.description}</p>}
-                <p className="small">
-                  Rules:{" "}
-                  {g.rules.length === 0
-                    ? g.is_default
-                      ? "every machine no other group takes"
-                      : "none"
-                    : g.rules.map((r, i) => (
-                        <span key={i}>
-                          {i > 0 && " or "}
-                          <code>
-                            {r.field} = {r.pattern}
-                          </code>
-                        </span>
-                      ))}
-                </p>
-                <p className="small">
-                  Machines:{" "}
-                  {g.machines.length === 0
-                    ? "none"
-                    : g.machines.map((m, i) => (
-                        <span key={m}>
-                          {i > 0 && ", "}
-                          <button type="button" className="link" onClick={() => go({ view: "machine", name: m })}>
-                            {m}
-                          </button>
-                        </span>
-                      ))}
-                </p>
-                <fieldset className="levels" disabled={saving === g.name}>
-                  <legend>Automation level</legend>
-                  {d.levels.map((l) => (
-                    <label key={l.level} className={g.automation_level === l.level ? "level chosen" : "level"}>
-                      <input
-                        type="radio"
-                        name={`level-${g.id}`}
-                        value={l.level}
-                        data-level={l.level}
-                        checked={g.automation_level === l.level}
-                        onChange={() => setLevel(g.name, l.level)}
-                      />
-                      <span>
-                        <strong>{l.label}</strong>
-                        <span className="muted small block">{l.explanation}</span>
-                      </span>
-                    </label>
-                  ))}
-                </fieldset>
-              </div>
-            ))}
-          </div>
-
-          <h2>Alert policies</h2>
-          <p className="muted">Which alerts start an automated investigation by themselves, tried in order.</p>
-          <table className="table">
-            <thead>
-              <tr>
-                <th>#</th>
-                <th>Policy</th>
-                <th>Minimum severity</th>
-                <th>Source</th>
-                <th>Category</th>
-                <th>Playbook</th>
-                <th>Effect</th>
-              </tr>
-            </thead>
-            <tbody>
-              {d.policies.map((p) => (
-                <tr key={p.id}>
-                  <td>{p.rank}</td>
-                  <td>
-                    {p.name} {!p.enabled && <span className="muted">(off)</span>}
-                  </td>
-                  <td>{p.min_severity}</td>
-                  <td>{p.detection_source ?? "any"}</td>
-                  <td>{p.category ?? "any"}</td>
-                  <td>{p.playbook}</td>
-                  <td>{p.start ? "starts an investigation" : "records only"}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <p className="muted small">Editing policies is not available yet; alerts below the policies can still be investigated by hand.</p>
+          <Groups backend={backend} groups={d.groups} levels={d.levels} go={go} onChanged={live.reload} />
+          <Policies backend={backend} policies={d.policies} choices={d.choices} onChanged={live.reload} />
 
           <DetectionContent backend={backend} />
 
-          <h2>Data location</h2>
+          <h2>Appearance and data</h2>
+          <Appearance />
           <p>
             Vigil keeps everything in one file on this computer: <code data-testid="data-location">{d.location}</code>
             <br />
@@ -178,7 +59,7 @@ function DetectionContent({ backend }: { backend: Backend }) {
     backend.ruleDirs().then(setDirs, () => setDirs([]));
   };
   useEffect(reload, [backend]);
-  const fail = (e: unknown) => setError(e instanceof Error ? e.message : String(e));
+  const fail = (e: unknown) => setError(errorMessage(e));
 
   const addRules = () => {
     setError(null);

@@ -8,7 +8,7 @@ mod verdict;
 mod views;
 
 pub use automation::{decide, AutomationLevel, Decision, FolderClass};
-pub use overview::Overview;
+pub use overview::{Dashboard, Overview, StatusCount};
 pub use status::{settle, ActionEvent, ActionKind, ActionState, ActionTally, InvestigationStatus};
 pub use verdict::{EntityKind, Reason, RemediationStatus, Severity, Verdict};
 pub use views::*;

@@ -392,12 +392,22 @@ impl Vigil {
     /// Lists actions, newest first.
     pub async fn actions(&self, filter: ActionFilter) -> Result<Vec<ActionView>> {
         self.expire_pending().await?;
+        self.first_actions(filter, None).await
+    }
+
+    /// The first `limit` actions of a list (all when `None`), without expiring any.
+    pub(crate) async fn first_actions(
+        &self,
+        filter: ActionFilter,
+        limit: Option<u32>,
+    ) -> Result<Vec<ActionView>> {
         let clause = match filter {
             ActionFilter::Pending => "WHERE a.state = 'pending' ORDER BY a.id",
             ActionFilter::History => "WHERE a.state <> 'pending' ORDER BY a.id DESC",
             ActionFilter::All => "ORDER BY a.id DESC",
         };
-        let rows: Vec<ActionRow> = sqlx::query_as(&format!("{ACTION_SELECT} {clause}"))
+        let rows: Vec<ActionRow> = sqlx::query_as(&format!("{ACTION_SELECT} {clause} LIMIT ?"))
+            .bind(limit.map_or(-1, i64::from))
             .fetch_all(self.store().pool())
             .await?;
         Ok(rows.into_iter().map(ActionView::from).collect())

@@ -325,10 +325,11 @@ impl Vigil {
                     (SELECT a.severity FROM alerts a WHERE a.machine_id = m.id AND a.status <> 'resolved'
                      ORDER BY CASE a.severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 WHEN 'low' THEN 2 ELSE 3 END LIMIT 1),
                     (SELECT COUNT(*) FROM alerts a WHERE a.machine_id = m.id AND a.status <> 'resolved'),
-                    (SELECT COUNT(*) FROM evidence v JOIN entities e ON e.id = v.entity_id
-                       WHERE e.machine_id = m.id AND v.verdict = 'malicious'
-                         AND v.remediation_status NOT IN ('remediated', 'not_found'))
-                 FROM machines m JOIN machine_groups g ON g.id = m.group_id",
+                    COALESCE(u.n, 0)
+                 FROM machines m JOIN machine_groups g ON g.id = m.group_id
+                 LEFT JOIN (SELECT e.machine_id, COUNT(*) AS n FROM evidence v JOIN entities e ON e.id = v.entity_id
+                            WHERE v.verdict = 'malicious' AND v.remediation_status NOT IN ('remediated', 'not_found')
+                            GROUP BY e.machine_id) u ON u.machine_id = m.id",
             )
             .fetch_all(self.store().pool())
             .await?;

@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod alerts;
 pub mod bench;
+pub mod dashboard;
 pub mod demo;
 pub mod details;
 pub mod detect;
@@ -13,5 +14,6 @@ pub mod groups;
 pub mod import;
 pub mod investigate;
 pub mod policies;
+pub mod ranked;
 pub mod start;
 pub mod world;

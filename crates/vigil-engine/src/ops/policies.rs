@@ -1,10 +1,19 @@
-//! What settings shows beside the groups: the alert policies and the automation levels
-//! with their plain-language explanations.
+//! What settings shows and edits beside the groups: the alert policies (which alerts start
+//! an investigation, tried in order) and the automation levels with their explanations.
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::AutomationLevel;
-use crate::{Result, Vigil};
+use crate::domain::{AutomationLevel, Severity};
+use crate::ops::investigate::Playbook;
+use crate::ops::ranked::{name_taken, rerank, Move};
+use crate::{Error, Result, Vigil};
+
+/// The detection sources an alert can come from, as alerts and policies name them.
+pub const DETECTION_SOURCES: [&str; 6] =
+    ["sigma", "ioc", "yara", "heuristic", "imported", "manual"];
+
+/// The playbook a policy names when the alert itself should pick one.
+pub const AUTO_PLAYBOOK: &str = "auto";
 
 /// An alert policy: which alerts start an investigation, with which playbook.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -13,12 +22,43 @@ pub struct AlertPolicyView {
     pub name: String,
     pub rank: u32,
     pub enabled: bool,
-    pub min_severity: String,
+    pub min_severity: Severity,
     pub detection_source: Option<String>,
     pub category: Option<String>,
     pub playbook: String,
     /// Whether a matching alert starts an investigation (false: it is only recorded).
     pub start: bool,
+}
+
+/// An alert policy as the admin writes it: a new one when `id` is absent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct AlertPolicyInput {
+    pub id: Option<u32>,
+    pub name: String,
+    pub enabled: bool,
+    /// Alerts of this severity or higher match.
+    pub min_severity: Severity,
+    /// Only alerts from this detection source match (any when absent).
+    pub detection_source: Option<String>,
+    /// Only alerts whose category contains this text match (any when absent).
+    pub category: Option<String>,
+    /// `auto` or a playbook id.
+    pub playbook: String,
+    pub start: bool,
+}
+
+/// A playbook a policy can name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct PlaybookChoice {
+    pub id: String,
+    pub title: String,
+}
+
+/// What the policy editor offers to choose from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct PolicyChoices {
+    pub detection_sources: Vec<String>,
+    pub playbooks: Vec<PlaybookChoice>,
 }
 
 /// One automation level with its label and what it means.
@@ -29,17 +69,83 @@ pub struct AutomationLevelInfo {
     pub explanation: String,
 }
 
-type PolicyRow = (
-    i64,
-    String,
-    i64,
-    bool,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    bool,
-);
+#[derive(sqlx::FromRow)]
+struct PolicyRow {
+    id: i64,
+    name: String,
+    rank: i64,
+    enabled: bool,
+    min_severity: String,
+    detection_source: Option<String>,
+    category: Option<String>,
+    playbook: String,
+    start: bool,
+}
+
+impl From<PolicyRow> for AlertPolicyView {
+    fn from(r: PolicyRow) -> Self {
+        AlertPolicyView {
+            id: u32::try_from(r.id).unwrap_or(u32::MAX),
+            name: r.name,
+            rank: u32::try_from(r.rank).unwrap_or(u32::MAX),
+            enabled: r.enabled,
+            min_severity: Severity::parse(&r.min_severity).unwrap_or(Severity::High),
+            detection_source: r.detection_source,
+            category: r.category,
+            playbook: r.playbook,
+            start: r.start,
+        }
+    }
+}
+
+/// Empty or blank text means "any".
+fn optional(text: Option<&str>) -> Option<String> {
+    text.map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(String::from)
+}
+
+/// A policy checked and tidied, or a message that says what to change.
+fn validated(input: &AlertPolicyInput) -> Result<AlertPolicyInput> {
+    let name = input.name.trim();
+    if name.is_empty() {
+        return Err(Error::InvalidInput(
+            "Give the policy a name, for example “Investigate ransomware”.".into(),
+        ));
+    }
+    let detection_source = optional(input.detection_source.as_deref()).map(|s| s.to_lowercase());
+    if let Some(source) = &detection_source {
+        if !DETECTION_SOURCES.contains(&source.as_str()) {
+            return Err(Error::InvalidInput(format!(
+                "“{source}” is not a detection source Vigil knows: choose one of {}, or any.",
+                DETECTION_SOURCES.join(", ")
+            )));
+        }
+    }
+    let playbook = input.playbook.trim();
+    if playbook != AUTO_PLAYBOOK && Playbook::parse(playbook).is_none() {
+        return Err(Error::InvalidInput(format!(
+            "“{playbook}” is not a playbook Vigil has: choose one from the list, or let the alert pick."
+        )));
+    }
+    Ok(AlertPolicyInput {
+        id: input.id,
+        name: name.to_string(),
+        enabled: input.enabled,
+        min_severity: input.min_severity,
+        detection_source,
+        category: optional(input.category.as_deref()),
+        playbook: playbook.to_string(),
+        start: input.start,
+    })
+}
+
+fn policy_not_found(id: u32) -> Error {
+    Error::NotFound {
+        what: "alert policy",
+        name: format!("#{id} (it may have been deleted: reload settings)"),
+    }
+}
 
 impl Vigil {
     /// The alert policies, in the order they are tried.
@@ -50,34 +156,119 @@ impl Vigil {
         )
         .fetch_all(self.store().pool())
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(
-                    id,
-                    name,
-                    rank,
-                    enabled,
-                    min_severity,
-                    detection_source,
-                    category,
-                    playbook,
-                    start,
-                )| {
-                    AlertPolicyView {
-                        id: u32::try_from(id).unwrap_or(u32::MAX),
-                        name,
-                        rank: u32::try_from(rank).unwrap_or(u32::MAX),
-                        enabled,
-                        min_severity,
-                        detection_source,
-                        category,
-                        playbook,
-                        start,
-                    }
-                },
+        Ok(rows.into_iter().map(AlertPolicyView::from).collect())
+    }
+
+    /// What a policy can name: detection sources and playbooks.
+    pub fn policy_choices(&self) -> PolicyChoices {
+        PolicyChoices {
+            detection_sources: DETECTION_SOURCES.iter().map(|s| s.to_string()).collect(),
+            playbooks: Playbook::for_policies()
+                .map(|p| PlaybookChoice {
+                    id: p.as_str().to_string(),
+                    title: p.title().to_string(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Creates a policy (tried after the others) or changes one; the next alert follows it.
+    #[tracing::instrument(skip(self), fields(policy = %input.name))]
+    pub async fn save_alert_policy(&self, input: &AlertPolicyInput) -> Result<AlertPolicyView> {
+        let policy = validated(input)?;
+        let mut tx = self.store().pool().begin().await?;
+        let id = policy.id.map(i64::from);
+        if name_taken(&mut tx, "alert_policies", &policy.name, id).await? {
+            return Err(Error::InvalidInput(format!(
+                "Another policy is already called “{}”: choose another name.",
+                policy.name
+            )));
+        }
+        let id = match id {
+            Some(id) => {
+                let done = sqlx::query(
+                    "UPDATE alert_policies SET name = ?, enabled = ?, min_severity = ?, detection_source = ?,
+                        category = ?, playbook = ?, start = ? WHERE id = ?",
+                )
+                .bind(&policy.name)
+                .bind(policy.enabled)
+                .bind(policy.min_severity)
+                .bind(&policy.detection_source)
+                .bind(&policy.category)
+                .bind(&policy.playbook)
+                .bind(policy.start)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err(policy_not_found(id as u32));
+                }
+                id
+            }
+            None => sqlx::query(
+                "INSERT INTO alert_policies (name, rank, enabled, min_severity, detection_source, category, playbook, start)
+                 VALUES (?, (SELECT COALESCE(MAX(rank), 0) + 1 FROM alert_policies), ?, ?, ?, ?, ?, ?)",
             )
-            .collect())
+            .bind(&policy.name)
+            .bind(policy.enabled)
+            .bind(policy.min_severity)
+            .bind(&policy.detection_source)
+            .bind(&policy.category)
+            .bind(&policy.playbook)
+            .bind(policy.start)
+            .execute(&mut *tx)
+            .await?
+            .last_insert_rowid(),
+        };
+        tx.commit().await?;
+        tracing::info!(id, "alert policy saved");
+        self.alert_policy(id).await
+    }
+
+    async fn alert_policy(&self, id: i64) -> Result<AlertPolicyView> {
+        let row: Option<PolicyRow> = sqlx::query_as(
+            "SELECT id, name, rank, enabled, min_severity, detection_source, category, playbook, start
+             FROM alert_policies WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(self.store().pool())
+        .await?;
+        row.map(AlertPolicyView::from)
+            .ok_or_else(|| policy_not_found(id as u32))
+    }
+
+    /// Deletes a policy; alerts it routed keep their investigations.
+    #[tracing::instrument(skip(self))]
+    pub async fn delete_alert_policy(&self, id: u32) -> Result<()> {
+        let done = sqlx::query("DELETE FROM alert_policies WHERE id = ?")
+            .bind(i64::from(id))
+            .execute(self.store().pool())
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(policy_not_found(id));
+        }
+        tracing::info!(id, "alert policy deleted");
+        Ok(())
+    }
+
+    /// Tries a policy one place earlier or later; returns the policies in their new order.
+    #[tracing::instrument(skip(self))]
+    pub async fn move_alert_policy(
+        &self,
+        id: u32,
+        direction: Move,
+    ) -> Result<Vec<AlertPolicyView>> {
+        let mut tx = self.store().pool().begin().await?;
+        let ordered: Vec<(i64,)> =
+            sqlx::query_as("SELECT id FROM alert_policies ORDER BY rank, id")
+                .fetch_all(&mut *tx)
+                .await?;
+        let ordered = ordered.into_iter().map(|(id,)| id).collect();
+        if !rerank(&mut tx, "alert_policies", ordered, i64::from(id), direction).await? {
+            return Err(policy_not_found(id));
+        }
+        tx.commit().await?;
+        self.alert_policies().await
     }
 
     /// The five automation levels, least automatic first.
@@ -95,15 +286,194 @@ impl Vigil {
 
 #[cfg(test)]
 mod tests {
-    use crate::Vigil;
+    use super::*;
+    use crate::ops::alerts::{NewAlert, Routing};
+    use crate::ops::world::{upsert_machine, NewMachine};
+    use crate::{clock, ErrorCode};
+
+    fn input(name: &str) -> AlertPolicyInput {
+        AlertPolicyInput {
+            id: None,
+            name: name.into(),
+            enabled: true,
+            min_severity: Severity::Medium,
+            detection_source: None,
+            category: None,
+            playbook: AUTO_PLAYBOOK.into(),
+            start: true,
+        }
+    }
+
+    async fn machine(vigil: &Vigil, name: &str) -> i64 {
+        let mut conn = vigil.store().pool().acquire().await.expect("conn");
+        upsert_machine(
+            &mut conn,
+            &NewMachine {
+                name: name.into(),
+                domain: "northwind".into(),
+                os: "Windows 11".into(),
+                os_family: "windows".into(),
+                role: "workstation".into(),
+                tags: vec![],
+                ip: "10.0.0.9".into(),
+                connector: None,
+            },
+        )
+        .await
+        .expect("machine")
+    }
+
+    fn alert(machine_id: i64, rule: &str, severity: Severity, source: &str) -> NewAlert {
+        let now = clock::now();
+        NewAlert {
+            title: format!("Rule {rule} matched"),
+            description: String::new(),
+            severity,
+            category: "Credential access".into(),
+            technique: "T1003".into(),
+            detection_source: source.into(),
+            rule_id: rule.into(),
+            machine_id,
+            user_name: None,
+            first_seen: now.clone(),
+            last_seen: now,
+            entities: vec![],
+        }
+    }
 
     #[tokio::test]
     async fn a_fresh_store_has_the_default_policy_and_five_levels() {
         let vigil = Vigil::in_memory().await.expect("open");
         let policies = vigil.alert_policies().await.expect("policies");
         assert_eq!(policies.len(), 1);
-        assert_eq!(policies[0].min_severity, "high");
+        assert_eq!(policies[0].min_severity, Severity::High);
         assert!(policies[0].start);
         assert_eq!(vigil.automation_levels().len(), 5);
+    }
+
+    #[tokio::test]
+    async fn a_changed_policy_changes_which_alerts_start_investigations() {
+        let vigil = Vigil::in_memory().await.expect("open");
+        let (a, b, c) = (
+            machine(&vigil, "client1").await,
+            machine(&vigil, "client2").await,
+            machine(&vigil, "client3").await,
+        );
+        // Out of the box a medium alert waits for an analyst.
+        let raised = vigil
+            .raise_alert(alert(a, "r1", Severity::Medium, "sigma"))
+            .await
+            .expect("raise");
+        assert_eq!(raised.routing, Routing::Waiting);
+
+        // Lower the default policy to medium, for Sigma alerts only.
+        let default = vigil.alert_policies().await.expect("policies").remove(0);
+        let changed = vigil
+            .save_alert_policy(&AlertPolicyInput {
+                id: Some(default.id),
+                min_severity: Severity::Medium,
+                detection_source: Some(" Sigma ".into()),
+                ..input(&default.name)
+            })
+            .await
+            .expect("save");
+        assert_eq!(changed.detection_source.as_deref(), Some("sigma"));
+        let raised = vigil
+            .raise_alert(alert(b, "r2", Severity::Medium, "sigma"))
+            .await
+            .expect("raise");
+        assert_eq!(raised.routing, Routing::Started);
+        let raised = vigil
+            .raise_alert(alert(c, "r3", Severity::Medium, "ioc"))
+            .await
+            .expect("raise");
+        assert_eq!(
+            raised.routing,
+            Routing::Waiting,
+            "only Sigma alerts match now"
+        );
+
+        // Disabled, it routes nothing.
+        vigil
+            .save_alert_policy(&AlertPolicyInput {
+                id: Some(default.id),
+                enabled: false,
+                ..input(&default.name)
+            })
+            .await
+            .expect("disable");
+        let raised = vigil
+            .raise_alert(alert(c, "r4", Severity::High, "sigma"))
+            .await
+            .expect("raise");
+        assert_eq!(raised.routing, Routing::Waiting);
+    }
+
+    #[tokio::test]
+    async fn an_earlier_record_only_policy_wins_until_it_moves_down() {
+        let vigil = Vigil::in_memory().await.expect("open");
+        let m = machine(&vigil, "client1").await;
+        let quiet = vigil
+            .save_alert_policy(&AlertPolicyInput {
+                start: false,
+                min_severity: Severity::Informational,
+                detection_source: Some("ioc".into()),
+                ..input("Only record IOC matches")
+            })
+            .await
+            .expect("save");
+        assert_eq!(quiet.rank, 2);
+        let order = vigil
+            .move_alert_policy(quiet.id, Move::Up)
+            .await
+            .expect("move");
+        assert_eq!(order[0].id, quiet.id);
+        let raised = vigil
+            .raise_alert(alert(m, "ioc1", Severity::High, "ioc"))
+            .await
+            .expect("raise");
+        assert_eq!(raised.routing, Routing::Waiting);
+        vigil
+            .move_alert_policy(quiet.id, Move::Down)
+            .await
+            .expect("move");
+        vigil.delete_alert_policy(quiet.id).await.expect("delete");
+        assert_eq!(vigil.alert_policies().await.expect("policies").len(), 1);
+        let raised = vigil
+            .raise_alert(alert(m, "ioc2", Severity::High, "ioc"))
+            .await
+            .expect("raise");
+        assert_eq!(raised.routing, Routing::Started);
+    }
+
+    #[tokio::test]
+    async fn bad_policies_say_what_to_change() {
+        let vigil = Vigil::in_memory().await.expect("open");
+        let cases = [
+            (input("  "), "Give the policy a name"),
+            (
+                AlertPolicyInput {
+                    detection_source: Some("antivirus".into()),
+                    ..input("x")
+                },
+                "not a detection source",
+            ),
+            (
+                AlertPolicyInput {
+                    playbook: "nuke".into(),
+                    ..input("x")
+                },
+                "not a playbook",
+            ),
+            (input("INVESTIGATE HIGH-SEVERITY ALERTS"), "already called"),
+        ];
+        for (bad, expected) in cases {
+            let error = vigil.save_alert_policy(&bad).await.expect_err("invalid");
+            assert_eq!(error.code(), ErrorCode::InvalidInput);
+            assert!(error.to_string().contains(expected), "{error}");
+        }
+        let missing = vigil.delete_alert_policy(99).await.expect_err("missing");
+        assert_eq!(missing.code(), ErrorCode::NotFound);
+        assert_eq!(vigil.alert_policies().await.expect("policies").len(), 1);
     }
 }

@@ -1,6 +1,27 @@
 import { useEffect, useRef } from "react";
 import cytoscape, { type Core, type ElementDefinition } from "cytoscape";
 import type { GraphEdge, GraphNode } from "../../backend";
+import { currentTheme } from "../../lib/theme";
+
+/** Longest label drawn in full; longer ones are cut, with the full text in a tooltip and the side panel. */
+export const LABEL_CHARS = 28;
+
+/** Lanes of the layout, left to right: what started it, where and who, what was found, the rest of the evidence, what to do. */
+const LANES: string[][] = [["alert"], ["machine", "user"], ["finding"], ["entity"], ["action"]];
+
+/** How wide a label may be drawn (longer text ends in an ellipsis). */
+export const LABEL_WIDTH = 124;
+
+/** A column of the layout: the widest label and a gap. */
+export const COLUMN_WIDTH = LABEL_WIDTH + 34;
+/** A row of the layout: the tallest node (34), its label (about 20) and a gap. */
+export const ROW_HEIGHT = 66;
+/** Extra room between two lanes, so that kinds read as groups. */
+const LANE_GAP = 50;
+
+export function shortLabel(label: string): string {
+  return label.length > LABEL_CHARS ? `${label.slice(0, LABEL_CHARS - 1)}…` : label;
+}
 
 /** The colour class of a node: remediation first (what happened), then the verdict. */
 export function nodeTone(node: GraphNode): string {
@@ -31,7 +52,8 @@ export function elements(nodes: GraphNode[], edges: GraphEdge[]): ElementDefinit
       group: "nodes" as const,
       data: {
         id: n.id,
-        label: n.label.length > 28 ? `${n.label.slice(0, 26)}…` : n.label,
+        label: shortLabel(n.label),
+        full: n.label,
         kind: n.group,
         tone: nodeTone(n),
         waiting: n.remediation_status === "pending_approval" ? "yes" : "no",
@@ -44,13 +66,12 @@ export function elements(nodes: GraphNode[], edges: GraphEdge[]): ElementDefinit
 }
 
 function palette() {
-  const dark = typeof window.matchMedia === "function" && window.matchMedia("(prefers-color-scheme: dark)").matches;
-  return dark
+  return currentTheme() === "dark"
     ? { text: "#e6e9ee", edge: "#4b5563", bg: "#171c23", malicious: "#f87171", suspicious: "#f59e0b", remediated: "#4ade80", pending: "#f59e0b", failed: "#f87171", clean: "#64748b", neutral: "#6d93ff" }
     : { text: "#1b1f24", edge: "#9aa4b2", bg: "#ffffff", malicious: "#dc2626", suspicious: "#d97706", remediated: "#16a34a", pending: "#d97706", failed: "#dc2626", clean: "#94a3b8", neutral: "#1f4fd1" };
 }
 
-function style(): cytoscape.StylesheetJson {
+export function style(): cytoscape.StylesheetJson {
   const p = palette();
   return [
     {
@@ -63,7 +84,7 @@ function style(): cytoscape.StylesheetJson {
         "text-valign": "bottom",
         "text-margin-y": 4,
         "text-wrap": "ellipsis",
-        "text-max-width": "96px",
+        "text-max-width": `${LABEL_WIDTH}px`,
         "background-color": p.neutral,
         width: 26,
         height: 26,
@@ -96,18 +117,50 @@ function style(): cytoscape.StylesheetJson {
   ];
 }
 
-export function layout(cy: Core) {
-  const roots = cy.nodes('[kind = "alert"]');
-  cy.layout({
-    name: "breadthfirst",
-    directed: false,
-    roots: (roots.length > 0 ? roots : cy.nodes('[kind = "machine"]')).map((n) => n.id()),
-    spacingFactor: 0.9,
-    padding: 30,
-    avoidOverlap: true,
-    nodeDimensionsIncludeLabels: true,
-    animate: false,
-  }).run();
+/**
+ * Where each node goes: one lane per kind, left to right in the order of the story, each
+ * lane a stack of rows that wraps into more columns when it is long. The number of rows is
+ * picked so that the whole graph has about the shape of its frame (`aspect` = width /
+ * height), so it fills the frame at a readable zoom. Nodes sit on a grid of cells wider and
+ * taller than any node with its label: nothing overlaps, at any size.
+ */
+export function lanePositions(nodes: { id: string; kind: string }[], aspect: number): Map<string, { x: number; y: number }> {
+  const lanes = LANES.map((kinds) => nodes.filter((n) => kinds.includes(n.kind)));
+  const known = new Set(LANES.flat());
+  lanes.push(nodes.filter((n) => !known.has(n.kind)));
+  const used = lanes.filter((lane) => lane.length > 0);
+  const longest = Math.max(1, ...used.map((lane) => lane.length));
+  const shape = (rows: number) => {
+    const columns = used.reduce((sum, lane) => sum + Math.ceil(lane.length / rows), 0);
+    const width = columns * COLUMN_WIDTH + (used.length - 1) * LANE_GAP;
+    return width / (rows * ROW_HEIGHT);
+  };
+  let rows = longest;
+  for (let r = 1; r <= longest; r++) {
+    if (Math.abs(Math.log(shape(r) / aspect)) < Math.abs(Math.log(shape(rows) / aspect))) rows = r;
+  }
+  const positions = new Map<string, { x: number; y: number }>();
+  let x = 0;
+  for (const lane of used) {
+    const columns = Math.ceil(lane.length / rows);
+    const tallest = Math.ceil(lane.length / columns);
+    const top = ((rows - tallest) * ROW_HEIGHT) / 2;
+    lane.forEach((node, i) => {
+      const column = Math.floor(i / tallest);
+      positions.set(node.id, { x: x + column * COLUMN_WIDTH, y: top + (i % tallest) * ROW_HEIGHT });
+    });
+    x += columns * COLUMN_WIDTH + LANE_GAP;
+  }
+  return positions;
+}
+
+/** Lays the graph out in lanes by kind for a frame of the given shape (width / height). */
+export function layout(cy: Core, aspect = 1.6) {
+  const positions = lanePositions(
+    cy.nodes().map((n) => ({ id: n.id(), kind: n.data("kind") as string })),
+    aspect,
+  );
+  cy.layout({ name: "preset", positions: Object.fromEntries(positions), padding: 30, animate: false }).run();
 }
 
 /**
@@ -141,6 +194,13 @@ export function InvestigationGraph({
       boxSelectionEnabled: false,
     });
     cy.on("tap", "node", (e) => onSelectRef.current(e.target.id() as string));
+    // The full label of a cut one, as the pointer's tooltip.
+    cy.on("mouseover", "node", (e) => {
+      if (container.current) container.current.title = e.target.data("full") as string;
+    });
+    cy.on("mouseout", "node", () => {
+      if (container.current) container.current.title = "";
+    });
     cy.on("tap", (e) => {
       if (e.target === cy) onSelectRef.current(null);
     });
@@ -166,7 +226,8 @@ export function InvestigationGraph({
     } else {
       cy.elements().remove();
       cy.add(next);
-      layout(cy);
+      const frame = container.current;
+      layout(cy, frame && frame.clientHeight > 0 ? frame.clientWidth / frame.clientHeight : undefined);
       cy.fit(undefined, 30);
     }
   }, [nodes, edges]);

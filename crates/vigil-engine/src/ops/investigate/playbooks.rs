@@ -61,6 +61,12 @@ impl Playbook {
         }
     }
 
+    /// The playbooks an alert policy may name (the general machine playbook runs on every
+    /// machine anyway).
+    pub fn for_policies() -> impl Iterator<Item = Playbook> {
+        Self::ALL.into_iter().filter(|p| *p != Self::Machine)
+    }
+
     /// Parses an id written by `as_str`.
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|p| p.as_str() == text)

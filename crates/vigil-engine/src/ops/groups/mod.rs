@@ -8,6 +8,10 @@ use sqlx::SqliteConnection;
 use crate::domain::{AutomationLevel, GroupRule, GroupView};
 use crate::{Error, Result, Vigil};
 
+mod edit;
+
+pub use edit::{GroupInput, GroupPreview, KeptMachine};
+
 /// Case-insensitive glob match with `*` and `?`.
 pub fn glob_match(pattern: &str, text: &str) -> bool {
     let p: Vec<char> = pattern.to_lowercase().chars().collect();
@@ -82,13 +86,13 @@ async fn rules_by_group(conn: &mut SqliteConnection) -> Result<HashMap<i64, Vec<
 
 /// What placing machines needs: the groups with their rules, highest rank first, and the
 /// default group.
-struct Placement {
-    ranked: Vec<(i64, Vec<GroupRule>)>,
+pub(super) struct Placement {
+    pub(super) ranked: Vec<(i64, Vec<GroupRule>)>,
     default: i64,
 }
 
 impl Placement {
-    async fn load(conn: &mut SqliteConnection) -> Result<Self> {
+    pub(super) async fn load(conn: &mut SqliteConnection) -> Result<Self> {
         let groups: Vec<(i64,)> =
             sqlx::query_as("SELECT id FROM machine_groups WHERE is_default = 0 ORDER BY rank, id")
                 .fetch_all(&mut *conn)
@@ -104,31 +108,42 @@ impl Placement {
         })
     }
 
+    /// The group a machine with these facts joins.
+    pub(super) fn pick(&self, facts: &MachineFacts<'_>) -> i64 {
+        self.ranked
+            .iter()
+            .find(|(_, rules)| rules_match(rules, facts))
+            .map(|(id, _)| *id)
+            .unwrap_or(self.default)
+    }
+
     /// Puts one machine in the group its rules pick.
     async fn assign(&self, conn: &mut SqliteConnection, machine_id: i64) -> Result<()> {
-        let (name, domain, os, tags): (String, String, String, String) =
+        let row: MachineRow =
             sqlx::query_as("SELECT name, domain, os, tags FROM machines WHERE id = ?")
                 .bind(machine_id)
                 .fetch_one(&mut *conn)
                 .await?;
-        let facts = MachineFacts {
-            name: &name,
-            domain: &domain,
-            os: &os,
-            tags: tags.split(',').filter(|t| !t.is_empty()).collect(),
-        };
-        let group = self
-            .ranked
-            .iter()
-            .find(|(_, rules)| rules_match(rules, &facts))
-            .map(|(id, _)| *id)
-            .unwrap_or(self.default);
+        let group = self.pick(&facts(&row));
         sqlx::query("UPDATE machines SET group_id = ? WHERE id = ?")
             .bind(group)
             .bind(machine_id)
             .execute(&mut *conn)
             .await?;
         Ok(())
+    }
+}
+
+/// A machine's name, domain, OS and comma-separated tags, as stored.
+pub(super) type MachineRow = (String, String, String, String);
+
+pub(super) fn facts(row: &MachineRow) -> MachineFacts<'_> {
+    let (name, domain, os, tags) = row;
+    MachineFacts {
+        name,
+        domain,
+        os,
+        tags: tags.split(',').filter(|t| !t.is_empty()).collect(),
     }
 }
 
@@ -159,16 +174,57 @@ pub struct NewGroup {
     pub rules: Vec<GroupRule>,
 }
 
-/// Creates a group ranked below the existing ones (above "Ungrouped machines").
-pub async fn create_group(conn: &mut SqliteConnection, group: &NewGroup) -> Result<i64> {
-    for rule in &group.rules {
-        if !matches!(rule.field.as_str(), "name" | "domain" | "tag" | "os") {
+/// The machine facts a group rule can look at.
+pub const RULE_FIELDS: [&str; 4] = ["name", "domain", "tag", "os"];
+
+/// Checks a group's rules: known fields, a pattern each, and at least one rule.
+pub(super) fn check_rules(group: &str, rules: &[GroupRule]) -> Result<()> {
+    if rules.is_empty() {
+        return Err(Error::InvalidInput(format!(
+            "“{group}” needs at least one rule: a group without rules never takes a machine."
+        )));
+    }
+    for rule in rules {
+        if !RULE_FIELDS.contains(&rule.field.as_str()) {
             return Err(Error::InvalidInput(format!(
-                "group {:?}: rule field {:?} is not one of name, domain, tag, os",
-                group.name, rule.field
+                "“{group}”: a rule looks at “{}”, but rules can only look at a machine's name, domain, tag or OS.",
+                rule.field
+            )));
+        }
+        if rule.pattern.trim().is_empty() {
+            return Err(Error::InvalidInput(format!(
+                "“{group}”: the {} rule has no pattern; write one (for example client* or *server*) or remove the rule.",
+                rule.field
             )));
         }
     }
+    Ok(())
+}
+
+/// Replaces a group's rules.
+pub(super) async fn write_rules(
+    conn: &mut SqliteConnection,
+    group: i64,
+    rules: &[GroupRule],
+) -> Result<()> {
+    sqlx::query("DELETE FROM machine_group_rules WHERE group_id = ?")
+        .bind(group)
+        .execute(&mut *conn)
+        .await?;
+    for rule in rules {
+        sqlx::query("INSERT INTO machine_group_rules (group_id, field, pattern) VALUES (?, ?, ?)")
+            .bind(group)
+            .bind(&rule.field)
+            .bind(rule.pattern.trim())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Creates a group ranked below the existing ones (above "Ungrouped machines").
+pub async fn create_group(conn: &mut SqliteConnection, group: &NewGroup) -> Result<i64> {
+    check_rules(&group.name, &group.rules)?;
     let (rank,): (i64,) = sqlx::query_as(
         "SELECT COALESCE(MAX(rank), 0) + 1 FROM machine_groups WHERE is_default = 0",
     )
@@ -184,14 +240,7 @@ pub async fn create_group(conn: &mut SqliteConnection, group: &NewGroup) -> Resu
     .execute(&mut *conn)
     .await?
     .last_insert_rowid();
-    for rule in &group.rules {
-        sqlx::query("INSERT INTO machine_group_rules (group_id, field, pattern) VALUES (?, ?, ?)")
-            .bind(id)
-            .bind(&rule.field)
-            .bind(&rule.pattern)
-            .execute(&mut *conn)
-            .await?;
-    }
+    write_rules(conn, id, &group.rules).await?;
     assign_all(conn).await?;
     Ok(id)
 }

@@ -1,0 +1,127 @@
+// The investigation graph stays readable: laid out headless (the same layout the window
+// runs), no two nodes' boxes — labels included — overlap, at 12, 40 and 100 nodes; kinds
+// keep to their lanes; the graph fills its frame.
+import cytoscape, { type Core } from "cytoscape";
+import { afterEach, describe, expect, it } from "vitest";
+import type { GraphEdge, GraphNode } from "../../backend";
+import { elements, layout, LABEL_CHARS, LABEL_WIDTH, shortLabel, style } from "./InvestigationGraph";
+
+function investigationGraph(size: number): { nodes: GraphNode[]; edges: GraphEdge[] } {
+  const nodes: GraphNode[] = [];
+  const edges: GraphEdge[] = [];
+  const node = (id: string, group: string, kind: string, label: string, verdict: GraphNode["verdict"] = null) =>
+    nodes.push({ id, group, kind, label, verdict, remediation_status: verdict === "malicious" ? "pending_approval" : null });
+  node("alert:1", "alert", "high", "Office application started a script host from a temp folder");
+  node("alert:2", "alert", "medium", "Encoded PowerShell");
+  node("machine:client4", "machine", "machine", "client4");
+  node("machine:fs1", "machine", "machine", "fileserver-01.northwind.local");
+  edges.push({ source: "alert:1", target: "machine:client4", label: "on" }, { source: "alert:2", target: "machine:fs1", label: "on" });
+  let i = 0;
+  while (nodes.length < size) {
+    i += 1;
+    const at = i % 10;
+    if (at < 4) {
+      node(`entity:f${i}`, "finding", "file", `C:\\Users\\alice\\AppData\\Local\\Temp\\dropper-${i}-with-a-long-name.exe`, "malicious");
+      edges.push({ source: i % 2 ? "machine:client4" : "machine:fs1", target: `entity:f${i}`, label: "has" });
+    } else if (at < 8) {
+      node(`entity:p${i}`, "entity", "process", `powershell.exe -enc ${"A".repeat(40)} ${i}`, "no_threats_found");
+      edges.push({ source: nodes[Math.max(4, nodes.length - 3)].id, target: `entity:p${i}`, label: "spawned" });
+    } else if (at === 8) {
+      node(`user:u${i}`, "user", "user", `NORTHWIND\\user${i}`);
+      edges.push({ source: "machine:client4", target: `user:u${i}`, label: "logged on" });
+    } else {
+      node(`action:${i}`, "action", "quarantine_file", `Quarantine file ${i}`);
+      edges.push({ source: nodes[4].id, target: `action:${i}`, label: "remediate" });
+    }
+  }
+  return { nodes, edges };
+}
+
+let cy: Core | null = null;
+afterEach(() => {
+  cy?.destroy();
+  cy = null;
+});
+
+function laidOut(size: number): Core {
+  const { nodes, edges } = investigationGraph(size);
+  cy = cytoscape({ headless: true, styleEnabled: true, style: style(), elements: elements(nodes, edges) });
+  layout(cy);
+  return cy;
+}
+
+// Headless cytoscape has no renderer to measure labels, so the box of each node is its own
+// box plus its label as the window draws it: below the node (4 px margin), 13 px text at
+// most 0.62 em a character (wide sans-serif), cut at LABEL_WIDTH, 1.25 lines high.
+function box(n: cytoscape.NodeSingular) {
+  const own = n.boundingBox({ includeLabels: false });
+  const label = n.data("label") as string;
+  const w = Math.min(LABEL_WIDTH, label.length * 13 * 0.62);
+  const x = n.position("x");
+  return { x1: Math.min(own.x1, x - w / 2), x2: Math.max(own.x2, x + w / 2), y1: own.y1, y2: own.y2 + 4 + 13 * 1.25 };
+}
+
+function overlaps(graph: Core): string[] {
+  const boxes = graph.nodes().map((n) => ({ id: n.id(), box: box(n) }));
+  const found: string[] = [];
+  for (let a = 0; a < boxes.length; a++) {
+    for (let b = a + 1; b < boxes.length; b++) {
+      const p = boxes[a].box;
+      const q = boxes[b].box;
+      if (p.x1 < q.x2 && q.x1 < p.x2 && p.y1 < q.y2 && q.y1 < p.y2) found.push(`${boxes[a].id} × ${boxes[b].id}`);
+    }
+  }
+  return found;
+}
+
+describe("investigation graph layout", () => {
+  it("finds overlaps when there are some", () => {
+    const graph = laidOut(12);
+    const [a, b] = graph.nodes('[kind = "machine"]').toArray();
+    b.position({ x: a.position("x") + LABEL_WIDTH / 2, y: a.position("y") + 10 });
+    expect(overlaps(graph)).toEqual([`${a.id()} × ${b.id()}`]);
+  });
+
+  it.each([12, 40, 100])("%i nodes: no two node boxes overlap, labels included", (size) => {
+    const graph = laidOut(size);
+    expect(graph.nodes().length).toBe(size);
+    // The boxes are real: labels make them wider than the node itself.
+    const alert = box(graph.getElementById("alert:1"));
+    expect(alert.x2 - alert.x1).toBe(LABEL_WIDTH);
+    expect(overlaps(graph)).toEqual([]);
+  });
+
+  it("puts each kind in its own lane, in the order of the story", () => {
+    const graph = laidOut(40);
+    const span = (kinds: string[]) => {
+      const xs = graph.nodes(kinds.map((k) => `[kind = "${k}"]`).join(", ")).map((n) => n.position("x"));
+      return [Math.min(...xs), Math.max(...xs)];
+    };
+    const lanes = [["alert"], ["machine", "user"], ["finding"], ["entity"], ["action"]].map(span);
+    for (let i = 1; i < lanes.length; i++) expect(lanes[i][0]).toBeGreaterThan(lanes[i - 1][1]);
+  });
+
+  it("has about the shape of its frame, so it fills it at a readable zoom", () => {
+    for (const aspect of [1.6, 1]) {
+      const { nodes } = investigationGraph(100);
+      const graph = cytoscape({ headless: true, styleEnabled: true, style: style(), elements: elements(nodes, []) });
+      layout(graph, aspect);
+      const box = graph.nodes().boundingBox({});
+      expect(box.w / box.h).toBeGreaterThan(aspect / 1.6);
+      expect(box.w / box.h).toBeLessThan(aspect * 1.6);
+      // In a 1,000 px wide frame, 13 px labels of 100 nodes stay readable (8.5 px or more at 1.6:1).
+      const zoom = Math.min(1000 / box.w, 1000 / aspect / box.h);
+      expect(13 * zoom).toBeGreaterThanOrEqual(aspect === 1.6 ? 8.5 : 9.5);
+      graph.destroy();
+    }
+  });
+
+  it("cuts long labels and keeps the full text", () => {
+    const long = "C:\\Users\\alice\\AppData\\Local\\Temp\\dropper.exe";
+    const cut = shortLabel(long);
+    expect(cut.length).toBe(LABEL_CHARS);
+    expect(cut.endsWith("…")).toBe(true);
+    const [el] = elements([{ id: "entity:1", group: "entity", kind: "file", label: long, verdict: null, remediation_status: null }], []);
+    expect(el.data.full).toBe(long);
+  });
+});
