@@ -520,6 +520,8 @@ export type ImportSummary = {
 	rules: number,
 	/**  Seconds to load the rules (once per import). */
 	rules_seconds: number | null,
+	/**  Seconds to load the rules, read, detect and store the records (committed). */
+	stored_seconds: number | null,
 	/**  Seconds to load the rules, read, detect, store and file the alerts. */
 	ingest_seconds: number | null,
 	/**  Seconds in all, the investigations started included. */
