@@ -277,7 +277,7 @@ fn a_cut_evtx_dump_document_names_its_record() {
     assert_eq!(items.len(), 1);
     let err = items[0].as_ref().expect_err("incomplete JSON");
     assert_eq!(
-        err.location().map(|l| l.position.clone()),
+        err.location().map(|l| l.position),
         Some(Position::Record(1))
     );
     assert!(err.to_string().contains("not JSON"), "{err}");
@@ -291,13 +291,7 @@ fn pretty_printed_documents_one_after_another_are_read_as_records() {
         .expect("both documents read");
     let users: Vec<_> = records
         .iter()
-        .map(|r| {
-            (
-                r.event.kind,
-                r.event.user.clone(),
-                r.location.position.clone(),
-            )
-        })
+        .map(|r| (r.event.kind, r.event.user.clone(), r.location.position))
         .collect();
     assert_eq!(
         users,

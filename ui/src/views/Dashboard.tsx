@@ -176,8 +176,9 @@ export function Dashboard({ backend, go = () => undefined }: { backend: Backend;
             <div className="card wide" data-widget="import">
               <h2>Import telemetry</h2>
               <p className="muted">
-                Windows event logs (EVTX: Sysmon, Security, PowerShell, System) and JSON lines from Winlogbeat or Elastic
-                Agent. Detections run on import; alerts start investigations by your alert policies.
+                Windows event logs (EVTX: Sysmon, Security, PowerShell, System), JSON lines from Winlogbeat or Elastic
+                Agent, and evtx_dump JSON exports. Detections run on import; alerts start investigations by your alert
+                policies.
               </p>
               <ImportTelemetry backend={backend} onImported={live.reload} />
             </div>
