@@ -2,6 +2,7 @@ import { useEffect, useState } from "react";
 import type { AutomationLevel, AutomationLevelInfo, Backend, GroupInput, GroupPreview, GroupRule, GroupView } from "../../backend";
 import type { Go } from "../../route";
 import { errorMessage } from "../../lib/format";
+import { EditForm } from "./EditForm";
 import { Ranked } from "./Ranked";
 
 const FIELDS: { id: string; label: string }[] = [
@@ -264,16 +265,14 @@ function GroupForm({
   const ready = g.rules.length > 0 && g.rules.every((r) => r.pattern.trim() !== "");
   const preview = usePreview(backend, g, ready && !isDefault);
   return (
-    <form
-      className="card form"
-      data-testid="group-form"
-      aria-label={initial.id === null ? "New machine group" : `Edit ${initial.name}`}
-      onSubmit={(e) => {
-        e.preventDefault();
-        onSave(g);
-      }}
+    <EditForm
+      kind="group"
+      name={{ noun: "machine group", current: initial.name }}
+      isNew={initial.id === null}
+      error={error}
+      onSubmit={() => onSave(g)}
+      onCancel={onCancel}
     >
-      <h3>{initial.id === null ? "New machine group" : `Edit “${initial.name}”`}</h3>
       <label>
         Name
         <input type="text" name="name" value={g.name} onChange={(e) => set({ name: e.target.value })} autoFocus />
@@ -332,19 +331,6 @@ function GroupForm({
           {!ready ? "Write a pattern for every rule to see which machines would join." : <PreviewText preview={preview} />}
         </p>
       )}
-      {error && (
-        <p className="error" role="alert" data-testid="group-error">
-          {error}
-        </p>
-      )}
-      <div className="button-row">
-        <button type="submit" className="primary" data-testid="save-group">
-          Save group
-        </button>
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
-    </form>
+    </EditForm>
   );
 }

@@ -1,6 +1,7 @@
 import { useState } from "react";
 import type { AlertPolicyInput, AlertPolicyView, Backend, PolicyChoices, Severity } from "../../backend";
 import { errorMessage, humanize } from "../../lib/format";
+import { EditForm } from "./EditForm";
 import { Ranked } from "./Ranked";
 
 const SEVERITIES: Severity[] = ["informational", "low", "medium", "high"];
@@ -168,16 +169,14 @@ function PolicyForm({
     setP((old) => ({ ...old, ...change }));
   };
   return (
-    <form
-      className="card form"
-      data-testid="policy-form"
-      aria-label={initial.id === null ? "New alert policy" : `Edit ${initial.name}`}
-      onSubmit={(e) => {
-        e.preventDefault();
-        onSave(p);
-      }}
+    <EditForm
+      kind="policy"
+      name={{ noun: "alert policy", current: initial.name }}
+      isNew={initial.id === null}
+      error={error}
+      onSubmit={() => onSave(p)}
+      onCancel={onCancel}
     >
-      <h3>{initial.id === null ? "New alert policy" : `Edit “${initial.name}”`}</h3>
       <label>
         Name
         <input type="text" name="name" value={p.name} onChange={(e) => set({ name: e.target.value })} autoFocus />
@@ -242,19 +241,6 @@ function PolicyForm({
       <label className="toggle">
         <input type="checkbox" name="enabled" checked={p.enabled} onChange={(e) => set({ enabled: e.target.checked })} /> Enabled
       </label>
-      {error && (
-        <p className="error" role="alert" data-testid="policy-error">
-          {error}
-        </p>
-      )}
-      <div className="button-row">
-        <button type="submit" className="primary" data-testid="save-policy">
-          Save policy
-        </button>
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
-    </form>
+    </EditForm>
   );
 }
