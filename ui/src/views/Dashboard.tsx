@@ -3,6 +3,7 @@ import type { Backend } from "../backend";
 import type { Go } from "../route";
 import { StatCard } from "../components/dashboard/StatCard";
 import { Badge } from "../components/common/Badge";
+import { MachineRiskCells } from "../components/machines/MachineRiskCells";
 import { LoadError, Loading } from "../components/common/States";
 import { FirstStart } from "../components/dashboard/FirstStart";
 import { ImportTelemetry } from "../components/dashboard/ImportTelemetry";
@@ -57,18 +58,10 @@ export function Dashboard({ backend, go = () => undefined }: { backend: Backend;
                   </thead>
                   <tbody>
                     {d.at_risk.map((m) => (
-                        <tr key={m.id}>
-                          <td>
-                            <button type="button" className="link" data-machine={m.name} onClick={() => go({ view: "machine", name: m.name })}>
-                              {m.name}
-                            </button>
-                          </td>
-                          <td>
-                            <Badge value={m.risk} />
-                          </td>
-                          <td className="num">{m.active_alerts}</td>
-                        </tr>
-                      ))}
+                      <tr key={m.id}>
+                        <MachineRiskCells machine={m} go={go} />
+                      </tr>
+                    ))}
                   </tbody>
                 </table>
               )}

@@ -1,6 +1,6 @@
 import type { Backend } from "../backend";
 import type { Go } from "../route";
-import { Badge } from "../components/common/Badge";
+import { MachineRiskCells } from "../components/machines/MachineRiskCells";
 import { Empty, LoadError, Loading } from "../components/common/States";
 import { useLive } from "../lib/useLive";
 import { formatTime } from "../lib/format";
@@ -31,15 +31,7 @@ export function Machines({ backend, go }: { backend: Backend; go: Go }) {
           <tbody>
             {live.data.map((m) => (
               <tr key={m.id}>
-                <td>
-                  <button type="button" className="link" data-machine={m.name} onClick={() => go({ view: "machine", name: m.name })}>
-                    {m.name}
-                  </button>
-                </td>
-                <td>
-                  <Badge value={m.risk} />
-                </td>
-                <td className="num">{m.active_alerts}</td>
+                <MachineRiskCells machine={m} go={go} />
                 <td>{m.group}</td>
                 <td>{m.os}</td>
                 <td className="mono">{m.ip}</td>
