@@ -2,7 +2,7 @@ import { useEffect, useState } from "react";
 import type { AutomationLevel, AutomationLevelInfo, Backend, GroupInput, GroupPreview, GroupRule, GroupView } from "../../backend";
 import type { Go } from "../../route";
 import { errorMessage } from "../../lib/format";
-import { EditForm } from "./EditForm";
+import { EditForm, useDraft } from "./EditForm";
 import { Ranked } from "./Ranked";
 
 const FIELDS: { id: string; label: string }[] = [
@@ -256,19 +256,15 @@ function GroupForm({
   onSave: (input: GroupInput) => void;
   onCancel: () => void;
 }) {
-  const [g, setG] = useState(initial);
-  const set = (change: Partial<GroupInput>) => {
-    onChange();
-    setG((old) => ({ ...old, ...change }));
-  };
+  const [g, set] = useDraft(initial, onChange);
   const setRule = (i: number, change: Partial<GroupRule>) => set({ rules: g.rules.map((r, j) => (j === i ? { ...r, ...change } : r)) });
   const ready = g.rules.length > 0 && g.rules.every((r) => r.pattern.trim() !== "");
   const preview = usePreview(backend, g, ready && !isDefault);
   return (
     <EditForm
       kind="group"
-      name={{ noun: "machine group", current: initial.name }}
-      isNew={initial.id === null}
+      noun="machine group"
+      initial={initial}
       error={error}
       onSubmit={() => onSave(g)}
       onCancel={onCancel}

@@ -1,7 +1,7 @@
 import { useState } from "react";
 import type { AlertPolicyInput, AlertPolicyView, Backend, PolicyChoices, Severity } from "../../backend";
 import { errorMessage, humanize } from "../../lib/format";
-import { EditForm } from "./EditForm";
+import { EditForm, useDraft } from "./EditForm";
 import { Ranked } from "./Ranked";
 
 const SEVERITIES: Severity[] = ["informational", "low", "medium", "high"];
@@ -163,16 +163,12 @@ function PolicyForm({
   onSave: (input: AlertPolicyInput) => void;
   onCancel: () => void;
 }) {
-  const [p, setP] = useState(initial);
-  const set = (change: Partial<AlertPolicyInput>) => {
-    onChange();
-    setP((old) => ({ ...old, ...change }));
-  };
+  const [p, set] = useDraft(initial, onChange);
   return (
     <EditForm
       kind="policy"
-      name={{ noun: "alert policy", current: initial.name }}
-      isNew={initial.id === null}
+      noun="alert policy"
+      initial={initial}
       error={error}
       onSubmit={() => onSave(p)}
       onCancel={onCancel}
