@@ -139,7 +139,8 @@ struct Partition {
 /// Which partitions cover a record, by its channel (lower case) and event id.
 #[derive(Default)]
 struct PartitionIndex {
-    by_event: HashMap<(String, i64), Vec<usize>>,
+    /// Channel (lower case) → event id → partitions.
+    by_event: HashMap<String, HashMap<i64, Vec<usize>>>,
     by_channel: HashMap<String, Vec<usize>>,
     everywhere: Vec<usize>,
 }
@@ -157,12 +158,9 @@ impl PartitionIndex {
                 if c.event_ids.is_empty() {
                     index.by_channel.entry(channel).or_default().push(i);
                 } else {
+                    let ids = index.by_event.entry(channel).or_default();
                     for id in &c.event_ids {
-                        index
-                            .by_event
-                            .entry((channel.clone(), *id))
-                            .or_default()
-                            .push(i);
+                        ids.entry(*id).or_default().push(i);
                     }
                 }
             }
@@ -176,7 +174,11 @@ impl PartitionIndex {
         if let Some(v) = self.by_channel.get(channel) {
             out.extend(v);
         }
-        if let Some(v) = self.by_event.get(&(channel.to_string(), event_id)) {
+        if let Some(v) = self
+            .by_event
+            .get(channel)
+            .and_then(|ids| ids.get(&event_id))
+        {
             out.extend(v);
         }
         out.sort_unstable();

@@ -67,11 +67,18 @@ struct Parsed {
     source: Arc<str>,
 }
 
-enum Message {
-    Batch(Vec<Parsed>),
-    FileDone { file: String },
+/// What one stage of an import hands to the next: batches of `T`, and the skips and file
+/// ends in their order among them.
+enum Stage<T> {
+    Batch(Vec<T>),
     Skipped(String),
+    FileDone { file: String },
 }
+
+/// What the reading thread hands to the detecting one.
+type Read = Stage<(vigil_telemetry::Record, Arc<str>)>;
+/// What the detecting thread hands to the store.
+type Message = Stage<Parsed>;
 
 /// The files under `paths`: named files as they are, folders walked (sorted). Files in a
 /// folder whose format is unknown are passed over; a named one is an error.
@@ -116,13 +123,6 @@ pub(crate) fn expand(paths: &[PathBuf], skipped: &mut Vec<String>) -> Result<Vec
     Ok(files)
 }
 
-/// What the reading thread hands to the detecting one.
-enum Read {
-    Batch(Vec<(vigil_telemetry::Record, Arc<str>)>),
-    Skipped(String),
-    FileDone { file: String },
-}
-
 /// Reads and normalises every file on this (blocking) thread and sends batches of records.
 /// Batches run across files, so that many small files are stored in few statements.
 /// Returns the time it spent working (not waiting for the next stage).
@@ -147,20 +147,23 @@ fn read_all(files: Vec<PathBuf>, tx: std::sync::mpsc::SyncSender<Read>) -> Resul
             batch.push((record, Arc::clone(&source)));
             if batch.len() == BATCH {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                if !send(Read::Batch(full)) {
+                if !send(Stage::Batch(full)) {
                     return Ok(Duration::ZERO);
                 }
             }
         }
         for skip in &reader.skipped().reasons {
-            send(Read::Skipped(format!("{}: {}", skip.location, skip.reason)));
+            send(Stage::Skipped(format!(
+                "{}: {}",
+                skip.location, skip.reason
+            )));
         }
-        send(Read::FileDone {
+        send(Stage::FileDone {
             file: path.display().to_string(),
         });
     }
     if !batch.is_empty() {
-        send(Read::Batch(batch));
+        send(Stage::Batch(batch));
     }
     Ok(started.elapsed().saturating_sub(waited))
 }
@@ -177,7 +180,7 @@ fn detect_all(
     for read in rx {
         let t = Instant::now();
         let message = match read {
-            Read::Batch(records) => Message::Batch(
+            Stage::Batch(records) => Stage::Batch(
                 records
                     .into_iter()
                     .map(|(record, source)| Parsed {
@@ -187,8 +190,8 @@ fn detect_all(
                     })
                     .collect(),
             ),
-            Read::Skipped(reason) => Message::Skipped(reason),
-            Read::FileDone { file } => Message::FileDone { file },
+            Stage::Skipped(reason) => Stage::Skipped(reason),
+            Stage::FileDone { file } => Stage::FileDone { file },
         };
         busy += t.elapsed();
         if tx.blocking_send(message).is_err() {
@@ -487,15 +490,15 @@ impl Vigil {
             };
             store_waited += t.elapsed();
             let batch = match message {
-                Message::Batch(batch) => batch,
-                Message::Skipped(reason) => {
+                Stage::Batch(batch) => batch,
+                Stage::Skipped(reason) => {
                     summary.skipped += 1;
                     if summary.skip_reasons.len() < 50 {
                         summary.skip_reasons.push(reason);
                     }
                     continue;
                 }
-                Message::FileDone { file } => {
+                Stage::FileDone { file } => {
                     files_done += 1;
                     progress(&ImportProgress {
                         file,
