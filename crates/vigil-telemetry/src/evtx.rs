@@ -5,6 +5,7 @@ use std::io::{Read, Seek};
 use std::sync::Arc;
 
 use evtx::{EvtxParser, IntoIterChunks, ParserSettings};
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::error::{Location, Position, Result, TelemetryError};
@@ -95,7 +96,7 @@ impl<R: Read + Seek> EvtxStream<R> {
             }
         };
         for record in parsed.iter() {
-            let item = match record.and_then(|r| r.into_json()) {
+            let item = match record.and_then(|r| r.into_json_bytes()) {
                 Ok(rendered) => {
                     let location = Location {
                         file: self.file.clone(),
@@ -129,17 +130,25 @@ impl<R: Read + Seek> Iterator for EvtxStream<R> {
     }
 }
 
-/// Builds a [`Record`] out of one record rendered by `evtx` as JSON.
-fn record_from_json(json: &str, location: Location, ts: jiff::Timestamp) -> Result<Record> {
-    let value: Value = serde_json::from_str(json)
-        .map_err(|e| TelemetryError::record(&location, format!("rendered JSON unreadable: {e}")))?;
-    let mut raw = flatten_evtx(value);
+/// Builds a [`Record`] out of one record rendered by `evtx` as JSON, flattening it while
+/// it is parsed (no JSON tree is built and then taken apart).
+fn record_from_json(json: &[u8], location: Location, ts: jiff::Timestamp) -> Result<Record> {
+    let mut flat = Flat::default();
+    let mut parser = serde_json::Deserializer::from_slice(json);
+    Streamed {
+        flat: &mut flat,
+        part: Part::Record,
+    }
+    .deserialize(&mut parser)
+    .and_then(|()| parser.end())
+    .map_err(|e| TelemetryError::record(&location, format!("rendered JSON unreadable: {e}")))?;
+    let mut raw = flat.0;
     if !raw.contains_key(keys::TIME) {
         raw.insert(keys::TIME.into(), Value::String(normalise::format_ts(ts)));
     }
-    let fingerprint =
-        identity_fingerprint(&raw).unwrap_or_else(|| normalise::fingerprint(json.as_bytes()));
-    let event = normalise::normalise(&raw, &location, fingerprint)?;
+    let mut event = normalise::normalise(&raw, &location)?;
+    event.fingerprint =
+        identity_fingerprint(&raw, &event.ts).unwrap_or_else(|| normalise::fingerprint(json));
     Ok(Record {
         raw: Value::Object(raw),
         event,
@@ -150,22 +159,28 @@ fn record_from_json(json: &str, location: Location, ts: jiff::Timestamp) -> Resu
 /// The fingerprint of an event log record by its identity (computer, channel, record id,
 /// time to the millisecond, event id), so that the same record read from the `.evtx` file
 /// and from an `evtx_dump` export of it (which may print fewer digits of the time) is one
-/// event. `None` without a record id.
-pub(crate) fn identity_fingerprint(raw: &Map<String, Value>) -> Option<String> {
+/// event. `ts` is the record's normalised time. `None` without a record id.
+pub(crate) fn identity_fingerprint(raw: &Map<String, Value>, ts: &str) -> Option<String> {
     let record_id = raw.get("EventRecordID")?;
-    let field = |k: &str| raw.get(k).map(Value::to_string).unwrap_or_default();
-    let time = normalise::text(raw, keys::TIME)
-        .and_then(|t| normalise::normalise_ts(&t))
-        .unwrap_or_default();
-    let identity = format!(
-        "evtx\0{}\0{}\0{record_id}\0{time}\0{}",
-        field(keys::COMPUTER),
-        field(keys::CHANNEL),
-        field(keys::EVENT_ID)
-    );
-    Some(normalise::fingerprint(identity.as_bytes()))
+    let mut identity = Vec::with_capacity(128);
+    identity.extend_from_slice(b"evtx\0");
+    let json = |identity: &mut Vec<u8>, v: Option<&Value>| {
+        if let Some(v) = v {
+            // Writing a `Value` into a `Vec` cannot fail.
+            let _ = serde_json::to_writer(&mut *identity, v);
+        }
+    };
+    json(&mut identity, raw.get(keys::COMPUTER));
+    identity.push(0);
+    json(&mut identity, raw.get(keys::CHANNEL));
+    identity.push(0);
+    json(&mut identity, Some(record_id));
+    identity.push(0);
+    identity.extend_from_slice(ts.as_bytes());
+    identity.push(0);
+    json(&mut identity, raw.get(keys::EVENT_ID));
+    Some(normalise::fingerprint(&identity))
 }
-
 /// `{"#text": x}` or `{"#attributes": …, "#text": x}` to `x`; other values unchanged.
 fn unwrap_text(v: Value) -> Value {
     match v {
@@ -181,80 +196,317 @@ fn attribute(v: &mut Value, name: &str) -> Option<Value> {
     v.get_mut("#attributes")?.as_object_mut()?.remove(name)
 }
 
-/// Flattens an `evtx`-rendered `{"Event": {"System": …, "EventData": …}}` into the flat map
-/// Sigma rules address: `EventID`, `Channel`, `Provider_Name`, `Computer`, the EventData
-/// fields by name, and UserData fields one level down.
+/// The flat map Sigma rules address, built from the parts of an `evtx`-rendered
+/// `{"Event": {"System": …, "EventData": …}}`: `EventID`, `Channel`, `Provider_Name`,
+/// `Computer`, the EventData fields by name, and UserData fields one level down.
+struct Flat(Map<String, Value>);
+
+impl Default for Flat {
+    fn default() -> Self {
+        // Sysmon and Security records carry 20 to 30 fields.
+        Flat(Map::with_capacity(32))
+    }
+}
+
+/// The `<System>` fields kept, besides the provider, time and user.
+fn kept_system_field(key: &str) -> bool {
+    matches!(
+        key,
+        "EventID"
+            | "Channel"
+            | "Computer"
+            | "Level"
+            | "Task"
+            | "Opcode"
+            | "Keywords"
+            | "Version"
+            | "EventRecordID"
+            | "Provider"
+            | "TimeCreated"
+            | "Security"
+    )
+}
+
+impl Flat {
+    /// One field of `<System>`.
+    fn system(&mut self, key: &str, mut value: Value) {
+        let raw = &mut self.0;
+        match key {
+            "Provider" => {
+                if let Some(name) = attribute(&mut value, "Name") {
+                    raw.insert(keys::PROVIDER.into(), name);
+                }
+                if let Some(guid) = attribute(&mut value, "Guid") {
+                    raw.insert("Provider_Guid".into(), guid);
+                }
+            }
+            "TimeCreated" => {
+                if let Some(t) = attribute(&mut value, "SystemTime") {
+                    raw.insert(keys::TIME.into(), t);
+                }
+            }
+            "Security" => {
+                if let Some(sid) = attribute(&mut value, "UserID") {
+                    raw.insert("UserID".into(), sid);
+                }
+            }
+            key if kept_system_field(key) => {
+                raw.insert(key.into(), unwrap_text(value));
+            }
+            _ => {}
+        }
+    }
+
+    /// One field of `<EventData>`, or of the element inside `<UserData>`.
+    fn data(&mut self, key: String, value: Value) {
+        if key == "#attributes"
+            || matches!(
+                key.as_str(),
+                keys::EVENT_ID | keys::CHANNEL | keys::PROVIDER
+            )
+        {
+            return;
+        }
+        let value = unwrap_text(value);
+        // Sigma writes `Source Name` (Defender, some classic providers) as `SourceName`.
+        if key.contains(' ') {
+            self.0
+                .entry(key.replace(' ', ""))
+                .or_insert_with(|| value.clone());
+        }
+        self.0.insert(key, value);
+    }
+
+    /// One child of `<UserData>`: its fields are taken one level down.
+    fn user_data(&mut self, key: String, value: Value) {
+        match value {
+            Value::Object(fields) => fields.into_iter().for_each(|(k, v)| self.data(k, v)),
+            other => self.data(key, other),
+        }
+    }
+}
+
+/// Flattens an `evtx`-rendered record already parsed as JSON (an `evtx_dump` export).
 pub(crate) fn flatten_evtx(value: Value) -> Map<String, Value> {
-    let mut raw = Map::new();
-    let mut event = match value {
+    let mut flat = Flat::default();
+    let event = match value {
         Value::Object(mut m) => match m.remove("Event") {
             Some(Value::Object(e)) => e,
             _ => m,
         },
-        _ => return raw,
+        _ => return flat.0,
     };
-    if let Some(mut system) = event.remove("System") {
-        if let Some(id) = system.get_mut("EventID").map(Value::take) {
-            raw.insert(keys::EVENT_ID.into(), unwrap_text(id));
-        }
-        for key in [
-            "Channel",
-            "Computer",
-            "Level",
-            "Task",
-            "Opcode",
-            "Keywords",
-            "Version",
-            "EventRecordID",
-        ] {
-            if let Some(v) = system.get_mut(key).map(Value::take) {
-                raw.insert(key.into(), unwrap_text(v));
+    for (key, value) in event {
+        match (key.as_str(), value) {
+            ("System", Value::Object(system)) => {
+                system.into_iter().for_each(|(k, v)| flat.system(&k, v));
             }
-        }
-        if let Some(provider) = system.get_mut("Provider") {
-            if let Some(name) = attribute(provider, "Name") {
-                raw.insert(keys::PROVIDER.into(), name);
+            ("EventData", Value::Object(data)) => {
+                data.into_iter().for_each(|(k, v)| flat.data(k, v));
             }
-            if let Some(guid) = attribute(provider, "Guid") {
-                raw.insert("Provider_Guid".into(), guid);
+            ("UserData", Value::Object(user)) => {
+                user.into_iter().for_each(|(k, v)| flat.user_data(k, v));
             }
-        }
-        if let Some(t) = system
-            .get_mut("TimeCreated")
-            .and_then(|t| attribute(t, "SystemTime"))
-        {
-            raw.insert(keys::TIME.into(), t);
-        }
-        if let Some(sid) = system
-            .get_mut("Security")
-            .and_then(|s| attribute(s, "UserID"))
-        {
-            raw.insert("UserID".into(), sid);
+            _ => {}
         }
     }
-    let mut put = |k: String, v: Value| {
-        if k == "#attributes"
-            || matches!(k.as_str(), keys::EVENT_ID | keys::CHANNEL | keys::PROVIDER)
-        {
+    flat.0
+}
+
+/// Which part of a record a streamed JSON object is.
+#[derive(Clone, Copy)]
+enum Part {
+    /// The document, or its `Event`: holds the parts below.
+    Record,
+    System,
+    EventData,
+    UserData,
+}
+
+/// Streams the JSON of a rendered record into a [`Flat`] map, part by part. Anything
+/// that is not an object where an object is expected is passed over, as in
+/// [`flatten_evtx`].
+struct Streamed<'a> {
+    flat: &'a mut Flat,
+    part: Part,
+}
+
+impl<'de> DeserializeSeed<'de> for Streamed<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Streamed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an event log record rendered as JSON")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        let Streamed { flat, part } = self;
+        while let Some(key) = map.next_key::<String>()? {
+            match part {
+                Part::Record => {
+                    let inner = match key.as_str() {
+                        "Event" => Part::Record,
+                        "System" => Part::System,
+                        "EventData" => Part::EventData,
+                        "UserData" => Part::UserData,
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    map.next_value_seed(Streamed {
+                        flat: &mut *flat,
+                        part: inner,
+                    })?;
+                }
+                Part::System if kept_system_field(&key) => {
+                    flat.system(&key, map.next_value()?);
+                }
+                Part::System => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+                Part::EventData => flat.data(key, map.next_value()?),
+                Part::UserData => flat.user_data(key, map.next_value()?),
+            }
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> std::result::Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_bool<E>(self, _: bool) -> std::result::Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> std::result::Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> std::result::Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> std::result::Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E>(self, _: &str) -> std::result::Result<(), E> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every record of every `.evtx` under `../shared/fixtures`, rendered as JSON.
+    fn fixture_records() -> Option<Vec<Vec<u8>>> {
+        let root =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures");
+        if !root.is_dir() {
+            return None;
+        }
+        let mut files = Vec::new();
+        let mut dirs = vec![root];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "evtx") {
+                    files.push(path);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for file in files {
+            let Ok(mut parser) = EvtxParser::from_path(&file) else {
+                continue;
+            };
+            let settings = ParserSettings::new().num_threads(1);
+            parser = parser.with_configuration(settings);
+            out.extend(parser.records_json().flatten().map(|r| r.data.into_bytes()));
+        }
+        Some(out)
+    }
+
+    #[test]
+    fn streaming_flattens_every_fixture_record_as_the_json_tree_does() {
+        let Some(records) = fixture_records() else {
+            println!("SKIPPED: ../shared/fixtures is absent");
             return;
-        }
-        let v = unwrap_text(v);
-        // Sigma writes `Source Name` (Defender, some classic providers) as `SourceName`.
-        if k.contains(' ') {
-            raw.entry(k.replace(' ', "")).or_insert_with(|| v.clone());
-        }
-        raw.insert(k, v);
-    };
-    if let Some(Value::Object(data)) = event.remove("EventData") {
-        data.into_iter().for_each(|(k, v)| put(k, v));
-    }
-    if let Some(Value::Object(user)) = event.remove("UserData") {
-        for (k, inner) in user {
-            match inner {
-                Value::Object(fields) => fields.into_iter().for_each(|(k, v)| put(k, v)),
-                other => put(k, other),
+        };
+        assert!(records.len() > 2000, "{} records", records.len());
+        for json in &records {
+            let tree = flatten_evtx(serde_json::from_slice(json).expect("evtx renders JSON"));
+            let mut flat = Flat::default();
+            let mut parser = serde_json::Deserializer::from_slice(json);
+            Streamed {
+                flat: &mut flat,
+                part: Part::Record,
             }
+            .deserialize(&mut parser)
+            .expect("streams");
+            assert_eq!(flat.0, tree, "{}", String::from_utf8_lossy(json));
+            // Same key order too: keyword rules see the values in this order.
+            assert!(flat.0.keys().eq(tree.keys()));
         }
     }
-    raw
+
+    #[test]
+    fn identity_fingerprints_are_the_ones_stores_already_hold() {
+        // The identity as it was first written, with `format!`.
+        let raw: Map<String, Value> = serde_json::from_str(
+            r#"{"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational",
+                "Computer": "LAPTOP-ANNA.corp.example", "EventRecordID": 4711}"#,
+        )
+        .expect("a JSON object");
+        let ts = "2026-11-20T09:15:02.417Z";
+        let field = |k: &str| raw.get(k).map(Value::to_string).unwrap_or_default();
+        let written = format!(
+            "evtx\0{}\0{}\0{}\0{ts}\0{}",
+            field(keys::COMPUTER),
+            field(keys::CHANNEL),
+            raw["EventRecordID"],
+            field(keys::EVENT_ID)
+        );
+        assert_eq!(
+            identity_fingerprint(&raw, ts),
+            Some(normalise::fingerprint(written.as_bytes()))
+        );
+    }
+
+    #[test]
+    fn odd_shapes_are_passed_over_not_refused() {
+        for json in [
+            r#"{"Event": {"System": null, "EventData": "text", "UserData": [1, {"a": 2}]}}"#,
+            r#"{"Event": 3, "System": {"EventID": 4}}"#,
+            r#"[]"#,
+        ] {
+            let mut flat = Flat::default();
+            let mut parser = serde_json::Deserializer::from_str(json);
+            Streamed {
+                flat: &mut flat,
+                part: Part::Record,
+            }
+            .deserialize(&mut parser)
+            .unwrap_or_else(|e| panic!("{json}: {e}"));
+            let tree = flatten_evtx(serde_json::from_str(json).expect("JSON"));
+            assert_eq!(flat.0, tree, "{json}");
+        }
+    }
 }

@@ -215,20 +215,21 @@ pub(crate) fn parse_line(bytes: &[u8], location: Location) -> Result<Record> {
     let Value::Object(doc) = value else {
         return Err(TelemetryError::record(&location, "not a JSON object"));
     };
-    let mut fingerprint = None;
+    let evtx_dump = doc.get("Event").is_some_and(Value::is_object);
     let raw = if doc.contains_key("winlog") || doc.contains_key("winlog.channel") {
         flatten_ecs(&doc)
-    } else if doc.get("Event").is_some_and(Value::is_object) {
+    } else if evtx_dump {
         // `evtx_dump` output: the record as the `evtx` crate renders it, and the same event
         // as the `.evtx` record it came from.
-        let raw = crate::evtx::flatten_evtx(Value::Object(doc));
-        fingerprint = crate::evtx::identity_fingerprint(&raw);
-        raw
+        crate::evtx::flatten_evtx(Value::Object(doc))
     } else {
         flatten_flat(doc)
     };
-    let fingerprint = fingerprint.unwrap_or_else(|| normalise::fingerprint(bytes));
-    let event = normalise::normalise(&raw, &location, fingerprint)?;
+    let mut event = normalise::normalise(&raw, &location)?;
+    event.fingerprint = evtx_dump
+        .then(|| crate::evtx::identity_fingerprint(&raw, &event.ts))
+        .flatten()
+        .unwrap_or_else(|| normalise::fingerprint(bytes));
     Ok(Record {
         raw: Value::Object(raw),
         event,

@@ -1,7 +1,7 @@
 //! Reading telemetry files: format detection and one streaming [`Reader`] for every format.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufReader, Read, Seek};
 use std::path::Path;
 
 use serde_json::Value;
@@ -172,8 +172,12 @@ impl Reader {
     pub fn open_with(path: impl AsRef<Path>, options: ReadOptions) -> Result<Reader> {
         let path = path.as_ref();
         let name = path.display().to_string();
-        let format = detect_format(path)?;
-        let file = File::open(path).map_err(|e| TelemetryError::io(&name, e))?;
+        // One open for sniffing and reading: on a folder of small files, every system call
+        // per file shows.
+        let mut file = File::open(path).map_err(|e| TelemetryError::io(&name, e))?;
+        let head = read_head(&mut file, 512).map_err(|e| TelemetryError::io(&name, e))?;
+        let format = detect_format_bytes(&head).ok_or_else(|| refuse(&name, &head))?;
+        file.rewind().map_err(|e| TelemetryError::io(&name, e))?;
         let stream = match format {
             Format::Evtx => Stream::Evtx(Box::new(EvtxStream::new(&name, BufReader::new(file))?)),
             Format::Ndjson => Stream::Ndjson(NdjsonStream::new(
