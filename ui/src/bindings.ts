@@ -522,6 +522,11 @@ export type ImportSummary = {
 	rules_seconds: number | null,
 	/**  Seconds to load the rules, read, detect and store the records (committed). */
 	stored_seconds: number | null,
+	/**
+	 *  CPU seconds (all threads) spent reading, detecting and storing, rules excluded;
+	 *  0 where the system does not say.
+	 */
+	stored_cpu_seconds: number | null,
 	/**  Seconds to load the rules, read, detect, store and file the alerts. */
 	ingest_seconds: number | null,
 	/**  Seconds in all, the investigations started included. */

@@ -214,6 +214,7 @@ export function fakeBackend(over: Partial<Backend> = {}): Backend {
       rules: 21,
       rules_seconds: 0.01,
       stored_seconds: 0.05,
+      stored_cpu_seconds: 0.07,
       ingest_seconds: 0.1,
       seconds: 0.2,
     })),

@@ -1,6 +1,8 @@
 //! The world Vigil knows: machines, users, telemetry events and threat indicators.
 
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::clock;
@@ -142,23 +144,63 @@ const _: () = assert!(EVENT_COLUMNS * EVENT_ROWS_PER_INSERT < 32_766);
 /// Inserts events in multi-row statements; a known fingerprint is skipped. Returns how many
 /// were new.
 pub async fn insert_events(conn: &mut SqliteConnection, events: &[NewEvent]) -> Result<u64> {
-    Ok(insert_events_returning(conn, events).await?.len() as u64)
+    Ok(insert_new_events(conn, events)
+        .await?
+        .into_iter()
+        .filter(|new| *new)
+        .count() as u64)
 }
 
-/// Inserts events as `insert_events` does and returns the fingerprint of each new one
-/// (`None` for events without one).
-pub async fn insert_events_returning(
+/// Inserts the events whose fingerprint is not stored yet (nor earlier in `events`) and
+/// says, for each event, whether it was new. Events without a fingerprint are always new.
+///
+/// The stored fingerprints are looked up first, so the insert itself returns no rows: a
+/// `RETURNING` clause made the SQLite worker hand every inserted row back one by one.
+pub async fn insert_new_events(
     conn: &mut SqliteConnection,
     events: &[NewEvent],
-) -> Result<Vec<Option<String>>> {
-    let mut inserted = Vec::new();
+) -> Result<Vec<bool>> {
+    let mut new = Vec::with_capacity(events.len());
     for chunk in events.chunks(EVENT_ROWS_PER_INSERT) {
+        let mut lookup: QueryBuilder<Sqlite> =
+            QueryBuilder::new("SELECT fingerprint FROM events WHERE fingerprint IN (");
+        let mut separated = lookup.separated(", ");
+        let mut any = false;
+        for f in chunk.iter().filter_map(|e| e.fingerprint.as_deref()) {
+            separated.push_bind(f);
+            any = true;
+        }
+        lookup.push(")");
+        let stored: HashSet<String> = if any {
+            lookup
+                .build_query_scalar()
+                .fetch_all(&mut *conn)
+                .await?
+                .into_iter()
+                .collect()
+        } else {
+            HashSet::new()
+        };
+        let mut seen: HashSet<&str> = HashSet::with_capacity(chunk.len());
+        let start = new.len();
+        new.extend(chunk.iter().map(|e| match e.fingerprint.as_deref() {
+            Some(f) => !stored.contains(f) && seen.insert(f),
+            None => true,
+        }));
+        let rows: Vec<&NewEvent> = chunk
+            .iter()
+            .zip(&new[start..])
+            .filter_map(|(e, new)| new.then_some(e))
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
         let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT OR IGNORE INTO events (machine_id, ts, kind, user_name, pid, image, command_line,
              parent_pid, parent_image, target_path, sha256, url, domain, remote_ip, remote_port,
              registry_key, registry_value, extra, source, fingerprint) ",
         );
-        query.push_values(chunk, |mut row, e| {
+        query.push_values(rows, |mut row, e| {
             row.push_bind(e.machine_id)
                 .push_bind(&e.ts)
                 .push_bind(&e.kind)
@@ -180,11 +222,9 @@ pub async fn insert_events_returning(
                 .push_bind(&e.source)
                 .push_bind(&e.fingerprint);
         });
-        query.push(" RETURNING fingerprint");
-        let rows: Vec<(Option<String>,)> = query.build_query_as().fetch_all(&mut *conn).await?;
-        inserted.extend(rows.into_iter().map(|(f,)| f));
+        query.build().execute(&mut *conn).await?;
     }
-    Ok(inserted)
+    Ok(new)
 }
 
 /// A threat indicator (IOC).
