@@ -133,16 +133,8 @@ impl<R: Read + Seek> Iterator for EvtxStream<R> {
 /// Builds a [`Record`] out of one record rendered by `evtx` as JSON, flattening it while
 /// it is parsed (no JSON tree is built and then taken apart).
 fn record_from_json(json: &[u8], location: Location, ts: jiff::Timestamp) -> Result<Record> {
-    let mut flat = Flat::default();
-    let mut parser = serde_json::Deserializer::from_slice(json);
-    Streamed {
-        flat: &mut flat,
-        part: Part::Record,
-    }
-    .deserialize(&mut parser)
-    .and_then(|()| parser.end())
-    .map_err(|e| TelemetryError::record(&location, format!("rendered JSON unreadable: {e}")))?;
-    let mut raw = flat.0;
+    let mut raw = flatten_streamed(json)
+        .map_err(|e| TelemetryError::record(&location, format!("rendered JSON unreadable: {e}")))?;
     if !raw.contains_key(keys::TIME) {
         raw.insert(keys::TIME.into(), Value::String(normalise::format_ts(ts)));
     }
@@ -313,6 +305,20 @@ pub(crate) fn flatten_evtx(value: Value) -> Map<String, Value> {
     flat.0
 }
 
+/// Flattens an `evtx`-rendered record as its JSON text is parsed: what [`flatten_evtx`]
+/// gives, without the JSON tree.
+fn flatten_streamed(json: &[u8]) -> serde_json::Result<Map<String, Value>> {
+    let mut flat = Flat::default();
+    let mut parser = serde_json::Deserializer::from_slice(json);
+    Streamed {
+        flat: &mut flat,
+        part: Part::Record,
+    }
+    .deserialize(&mut parser)?;
+    parser.end()?;
+    Ok(flat.0)
+}
+
 /// Which part of a record a streamed JSON object is.
 #[derive(Clone, Copy)]
 enum Part {
@@ -453,17 +459,10 @@ mod tests {
         assert!(records.len() > 2000, "{} records", records.len());
         for json in &records {
             let tree = flatten_evtx(serde_json::from_slice(json).expect("evtx renders JSON"));
-            let mut flat = Flat::default();
-            let mut parser = serde_json::Deserializer::from_slice(json);
-            Streamed {
-                flat: &mut flat,
-                part: Part::Record,
-            }
-            .deserialize(&mut parser)
-            .expect("streams");
-            assert_eq!(flat.0, tree, "{}", String::from_utf8_lossy(json));
+            let streamed = flatten_streamed(json).expect("streams");
+            assert_eq!(streamed, tree, "{}", String::from_utf8_lossy(json));
             // Same key order too: keyword rules see the values in this order.
-            assert!(flat.0.keys().eq(tree.keys()));
+            assert!(streamed.keys().eq(tree.keys()));
         }
     }
 
@@ -497,16 +496,10 @@ mod tests {
             r#"{"Event": 3, "System": {"EventID": 4}}"#,
             r#"[]"#,
         ] {
-            let mut flat = Flat::default();
-            let mut parser = serde_json::Deserializer::from_str(json);
-            Streamed {
-                flat: &mut flat,
-                part: Part::Record,
-            }
-            .deserialize(&mut parser)
-            .unwrap_or_else(|e| panic!("{json}: {e}"));
+            let streamed =
+                flatten_streamed(json.as_bytes()).unwrap_or_else(|e| panic!("{json}: {e}"));
             let tree = flatten_evtx(serde_json::from_str(json).expect("JSON"));
-            assert_eq!(flat.0, tree, "{json}");
+            assert_eq!(streamed, tree, "{json}");
         }
     }
 }
