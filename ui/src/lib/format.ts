@@ -22,11 +22,13 @@ export function formatDuration(seconds: number | null): string {
   return `${days} d ${hours % 24} h`;
 }
 
-/** How long ago `iso` was, as a duration ("3 min"). */
+/** How long ago `iso` was, as a duration ("3 min"; "under 1 s", never "0 ms": a wait is
+ * not timed to the millisecond). */
 export function age(iso: string, now: number = Date.now()): string {
   const t = new Date(iso).getTime();
   if (Number.isNaN(t)) return "—";
-  return formatDuration(Math.max(0, (now - t) / 1000));
+  const seconds = Math.max(0, (now - t) / 1000);
+  return seconds < 1 ? "under 1 s" : formatDuration(seconds);
 }
 
 /** "pending_action" → "Pending action". */
