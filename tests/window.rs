@@ -6,28 +6,46 @@ use thirtyfour::prelude::*;
 use vigil_engine::{OpenOptions, Vigil};
 use vigil_tests::window::{missing_tools, AppWindow};
 
-/// Skips (with the reason) where the window tools are absent, unless the test command
-/// asked for them to be required.
 /// One real window at a time: several apps under one Xvfb on two cores starve each other.
 static ONE_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn skip_reason() -> Option<String> {
-    let reason = missing_tools()?;
-    if std::env::var_os("VIGIL_E2E_REQUIRED").is_some() {
-        panic!("end-to-end tests are required here but cannot run: {reason}");
+/// One real-window test's turn: the window lock, held while it runs, and a folder for its
+/// store file.
+struct WindowTest {
+    _one: tokio::sync::MutexGuard<'static, ()>,
+    dir: tempfile::TempDir,
+}
+
+impl WindowTest {
+    /// Waits for the window, or skips (saying why) where the window tools are absent,
+    /// unless the test command asked for them to be required.
+    async fn start(name: &str) -> Result<Option<WindowTest>> {
+        if let Some(reason) = missing_tools() {
+            if std::env::var_os("VIGIL_E2E_REQUIRED").is_some() {
+                panic!("end-to-end tests are required here but cannot run: {reason}");
+            }
+            eprintln!("SKIPPED {name}: {reason}");
+            return Ok(None);
+        }
+        let one = ONE_WINDOW.lock().await;
+        Ok(Some(WindowTest {
+            _one: one,
+            dir: tempfile::tempdir()?,
+        }))
     }
-    Some(reason)
+
+    /// The store file the app opens (created by the app or by `prepared_store`).
+    fn db(&self) -> std::path::PathBuf {
+        self.dir.path().join("vigil.sqlite3")
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dashboard_shows_the_stores_numbers() -> Result<()> {
-    if let Some(reason) = skip_reason() {
-        eprintln!("SKIPPED dashboard_shows_the_stores_numbers: {reason}");
+    let Some(test) = WindowTest::start("dashboard_shows_the_stores_numbers").await? else {
         return Ok(());
-    }
-    let _one = ONE_WINDOW.lock().await;
-    let dir = tempfile::tempdir()?;
-    let db = dir.path().join("vigil.sqlite3");
+    };
+    let db = test.db();
     {
         let vigil = Vigil::open(OpenOptions {
             db: Some(db.clone()),
@@ -40,45 +58,44 @@ async fn dashboard_shows_the_stores_numbers() -> Result<()> {
 
     let app = vigil_tests::built_binary("vigil-app");
     let window = AppWindow::launch(&app, &db).await?;
-    let result = async {
-        let machines = window.text("[data-stat=machines] .stat-value").await?;
-        let alerts = window.text("[data-stat=active-alerts] .stat-value").await?;
-        let pending = window
-            .text("[data-stat=pending-actions] .stat-value")
-            .await?;
-        assert_eq!(
-            (machines.as_str(), alerts.as_str(), pending.as_str()),
-            ("12", "1", "0")
-        );
-        let nav = window.driver.find_all(By::Css("nav [data-nav]")).await?;
-        let mut labels = Vec::new();
-        for item in nav {
-            labels.push(item.text().await?);
-        }
-        assert_eq!(
-            labels,
-            [
-                "Dashboard",
-                "Investigations",
-                "Action center",
-                "Machines",
-                "Alerts",
-                "Settings"
-            ]
-        );
-        let shot = window.screenshot("dashboard").await?;
-        eprintln!("screenshot: {}", shot.display());
+    window
+        .run(async |window| {
+            let machines = window.text("[data-stat=machines] .stat-value").await?;
+            let alerts = window.text("[data-stat=active-alerts] .stat-value").await?;
+            let pending = window
+                .text("[data-stat=pending-actions] .stat-value")
+                .await?;
+            assert_eq!(
+                (machines.as_str(), alerts.as_str(), pending.as_str()),
+                ("12", "1", "0")
+            );
+            let nav = window.driver.find_all(By::Css("nav [data-nav]")).await?;
+            let mut labels = Vec::new();
+            for item in nav {
+                labels.push(item.text().await?);
+            }
+            assert_eq!(
+                labels,
+                [
+                    "Dashboard",
+                    "Investigations",
+                    "Action center",
+                    "Machines",
+                    "Alerts",
+                    "Settings"
+                ]
+            );
+            let shot = window.screenshot("dashboard").await?;
+            eprintln!("screenshot: {}", shot.display());
 
-        window.click("[data-nav=settings]").await?;
-        let expected = db.display().to_string();
-        window
-            .text_when("[data-testid=data-location]", |text| text == expected)
-            .await?;
-        Ok::<_, anyhow::Error>(())
-    }
-    .await;
-    window.close().await?;
-    result
+            window.click("[data-nav=settings]").await?;
+            let expected = db.display().to_string();
+            window
+                .text_when("[data-testid=data-location]", |text| text == expected)
+                .await?;
+            Ok(())
+        })
+        .await
 }
 
 /// Opens a store file, lets `prepare` fill it, and closes it before the app opens it.
@@ -118,123 +135,118 @@ async fn shot(window: &AppWindow, name: &str) -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_start_to_remediated_investigation() -> Result<()> {
-    if let Some(reason) = skip_reason() {
-        eprintln!("SKIPPED first_start_to_remediated_investigation: {reason}");
+    let Some(test) = WindowTest::start("first_start_to_remediated_investigation").await? else {
         return Ok(());
-    }
-    let _one = ONE_WINDOW.lock().await;
-    let dir = tempfile::tempdir()?;
-    let db = dir.path().join("vigil.sqlite3");
+    };
+    let db = test.db();
     let app = vigil_tests::built_binary("vigil-app");
     let launched = std::time::Instant::now();
     let window = AppWindow::launch(&app, &db).await?;
-    let result = async {
-        // First start: never a blank screen.
-        window.text("[data-testid=load-demo]").await?;
-        eprintln!("launch to first screen: {:?}", launched.elapsed());
-        shot(&window, "01-first-start").await?;
-        window.click("[data-testid=load-demo]").await?;
-        let at_risk = "[data-widget=machines-at-risk] [data-machine=client4]";
-        if let Err(error) = window.text(at_risk).await {
-            shot(&window, "01-failed-after-demo").await?;
-            return Err(error);
-        }
-        shot(&window, "02-dashboard").await?;
-        window.click(at_risk).await?;
-        window.text("[data-testid=machine-group]").await?;
-        shot(&window, "03-machine").await?;
-
-        // One click, live progress, a link to the investigation.
-        window.click("[data-testid=initiate-investigation]").await?;
-        window
-            .text_when("[data-testid=investigation-progress]", |t| {
-                t.contains("Pending action")
-            })
-            .await?;
-        window.click("[data-testid=open-investigation]").await?;
-        window
-            .driver
-            .query(By::Css("[data-testid=investigation-graph] canvas"))
-            .wait(
-                std::time::Duration::from_secs(20),
-                std::time::Duration::from_millis(100),
-            )
-            .first()
-            .await?;
-        shot(&window, "04-investigation-graph").await?;
-        for tab in ["findings", "entities", "log", "pending"] {
-            window.click(&format!("[data-tab={tab}]")).await?;
-            shot(&window, &format!("05-investigation-{tab}")).await?;
-        }
-
-        // Approve everything pending in the action center, several of one type at once.
-        window.click("[data-nav=actions]").await?;
-        window.text("[data-testid=pending-actions]").await?;
-        shot(&window, "06-action-center-pending").await?;
-        let boxes = "[data-testid=pending-actions] input[type=checkbox]:not(:disabled)";
-        for _ in 0..40 {
-            if window.driver.find_all(By::Css(boxes)).await?.is_empty() {
-                break;
+    window
+        .run(async |window| {
+            // First start: never a blank screen.
+            window.text("[data-testid=load-demo]").await?;
+            eprintln!("launch to first screen: {:?}", launched.elapsed());
+            shot(window, "01-first-start").await?;
+            window.click("[data-testid=load-demo]").await?;
+            let at_risk = "[data-widget=machines-at-risk] [data-machine=client4]";
+            if let Err(error) = window.text(at_risk).await {
+                shot(window, "01-failed-after-demo").await?;
+                return Err(error);
             }
-            window.click(boxes).await?;
-            if let Ok(second) = window.driver.find_all(By::Css(boxes)).await {
-                if let Some(next) = second.get(1) {
-                    next.click().await?;
-                }
-            }
-            window.click("[data-testid=approve-selected]").await?;
+            shot(window, "02-dashboard").await?;
+            window.click(at_risk).await?;
+            window.text("[data-testid=machine-group]").await?;
+            shot(window, "03-machine").await?;
+
+            // One click, live progress, a link to the investigation.
+            window.click("[data-testid=initiate-investigation]").await?;
             window
-                .text_when(".notice[role=status]", |t| t.contains("approved"))
+                .text_when("[data-testid=investigation-progress]", |t| {
+                    t.contains("Pending action")
+                })
                 .await?;
-        }
-        gone(&window, "[data-testid=pending-actions]").await?;
-        window.click("[data-tab=history]").await?;
-        window.text("[data-testid=action-history]").await?;
-        shot(&window, "07-action-center-history").await?;
+            window.click("[data-testid=open-investigation]").await?;
+            window
+                .driver
+                .query(By::Css("[data-testid=investigation-graph] canvas"))
+                .wait(
+                    std::time::Duration::from_secs(20),
+                    std::time::Duration::from_millis(100),
+                )
+                .first()
+                .await?;
+            shot(window, "04-investigation-graph").await?;
+            for tab in ["findings", "entities", "log", "pending"] {
+                window.click(&format!("[data-tab={tab}]")).await?;
+                shot(window, &format!("05-investigation-{tab}")).await?;
+            }
 
-        // The investigation shows the remediation, in its status and its entities.
-        window.click("[data-nav=investigations]").await?;
-        window.text("[data-investigation]").await?;
-        shot(&window, "08-investigations").await?;
-        window.click("[data-investigation] button.link").await?;
-        let status = window
-            .text_when("[data-testid=investigation-status]", |t| {
-                t.contains("Remediated") && !t.contains("Partially")
-            })
-            .await?;
-        eprintln!("investigation status after approval: {status}");
-        shot(&window, "09-investigation-remediated").await?;
-        window.click("[data-tab=entities]").await?;
-        window.text("[data-remediation=remediated]").await?;
-        gone(&window, "[data-remediation=pending_approval]").await?;
+            // Approve everything pending in the action center, several of one type at once.
+            window.click("[data-nav=actions]").await?;
+            window.text("[data-testid=pending-actions]").await?;
+            shot(window, "06-action-center-pending").await?;
+            let boxes = "[data-testid=pending-actions] input[type=checkbox]:not(:disabled)";
+            for _ in 0..40 {
+                if window.driver.find_all(By::Css(boxes)).await?.is_empty() {
+                    break;
+                }
+                window.click(boxes).await?;
+                if let Ok(second) = window.driver.find_all(By::Css(boxes)).await {
+                    if let Some(next) = second.get(1) {
+                        next.click().await?;
+                    }
+                }
+                window.click("[data-testid=approve-selected]").await?;
+                window
+                    .text_when(".notice[role=status]", |t| t.contains("approved"))
+                    .await?;
+            }
+            gone(window, "[data-testid=pending-actions]").await?;
+            window.click("[data-tab=history]").await?;
+            window.text("[data-testid=action-history]").await?;
+            shot(window, "07-action-center-history").await?;
 
-        window.click("[data-nav=alerts]").await?;
-        // Remediation resolved the alert: it shows among the resolved ones.
-        window.click("[data-testid=show-resolved]").await?;
-        window.text("[data-alert]").await?;
-        shot(&window, "10-alerts").await?;
-        window.click("[data-alert]").await?;
-        window.text("[data-testid=alert-title]").await?;
-        shot(&window, "11-alert").await?;
-        window.click("[data-nav=machines]").await?;
-        window.text("[data-machine]").await?;
-        shot(&window, "12-machines").await?;
-        Ok::<_, anyhow::Error>(())
-    }
-    .await;
-    window.close().await?;
-    result
+            // The investigation shows the remediation, in its status and its entities.
+            window.click("[data-nav=investigations]").await?;
+            window.text("[data-investigation]").await?;
+            shot(window, "08-investigations").await?;
+            window.click("[data-investigation] button.link").await?;
+            let status = window
+                .text_when("[data-testid=investigation-status]", |t| {
+                    t.contains("Remediated") && !t.contains("Partially")
+                })
+                .await?;
+            eprintln!("investigation status after approval: {status}");
+            shot(window, "09-investigation-remediated").await?;
+            window.click("[data-tab=entities]").await?;
+            window.text("[data-remediation=remediated]").await?;
+            gone(window, "[data-remediation=pending_approval]").await?;
+
+            window.click("[data-nav=alerts]").await?;
+            // Remediation resolved the alert: it shows among the resolved ones.
+            window.click("[data-testid=show-resolved]").await?;
+            window.text("[data-alert]").await?;
+            shot(window, "10-alerts").await?;
+            window.click("[data-alert]").await?;
+            window.text("[data-testid=alert-title]").await?;
+            shot(window, "11-alert").await?;
+            window.click("[data-nav=machines]").await?;
+            window.text("[data-machine]").await?;
+            shot(window, "12-machines").await?;
+            Ok(())
+        })
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_next_investigation_follows_a_new_automation_level() -> Result<()> {
-    if let Some(reason) = skip_reason() {
-        eprintln!("SKIPPED the_next_investigation_follows_a_new_automation_level: {reason}");
+    let Some(test) =
+        WindowTest::start("the_next_investigation_follows_a_new_automation_level").await?
+    else {
         return Ok(());
-    }
-    let _one = ONE_WINDOW.lock().await;
-    let dir = tempfile::tempdir()?;
-    let db = dir.path().join("vigil.sqlite3");
+    };
+    let db = test.db();
     prepared_store(&db, |vigil| async move {
         vigil.load_demo().await?;
         Ok(())
@@ -242,59 +254,55 @@ async fn the_next_investigation_follows_a_new_automation_level() -> Result<()> {
     .await?;
     let app = vigil_tests::built_binary("vigil-app");
     let window = AppWindow::launch(&app, &db).await?;
-    let result = async {
-        window.text("[data-stat=machines] .stat-value").await?;
-        window.click("[data-nav=machines]").await?;
-        window.click("[data-machine=client4]").await?;
-        let group = window.text("[data-testid=machine-group]").await?;
+    window
+        .run(async |window| {
+            window.text("[data-stat=machines] .stat-value").await?;
+            window.click("[data-nav=machines]").await?;
+            window.click("[data-machine=client4]").await?;
+            let group = window.text("[data-testid=machine-group]").await?;
 
-        window.click("[data-nav=settings]").await?;
-        let full = format!("[data-group=\"{group}\"] input[data-level=full]");
-        window.click(&full).await?;
-        window
-            .text_when(".notice[role=status]", |t| t.contains("Full"))
-            .await?;
-        shot(&window, "13-settings").await?;
+            window.click("[data-nav=settings]").await?;
+            let full = format!("[data-group=\"{group}\"] input[data-level=full]");
+            window.click(&full).await?;
+            window
+                .text_when(".notice[role=status]", |t| t.contains("Full"))
+                .await?;
+            shot(window, "13-settings").await?;
 
-        window.click("[data-nav=machines]").await?;
-        window.click("[data-machine=client4]").await?;
-        window
-            .text_when("[data-level]", |t| t.starts_with("Full"))
-            .await?;
-        window.click("[data-testid=initiate-investigation]").await?;
-        window
-            .text_when("[data-testid=investigation-progress]", |t| {
-                !t.contains("Queued") && !t.contains("Running") && !t.contains("starting")
-            })
-            .await?;
-        window.click("[data-testid=open-investigation]").await?;
-        window.click("[data-tab=log]").await?;
-        window
-            .text_when("[role=tabpanel]", |t| {
-                t.contains("Full – remediate threats automatically")
-            })
-            .await?;
-        // Malicious threats were remediated at once, without anyone approving.
-        window.click("[data-tab=entities]").await?;
-        window.text("[data-remediation=remediated]").await?;
-        Ok::<_, anyhow::Error>(())
-    }
-    .await;
-    window.close().await?;
-    result
+            window.click("[data-nav=machines]").await?;
+            window.click("[data-machine=client4]").await?;
+            window
+                .text_when("[data-level]", |t| t.starts_with("Full"))
+                .await?;
+            window.click("[data-testid=initiate-investigation]").await?;
+            window
+                .text_when("[data-testid=investigation-progress]", |t| {
+                    !t.contains("Queued") && !t.contains("Running") && !t.contains("starting")
+                })
+                .await?;
+            window.click("[data-testid=open-investigation]").await?;
+            window.click("[data-tab=log]").await?;
+            window
+                .text_when("[role=tabpanel]", |t| {
+                    t.contains("Full – remediate threats automatically")
+                })
+                .await?;
+            // Malicious threats were remediated at once, without anyone approving.
+            window.click("[data-tab=entities]").await?;
+            window.text("[data-remediation=remediated]").await?;
+            Ok(())
+        })
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_telemetry_renders_as_text() -> Result<()> {
-    if let Some(reason) = skip_reason() {
-        eprintln!("SKIPPED hostile_telemetry_renders_as_text: {reason}");
-        return Ok(());
-    }
-    let _one = ONE_WINDOW.lock().await;
     const IMG: &str = "<img src=x onerror=\"window.__pwned=1\">";
     const SCRIPT: &str = "<script>window.__pwned=2</script>";
-    let dir = tempfile::tempdir()?;
-    let db = dir.path().join("vigil.sqlite3");
+    let Some(test) = WindowTest::start("hostile_telemetry_renders_as_text").await? else {
+        return Ok(());
+    };
+    let db = test.db();
     let alert = prepared_store(&db, |vigil| async move {
         use vigil_engine::domain::Severity;
         use vigil_engine::ops::alerts::NewAlert;
@@ -338,120 +346,115 @@ async fn hostile_telemetry_renders_as_text() -> Result<()> {
     .await?;
     let app = vigil_tests::built_binary("vigil-app");
     let window = AppWindow::launch(&app, &db).await?;
-    let result = async {
-        window.text("[data-stat=machines] .stat-value").await?;
-        window.click("[data-nav=alerts]").await?;
-        window
-            .text_when("#content", |t| t.contains("<img src=x"))
-            .await?;
-        window.click(&format!("[data-alert=\"{alert}\"]")).await?;
-        window
-            .text_when("[data-testid=alert-title]", |t| t.contains("<img src=x"))
-            .await?;
-        window
-            .text_when("#content", |t| {
-                t.contains("<script>window.__pwned=2</script>")
-            })
-            .await?;
-        window.click("[data-testid=initiate-investigation]").await?;
-        window.click("[data-testid=open-investigation]").await?;
-        window.click("[data-tab=entities]").await?;
-        window
-            .text_when("[role=tabpanel]", |t| t.contains("<img src=x"))
-            .await?;
-        shot(&window, "14-hostile-entities").await?;
-        window.click("[data-tab=graph]").await?;
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-        let pwned = window
-            .driver
-            .execute("return typeof window.__pwned;", Vec::new())
-            .await?;
-        assert_eq!(pwned.json(), &serde_json::json!("undefined"));
-        let injected = window
-            .driver
-            .execute(
-                "return document.querySelectorAll('#content img, #content script').length;",
-                Vec::new(),
-            )
-            .await?;
-        assert_eq!(injected.json(), &serde_json::json!(0));
-        Ok::<_, anyhow::Error>(())
-    }
-    .await;
-    window.close().await?;
-    result
+    window
+        .run(async |window| {
+            window.text("[data-stat=machines] .stat-value").await?;
+            window.click("[data-nav=alerts]").await?;
+            window
+                .text_when("#content", |t| t.contains("<img src=x"))
+                .await?;
+            window.click(&format!("[data-alert=\"{alert}\"]")).await?;
+            window
+                .text_when("[data-testid=alert-title]", |t| t.contains("<img src=x"))
+                .await?;
+            window
+                .text_when("#content", |t| {
+                    t.contains("<script>window.__pwned=2</script>")
+                })
+                .await?;
+            window.click("[data-testid=initiate-investigation]").await?;
+            window.click("[data-testid=open-investigation]").await?;
+            window.click("[data-tab=entities]").await?;
+            window
+                .text_when("[role=tabpanel]", |t| t.contains("<img src=x"))
+                .await?;
+            shot(window, "14-hostile-entities").await?;
+            window.click("[data-tab=graph]").await?;
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            let pwned = window
+                .driver
+                .execute("return typeof window.__pwned;", Vec::new())
+                .await?;
+            assert_eq!(pwned.json(), &serde_json::json!("undefined"));
+            let injected = window
+                .driver
+                .execute(
+                    "return document.querySelectorAll('#content img, #content script').length;",
+                    Vec::new(),
+                )
+                .await?;
+            assert_eq!(injected.json(), &serde_json::json!(0));
+            Ok(())
+        })
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn imported_telemetry_shows_up_live_and_bad_files_say_where() -> Result<()> {
-    if let Some(reason) = skip_reason() {
-        eprintln!("SKIPPED imported_telemetry_shows_up_live_and_bad_files_say_where: {reason}");
+    let Some(test) =
+        WindowTest::start("imported_telemetry_shows_up_live_and_bad_files_say_where").await?
+    else {
         return Ok(());
-    }
-    let _one = ONE_WINDOW.lock().await;
-    let dir = tempfile::tempdir()?;
-    let db = dir.path().join("vigil.sqlite3");
+    };
+    let db = test.db();
     let good = vigil_tests::workspace_root().join("tests/data/office_macro.ndjson");
-    let bad = dir.path().join("broken.ndjson");
+    let bad = test.dir.path().join("broken.ndjson");
     std::fs::write(&bad, "{\"EventID\": 1}\nnot json at all\n")?;
     let app = vigil_tests::built_binary("vigil-app");
     let window = AppWindow::launch(&app, &db).await?;
-    let result = async {
-        window.text("[data-testid=import-telemetry]").await?;
-        // The native file dialog cannot be driven over WebDriver: call the same command
-        // the dialog and drag-and-drop call, the way the window does.
-        let invoke = "const [paths, done] = arguments; \
+    window
+        .run(async |window| {
+            window.text("[data-testid=import-telemetry]").await?;
+            // The native file dialog cannot be driven over WebDriver: call the same command
+            // the dialog and drag-and-drop call, the way the window does.
+            let invoke = "const [paths, done] = arguments; \
             window.__TAURI_INTERNALS__.invoke('import_telemetry', { paths }) \
               .then(r => done(JSON.stringify(r)), e => done('error:' + JSON.stringify(e)));";
-        let bad_result = window
-            .driver
-            .execute_async(invoke, vec![serde_json::json!([bad.display().to_string()])])
-            .await?
-            .json()
-            .clone();
-        let text = bad_result.as_str().unwrap_or_default().to_string();
-        assert!(
-            text.starts_with("error:") && text.contains("broken.ndjson: line 1"),
-            "{text}"
-        );
-        let ok = window
-            .driver
-            .execute_async(
-                invoke,
-                vec![serde_json::json!([good.display().to_string()])],
-            )
-            .await?
-            .json()
-            .clone();
-        assert!(
-            ok.as_str()
-                .unwrap_or_default()
-                .contains("\"investigations_started\":1"),
-            "{ok}"
-        );
-        // The dashboard follows without a reload.
-        window
-            .text("[data-widget=machines-at-risk] [data-machine=ws01]")
-            .await?;
-        shot(&window, "15-imported").await?;
-        Ok::<_, anyhow::Error>(())
-    }
-    .await;
-    window.close().await?;
-    result
+            let bad_result = window
+                .driver
+                .execute_async(invoke, vec![serde_json::json!([bad.display().to_string()])])
+                .await?
+                .json()
+                .clone();
+            let text = bad_result.as_str().unwrap_or_default().to_string();
+            assert!(
+                text.starts_with("error:") && text.contains("broken.ndjson: line 1"),
+                "{text}"
+            );
+            let ok = window
+                .driver
+                .execute_async(
+                    invoke,
+                    vec![serde_json::json!([good.display().to_string()])],
+                )
+                .await?
+                .json()
+                .clone();
+            assert!(
+                ok.as_str()
+                    .unwrap_or_default()
+                    .contains("\"investigations_started\":1"),
+                "{ok}"
+            );
+            // The dashboard follows without a reload.
+            window
+                .text("[data-widget=machines-at-risk] [data-machine=ws01]")
+                .await?;
+            shot(window, "15-imported").await?;
+            Ok(())
+        })
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keyboard_alone_reaches_a_machine_an_investigation_and_an_approval() -> Result<()> {
-    if let Some(reason) = skip_reason() {
-        eprintln!(
-            "SKIPPED keyboard_alone_reaches_a_machine_an_investigation_and_an_approval: {reason}"
-        );
+    let Some(test) =
+        WindowTest::start("keyboard_alone_reaches_a_machine_an_investigation_and_an_approval")
+            .await?
+    else {
         return Ok(());
-    }
-    let _one = ONE_WINDOW.lock().await;
-    let dir = tempfile::tempdir()?;
-    let db = dir.path().join("vigil.sqlite3");
+    };
+    let db = test.db();
     prepared_store(&db, |vigil| async move {
         vigil.load_demo().await?;
         Ok(())
@@ -459,63 +462,59 @@ async fn keyboard_alone_reaches_a_machine_an_investigation_and_an_approval() -> 
     .await?;
     let app = vigil_tests::built_binary("vigil-app");
     let window = AppWindow::launch(&app, &db).await?;
-    let result = async {
-        window
-            .text("[data-widget=machines-at-risk] [data-machine=client4]")
-            .await?;
-        // Tab, Enter and Space only: every step is a real button with a visible focus.
-        window
-            .tab_to("[data-widget=machines-at-risk] [data-machine=client4]", 40)
-            .await?;
-        window.press(Key::Enter).await?;
-        window.text("[data-testid=machine-group]").await?;
-        window
-            .tab_to("[data-testid=initiate-investigation]", 60)
-            .await?;
-        shot(&window, "16-keyboard-focus").await?;
-        window.press(Key::Space).await?;
-        window
-            .text_when("[data-testid=investigation-progress]", |t| {
-                t.contains("Pending action")
-            })
-            .await?;
-        window
-            .tab_to("[data-testid=open-investigation]", 20)
-            .await?;
-        window.press(Key::Enter).await?;
-        window.text("[data-testid=investigation-status]").await?;
-        window.tab_to("[data-nav=actions]", 150).await?;
-        window.press(Key::Enter).await?;
-        window.text("[data-testid=pending-actions]").await?;
-        window
-            .tab_to(
-                "[data-testid=pending-actions] input[type=checkbox]:not(:disabled)",
-                60,
-            )
-            .await?;
-        window.press(Key::Space).await?;
-        window.tab_to("[data-testid=approve-selected]", 60).await?;
-        window.press(Key::Enter).await?;
-        window
-            .text_when(".notice[role=status]", |t| t.contains("approved"))
-            .await?;
-        shot(&window, "17-keyboard-approved").await?;
-        Ok::<_, anyhow::Error>(())
-    }
-    .await;
-    window.close().await?;
-    result
+    window
+        .run(async |window| {
+            window
+                .text("[data-widget=machines-at-risk] [data-machine=client4]")
+                .await?;
+            // Tab, Enter and Space only: every step is a real button with a visible focus.
+            window
+                .tab_to("[data-widget=machines-at-risk] [data-machine=client4]", 40)
+                .await?;
+            window.press(Key::Enter).await?;
+            window.text("[data-testid=machine-group]").await?;
+            window
+                .tab_to("[data-testid=initiate-investigation]", 60)
+                .await?;
+            shot(window, "16-keyboard-focus").await?;
+            window.press(Key::Space).await?;
+            window
+                .text_when("[data-testid=investigation-progress]", |t| {
+                    t.contains("Pending action")
+                })
+                .await?;
+            window
+                .tab_to("[data-testid=open-investigation]", 20)
+                .await?;
+            window.press(Key::Enter).await?;
+            window.text("[data-testid=investigation-status]").await?;
+            window.tab_to("[data-nav=actions]", 150).await?;
+            window.press(Key::Enter).await?;
+            window.text("[data-testid=pending-actions]").await?;
+            window
+                .tab_to(
+                    "[data-testid=pending-actions] input[type=checkbox]:not(:disabled)",
+                    60,
+                )
+                .await?;
+            window.press(Key::Space).await?;
+            window.tab_to("[data-testid=approve-selected]", 60).await?;
+            window.press(Key::Enter).await?;
+            window
+                .text_when(".notice[role=status]", |t| t.contains("approved"))
+                .await?;
+            shot(window, "17-keyboard-approved").await?;
+            Ok(())
+        })
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn full_hd_in_dark_mode() -> Result<()> {
-    if let Some(reason) = skip_reason() {
-        eprintln!("SKIPPED full_hd_in_dark_mode: {reason}");
+    let Some(test) = WindowTest::start("full_hd_in_dark_mode").await? else {
         return Ok(());
-    }
-    let _one = ONE_WINDOW.lock().await;
-    let dir = tempfile::tempdir()?;
-    let db = dir.path().join("vigil.sqlite3");
+    };
+    let db = test.db();
     let investigation = prepared_store(&db, |vigil| async move {
         vigil.load_demo().await?;
         Ok(vigil
@@ -527,7 +526,7 @@ async fn full_hd_in_dark_mode() -> Result<()> {
     .await?;
     let app = vigil_tests::built_binary("vigil-app");
     let window = AppWindow::launch(&app, &db).await?;
-    let result = async {
+    window.run(async |window| {
         window.resize(1920, 1080).await?;
         window.text("[data-stat=machines] .stat-value").await?;
         let size = window
@@ -554,7 +553,7 @@ async fn full_hd_in_dark_mode() -> Result<()> {
             "{}",
             theme.json()
         );
-        shot(&window, "dark-1080p-settings").await?;
+        shot(window, "dark-1080p-settings").await?;
 
         // A new group previews the machines it would take before it is saved.
         window.click("[data-testid=add-group]").await?;
@@ -580,7 +579,7 @@ async fn full_hd_in_dark_mode() -> Result<()> {
                 t.contains("owner-laptop (in Owner)") && t.contains("Move this group up")
             })
             .await?;
-        shot(&window, "dark-1080p-group-form").await?;
+        shot(window, "dark-1080p-group-form").await?;
         window.click("[data-testid=save-group]").await?;
         window
             .text_when(".notice[role=status]", |t| {
@@ -605,7 +604,7 @@ async fn full_hd_in_dark_mode() -> Result<()> {
 
         window.click("[data-nav=dashboard]").await?;
         window.text("[data-stat=machines] .stat-value").await?;
-        shot(&window, "dark-1080p-dashboard").await?;
+        shot(window, "dark-1080p-dashboard").await?;
 
         window.click("[data-nav=investigations]").await?;
         window
@@ -620,100 +619,96 @@ async fn full_hd_in_dark_mode() -> Result<()> {
             )
             .first()
             .await?;
-        shot(&window, "dark-1080p-investigation-graph").await?;
+        shot(window, "dark-1080p-investigation-graph").await?;
 
         // The choice is kept by the window's storage: give the other tests the system's.
         window.click("[data-nav=settings]").await?;
         window.click("[data-theme-choice=system]").await?;
-        Ok::<_, anyhow::Error>(())
-    }
-    .await;
-    window.close().await?;
-    result
+        Ok(())
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_alert_policy_edited_in_settings_routes_the_next_alert() -> Result<()> {
-    if let Some(reason) = skip_reason() {
-        eprintln!("SKIPPED an_alert_policy_edited_in_settings_routes_the_next_alert: {reason}");
+    let Some(test) =
+        WindowTest::start("an_alert_policy_edited_in_settings_routes_the_next_alert").await?
+    else {
         return Ok(());
-    }
-    let _one = ONE_WINDOW.lock().await;
-    let dir = tempfile::tempdir()?;
-    let db = dir.path().join("vigil.sqlite3");
+    };
+    let db = test.db();
     let telemetry = vigil_tests::workspace_root().join("tests/data/office_macro.ndjson");
     let app = vigil_tests::built_binary("vigil-app");
     let window = AppWindow::launch(&app, &db).await?;
-    let result = async {
-        window.click("[data-nav=settings]").await?;
-        // A bad policy says what to change and keeps the form.
-        window.click("[data-testid=add-policy]").await?;
-        window.click("[data-testid=save-policy]").await?;
-        window
-            .text_when("[data-testid=policy-error]", |t| {
-                t.contains("Give the policy a name")
-            })
-            .await?;
-        let form = window
-            .driver
-            .find(By::Css("[data-testid=policy-form]"))
-            .await?;
-        form.find(By::Css("input[name=name]"))
-            .await?
-            .send_keys("Only record Sigma alerts")
-            .await?;
-        form.find(By::Css("select[name=detection_source] option[value=sigma]"))
-            .await?
-            .click()
-            .await?;
-        form.find(By::Css(
-            "select[name=min_severity] option[value=informational]",
-        ))
-        .await?
-        .click()
-        .await?;
-        form.find(By::Css("input[data-effect=record]"))
+    window
+        .run(async |window| {
+            window.click("[data-nav=settings]").await?;
+            // A bad policy says what to change and keeps the form.
+            window.click("[data-testid=add-policy]").await?;
+            window.click("[data-testid=save-policy]").await?;
+            window
+                .text_when("[data-testid=policy-error]", |t| {
+                    t.contains("Give the policy a name")
+                })
+                .await?;
+            let form = window
+                .driver
+                .find(By::Css("[data-testid=policy-form]"))
+                .await?;
+            form.find(By::Css("input[name=name]"))
+                .await?
+                .send_keys("Only record Sigma alerts")
+                .await?;
+            form.find(By::Css("select[name=detection_source] option[value=sigma]"))
+                .await?
+                .click()
+                .await?;
+            form.find(By::Css(
+                "select[name=min_severity] option[value=informational]",
+            ))
             .await?
             .click()
             .await?;
-        shot(&window, "18-alert-policy-form").await?;
-        window.click("[data-testid=save-policy]").await?;
-        window
-            .text_when(".notice[role=status]", |t| t.contains("saved"))
-            .await?;
-        // Tried first, it takes Sigma alerts before the default policy does.
-        let moved = "[data-policy=\"Only record Sigma alerts\"] [data-move=up]";
-        window.click(moved).await?;
-        window
-            .text_when("[data-testid=policies] li:first-child", |t| {
-                t.contains("Only record Sigma alerts") && t.contains("are only recorded")
-            })
-            .await?;
-        shot(&window, "19-alert-policy-edited").await?;
+            form.find(By::Css("input[data-effect=record]"))
+                .await?
+                .click()
+                .await?;
+            shot(window, "18-alert-policy-form").await?;
+            window.click("[data-testid=save-policy]").await?;
+            window
+                .text_when(".notice[role=status]", |t| t.contains("saved"))
+                .await?;
+            // Tried first, it takes Sigma alerts before the default policy does.
+            let moved = "[data-policy=\"Only record Sigma alerts\"] [data-move=up]";
+            window.click(moved).await?;
+            window
+                .text_when("[data-testid=policies] li:first-child", |t| {
+                    t.contains("Only record Sigma alerts") && t.contains("are only recorded")
+                })
+                .await?;
+            shot(window, "19-alert-policy-edited").await?;
 
-        let imported = window
-            .driver
-            .execute_async(
-                "const [paths, done] = arguments; \
+            let imported = window
+                .driver
+                .execute_async(
+                    "const [paths, done] = arguments; \
                  window.__TAURI_INTERNALS__.invoke('import_telemetry', { paths }) \
                    .then(r => done(JSON.stringify(r)), e => done('error:' + JSON.stringify(e)));",
-                vec![serde_json::json!([telemetry.display().to_string()])],
-            )
-            .await?
-            .json()
-            .clone();
-        let imported: serde_json::Value =
-            serde_json::from_str(imported.as_str().unwrap_or_default())?;
-        assert!(imported["alerts"].as_u64() >= Some(1), "{imported}");
-        assert_eq!(imported["investigations_started"], 0, "{imported}");
-        // The alert waits for an analyst instead.
-        window.click("[data-nav=alerts]").await?;
-        window.click("[data-alert]").await?;
-        window.text("[data-testid=initiate-investigation]").await?;
-        shot(&window, "20-alert-recorded-by-policy").await?;
-        Ok::<_, anyhow::Error>(())
-    }
-    .await;
-    window.close().await?;
-    result
+                    vec![serde_json::json!([telemetry.display().to_string()])],
+                )
+                .await?
+                .json()
+                .clone();
+            let imported: serde_json::Value =
+                serde_json::from_str(imported.as_str().unwrap_or_default())?;
+            assert!(imported["alerts"].as_u64() >= Some(1), "{imported}");
+            assert_eq!(imported["investigations_started"], 0, "{imported}");
+            // The alert waits for an analyst instead.
+            window.click("[data-nav=alerts]").await?;
+            window.click("[data-alert]").await?;
+            window.text("[data-testid=initiate-investigation]").await?;
+            shot(window, "20-alert-recorded-by-policy").await?;
+            Ok(())
+        })
+        .await
 }

@@ -284,6 +284,13 @@ impl AppWindow {
     }
 
     /// Ends the session (the app closes) before the drivers stop.
+    /// Runs `body` on this window, then closes it whatever `body` returned.
+    pub async fn run<T>(self, body: impl AsyncFnOnce(&AppWindow) -> Result<T>) -> Result<T> {
+        let result = body(&self).await;
+        self.close().await?;
+        result
+    }
+
     pub async fn close(self) -> Result<()> {
         self.driver.clone().quit().await?;
         Ok(())
