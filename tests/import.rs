@@ -257,3 +257,36 @@ async fn the_benign_application_log_starts_nothing() {
     assert!(summary.records > 2000, "{summary:?}");
     assert_eq!((summary.alerts, summary.investigations_started), (0, 0));
 }
+
+#[tokio::test]
+async fn the_same_import_makes_the_same_alerts_whatever_order_the_workers_finish_in() {
+    let Some(fixtures) = shared_fixtures() else {
+        return;
+    };
+    let mut runs = Vec::new();
+    for _ in 0..3 {
+        let (vigil, _dir) = fresh().await;
+        vigil
+            .import(&[fixtures.join("EVTX-ATTACK-SAMPLES")], |_| {})
+            .await
+            .expect("import");
+        let alerts: Vec<_> = vigil
+            .alerts(None)
+            .await
+            .expect("alerts")
+            .into_iter()
+            .map(|a| (a.rule_id, a.machine, a.user, a.first_seen, a.last_seen))
+            .collect();
+        let investigations: Vec<_> = vigil
+            .investigations(&Default::default())
+            .await
+            .expect("investigations")
+            .into_iter()
+            .map(|i| (i.title, i.status))
+            .collect();
+        runs.push((alerts, investigations));
+    }
+    assert!(!runs[0].0.is_empty(), "the attack samples raise alerts");
+    assert_eq!(runs[0], runs[1]);
+    assert_eq!(runs[1], runs[2]);
+}

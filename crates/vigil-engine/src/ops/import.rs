@@ -5,6 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,9 +22,9 @@ use crate::{Error, Result, Vigil};
 
 /// The settings key holding the user's Sigma rule folders (a JSON list).
 pub const RULE_DIRS_KEY: &str = "rule_dirs";
-/// Records per batch between the stages. Small, so that the three stages overlap even on
-/// a folder of small files (a whole folder of one-record files fit in one batch of 250,
-/// and then each stage waited for the one before it).
+/// Records per batch sent to the store. Small, so that the workers and the store overlap
+/// even on a folder of small files (a whole folder of one-record files fit in one batch of
+/// 250, and then the store waited for all of it).
 const BATCH: usize = 64;
 /// How often an import reports its progress, at most.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
@@ -72,39 +73,24 @@ struct Parsed {
     source: Arc<str>,
 }
 
-/// What one stage of an import hands to the next: a batch of `T`, with the skips met and
-/// the files finished while it filled. Files and skips ride with the records rather than
-/// in messages of their own: with many small files, a message per file kept every stage
-/// waking the next.
-struct Stage<T> {
-    items: Vec<T>,
+/// What a worker hands to the store: a batch of records, with the skips met and the files
+/// finished while it filled. Files and skips ride with the records rather than in messages
+/// of their own: with many small files, a message per file kept the store waking up.
+struct Batch {
+    items: Vec<Parsed>,
     skipped: Vec<String>,
     files_done: Vec<String>,
 }
 
-impl<T> Stage<T> {
+impl Batch {
     fn new() -> Self {
-        Stage {
+        Batch {
             items: Vec::with_capacity(BATCH),
             skipped: Vec::new(),
             files_done: Vec::new(),
         }
     }
-
-    /// The same batch with its items turned into `U`.
-    fn map<U>(self, f: impl FnMut(T) -> U) -> Stage<U> {
-        Stage {
-            items: self.items.into_iter().map(f).collect(),
-            skipped: self.skipped,
-            files_done: self.files_done,
-        }
-    }
 }
-
-/// What the reading thread hands to the detecting one.
-type Read = Stage<(vigil_telemetry::Record, Arc<str>)>;
-/// What the detecting thread hands to the store.
-type Message = Stage<Parsed>;
 
 /// The files under `paths`: named files as they are, folders walked (sorted). Files in a
 /// folder whose format is unknown are passed over; a named one is an error.
@@ -149,29 +135,62 @@ pub(crate) fn expand(paths: &[PathBuf], skipped: &mut Vec<String>) -> Result<Vec
     Ok(files)
 }
 
-/// Reads and normalises every file on this (blocking) thread and sends batches of records.
-/// Batches run across files, so that many small files are stored in few statements.
-/// Returns the time it spent working (not waiting for the next stage).
-fn read_all(files: Vec<PathBuf>, tx: std::sync::mpsc::SyncSender<Read>) -> Result<Duration> {
+/// The files an import's workers share: each takes the next one until none is left, or
+/// until one of them failed (the import is then over: nothing it read will be kept).
+struct WorkQueue {
+    files: std::sync::Mutex<std::vec::IntoIter<PathBuf>>,
+    failed: AtomicBool,
+}
+
+impl WorkQueue {
+    fn next(&self) -> Option<PathBuf> {
+        if self.failed.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.files.lock().ok()?.next()
+    }
+}
+
+/// One import worker (on a blocking thread; there is one per core): takes the next file,
+/// reads and normalises each record and evaluates the rules on it while it is fresh in the
+/// cache, and sends batches to the store. Batches run across files, so that many small
+/// files are stored in few statements. Returns the time it spent working (not waiting for
+/// the store).
+fn read_and_detect(
+    queue: &WorkQueue,
+    rules: &SigmaEngine,
+    tx: &mpsc::Sender<Batch>,
+) -> Result<Duration> {
     let started = Instant::now();
     let mut waited = Duration::ZERO;
-    let mut send = |read: Read| {
+    let mut send = |batch: Batch| {
         let t = Instant::now();
-        let sent = tx.send(read).is_ok();
+        let sent = tx.blocking_send(batch).is_ok();
         waited += t.elapsed();
         sent
     };
-    let mut batch = Read::new();
-    for path in files {
+    let fail = |e: vigil_telemetry::TelemetryError| {
+        queue.failed.store(true, Ordering::Relaxed);
+        Error::InvalidInput(e.to_string())
+    };
+    let mut batch = Batch::new();
+    while let Some(path) = queue.next() {
         let source: Arc<str> = path
             .file_name()
             .map(|n| n.to_string_lossy().into())
             .unwrap_or_else(|| "".into());
-        let mut reader = Reader::open(&path).map_err(|e| Error::InvalidInput(e.to_string()))?;
+        let mut reader = Reader::open(&path).map_err(fail)?;
         for record in reader.by_ref() {
-            let record = record.map_err(|e| Error::InvalidInput(e.to_string()))?;
-            batch.items.push((record, Arc::clone(&source)));
-            if batch.items.len() == BATCH && !send(std::mem::replace(&mut batch, Read::new())) {
+            let record = record.map_err(fail)?;
+            batch.items.push(Parsed {
+                matches: rules.evaluate(&record),
+                event: record.event,
+                source: Arc::clone(&source),
+            });
+            if batch.items.len() == BATCH
+                && (queue.failed.load(Ordering::Relaxed)
+                    || !send(std::mem::replace(&mut batch, Batch::new())))
+            {
                 return Ok(Duration::ZERO);
             }
         }
@@ -186,30 +205,6 @@ fn read_all(files: Vec<PathBuf>, tx: std::sync::mpsc::SyncSender<Read>) -> Resul
     }
     send(batch);
     Ok(started.elapsed().saturating_sub(waited))
-}
-
-/// Evaluates the rules on what the reading thread sends (on a second blocking thread, so
-/// reading and detecting use both cores) and passes batches on to the store.
-/// Returns the time it spent working (not waiting for the stages beside it).
-fn detect_all(
-    rules: &SigmaEngine,
-    rx: std::sync::mpsc::Receiver<Read>,
-    tx: mpsc::Sender<Message>,
-) -> Duration {
-    let mut busy = Duration::ZERO;
-    for read in rx {
-        let t = Instant::now();
-        let message = read.map(|(record, source)| Parsed {
-            matches: rules.evaluate(&record),
-            event: record.event,
-            source,
-        });
-        busy += t.elapsed();
-        if tx.blocking_send(message).is_err() {
-            break;
-        }
-    }
-    busy
 }
 
 /// CPU seconds this process has used, all threads together (0 where unknown).
@@ -261,6 +256,29 @@ fn attack_tags(tags: &[String]) -> (String, String) {
         }
     }
     (category, technique)
+}
+
+/// Raises `alert` in this import, or, when one with the same key (rule, machine, first
+/// entity) was raised already, makes that one span the new alert's time too. The alert
+/// keeps the user and entities of its earliest event, in whatever order the workers
+/// delivered the events.
+fn raise(
+    keys: &mut HashMap<(String, i64, String), usize>,
+    alerts: &mut Vec<NewAlert>,
+    key: (String, i64, String),
+    alert: NewAlert,
+) {
+    let Some(&i) = keys.get(&key) else {
+        keys.insert(key, alerts.len());
+        alerts.push(alert);
+        return;
+    };
+    let known = &mut alerts[i];
+    let last_seen = std::cmp::max(&known.last_seen, &alert.last_seen).clone();
+    if alert.first_seen < known.first_seen {
+        *known = alert;
+    }
+    known.last_seen = last_seen;
 }
 
 /// The entities an event names, for an alert's evidence.
@@ -489,22 +507,30 @@ impl Vigil {
         summary.rules_seconds = started.elapsed().as_secs_f64();
 
         let cpu_started = process_cpu_seconds();
-        let (tx_batches, mut batches) = mpsc::channel::<Message>(4);
-        let (tx_read, rx_read) = std::sync::mpsc::sync_channel::<Read>(4);
+        let (tx_batches, mut batches) = mpsc::channel::<Batch>(4);
         let total = files.len() as u32;
-        let reader = tokio::task::spawn_blocking(move || read_all(files, tx_read));
-        let detector = tokio::task::spawn_blocking(move || {
-            let busy = detect_all(&rules, rx_read, tx_batches);
-            // Freeing thousands of compiled rules takes a while: not while the import waits.
-            (busy, rules)
+        let queue = Arc::new(WorkQueue {
+            files: std::sync::Mutex::new(files.into_iter()),
+            failed: AtomicBool::new(false),
         });
+        let rules = Arc::new(rules);
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let workers: Vec<_> = (0..cores)
+            .map(|_| {
+                let (queue, rules, tx) =
+                    (Arc::clone(&queue), Arc::clone(&rules), tx_batches.clone());
+                tokio::task::spawn_blocking(move || read_and_detect(&queue, &rules, &tx))
+            })
+            .collect();
+        drop(tx_batches);
 
         let mut tx = self.store().pool().begin().await?;
         let intel = Intel::load(&mut tx).await?;
         let mut machines: HashMap<String, i64> = HashMap::new();
         let mut users: HashSet<String> = HashSet::new();
         let mut alerts: Vec<NewAlert> = Vec::new();
-        let mut alert_keys: HashSet<(String, i64, String)> = HashSet::new();
+        // One alert per rule, machine and first entity in an import, spanning its events.
+        let mut alert_keys: HashMap<(String, i64, String), usize> = HashMap::new();
         let mut files_done = 0u32;
         let mut last_progress: Option<Instant> = None;
         let mut last_file = String::new();
@@ -589,36 +615,32 @@ impl Vigil {
                 }
                 let e = &parsed.event;
                 for m in &parsed.matches {
-                    // One alert per rule and machine and first entity in an import.
                     let entities = entities_of(e, row.machine_id);
                     let first = entities.first().map(NewEntity::key).unwrap_or_default();
-                    if !alert_keys.insert((m.rule_id.clone(), row.machine_id, first)) {
-                        continue;
-                    }
+                    let key = (m.rule_id.clone(), row.machine_id, first);
                     let (category, technique) = attack_tags(&m.tags);
-                    alerts.push(NewAlert {
-                        title: m.title.clone(),
-                        description: m.description.clone(),
-                        severity: severity_of(&m.level),
-                        category,
-                        technique,
-                        detection_source: "sigma".into(),
-                        rule_id: m.rule_id.clone(),
-                        machine_id: row.machine_id,
-                        user_name: e.user.clone(),
-                        first_seen: e.ts.clone(),
-                        last_seen: e.ts.clone(),
-                        entities,
-                    });
+                    raise(
+                        &mut alert_keys,
+                        &mut alerts,
+                        key,
+                        NewAlert {
+                            title: m.title.clone(),
+                            description: m.description.clone(),
+                            severity: severity_of(&m.level),
+                            category,
+                            technique,
+                            detection_source: "sigma".into(),
+                            rule_id: m.rule_id.clone(),
+                            machine_id: row.machine_id,
+                            user_name: e.user.clone(),
+                            first_seen: e.ts.clone(),
+                            last_seen: e.ts.clone(),
+                            entities,
+                        },
+                    );
                 }
                 for (kind, value, source, description) in intel.hits(e) {
-                    if !alert_keys.insert((
-                        format!("ioc:{kind}:{value}"),
-                        row.machine_id,
-                        String::new(),
-                    )) {
-                        continue;
-                    }
+                    let key = (format!("ioc:{kind}:{value}"), row.machine_id, String::new());
                     let entity = match kind {
                         "sha256" => NewEntity::file(
                             row.machine_id,
@@ -632,20 +654,25 @@ impl Vigil {
                         "url" => NewEntity::global(EntityKind::Url, &value),
                         _ => NewEntity::global(EntityKind::Ip, &value),
                     };
-                    alerts.push(NewAlert {
-                        title: format!("Known threat seen: {description}"),
-                        description: format!("{kind} {value} matches an indicator in {source}"),
-                        severity: Severity::High,
-                        category: "Malware".into(),
-                        technique: String::new(),
-                        detection_source: "ioc".into(),
-                        rule_id: format!("ioc:{source}"),
-                        machine_id: row.machine_id,
-                        user_name: e.user.clone(),
-                        first_seen: e.ts.clone(),
-                        last_seen: e.ts.clone(),
-                        entities: vec![entity],
-                    });
+                    raise(
+                        &mut alert_keys,
+                        &mut alerts,
+                        key,
+                        NewAlert {
+                            title: format!("Known threat seen: {description}"),
+                            description: format!("{kind} {value} matches an indicator in {source}"),
+                            severity: Severity::High,
+                            category: "Malware".into(),
+                            technique: String::new(),
+                            detection_source: "ioc".into(),
+                            rule_id: format!("ioc:{source}"),
+                            machine_id: row.machine_id,
+                            user_name: e.user.clone(),
+                            first_seen: e.ts.clone(),
+                            last_seen: e.ts.clone(),
+                            entities: vec![entity],
+                        },
+                    );
                 }
             }
             // Batches are small; the window hears of them ten times a second at most.
@@ -673,9 +700,21 @@ impl Vigil {
         let stopped =
             |e: tokio::task::JoinError| Error::InvalidInput(format!("the import stopped: {e}"));
         let store_busy = store_started.elapsed().saturating_sub(store_waited);
-        let (detect_busy, rules) = detector.await.map_err(stopped)?;
+        let mut workers_busy = Duration::ZERO;
+        let mut failed = None;
+        for worker in workers {
+            match worker.await.map_err(stopped)? {
+                Ok(busy) => workers_busy += busy,
+                Err(e) => {
+                    failed.get_or_insert(e);
+                }
+            }
+        }
+        // Freeing thousands of compiled rules takes a while: not while the import waits.
         let _freed = tokio::task::spawn_blocking(move || drop(rules));
-        let read_busy = reader.await.map_err(stopped)??;
+        if let Some(e) = failed {
+            return Err(e);
+        }
         let committing = Instant::now();
         tx.commit().await?;
         let commit = committing.elapsed();
@@ -685,8 +724,8 @@ impl Vigil {
             records = summary.records,
             added = summary.events_added,
             alerts = alerts.len(),
-            read_busy_s = read_busy.as_secs_f64(),
-            detect_busy_s = detect_busy.as_secs_f64(),
+            workers = cores,
+            workers_busy_s = workers_busy.as_secs_f64(),
             store_busy_s = store_busy.as_secs_f64(),
             commit_s = commit.as_secs_f64(),
             stored_s = summary.stored_seconds - summary.rules_seconds,
@@ -694,7 +733,14 @@ impl Vigil {
             "import stored"
         );
 
-        // File every alert, then run each investigation they started or joined once.
+        // File every alert, then run each investigation they started or joined once. In
+        // the order of their events (the workers' order varies from run to run), so that
+        // the same import makes the same alerts and investigations.
+        let names: HashMap<i64, &str> = machines.iter().map(|(n, id)| (*id, n.as_str())).collect();
+        alerts.sort_by_cached_key(|a| {
+            let machine = names.get(&a.machine_id).copied().unwrap_or_default();
+            (a.first_seen.clone(), a.rule_id.clone(), machine.to_string())
+        });
         let mut to_run = std::collections::BTreeSet::new();
         for alert in alerts {
             let raised = self.file_alert(alert).await?;
