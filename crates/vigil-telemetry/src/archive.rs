@@ -123,7 +123,7 @@ impl ZipStream {
                 rest.take(self.max_evtx_bytes)
                     .read_to_end(&mut bytes)
                     .map_err(|e| at(format!("unreadable: {e}")))?;
-                let stream = EvtxStream::new(label, Cursor::new(bytes))
+                let stream = EvtxStream::new(label, Cursor::new(bytes), None)
                     .map_err(|e| at(format!("not a readable EVTX file: {e}")))?;
                 Ok(Some(MemberStream::Evtx(Box::new(stream))))
             }

@@ -1,10 +1,11 @@
 //! EVTX reader: streams records chunk by chunk and flattens each into Sigma's field names.
 
 use std::collections::VecDeque;
-use std::io::{Read, Seek};
+use std::io::{Read, Seek, SeekFrom};
+use std::ops::Range;
 use std::sync::Arc;
 
-use evtx::{EvtxParser, IntoIterChunks, ParserSettings};
+use evtx::{EvtxChunkData, EvtxParser, IntoIterChunks, ParserSettings};
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
@@ -14,29 +15,85 @@ use crate::read::Record;
 
 /// The EVTX file magic, `ElfFile\0`.
 pub const EVTX_MAGIC: &[u8; 8] = b"ElfFile\0";
+/// The EVTX file header's size: the chunks start after it.
+const HEADER: u64 = 4096;
+/// The size of an EVTX chunk.
+const CHUNK: u64 = 65_536;
+
+/// How many whole 64 KiB chunks an EVTX file of `len` bytes holds (a truncated last one
+/// not counted): the chunks [`crate::Reader::open_chunks`] can be given.
+pub fn evtx_chunks(len: u64) -> u64 {
+    len.saturating_sub(HEADER) / CHUNK
+}
+
+/// Where an [`EvtxStream`] takes its chunks from.
+enum Chunks<R: Read + Seek> {
+    /// Every chunk, in the order Windows reads them (the oldest first, for a log that
+    /// wrapped around), numbered in that order.
+    All {
+        chunks: IntoIterChunks<R>,
+        read: u64,
+    },
+    /// The chunks numbered `next..end`, in file order: one part of a file that several
+    /// workers read at once.
+    Range { source: R, next: u64, end: u64 },
+}
+
+impl<R: Read + Seek> Chunks<R> {
+    /// The next chunk that is not blank, with its number; `Err` says why it is unreadable.
+    fn next(&mut self) -> Option<(u64, std::result::Result<EvtxChunkData, String>)> {
+        match self {
+            Chunks::All { chunks, read } => {
+                let chunk = chunks.next()?;
+                *read += 1;
+                Some((*read - 1, chunk.map_err(|e| e.to_string())))
+            }
+            Chunks::Range { source, next, end } => loop {
+                if *next >= *end {
+                    return None;
+                }
+                let number = *next;
+                *next += 1;
+                let mut data = vec![0; CHUNK as usize];
+                let read = source
+                    .seek(SeekFrom::Start(HEADER + number * CHUNK))
+                    .and_then(|_| source.read_exact(&mut data));
+                if let Err(e) = read {
+                    return Some((number, Err(e.to_string())));
+                }
+                // A dirty log can hold blank chunks between used ones.
+                if data.iter().all(|b| *b == 0) {
+                    continue;
+                }
+                let chunk = EvtxChunkData::new(data, false).map_err(|e| e.to_string());
+                return Some((number, chunk));
+            },
+        }
+    }
+}
 
 /// A streaming EVTX reader over any seekable source. Records are parsed one chunk
 /// (64 KiB, at most a few hundred records) at a time.
 pub(crate) struct EvtxStream<R: Read + Seek> {
     file: String,
-    chunks: IntoIterChunks<R>,
+    chunks: Chunks<R>,
     settings: Arc<ParserSettings>,
     pending: VecDeque<Result<Record>>,
-    chunk_index: u64,
     /// Reported after the last chunk: the file ends inside a chunk (a truncated copy).
     truncated: Option<TelemetryError>,
 }
 
 impl<R: Read + Seek> EvtxStream<R> {
-    pub(crate) fn new(file: &str, mut source: R) -> Result<Self> {
-        const HEADER: u64 = 4096;
-        const CHUNK: u64 = 65_536;
+    /// Reads the whole file, or only the chunks numbered `range`.
+    pub(crate) fn new(file: &str, mut source: R, range: Option<Range<u64>>) -> Result<Self> {
         let len = source
             .seek(std::io::SeekFrom::End(0))
             .and_then(|len| source.rewind().map(|()| len))
             .map_err(|e| TelemetryError::io(file, e))?;
         let partial = len.saturating_sub(HEADER) % CHUNK;
-        let truncated = (partial != 0).then(|| {
+        // A part of the file reports its truncation only if it is the last part.
+        let last_part = range.as_ref().is_none_or(|r| r.end >= evtx_chunks(len));
+        let truncated = (partial != 0 && last_part).then(|| {
             TelemetryError::record(
                 &Location {
                     file: file.to_string(),
@@ -49,28 +106,44 @@ impl<R: Read + Seek> EvtxStream<R> {
             .num_threads(1)
             .indent(false)
             .separate_json_attributes(false);
-        let parser = EvtxParser::from_read_seek(source)
-            .map_err(|e| TelemetryError::Format {
-                file: file.to_string(),
-                reason: format!("not a readable EVTX file: {e}"),
-            })?
-            .with_configuration(settings.clone());
+        let unreadable = |e: evtx::err::EvtxError| TelemetryError::Format {
+            file: file.to_string(),
+            reason: format!("not a readable EVTX file: {e}"),
+        };
+        let chunks = match range {
+            None => {
+                let parser = EvtxParser::from_read_seek(source)
+                    .map_err(unreadable)?
+                    .with_configuration(settings.clone());
+                Chunks::All {
+                    chunks: parser.into_chunks(),
+                    read: 0,
+                }
+            }
+            Some(range) => {
+                // The file header is checked the same way; then the chunks are read where
+                // they are.
+                EvtxParser::from_read_seek(&mut source).map_err(unreadable)?;
+                Chunks::Range {
+                    source,
+                    next: range.start,
+                    end: range.end.min(evtx_chunks(len)),
+                }
+            }
+        };
         Ok(EvtxStream {
             file: file.to_string(),
-            chunks: parser.into_chunks(),
+            chunks,
             settings: Arc::new(settings),
             pending: VecDeque::new(),
-            chunk_index: 0,
             truncated,
         })
     }
 
     fn load_next_chunk(&mut self) -> bool {
-        let Some(chunk) = self.chunks.next() else {
+        let Some((number, chunk)) = self.chunks.next() else {
             return false;
         };
-        let number = self.chunk_index;
-        self.chunk_index += 1;
         let chunk_location = Location {
             file: self.file.clone(),
             position: Position::Chunk(number),

@@ -81,3 +81,55 @@ fn an_evtx_dump_export_is_the_same_events_as_its_evtx() {
     println!("{pairs} evtx_dump exports read as the same events as their .evtx");
     assert!(pairs > 100, "only {pairs} pairs");
 }
+
+#[test]
+fn a_large_evtx_read_in_runs_of_chunks_is_the_same_records_as_read_whole() {
+    let Some(fixtures) = common::shared_fixtures() else {
+        println!("SKIPPED: ../shared/fixtures is absent");
+        return;
+    };
+    let sample = fixtures.join("DeepBlueCLI/evtx/many-events-application.evtx");
+    let len = std::fs::metadata(&sample).expect("sample").len();
+    let chunks = vigil_telemetry::evtx_chunks(len);
+    assert!(chunks > 8, "{chunks} chunks");
+    let fingerprints = |reader: Reader| -> Vec<String> {
+        reader
+            .map(|r| r.unwrap_or_else(|e| panic!("{e}")).event.fingerprint)
+            .collect()
+    };
+    let mut whole = fingerprints(Reader::open(&sample).expect("open"));
+    let mut parts = Vec::new();
+    for start in (0..chunks).step_by(5) {
+        let part = Reader::open_chunks(&sample, start..start + 5).expect("open part");
+        parts.extend(fingerprints(part));
+    }
+    assert!(whole.len() > 2000, "{} records", whole.len());
+    whole.sort();
+    parts.sort();
+    assert_eq!(whole, parts);
+
+    // Truncated: only the part that reaches the end says so; the others read cleanly.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cut = dir.path().join("cut.evtx");
+    let bytes = std::fs::read(&sample).expect("read");
+    std::fs::write(&cut, &bytes[..bytes.len() - 1000]).expect("write");
+    let last = vigil_telemetry::evtx_chunks(len - 1000);
+    let errors = |range: std::ops::Range<u64>| -> Vec<String> {
+        Reader::open_chunks(&cut, range)
+            .expect("open part")
+            .filter_map(|r| r.err().map(|e| e.to_string()))
+            .collect()
+    };
+    assert_eq!(errors(0..last - 1), Vec::<String>::new());
+    let tail = errors(last - 1..last);
+    assert_eq!(tail.len(), 1, "{tail:?}");
+    assert!(
+        tail[0].contains("cut.evtx") && tail[0].contains("truncated"),
+        "{tail:?}"
+    );
+
+    // Only EVTX files are read by chunk.
+    let json = common::data("flat.ndjson");
+    let e = Reader::open_chunks(&json, 0..1).expect_err("not EVTX");
+    assert!(e.to_string().contains("flat.ndjson"), "{e}");
+}

@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -26,6 +26,9 @@ pub const RULE_DIRS_KEY: &str = "rule_dirs";
 /// even on a folder of small files (a whole folder of one-record files fit in one batch of
 /// 250, and then the store waited for all of it).
 const BATCH: usize = 64;
+/// An EVTX file of more chunks than this is read by several workers at once, each taking
+/// runs of this many 64 KiB chunks (a few thousand records).
+const CHUNKS_PER_PART: u64 = 8;
 /// How often an import reports its progress, at most.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
@@ -135,24 +138,82 @@ pub(crate) fn expand(paths: &[PathBuf], skipped: &mut Vec<String>) -> Result<Vec
     Ok(files)
 }
 
-/// The files an import's workers share: each takes the next one until none is left, or
+/// A file, or a run of chunks of a large EVTX file: what one worker reads at a time.
+struct Part {
+    path: PathBuf,
+    /// `None`: the whole file.
+    chunks: Option<std::ops::Range<u64>>,
+    /// The parts of its file not read yet, shared by them: the last one read says the file
+    /// is done.
+    unread: Arc<AtomicUsize>,
+}
+
+impl Part {
+    /// The parts of `files`: a large EVTX file in runs of [`CHUNKS_PER_PART`] chunks, so
+    /// that every worker has a share of it; any other file whole.
+    fn of(files: Vec<PathBuf>) -> Vec<Part> {
+        let mut parts = Vec::with_capacity(files.len());
+        for path in files {
+            let chunks =
+                std::fs::metadata(&path).map_or(0, |m| vigil_telemetry::evtx_chunks(m.len()));
+            let evtx = || {
+                vigil_telemetry::detect_format(&path).ok() == Some(vigil_telemetry::Format::Evtx)
+            };
+            // (Sizes first: most files are too small to split, and need no second look.)
+            if chunks < 2 * CHUNKS_PER_PART || !evtx() {
+                let unread = Arc::new(AtomicUsize::new(1));
+                parts.push(Part {
+                    path,
+                    chunks: None,
+                    unread,
+                });
+                continue;
+            }
+            let starts: Vec<u64> = (0..chunks).step_by(CHUNKS_PER_PART as usize).collect();
+            let unread = Arc::new(AtomicUsize::new(starts.len()));
+            for start in starts {
+                // The last part runs to the end, so that it reports a truncated tail.
+                let end = if start + CHUNKS_PER_PART >= chunks {
+                    u64::MAX
+                } else {
+                    start + CHUNKS_PER_PART
+                };
+                parts.push(Part {
+                    path: path.clone(),
+                    chunks: Some(start..end),
+                    unread: Arc::clone(&unread),
+                });
+            }
+        }
+        parts
+    }
+
+    fn open(&self) -> vigil_telemetry::Result<Reader> {
+        match &self.chunks {
+            None => Reader::open(&self.path),
+            Some(chunks) => Reader::open_chunks(&self.path, chunks.clone()),
+        }
+    }
+}
+
+/// The parts an import's workers share: each takes the next one until none is left, or
 /// until one of them failed (the import is then over: nothing it read will be kept).
 struct WorkQueue {
-    files: std::sync::Mutex<std::vec::IntoIter<PathBuf>>,
+    parts: std::sync::Mutex<std::vec::IntoIter<Part>>,
     failed: AtomicBool,
 }
 
 impl WorkQueue {
-    fn next(&self) -> Option<PathBuf> {
+    fn next(&self) -> Option<Part> {
         if self.failed.load(Ordering::Relaxed) {
             return None;
         }
-        self.files.lock().ok()?.next()
+        self.parts.lock().ok()?.next()
     }
 }
 
-/// One import worker (on a blocking thread; there is one per core): takes the next file,
-/// reads and normalises each record and evaluates the rules on it while it is fresh in the
+/// One import worker (on a blocking thread; there is one per core): takes the next file
+/// or part of one, reads and normalises each record and evaluates the rules on it while it is fresh in the
 /// cache, and sends batches to the store. Batches run across files, so that many small
 /// files are stored in few statements. Returns the time it spent working (not waiting for
 /// the store).
@@ -174,12 +235,13 @@ fn read_and_detect(
         Error::InvalidInput(e.to_string())
     };
     let mut batch = Batch::new();
-    while let Some(path) = queue.next() {
-        let source: Arc<str> = path
+    while let Some(part) = queue.next() {
+        let source: Arc<str> = part
+            .path
             .file_name()
             .map(|n| n.to_string_lossy().into())
             .unwrap_or_else(|| "".into());
-        let mut reader = Reader::open(&path).map_err(fail)?;
+        let mut reader = part.open().map_err(fail)?;
         for record in reader.by_ref() {
             let record = record.map_err(fail)?;
             batch.items.push(Parsed {
@@ -201,7 +263,9 @@ fn read_and_detect(
                 .iter()
                 .map(|skip| format!("{}: {}", skip.location, skip.reason)),
         );
-        batch.files_done.push(path.display().to_string());
+        if part.unread.fetch_sub(1, Ordering::AcqRel) == 1 {
+            batch.files_done.push(part.path.display().to_string());
+        }
     }
     send(batch);
     Ok(started.elapsed().saturating_sub(waited))
@@ -510,7 +574,7 @@ impl Vigil {
         let (tx_batches, mut batches) = mpsc::channel::<Batch>(4);
         let total = files.len() as u32;
         let queue = Arc::new(WorkQueue {
-            files: std::sync::Mutex::new(files.into_iter()),
+            parts: std::sync::Mutex::new(Part::of(files).into_iter()),
             failed: AtomicBool::new(false),
         });
         let rules = Arc::new(rules);

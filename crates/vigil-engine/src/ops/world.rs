@@ -154,53 +154,24 @@ pub async fn insert_events(conn: &mut SqliteConnection, events: &[NewEvent]) -> 
 /// Inserts the events whose fingerprint is not stored yet (nor earlier in `events`) and
 /// says, for each event, whether it was new. Events without a fingerprint are always new.
 ///
-/// The stored fingerprints are looked up first, so the insert itself returns no rows: a
-/// `RETURNING` clause made the SQLite worker hand every inserted row back one by one.
+/// The insert returns no rows (a `RETURNING` clause made the SQLite worker hand every
+/// inserted row back one by one), and nothing is looked up before it: `INSERT OR IGNORE`
+/// skips known fingerprints, and its count of inserted rows settles the usual cases (all
+/// new: a first import; none new: a re-import). Only a mix asks which were inserted: they
+/// are the rows with the last ids, as SQLite gives each new row the next id and this
+/// connection is the only writer while it holds its transaction.
 pub async fn insert_new_events(
     conn: &mut SqliteConnection,
     events: &[NewEvent],
 ) -> Result<Vec<bool>> {
     let mut new = Vec::with_capacity(events.len());
     for chunk in events.chunks(EVENT_ROWS_PER_INSERT) {
-        let mut lookup: QueryBuilder<Sqlite> =
-            QueryBuilder::new("SELECT fingerprint FROM events WHERE fingerprint IN (");
-        let mut separated = lookup.separated(", ");
-        let mut any = false;
-        for f in chunk.iter().filter_map(|e| e.fingerprint.as_deref()) {
-            separated.push_bind(f);
-            any = true;
-        }
-        lookup.push(")");
-        let stored: HashSet<String> = if any {
-            lookup
-                .build_query_scalar()
-                .fetch_all(&mut *conn)
-                .await?
-                .into_iter()
-                .collect()
-        } else {
-            HashSet::new()
-        };
-        let mut seen: HashSet<&str> = HashSet::with_capacity(chunk.len());
-        let start = new.len();
-        new.extend(chunk.iter().map(|e| match e.fingerprint.as_deref() {
-            Some(f) => !stored.contains(f) && seen.insert(f),
-            None => true,
-        }));
-        let rows: Vec<&NewEvent> = chunk
-            .iter()
-            .zip(&new[start..])
-            .filter_map(|(e, new)| new.then_some(e))
-            .collect();
-        if rows.is_empty() {
-            continue;
-        }
         let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT OR IGNORE INTO events (machine_id, ts, kind, user_name, pid, image, command_line,
              parent_pid, parent_image, target_path, sha256, url, domain, remote_ip, remote_port,
              registry_key, registry_value, extra, source, fingerprint) ",
         );
-        query.push_values(rows, |mut row, e| {
+        query.push_values(chunk, |mut row, e| {
             row.push_bind(e.machine_id)
                 .push_bind(&e.ts)
                 .push_bind(&e.kind)
@@ -222,7 +193,25 @@ pub async fn insert_new_events(
                 .push_bind(&e.source)
                 .push_bind(&e.fingerprint);
         });
-        query.build().execute(&mut *conn).await?;
+        let done = query.build().execute(&mut *conn).await?;
+        let inserted = done.rows_affected() as usize;
+        if inserted == chunk.len() || inserted == 0 {
+            new.extend(std::iter::repeat_n(inserted > 0, chunk.len()));
+            continue;
+        }
+        let last = done.last_insert_rowid();
+        let stored: Vec<Option<String>> =
+            sqlx::query_scalar("SELECT fingerprint FROM events WHERE id > ? AND id <= ?")
+                .bind(last - inserted as i64)
+                .bind(last)
+                .fetch_all(&mut *conn)
+                .await?;
+        let mut inserted: HashSet<&str> = stored.iter().flatten().map(String::as_str).collect();
+        // The first of equal fingerprints in `chunk` is the one that went in.
+        new.extend(chunk.iter().map(|e| match e.fingerprint.as_deref() {
+            Some(f) => inserted.remove(f),
+            None => true,
+        }));
     }
     Ok(new)
 }
@@ -294,5 +283,68 @@ impl Vigil {
                 .fetch_all(self.store().pool())
                 .await?;
         Ok(rows.into_iter().map(|(v,)| v).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Vigil;
+
+    #[tokio::test]
+    async fn only_unknown_fingerprints_go_in_and_each_event_says_whether_it_did() {
+        let vigil = Vigil::in_memory().await.expect("open");
+        let mut tx = vigil.store().pool().begin().await.expect("begin");
+        let machine = upsert_machine(
+            &mut tx,
+            &NewMachine {
+                name: "pc1".into(),
+                ..NewMachine::default()
+            },
+        )
+        .await
+        .expect("machine");
+        let event = |fingerprint: Option<&str>| NewEvent {
+            machine_id: machine,
+            ts: "2026-11-28T01:00:00Z".into(),
+            kind: "process_start".into(),
+            fingerprint: fingerprint.map(str::to_string),
+            ..NewEvent::default()
+        };
+        let first = [event(Some("a")), event(Some("b"))];
+        assert_eq!(
+            insert_new_events(&mut tx, &first).await.expect("insert"),
+            [true, true],
+            "all new"
+        );
+        assert_eq!(
+            insert_new_events(&mut tx, &first).await.expect("insert"),
+            [false, false],
+            "all known"
+        );
+        let mixed = [
+            event(Some("c")),
+            event(Some("a")),
+            event(None),
+            event(Some("d")),
+            event(Some("d")),
+            event(Some("b")),
+        ];
+        assert_eq!(
+            insert_new_events(&mut tx, &mixed).await.expect("insert"),
+            [true, false, true, true, false, false],
+            "a mix: the first of two equal ones goes in"
+        );
+        let stored: Vec<Option<String>> =
+            sqlx::query_scalar("SELECT fingerprint FROM events ORDER BY id")
+                .fetch_all(&mut *tx)
+                .await
+                .expect("events");
+        let stored: Vec<Option<&str>> = stored.iter().map(Option::as_deref).collect();
+        assert_eq!(
+            stored,
+            [Some("a"), Some("b"), Some("c"), None, Some("d")],
+            "nothing twice"
+        );
     }
 }
