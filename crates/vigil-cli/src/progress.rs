@@ -99,7 +99,11 @@ mod tests {
             progress.line(&report(10_064), at(500)).as_deref(),
             Some("importing: 0 of 1 files, 10064 records (20000/s) Security.evtx")
         );
-        assert_eq!(progress.line(&report(12_064), at(700)), None, "shown 200 ms ago");
+        assert_eq!(
+            progress.line(&report(12_064), at(700)),
+            None,
+            "shown 200 ms ago"
+        );
         assert!(progress.line(&report(20_064), at(1_000)).is_some());
     }
 }
