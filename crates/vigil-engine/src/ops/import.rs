@@ -2,6 +2,10 @@
 //! checked against the Sigma rules and the IOC lists, and stored in one transaction — a bad
 //! file changes nothing and the error names the file, the record or line, and the field.
 //! Re-importing a file adds nothing twice. Alerts are raised (and routed) after the commit.
+//!
+//! One worker per core takes the next file (or run of chunks of a large EVTX file), reads
+//! it and evaluates the rules on each record; the store writes what they send, in whatever
+//! order they finish, so nothing it keeps depends on that order.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -26,8 +30,8 @@ pub const RULE_DIRS_KEY: &str = "rule_dirs";
 /// even on a folder of small files (a whole folder of one-record files fit in one batch of
 /// 250, and then the store waited for all of it).
 const BATCH: usize = 64;
-/// An EVTX file of more chunks than this is read by several workers at once, each taking
-/// runs of this many 64 KiB chunks (a few thousand records).
+/// An EVTX file of at least twice this many chunks is read by several workers at once,
+/// each taking runs of this many 64 KiB chunks (a few thousand records).
 const CHUNKS_PER_PART: u64 = 8;
 /// How often an import reports its progress, at most.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
@@ -213,10 +217,10 @@ impl WorkQueue {
 }
 
 /// One import worker (on a blocking thread; there is one per core): takes the next file
-/// or part of one, reads and normalises each record and evaluates the rules on it while it is fresh in the
-/// cache, and sends batches to the store. Batches run across files, so that many small
-/// files are stored in few statements. Returns the time it spent working (not waiting for
-/// the store).
+/// or part of one, reads and normalises each record and evaluates the rules on it while it
+/// is fresh in the cache, and sends batches to the store. Batches run across files, so that
+/// many small files are stored in few statements. Returns the time it spent working (not
+/// waiting for the store).
 fn read_and_detect(
     queue: &WorkQueue,
     rules: &SigmaEngine,
