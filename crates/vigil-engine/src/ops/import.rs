@@ -4,8 +4,9 @@
 //! Re-importing a file adds nothing twice. Alerts are raised (and routed) after the commit.
 //!
 //! One worker per core takes the next file (or run of chunks of a large EVTX file), reads
-//! it and evaluates the rules on each record; the store writes what they send, in whatever
-//! order they finish, so nothing it keeps depends on that order.
+//! it and evaluates the rules on each record; the store writes what they send in whatever
+//! order they finish. The alerts and investigations an import makes do not depend on that
+//! order (only the row ids of its events and machines do).
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
