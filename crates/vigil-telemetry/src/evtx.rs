@@ -273,7 +273,8 @@ impl Default for Flat {
     }
 }
 
-/// The `<System>` fields kept, besides the provider, time and user.
+/// The `<System>` fields kept whole (see [`attributes_kept`] for the provider, time and
+/// user).
 fn kept_system_field(key: &str) -> bool {
     matches!(
         key,
@@ -286,39 +287,24 @@ fn kept_system_field(key: &str) -> bool {
             | "Keywords"
             | "Version"
             | "EventRecordID"
-            | "Provider"
-            | "TimeCreated"
-            | "Security"
     )
 }
 
 impl Flat {
     /// One field of `<System>`.
     fn system(&mut self, key: &str, mut value: Value) {
-        let raw = &mut self.0;
-        match key {
-            "Provider" => {
-                if let Some(name) = attribute(&mut value, "Name") {
-                    raw.insert(keys::PROVIDER.into(), name);
-                }
-                if let Some(guid) = attribute(&mut value, "Guid") {
-                    raw.insert("Provider_Guid".into(), guid);
+        match attributes_kept(key) {
+            Some(names) => {
+                for (name, field) in names.iter().filter(|(name, _)| !name.is_empty()) {
+                    if let Some(v) = attribute(&mut value, name) {
+                        self.0.insert((*field).into(), v);
+                    }
                 }
             }
-            "TimeCreated" => {
-                if let Some(t) = attribute(&mut value, "SystemTime") {
-                    raw.insert(keys::TIME.into(), t);
-                }
+            None if kept_system_field(key) => {
+                self.0.insert(key.into(), unwrap_text(value));
             }
-            "Security" => {
-                if let Some(sid) = attribute(&mut value, "UserID") {
-                    raw.insert("UserID".into(), sid);
-                }
-            }
-            key if kept_system_field(key) => {
-                raw.insert(key.into(), unwrap_text(value));
-            }
-            _ => {}
+            None => {}
         }
     }
 
@@ -392,6 +378,110 @@ fn flatten_streamed(json: &[u8]) -> serde_json::Result<Map<String, Value>> {
     Ok(flat.0)
 }
 
+/// The visitor methods of a streamed part that passes over anything but an object (what
+/// [`flatten_evtx`] does with a part of the wrong shape).
+macro_rules! pass_over_all_but_maps {
+    () => {
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(())
+        }
+
+        fn visit_unit<E>(self) -> std::result::Result<(), E> {
+            Ok(())
+        }
+
+        fn visit_bool<E>(self, _: bool) -> std::result::Result<(), E> {
+            Ok(())
+        }
+
+        fn visit_i64<E>(self, _: i64) -> std::result::Result<(), E> {
+            Ok(())
+        }
+
+        fn visit_u64<E>(self, _: u64) -> std::result::Result<(), E> {
+            Ok(())
+        }
+
+        fn visit_f64<E>(self, _: f64) -> std::result::Result<(), E> {
+            Ok(())
+        }
+
+        fn visit_str<E>(self, _: &str) -> std::result::Result<(), E> {
+            Ok(())
+        }
+    };
+}
+
+/// The `<System>` children of which only attributes are kept: (attribute, the flat field
+/// it becomes), in the order they are kept; an empty name fills the pair.
+fn attributes_kept(key: &str) -> Option<&'static [(&'static str, &'static str); 2]> {
+    const PROVIDER: [(&str, &str); 2] = [("Name", keys::PROVIDER), ("Guid", "Provider_Guid")];
+    const TIME: [(&str, &str); 2] = [("SystemTime", keys::TIME), ("", "")];
+    const SECURITY: [(&str, &str); 2] = [("UserID", "UserID"), ("", "")];
+    match key {
+        "Provider" => Some(&PROVIDER),
+        "TimeCreated" => Some(&TIME),
+        "Security" => Some(&SECURITY),
+        _ => None,
+    }
+}
+
+/// Streams `{"#attributes": {…}, …}` and takes the attributes named in `names` (up to two),
+/// passing over everything else: what `attribute()` takes out of the parsed object.
+struct Attributes<'a> {
+    names: &'static [(&'static str, &'static str); 2],
+    found: &'a mut [Option<Value>; 2],
+    /// Inside `#attributes`.
+    within: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for Attributes<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Attributes<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an element with attributes")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+        let Attributes {
+            names,
+            found,
+            within,
+        } = self;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if !within && key == "#attributes" {
+                map.next_value_seed(Attributes {
+                    names,
+                    found: &mut *found,
+                    within: true,
+                })?;
+                continue;
+            }
+            match names
+                .iter()
+                .position(|(name, _)| within && !name.is_empty() && key == *name)
+            {
+                Some(i) => found[i] = Some(map.next_value()?),
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pass_over_all_but_maps!();
+}
+
 /// Which part of a record a streamed JSON object is.
 #[derive(Clone, Copy)]
 enum Part {
@@ -445,12 +535,26 @@ impl<'de> Visitor<'de> for Streamed<'_> {
                         part: inner,
                     })?;
                 }
-                Part::System if kept_system_field(&key) => {
-                    flat.system(&key, map.next_value()?);
-                }
-                Part::System => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+                Part::System => match attributes_kept(&key) {
+                    // Only attributes are kept of these: no objects built around them.
+                    Some(names) => {
+                        let mut found = [None, None];
+                        map.next_value_seed(Attributes {
+                            names,
+                            found: &mut found,
+                            within: false,
+                        })?;
+                        for ((_, field), value) in names.iter().zip(found) {
+                            if let Some(value) = value {
+                                flat.0.insert((*field).into(), value);
+                            }
+                        }
+                    }
+                    None if kept_system_field(&key) => flat.system(&key, map.next_value()?),
+                    None => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                },
                 Part::EventData => flat.data(key, map.next_value()?),
                 Part::UserData => flat.user_data(key, map.next_value()?),
             }
@@ -458,34 +562,7 @@ impl<'de> Visitor<'de> for Streamed<'_> {
         Ok(())
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(())
-    }
-
-    fn visit_unit<E>(self) -> std::result::Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_bool<E>(self, _: bool) -> std::result::Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_i64<E>(self, _: i64) -> std::result::Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_u64<E>(self, _: u64) -> std::result::Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_f64<E>(self, _: f64) -> std::result::Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_str<E>(self, _: &str) -> std::result::Result<(), E> {
-        Ok(())
-    }
+    pass_over_all_but_maps!();
 }
 
 #[cfg(test)]
