@@ -305,12 +305,13 @@ impl Vigil {
     /// other telemetry files among `paths` (JSON lines), measured apart.
     pub async fn bench_import(&self, paths: &[PathBuf]) -> Result<ImportBench> {
         let mut skipped = Vec::new();
-        let (evtx_files, other_files): (Vec<PathBuf>, Vec<PathBuf>) =
-            super::import::expand(paths, &mut skipped)?
-                .into_iter()
-                .partition(|p| {
-                    vigil_telemetry::detect_format(p).ok() == Some(vigil_telemetry::Format::Evtx)
-                });
+        let (mut evtx_files, mut other_files) = (Vec::new(), Vec::new());
+        for (path, format) in super::import::expand(paths, &mut skipped)? {
+            match format {
+                vigil_telemetry::Format::Evtx => evtx_files.push(path),
+                _ => other_files.push(path),
+            }
+        }
         let files = evtx_files.clone();
         // Parsed again and again for at least a second and a half, so that one busy moment
         // does not make the rate.

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
 use tokio::sync::mpsc;
-use vigil_telemetry::{Event, EventKind, Reader, SigmaEngine, SigmaMatch};
+use vigil_telemetry::{Event, EventKind, Format, Reader, SigmaEngine, SigmaMatch};
 
 use crate::domain::{EntityKind, Severity};
 use crate::ops::alerts::{NewAlert, Routing};
@@ -100,10 +100,14 @@ impl Batch {
     }
 }
 
-/// The files under `paths`: named files as they are, folders walked (sorted). Files in a
-/// folder whose format is unknown are passed over; a named one is an error.
-pub(crate) fn expand(paths: &[PathBuf], skipped: &mut Vec<String>) -> Result<Vec<PathBuf>> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>, skipped: &mut Vec<String>) -> Result<()> {
+/// The files under `paths`, with their formats: named files as they are, folders walked
+/// (sorted). Files in a folder whose format is unknown are passed over; a named one is an
+/// error.
+pub(crate) fn expand(
+    paths: &[PathBuf],
+    skipped: &mut Vec<String>,
+) -> Result<Vec<(PathBuf, Format)>> {
+    fn walk(dir: &Path, out: &mut Vec<(PathBuf, Format)>, skipped: &mut Vec<String>) -> Result<()> {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
             .map_err(|e| Error::io(format!("cannot read the folder {}", dir.display()), e))?
             .flatten()
@@ -113,8 +117,8 @@ pub(crate) fn expand(paths: &[PathBuf], skipped: &mut Vec<String>) -> Result<Vec
         for path in entries {
             if path.is_dir() {
                 walk(&path, out, skipped)?;
-            } else if vigil_telemetry::detect_format(&path).is_ok() {
-                out.push(path);
+            } else if let Ok(format) = vigil_telemetry::detect_format(&path) {
+                out.push((path, format));
             } else {
                 skipped.push(format!("{}: not EVTX or JSON lines", path.display()));
             }
@@ -126,8 +130,9 @@ pub(crate) fn expand(paths: &[PathBuf], skipped: &mut Vec<String>) -> Result<Vec
         if path.is_dir() {
             walk(path, &mut files, skipped)?;
         } else if path.exists() {
-            vigil_telemetry::detect_format(path).map_err(|e| Error::InvalidInput(e.to_string()))?;
-            files.push(path.clone());
+            let format = vigil_telemetry::detect_format(path)
+                .map_err(|e| Error::InvalidInput(e.to_string()))?;
+            files.push((path.clone(), format));
         } else {
             return Err(Error::InvalidInput(format!(
                 "{}: no such file or folder",
@@ -156,16 +161,16 @@ struct Part {
 impl Part {
     /// The parts of `files`: a large EVTX file in runs of [`CHUNKS_PER_PART`] chunks, so
     /// that every worker has a share of it; any other file whole.
-    fn of(files: Vec<PathBuf>) -> Vec<Part> {
+    fn of(files: Vec<(PathBuf, Format)>) -> Vec<Part> {
         let mut parts = Vec::with_capacity(files.len());
-        for path in files {
-            let chunks =
-                std::fs::metadata(&path).map_or(0, |m| vigil_telemetry::evtx_chunks(m.len()));
-            let evtx = || {
-                vigil_telemetry::detect_format(&path).ok() == Some(vigil_telemetry::Format::Evtx)
+        for (path, format) in files {
+            let chunks = match format {
+                Format::Evtx => {
+                    std::fs::metadata(&path).map_or(0, |m| vigil_telemetry::evtx_chunks(m.len()))
+                }
+                _ => 0,
             };
-            // (Sizes first: most files are too small to split, and need no second look.)
-            if chunks < 2 * CHUNKS_PER_PART || !evtx() {
+            if chunks < 2 * CHUNKS_PER_PART {
                 let unread = Arc::new(AtomicUsize::new(1));
                 parts.push(Part {
                     path,
