@@ -125,6 +125,22 @@ async fn gone(window: &AppWindow, css: &str) -> Result<()> {
     anyhow::bail!("{css} still present after 20 s")
 }
 
+/// Calls the `import_telemetry` command the way the window's file dialog and drag-and-drop
+/// do (the native dialog cannot be driven over WebDriver). Returns the summary as JSON
+/// text, or `error:` and the error as JSON.
+async fn import_telemetry(window: &AppWindow, path: &std::path::Path) -> Result<String> {
+    let done = window
+        .driver
+        .execute_async(
+            "const [paths, done] = arguments; \
+             window.__TAURI_INTERNALS__.invoke('import_telemetry', { paths }) \
+               .then(r => done(JSON.stringify(r)), e => done('error:' + JSON.stringify(e)));",
+            vec![serde_json::json!([path.display().to_string()])],
+        )
+        .await?;
+    Ok(done.json().as_str().unwrap_or_default().to_string())
+}
+
 async fn shot(window: &AppWindow, name: &str) -> Result<()> {
     // Let layout and fonts settle before the picture.
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
@@ -168,13 +184,7 @@ async fn first_start_to_remediated_investigation() -> Result<()> {
                 .await?;
             window.click("[data-testid=open-investigation]").await?;
             window
-                .driver
-                .query(By::Css("[data-testid=investigation-graph] canvas"))
-                .wait(
-                    std::time::Duration::from_secs(20),
-                    std::time::Duration::from_millis(100),
-                )
-                .first()
+                .element("[data-testid=investigation-graph] canvas")
                 .await?;
             shot(window, "04-investigation-graph").await?;
             for tab in ["findings", "entities", "log", "pending"] {
@@ -405,37 +415,13 @@ async fn imported_telemetry_shows_up_live_and_bad_files_say_where() -> Result<()
     window
         .run(async |window| {
             window.text("[data-testid=import-telemetry]").await?;
-            // The native file dialog cannot be driven over WebDriver: call the same command
-            // the dialog and drag-and-drop call, the way the window does.
-            let invoke = "const [paths, done] = arguments; \
-            window.__TAURI_INTERNALS__.invoke('import_telemetry', { paths }) \
-              .then(r => done(JSON.stringify(r)), e => done('error:' + JSON.stringify(e)));";
-            let bad_result = window
-                .driver
-                .execute_async(invoke, vec![serde_json::json!([bad.display().to_string()])])
-                .await?
-                .json()
-                .clone();
-            let text = bad_result.as_str().unwrap_or_default().to_string();
+            let text = import_telemetry(window, &bad).await?;
             assert!(
                 text.starts_with("error:") && text.contains("broken.ndjson: line 1"),
                 "{text}"
             );
-            let ok = window
-                .driver
-                .execute_async(
-                    invoke,
-                    vec![serde_json::json!([good.display().to_string()])],
-                )
-                .await?
-                .json()
-                .clone();
-            assert!(
-                ok.as_str()
-                    .unwrap_or_default()
-                    .contains("\"investigations_started\":1"),
-                "{ok}"
-            );
+            let ok = import_telemetry(window, &good).await?;
+            assert!(ok.contains("\"investigations_started\":1"), "{ok}");
             // The dashboard follows without a reload.
             window
                 .text("[data-widget=machines-at-risk] [data-machine=ws01]")
@@ -557,21 +543,15 @@ async fn full_hd_in_dark_mode() -> Result<()> {
 
         // A new group previews the machines it would take before it is saved.
         window.click("[data-testid=add-group]").await?;
-        let form = window
-            .driver
-            .find(By::Css("[data-testid=group-form]"))
+        let form = "[data-testid=group-form]";
+        window
+            .type_text(&format!("{form} input[name=name]"), "Finance laptops")
             .await?;
-        form.find(By::Css("input[name=name]"))
-            .await?
-            .send_keys("Finance laptops")
+        window
+            .click(&format!("{form} [data-rule='0'] option[value=name]"))
             .await?;
-        form.find(By::Css("[data-rule='0'] option[value=name]"))
-            .await?
-            .click()
-            .await?;
-        form.find(By::Css("[data-rule='0'] input"))
-            .await?
-            .send_keys("owner*")
+        window
+            .type_text(&format!("{form} [data-rule='0'] input"), "owner*")
             .await?;
         // Ranked last, it takes nothing yet: the owner's laptop stays in "Owner".
         window
@@ -611,13 +591,7 @@ async fn full_hd_in_dark_mode() -> Result<()> {
             .click(&format!("[data-investigation=\"{investigation}\"] button.link"))
             .await?;
         window
-            .driver
-            .query(By::Css("[data-testid=investigation-graph] canvas"))
-            .wait(
-                std::time::Duration::from_secs(20),
-                std::time::Duration::from_millis(100),
-            )
-            .first()
+            .element("[data-testid=investigation-graph] canvas")
             .await?;
         shot(window, "dark-1080p-investigation-graph").await?;
 
@@ -651,28 +625,20 @@ async fn an_alert_policy_edited_in_settings_routes_the_next_alert() -> Result<()
                     t.contains("Give the policy a name")
                 })
                 .await?;
-            let form = window
-                .driver
-                .find(By::Css("[data-testid=policy-form]"))
+            let form = "[data-testid=policy-form]";
+            window
+                .type_text(
+                    &format!("{form} input[name=name]"),
+                    "Only record Sigma alerts",
+                )
                 .await?;
-            form.find(By::Css("input[name=name]"))
-                .await?
-                .send_keys("Only record Sigma alerts")
-                .await?;
-            form.find(By::Css("select[name=detection_source] option[value=sigma]"))
-                .await?
-                .click()
-                .await?;
-            form.find(By::Css(
+            for choice in [
+                "select[name=detection_source] option[value=sigma]",
                 "select[name=min_severity] option[value=informational]",
-            ))
-            .await?
-            .click()
-            .await?;
-            form.find(By::Css("input[data-effect=record]"))
-                .await?
-                .click()
-                .await?;
+                "input[data-effect=record]",
+            ] {
+                window.click(&format!("{form} {choice}")).await?;
+            }
             shot(window, "18-alert-policy-form").await?;
             window.click("[data-testid=save-policy]").await?;
             window
@@ -688,19 +654,8 @@ async fn an_alert_policy_edited_in_settings_routes_the_next_alert() -> Result<()
                 .await?;
             shot(window, "19-alert-policy-edited").await?;
 
-            let imported = window
-                .driver
-                .execute_async(
-                    "const [paths, done] = arguments; \
-                 window.__TAURI_INTERNALS__.invoke('import_telemetry', { paths }) \
-                   .then(r => done(JSON.stringify(r)), e => done('error:' + JSON.stringify(e)));",
-                    vec![serde_json::json!([telemetry.display().to_string()])],
-                )
-                .await?
-                .json()
-                .clone();
             let imported: serde_json::Value =
-                serde_json::from_str(imported.as_str().unwrap_or_default())?;
+                serde_json::from_str(&import_telemetry(window, &telemetry).await?)?;
             assert!(imported["alerts"].as_u64() >= Some(1), "{imported}");
             assert_eq!(imported["investigations_started"], 0, "{imported}");
             // The alert waits for an analyst instead.

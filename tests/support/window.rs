@@ -188,16 +188,25 @@ impl AppWindow {
         self.text_when(css, |text| !text.is_empty()).await
     }
 
-    /// Clicks the first element matching `css`.
-    pub async fn click(&self, css: &str) -> Result<()> {
-        let element = self
-            .driver
+    /// The first element matching `css`, once it is there (20 s at most).
+    pub async fn element(&self, css: &str) -> Result<WebElement> {
+        self.driver
             .query(By::Css(css))
             .wait(Duration::from_secs(20), Duration::from_millis(100))
             .first()
             .await
-            .with_context(|| format!("{css} never appeared"))?;
-        element.click().await?;
+            .with_context(|| format!("{css} never appeared"))
+    }
+
+    /// Types `text` into the first element matching `css`.
+    pub async fn type_text(&self, css: &str, text: &str) -> Result<()> {
+        self.element(css).await?.send_keys(text).await?;
+        Ok(())
+    }
+
+    /// Clicks the first element matching `css`.
+    pub async fn click(&self, css: &str) -> Result<()> {
+        self.element(css).await?.click().await?;
         Ok(())
     }
 
