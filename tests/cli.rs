@@ -145,3 +145,38 @@ fn bad_arguments_are_one_clear_line() {
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn an_ioc_list_says_where_its_indicators_were_already_seen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("vigil.sqlite3");
+    let data = vigil_tests::workspace_root().join("tests/data");
+    let telemetry = data.join("office_macro.ndjson");
+    json(&db, &["import", telemetry.to_str().expect("utf-8 path")]);
+
+    let list = data.join("iocs.csv");
+    let out = vigil(
+        &db,
+        &["intel", "import", list.to_str().expect("utf-8 path")],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        text.lines().collect::<Vec<_>>(),
+        [
+            format!("{}: 2 indicators, 2 new", list.display()).as_str(),
+            "already seen on ws01: 1 alert raised, 0 investigations started",
+        ],
+        "the hash joins the investigation ws01 already has"
+    );
+    let again = json(
+        &db,
+        &["intel", "import", list.to_str().expect("utf-8 path")],
+    );
+    assert_eq!(again["added"], 0);
+    assert_eq!(again["seen_on"], serde_json::json!([]));
+}

@@ -124,10 +124,9 @@ async fn a_malformed_file_changes_nothing_and_the_error_says_where() {
 #[tokio::test]
 async fn an_ioc_list_makes_the_payload_malicious() {
     let (vigil, _dir) = fresh().await;
-    assert_eq!(
-        vigil.import_intel(&data("iocs.csv")).await.expect("intel"),
-        2
-    );
+    let intel = vigil.import_intel(&data("iocs.csv")).await.expect("intel");
+    assert_eq!((intel.indicators, intel.added), (2, 2));
+    assert!(intel.seen_on.is_empty(), "nothing stored yet: {intel:?}");
     let summary = vigil
         .import(&[data("office_macro.ndjson")], |_| {})
         .await
@@ -150,6 +149,148 @@ async fn an_ioc_list_makes_the_payload_malicious() {
         .expect("payload");
     assert_eq!(payload.verdict, Verdict::Malicious);
     assert!(payload.reasons.iter().any(|r| r.analyzer == "threat_intel"));
+}
+
+#[tokio::test]
+async fn an_ioc_list_that_comes_after_the_telemetry_finds_where_it_was_seen() {
+    let (vigil, _dir) = fresh().await;
+    vigil
+        .import(&[data("office_macro.ndjson")], |_| {})
+        .await
+        .expect("import");
+    let before = vigil.alerts(None).await.expect("alerts").len();
+    assert!(
+        !vigil
+            .alerts(None)
+            .await
+            .expect("alerts")
+            .iter()
+            .any(|a| a.detection_source == "ioc"),
+        "no list yet, no IOC alert"
+    );
+
+    let intel = vigil.import_intel(&data("iocs.csv")).await.expect("intel");
+    assert_eq!(intel.added, 2);
+    assert_eq!(intel.seen_on, ["ws01"], "the payload ran on ws01 only");
+    assert_eq!(intel.alerts, 1, "one alert for the hash on ws01: {intel:?}");
+    let alerts = vigil.alerts(None).await.expect("alerts");
+    assert_eq!(alerts.len(), before + 1);
+    let ioc = alerts
+        .iter()
+        .find(|a| a.detection_source == "ioc")
+        .expect("IOC alert");
+    assert_eq!(ioc.machine, "ws01");
+    assert_eq!(
+        ioc.first_seen, "2026-11-20T09:14:20.000Z",
+        "the alert is dated by the event that showed the hash, not by the list"
+    );
+    // It joined the investigation the Sigma alert started on ws01, whose payload is now
+    // judged by the list.
+    let list = vigil
+        .investigations(&Default::default())
+        .await
+        .expect("list");
+    let details = vigil.investigation(list[0].id).await.expect("details");
+    assert!(details.alerts.iter().any(|a| a.detection_source == "ioc"));
+    let payload = details
+        .entities
+        .iter()
+        .find(|e| e.name == "svc-update.exe")
+        .expect("payload");
+    assert_eq!(payload.verdict, Verdict::Malicious);
+    assert!(payload.reasons.iter().any(|r| r.analyzer == "threat_intel"));
+
+    // The same list again: nothing new, nothing raised.
+    let again = vigil.import_intel(&data("iocs.csv")).await.expect("again");
+    assert_eq!(
+        (again.added, again.alerts, again.seen_on.len()),
+        (0, 0, 0),
+        "{again:?}"
+    );
+    assert_eq!(vigil.alerts(None).await.expect("alerts").len(), before + 1);
+}
+
+#[tokio::test]
+async fn md5_and_sha1_indicators_match_what_sysmon_hashed() {
+    let (vigil, dir) = fresh().await;
+    let line = |host: &str, ts: &str| {
+        serde_json::json!({
+            "@timestamp": ts, "Hostname": host, "EventID": 1,
+            "Channel": "Microsoft-Windows-Sysmon/Operational",
+            "SourceName": "Microsoft-Windows-Sysmon",
+            "Image": "C:\\Users\\dan\\AppData\\Local\\Temp\\helper.exe",
+            "CommandLine": "helper.exe", "ProcessId": "4100", "User": "SHOP\\dan",
+            "Hashes": "SHA1=86F7E437FAA5A7FCE15D1DDCB9EAEAEA377667B8,MD5=0CC175B9C0F1B6A831C399E269772661,IMPHASH=00000000000000000000000000000000"
+        })
+        .to_string()
+    };
+    let first = dir.path().join("ws03.ndjson");
+    std::fs::write(&first, line("ws03.shop.local", "2026-11-20T10:00:00.000Z")).expect("write");
+    let summary = vigil.import(&[first], |_| {}).await.expect("import");
+    assert_eq!(
+        summary.alerts, 0,
+        "a program nothing knows yet: {summary:?}"
+    );
+
+    let csv = dir.path().join("report.csv");
+    std::fs::write(
+        &csv,
+        "type,value,description\nmd5,0cc175b9c0f1b6a831c399e269772661,helper backdoor (test)\n",
+    )
+    .expect("write");
+    let intel = vigil.import_intel(&csv).await.expect("intel");
+    assert_eq!(intel.seen_on, ["ws03"], "{intel:?}");
+    assert_eq!((intel.alerts, intel.investigations_started), (1, 1));
+    let list = vigil
+        .investigations(&Default::default())
+        .await
+        .expect("list");
+    let details = vigil.investigation(list[0].id).await.expect("details");
+    let helper = details
+        .entities
+        .iter()
+        .find(|e| e.kind == EntityKind::File && e.name == "helper.exe")
+        .expect("the file the MD5 names");
+    assert_eq!(helper.verdict, Verdict::Malicious, "{:?}", helper.reasons);
+    assert!(
+        helper
+            .reasons
+            .iter()
+            .any(|r| r.analyzer == "threat_intel" && r.text.contains("md5")),
+        "{:?}",
+        helper.reasons
+    );
+
+    // The same program on another machine, imported after the list: matched at import,
+    // by SHA-1 too once that is on a list.
+    let sha1 = dir.path().join("sha1.csv");
+    std::fs::write(
+        &sha1,
+        "type,value\nsha1,86f7e437faa5a7fce15d1ddcb9eaeaea377667b8\n",
+    )
+    .expect("write");
+    let intel = vigil.import_intel(&sha1).await.expect("sha1 list");
+    assert_eq!(intel.seen_on, ["ws03"]);
+    let second = dir.path().join("ws04.ndjson");
+    std::fs::write(&second, line("ws04.shop.local", "2026-11-21T10:00:00.000Z")).expect("write");
+    let summary = vigil.import(&[second], |_| {}).await.expect("import");
+    assert_eq!(
+        summary.alerts, 2,
+        "the MD5 and the SHA-1 on ws04: {summary:?}"
+    );
+    let on_ws04: Vec<String> = vigil
+        .alerts(None)
+        .await
+        .expect("alerts")
+        .into_iter()
+        .filter(|a| a.machine == "ws04")
+        .map(|a| a.description)
+        .collect();
+    assert!(on_ws04.iter().any(|d| d.starts_with("md5 ")), "{on_ws04:?}");
+    assert!(
+        on_ws04.iter().any(|d| d.starts_with("sha1 ")),
+        "{on_ws04:?}"
+    );
 }
 
 async fn investigation_of_sample(path: &Path) -> Result<Vec<(EntityKind, String)>, String> {

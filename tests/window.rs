@@ -129,13 +129,24 @@ async fn gone(window: &AppWindow, css: &str) -> Result<()> {
 /// do (the native dialog cannot be driven over WebDriver). Returns the summary as JSON
 /// text, or `error:` and the error as JSON.
 async fn import_telemetry(window: &AppWindow, path: &std::path::Path) -> Result<String> {
+    invoke(
+        window,
+        "import_telemetry",
+        serde_json::json!({ "paths": [path.display().to_string()] }),
+    )
+    .await
+}
+
+/// Calls one of the app's commands as its UI does, and gives back its result as JSON text,
+/// or `error:` and the error's JSON.
+async fn invoke(window: &AppWindow, command: &str, args: serde_json::Value) -> Result<String> {
     let done = window
         .driver
         .execute_async(
-            "const [paths, done] = arguments; \
-             window.__TAURI_INTERNALS__.invoke('import_telemetry', { paths }) \
+            "const [command, args, done] = arguments; \
+             window.__TAURI_INTERNALS__.invoke(command, args) \
                .then(r => done(JSON.stringify(r)), e => done('error:' + JSON.stringify(e)));",
-            vec![serde_json::json!([path.display().to_string()])],
+            vec![serde_json::json!(command), args],
         )
         .await?;
     Ok(done.json().as_str().unwrap_or_default().to_string())
@@ -427,6 +438,22 @@ async fn imported_telemetry_shows_up_live_and_bad_files_say_where() -> Result<()
                 .text("[data-widget=machines-at-risk] [data-machine=ws01]")
                 .await?;
             shot(window, "15-imported").await?;
+            // An IOC list that comes after the telemetry: the alerts page, open, shows
+            // where its hash had already run.
+            window.click("[data-nav=alerts]").await?;
+            window.text("[data-alert]").await?;
+            let list = vigil_tests::workspace_root().join("tests/data/iocs.csv");
+            let intel = invoke(
+                window,
+                "import_intel",
+                serde_json::json!({ "path": list.display().to_string() }),
+            )
+            .await?;
+            assert!(intel.contains("\"seen_on\":[\"ws01\"]"), "{intel}");
+            window
+                .text_when("table", |t| t.contains("Known threat seen"))
+                .await?;
+            shot(window, "15-ioc-alert-after-the-fact").await?;
             Ok(())
         })
         .await

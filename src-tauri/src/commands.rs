@@ -12,6 +12,7 @@ use vigil_engine::ops::demo::DemoSummary;
 use vigil_engine::ops::details::InvestigationFilter;
 use vigil_engine::ops::groups::{GroupInput, GroupPreview};
 use vigil_engine::ops::import::ImportSummary;
+use vigil_engine::ops::intel::IntelSummary;
 use vigil_engine::ops::policies::{
     AlertPolicyInput, AlertPolicyView, AutomationLevelInfo, PolicyChoices,
 };
@@ -96,17 +97,18 @@ async fn add_rule_dir(vigil: State<'_, Vigil>, path: String) -> Result<u32, ApiE
     Ok(vigil.add_rule_dir(std::path::Path::new(&path)).await?.0)
 }
 
-/// Imports an IOC list (CSV or STIX 2.1); returns how many indicators were new.
+/// Imports an IOC list (CSV or STIX 2.1) and looks its new indicators up in the stored
+/// telemetry: what was new, and where it had already been seen.
 #[tauri::command]
 #[specta::specta]
 async fn import_intel(
     app: AppHandle,
     vigil: State<'_, Vigil>,
     path: String,
-) -> Result<u32, ApiError> {
-    let added = vigil.import_intel(std::path::Path::new(&path)).await?;
+) -> Result<IntelSummary, ApiError> {
+    let summary = vigil.import_intel(std::path::Path::new(&path)).await?;
     changed(&app, "intel");
-    Ok(added)
+    Ok(summary)
 }
 
 /// Every machine, most at risk first.

@@ -15,6 +15,7 @@ import {
   type DemoSummary,
   type ImportProgress,
   type ImportSummary,
+  type IntelSummary,
   type EntityView_Serialize,
   type GraphNode_Serialize,
   type GroupInput,
@@ -59,6 +60,7 @@ export type {
   GroupView,
   ImportProgress,
   ImportSummary,
+  IntelSummary,
   InvestigationStatus,
   Move,
   Overview,
@@ -126,7 +128,7 @@ export interface Backend {
   importTelemetry(paths: string[]): Promise<ImportSummary>;
   ruleDirs(): Promise<string[]>;
   addRuleDir(path: string): Promise<number>;
-  importIntel(path: string): Promise<number>;
+  importIntel(path: string): Promise<IntelSummary>;
   /** Asks the user for files or a folder; null when they cancel. */
   pick(kind: PickKind): Promise<string[] | null>;
   onImportProgress(listener: (progress: ImportProgress) => void): Promise<() => void>;

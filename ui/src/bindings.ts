@@ -24,8 +24,11 @@ export const commands = {
 	ruleDirs: () => typedError<string[], ApiError>(__TAURI_INVOKE("rule_dirs")),
 	/**  Adds a Sigma rule folder (checked by loading it); returns how many rules loaded. */
 	addRuleDir: (path: string) => typedError<number, ApiError>(__TAURI_INVOKE("add_rule_dir", { path })),
-	/**  Imports an IOC list (CSV or STIX 2.1); returns how many indicators were new. */
-	importIntel: (path: string) => typedError<number, ApiError>(__TAURI_INVOKE("import_intel", { path })),
+	/**
+	 *  Imports an IOC list (CSV or STIX 2.1) and looks its new indicators up in the stored
+	 *  telemetry: what was new, and where it had already been seen.
+	 */
+	importIntel: (path: string) => typedError<IntelSummary, ApiError>(__TAURI_INVOKE("import_intel", { path })),
 	/**  Every machine, most at risk first. */
 	machines: () => typedError<MachineView_Serialize[], ApiError>(__TAURI_INVOKE("machines")),
 	/**  Alerts, of one machine or all. */
@@ -531,6 +534,19 @@ export type ImportSummary = {
 	ingest_seconds: number | null,
 	/**  Seconds in all, the investigations started included. */
 	seconds: number | null,
+};
+
+/**  What importing an IOC list did. */
+export type IntelSummary = {
+	/**  Indicators in the list. */
+	indicators: number,
+	/**  Of them, new to Vigil (a known kind and value keeps its first source). */
+	added: number,
+	/**  Machines whose stored telemetry already shows a new indicator, by name. */
+	seen_on: string[],
+	/**  Alerts raised for those sightings (a sighting already alerted on is not counted). */
+	alerts: number,
+	investigations_started: number,
 };
 
 /**  Everything of an investigation's details view. */

@@ -424,11 +424,8 @@ async fn run(cli: Cli, out: &Output) -> Result<(), ApiError> {
         Command::Intel {
             command: IntelCommand::Import { file },
         } => {
-            let added = vigil.import_intel(&file).await?;
-            let result = serde_json::json!({ "indicators_added": added });
-            out.print(&result, || {
-                format!("{added} new indicators from {}", file.display())
-            });
+            let summary = vigil.import_intel(&file).await?;
+            out.print(&summary, || text::intel(&summary, &file));
         }
         Command::Bench {
             what:

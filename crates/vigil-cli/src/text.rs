@@ -8,6 +8,7 @@ use vigil_engine::domain::{
 };
 use vigil_engine::ops::demo::DemoSummary;
 use vigil_engine::ops::import::ImportSummary;
+use vigil_engine::ops::intel::IntelSummary;
 
 /// Lays rows out in columns as wide as their widest cell.
 fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
@@ -263,6 +264,37 @@ pub fn import(s: &ImportSummary) -> String {
     );
     for reason in s.skip_reasons.iter().take(10) {
         let _ = write!(out, "\n  skipped: {reason}");
+    }
+    out
+}
+
+/// `1 alert`, `2 alerts`.
+fn counted(n: u32, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+/// An IOC list imported, and where its new indicators had already been seen.
+pub fn intel(s: &IntelSummary, file: &std::path::Path) -> String {
+    let mut out = format!(
+        "{}: {}, {} new",
+        file.display(),
+        counted(s.indicators, "indicator"),
+        s.added
+    );
+    if !s.seen_on.is_empty() {
+        let _ = write!(
+            out,
+            "\nalready seen on {}: {} raised, {} started",
+            s.seen_on.join(", "),
+            counted(s.alerts, "alert"),
+            counted(s.investigations_started, "investigation")
+        );
+    } else if s.added > 0 {
+        out.push_str("\nnone of the new ones shows in the telemetry already imported");
     }
     out
 }

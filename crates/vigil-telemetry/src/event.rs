@@ -124,6 +124,10 @@ pub struct Event {
     pub target_path: Option<String>,
     /// SHA-256 of the image or file, lower-case hex.
     pub sha256: Option<String>,
+    /// SHA-1 of the image or file, lower-case hex, when the source has it.
+    pub sha1: Option<String>,
+    /// MD5 of the image or file, lower-case hex, when the source has it.
+    pub md5: Option<String>,
     /// A URL, when the source has one.
     pub url: Option<String>,
     /// The queried or contacted DNS name.

@@ -296,11 +296,20 @@ fn flatten_ecs(doc: &Map<String, Value>) -> Map<String, Value> {
             }
         }
     }
+    // ECS keeps each hash apart (`process.hash.md5`…); Sysmon writes them in one field.
     if !raw.contains_key("Hashes") {
-        if let Some(Value::String(h)) =
-            path(doc, "process.hash.sha256").or_else(|| path(doc, "file.hash.sha256"))
-        {
-            raw.insert("Hashes".into(), Value::String(format!("SHA256={h}")));
+        let hashes: Vec<String> = [("sha1", "SHA1"), ("md5", "MD5"), ("sha256", "SHA256")]
+            .into_iter()
+            .filter_map(|(ecs, name)| {
+                let of = |object: &str| path(doc, &format!("{object}.hash.{ecs}"));
+                match of("process").or_else(|| of("file")) {
+                    Some(Value::String(h)) => Some(format!("{name}={h}")),
+                    _ => None,
+                }
+            })
+            .collect();
+        if !hashes.is_empty() {
+            raw.insert("Hashes".into(), Value::String(hashes.join(",")));
         }
     }
     let canon = [

@@ -170,19 +170,21 @@ pub fn split_host(computer: &str) -> (String, Option<String>) {
     }
 }
 
-/// `SHA256=…` out of Sysmon's `Hashes` field (`SHA1=…,MD5=…,SHA256=…,IMPHASH=…`).
-fn sha256_of(raw: &Map<String, Value>) -> Option<String> {
+/// A file hash out of Sysmon's `Hashes` field (`SHA1=…,MD5=…,SHA256=…,IMPHASH=…`), or out of
+/// a field of its own (`sha256`, `md5`, `sha1`), lower-case: `name` is the algorithm as
+/// Sysmon writes it, `digits` its length in hex.
+fn hash_of(raw: &Map<String, Value>, name: &str, digits: usize) -> Option<String> {
     if let Some(h) = text(raw, "Hashes").or_else(|| text(raw, "Hash")) {
         for part in h.split([',', ';']) {
             if let Some((k, v)) = part.split_once('=') {
-                if k.trim().eq_ignore_ascii_case("SHA256") && is_hex(v.trim(), 64) {
+                if k.trim().eq_ignore_ascii_case(name) && is_hex(v.trim(), digits) {
                     return Some(v.trim().to_ascii_lowercase());
                 }
             }
         }
     }
-    text(raw, "sha256")
-        .filter(|v| is_hex(v, 64))
+    text(raw, &name.to_ascii_lowercase())
+        .filter(|v| is_hex(v, digits))
         .map(|v| v.to_ascii_lowercase())
 }
 
@@ -259,7 +261,9 @@ pub(crate) fn normalise(raw: &Map<String, Value>, location: &Location) -> Result
         parent_pid: None,
         parent_image: None,
         target_path: None,
-        sha256: sha256_of(raw),
+        sha256: hash_of(raw, "SHA256", 64),
+        sha1: hash_of(raw, "SHA1", 40),
+        md5: hash_of(raw, "MD5", 32),
         url: owned(raw, "url"),
         dns_domain: None,
         remote_ip: None,

@@ -29,6 +29,12 @@ fn ecs_lines_normalise() {
         e.sha256.as_deref(),
         Some("aabbccddeeff00112233445566778899aabbccddeeff00112233445566778899")
     );
+    assert_eq!(
+        e.md5.as_deref(),
+        Some("00000000000000000000000000000000"),
+        "every hash Sysmon wrote is kept"
+    );
+    assert_eq!(e.sha1, None, "this record has no SHA-1");
     let logon = &records[1].event;
     assert_eq!(logon.kind, EventKind::Logon);
     assert_eq!(logon.event_id, 4624, "string event ids are read as numbers");
@@ -43,6 +49,33 @@ fn ecs_lines_normalise() {
         "offsets are converted to UTC"
     );
     assert_eq!(records[0].location.position, Position::Line(1));
+}
+
+#[test]
+fn ecs_hashes_of_their_own_are_read_like_sysmons() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("hashes.ndjson");
+    let line = r#"{"@timestamp": "2026-11-20T09:15:02Z", "host": {"name": "pc1"},
+        "winlog": {"channel": "Microsoft-Windows-Sysmon/Operational", "event_id": 1},
+        "process": {"executable": "C:\\Temp\\a.exe",
+          "hash": {"md5": "0CC175B9C0F1B6A831C399E269772661",
+                   "sha1": "86f7e437faa5a7fce15d1ddcb9eaeaea377667b8", "sha256": "not a hash"}}}"#;
+    std::fs::write(&file, line.replace('\n', " ")).expect("write");
+    let records: Vec<_> = Reader::open(&file)
+        .expect("open")
+        .collect::<Result<_, _>>()
+        .expect("read");
+    let e = &records[0].event;
+    assert_eq!(e.md5.as_deref(), Some("0cc175b9c0f1b6a831c399e269772661"));
+    assert_eq!(
+        e.sha1.as_deref(),
+        Some("86f7e437faa5a7fce15d1ddcb9eaeaea377667b8")
+    );
+    assert_eq!(
+        e.sha256, None,
+        "a value that is not 64 hex digits is no SHA-256"
+    );
+    assert_eq!(e.image.as_deref(), Some("C:\\Temp\\a.exe"));
 }
 
 #[test]

@@ -220,7 +220,7 @@ export function fakeBackend(over: Partial<Backend> = {}): Backend {
     })),
     ruleDirs: vi.fn(async () => []),
     addRuleDir: vi.fn(async () => 2842),
-    importIntel: vi.fn(async () => 4),
+    importIntel: vi.fn(async () => ({ indicators: 4, added: 4, seen_on: [], alerts: 0, investigations_started: 0 })),
     pick: vi.fn(async () => null),
     onImportProgress: vi.fn(async () => () => undefined),
     onFilesDropped: vi.fn(async () => () => undefined),

@@ -47,7 +47,7 @@ export function AlertTable({ alerts, go, showMachine = true }: { alerts: AlertVi
                 "—"
               )}
             </td>
-            <td>{formatTime(a.last_seen)}</td>
+            <td className="nowrap">{formatTime(a.last_seen)}</td>
           </tr>
         ))}
       </tbody>

@@ -158,7 +158,7 @@ export function Dashboard({ backend, go = () => undefined }: { backend: Backend;
                           <Badge value={a.state} />
                         </td>
                         <td>{a.decided_by ?? humanize(a.source)}</td>
-                        <td>{formatTime(a.finished_at ?? a.decided_at)}</td>
+                        <td className="nowrap">{formatTime(a.finished_at ?? a.decided_at)}</td>
                       </tr>
                     ))}
                   </tbody>

@@ -245,7 +245,7 @@ export function InvestigationPage({
                       <td>{m.group}</td>
                       <td>{humanize(m.automation_level)}</td>
                       <td>{m.reason}</td>
-                      <td>{formatTime(m.joined_at)}</td>
+                      <td className="nowrap">{formatTime(m.joined_at)}</td>
                     </tr>
                   ))}
                 </tbody>

@@ -108,7 +108,7 @@ export function MachinePage({ backend, go, name }: { backend: Backend; go: Go; n
                       <Badge value={i.status} />
                     </td>
                     <td>{i.title}</td>
-                    <td>{formatTime(i.started_at ?? i.created_at)}</td>
+                    <td className="nowrap">{formatTime(i.started_at ?? i.created_at)}</td>
                     <td>{formatDuration(i.duration_s)}</td>
                   </tr>
                 ))}

@@ -35,7 +35,7 @@ export function Machines({ backend, go }: { backend: Backend; go: Go }) {
                 <td>{m.group}</td>
                 <td>{m.os}</td>
                 <td className="mono">{m.ip}</td>
-                <td>{formatTime(m.last_seen)}</td>
+                <td className="nowrap">{formatTime(m.last_seen)}</td>
               </tr>
             ))}
           </tbody>

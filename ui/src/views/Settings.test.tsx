@@ -151,6 +151,34 @@ describe("Settings", () => {
     expect((within(workstations).getByLabelText("Move Workstations down") as HTMLButtonElement).disabled).toBe(true);
   });
 
+  it("says where a new IOC list had already been seen and leads to the investigations", async () => {
+    const go = vi.fn();
+    const backend = fakeBackend({
+      pick: vi.fn(async () => ["/intel/report.csv"]),
+      importIntel: vi.fn(async () => ({ indicators: 12, added: 10, seen_on: ["client4", "client7"], alerts: 2, investigations_started: 1 })),
+    });
+    render(<Settings backend={backend} go={go} />);
+    fireEvent.click(await screen.findByTestId("import-intel"));
+    await waitFor(() => expect(backend.importIntel).toHaveBeenCalledWith("/intel/report.csv"));
+    const message = await screen.findByTestId("detection-message");
+    await waitFor(() =>
+      expect(message.textContent).toContain(
+        "12 indicators in /intel/report.csv, 10 new. Already seen on client4, client7: 2 alerts raised, 1 investigation started.",
+      ),
+    );
+    fireEvent.click(within(message).getByText("Show the investigations"));
+    expect(go).toHaveBeenCalledWith({ view: "investigations" });
+  });
+
+  it("says so when a new IOC list shows nowhere yet", async () => {
+    const backend = fakeBackend({ pick: vi.fn(async () => ["/intel/feed.csv"]) });
+    render(<Settings backend={backend} />);
+    fireEvent.click(await screen.findByTestId("import-intel"));
+    const message = await screen.findByTestId("detection-message");
+    await waitFor(() => expect(message.textContent).toContain("None of the new ones shows in the telemetry already imported."));
+    expect(within(message).queryByRole("button")).toBeNull();
+  });
+
   it("switches to dark and back to the system's choice", async () => {
     render(<Settings backend={fakeBackend()} />);
     const dark = (await screen.findByTestId("appearance")).querySelector('[data-theme-choice="dark"]') as HTMLInputElement;

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import type { Backend } from "../backend";
+import type { Backend, IntelSummary } from "../backend";
 import type { Go } from "../route";
 import { LoadError, Loading } from "../components/common/States";
 import { Appearance } from "../components/settings/Appearance";
@@ -35,7 +35,7 @@ export function Settings({ backend, go = () => undefined }: { backend: Backend; 
           <Groups backend={backend} groups={d.groups} levels={d.levels} go={go} onChanged={live.reload} />
           <Policies backend={backend} policies={d.policies} choices={d.choices} onChanged={live.reload} />
 
-          <DetectionContent backend={backend} />
+          <DetectionContent backend={backend} go={go} />
 
           <h2>Appearance and data</h2>
           <Appearance />
@@ -51,9 +51,10 @@ export function Settings({ backend, go = () => undefined }: { backend: Backend; 
 }
 
 /** Sigma rule folders and IOC lists: what detections use besides Vigil's own rules. */
-function DetectionContent({ backend }: { backend: Backend }) {
+function DetectionContent({ backend, go }: { backend: Backend; go: Go }) {
   const [dirs, setDirs] = useState<string[]>([]);
   const [message, setMessage] = useState<string | null>(null);
+  const [seen, setSeen] = useState<IntelSummary | null>(null);
   const [error, setError] = useState<string | null>(null);
   const reload = () => {
     backend.ruleDirs().then(setDirs, () => setDirs([]));
@@ -63,6 +64,7 @@ function DetectionContent({ backend }: { backend: Backend }) {
 
   const addRules = () => {
     setError(null);
+    setSeen(null);
     backend.pick("rule-folder").then((paths) => {
       if (!paths) return;
       setMessage("Loading the rules…");
@@ -76,7 +78,12 @@ function DetectionContent({ backend }: { backend: Backend }) {
     setError(null);
     backend.pick("ioc-list").then((paths) => {
       if (!paths) return;
-      backend.importIntel(paths[0]).then((added) => setMessage(`${added.toLocaleString()} new indicators from ${paths[0]}.`), fail);
+      setMessage("Importing the list and looking it up in the stored telemetry…");
+      setSeen(null);
+      backend.importIntel(paths[0]).then((summary) => {
+        setMessage(intelMessage(summary, paths[0]));
+        setSeen(summary.seen_on.length > 0 ? summary : null);
+      }, fail);
     }, fail);
   };
 
@@ -104,8 +111,16 @@ function DetectionContent({ backend }: { backend: Backend }) {
         </button>
       </div>
       {message && (
-        <p role="status" className="notice">
+        <p role="status" className="notice" data-testid="detection-message">
           {message}
+          {seen && seen.investigations_started + seen.alerts > 0 && (
+            <>
+              {" "}
+              <button type="button" className="link" onClick={() => go({ view: seen.investigations_started > 0 ? "investigations" : "alerts" })}>
+                {seen.investigations_started > 0 ? "Show the investigations" : "Show the alerts"}
+              </button>
+            </>
+          )}
         </p>
       )}
       {error && (
@@ -114,5 +129,18 @@ function DetectionContent({ backend }: { backend: Backend }) {
         </p>
       )}
     </>
+  );
+}
+
+/** What an IOC list brought, and where its new indicators had already been seen. */
+export function intelMessage(s: IntelSummary, path: string): string {
+  const count = (n: number, one: string, many: string) => `${n.toLocaleString()} ${n === 1 ? one : many}`;
+  const head = `${count(s.indicators, "indicator", "indicators")} in ${path}, ${s.added.toLocaleString()} new.`;
+  if (s.seen_on.length === 0) {
+    return s.added > 0 ? `${head} None of the new ones shows in the telemetry already imported.` : head;
+  }
+  return (
+    `${head} Already seen on ${s.seen_on.join(", ")}: ${count(s.alerts, "alert", "alerts")} raised, ` +
+    `${count(s.investigations_started, "investigation", "investigations")} started.`
   );
 }

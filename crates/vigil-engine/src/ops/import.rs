@@ -15,13 +15,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use sqlx::SqliteConnection;
 use tokio::sync::mpsc;
 use vigil_telemetry::{Event, EventKind, Format, Reader, SigmaEngine, SigmaMatch};
 
 use crate::domain::{EntityKind, Severity};
 use crate::ops::alerts::{NewAlert, Routing};
 use crate::ops::entities::NewEntity;
+use crate::ops::intel::{ioc_alert, Intel, Sighting};
 use crate::ops::world::{insert_new_events, upsert_machine, upsert_user, NewEvent, NewMachine};
 use crate::{Error, Result, Vigil};
 
@@ -336,10 +336,15 @@ fn attack_tags(tags: &[String]) -> (String, String) {
 /// entity) was raised already, makes that one span the new alert's time too. The alert
 /// keeps the user and entities of its earliest event, in whatever order the workers
 /// delivered the events.
-fn raise(
-    keys: &mut HashMap<(String, i64, String), usize>,
+/// What deduplicates an alert within one import: rule, machine and first entity.
+pub(crate) type AlertKey = (String, i64, String);
+
+/// Raises an alert once per key: a second event under the same key widens the first
+/// alert's time span, and the alert keeps the user and entities of its earliest event.
+pub(crate) fn raise(
+    keys: &mut HashMap<AlertKey, usize>,
     alerts: &mut Vec<NewAlert>,
-    key: (String, i64, String),
+    key: AlertKey,
     alert: NewAlert,
 ) {
     let Some(&i) = keys.get(&key) else {
@@ -417,6 +422,8 @@ fn new_event(event: &Event, machine: i64, source: &str) -> NewEvent {
         parent_image: event.parent_image.clone(),
         target_path: event.target_path.clone(),
         sha256: event.sha256.clone(),
+        md5: event.md5.clone(),
+        sha1: event.sha1.clone(),
         url: event.url.clone(),
         domain: event.dns_domain.clone(),
         remote_ip: event.remote_ip.clone(),
@@ -432,53 +439,6 @@ fn new_event(event: &Event, machine: i64, source: &str) -> NewEvent {
         .ok(),
         source: source.to_string(),
         fingerprint: Some(event.fingerprint.clone()),
-    }
-}
-
-/// Indicators by kind, for matching events during an import.
-struct Intel {
-    by_kind: HashMap<String, HashMap<String, (String, String)>>,
-}
-
-impl Intel {
-    async fn load(conn: &mut SqliteConnection) -> Result<Self> {
-        let rows: Vec<(String, String, String, String)> =
-            sqlx::query_as("SELECT kind, value, source, description FROM indicators")
-                .fetch_all(&mut *conn)
-                .await?;
-        let mut by_kind: HashMap<String, HashMap<String, (String, String)>> = HashMap::new();
-        for (kind, value, source, description) in rows {
-            by_kind
-                .entry(kind)
-                .or_default()
-                .insert(value, (source, description));
-        }
-        Ok(Self { by_kind })
-    }
-
-    /// The indicators an event matches: (kind, value, source, description).
-    fn hits(&self, event: &Event) -> Vec<(&'static str, String, String, String)> {
-        let mut out = Vec::new();
-        let mut check = |kind: &'static str, value: Option<String>| {
-            if let Some(value) = value {
-                if let Some((source, description)) =
-                    self.by_kind.get(kind).and_then(|m| m.get(&value))
-                {
-                    out.push((kind, value, source.clone(), description.clone()));
-                }
-            }
-        };
-        check(
-            "sha256",
-            event.sha256.as_ref().map(|s| s.to_ascii_lowercase()),
-        );
-        check(
-            "domain",
-            event.dns_domain.as_ref().map(|s| s.to_ascii_lowercase()),
-        );
-        check("url", event.url.as_ref().map(|s| s.to_ascii_lowercase()));
-        check("ip", event.remote_ip.clone());
-        out
     }
 }
 
@@ -528,37 +488,6 @@ impl Vigil {
         Ok((report.loaded as u32, skipped))
     }
 
-    /// Imports IOC lists: CSV (type,value[,description]) or STIX 2.1 bundles. Returns how
-    /// many indicators were new.
-    pub async fn import_intel(&self, path: &Path) -> Result<u32> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
-        let source = path
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
-        let stix = text.trim_start().starts_with('{');
-        let parsed = if stix {
-            vigil_telemetry::parse_stix(&text, &source)
-        } else {
-            vigil_telemetry::parse_csv(&text, &source)
-        }
-        .map_err(|e| Error::InvalidInput(e.to_string()))?;
-        let indicators: Vec<crate::ops::world::NewIndicator> = parsed
-            .into_iter()
-            .map(|i| crate::ops::world::NewIndicator {
-                kind: i.kind.as_str().to_string(),
-                value: i.value,
-                source: source.clone(),
-                description: i.description,
-            })
-            .collect();
-        let mut tx = self.store().pool().begin().await?;
-        let added = crate::ops::world::add_indicators(&mut tx, &indicators).await?;
-        tx.commit().await?;
-        Ok(added as u32)
-    }
-
     /// Imports telemetry files and folders in one transaction, then raises and routes the
     /// alerts its detections found.
     pub async fn import(
@@ -604,7 +533,7 @@ impl Vigil {
         let mut users: HashSet<String> = HashSet::new();
         let mut alerts: Vec<NewAlert> = Vec::new();
         // One alert per rule, machine and first entity in an import, spanning its events.
-        let mut alert_keys: HashMap<(String, i64, String), usize> = HashMap::new();
+        let mut alert_keys: HashMap<AlertKey, usize> = HashMap::new();
         let mut files_done = 0u32;
         let mut last_progress: Option<Instant> = None;
         let mut last_file = String::new();
@@ -713,40 +642,16 @@ impl Vigil {
                         },
                     );
                 }
-                for (kind, value, source, description) in intel.hits(e) {
-                    let key = (format!("ioc:{kind}:{value}"), row.machine_id, String::new());
-                    let entity = match kind {
-                        "sha256" => NewEntity::file(
-                            row.machine_id,
-                            e.target_path
-                                .as_deref()
-                                .or(e.image.as_deref())
-                                .unwrap_or(&value),
-                            Some(&value),
-                        ),
-                        "domain" => NewEntity::global(EntityKind::Domain, &value),
-                        "url" => NewEntity::global(EntityKind::Url, &value),
-                        _ => NewEntity::global(EntityKind::Ip, &value),
+                for hit in intel.hits(e) {
+                    let seen = Sighting {
+                        machine_id: row.machine_id,
+                        user: e.user.clone(),
+                        ts: &e.ts,
+                        path: e.target_path.as_deref().or(e.image.as_deref()),
+                        sha256: e.sha256.as_deref(),
                     };
-                    raise(
-                        &mut alert_keys,
-                        &mut alerts,
-                        key,
-                        NewAlert {
-                            title: format!("Known threat seen: {description}"),
-                            description: format!("{kind} {value} matches an indicator in {source}"),
-                            severity: Severity::High,
-                            category: "Malware".into(),
-                            technique: String::new(),
-                            detection_source: "ioc".into(),
-                            rule_id: format!("ioc:{source}"),
-                            machine_id: row.machine_id,
-                            user_name: e.user.clone(),
-                            first_seen: e.ts.clone(),
-                            last_seen: e.ts.clone(),
-                            entities: vec![entity],
-                        },
-                    );
+                    let (key, alert) = ioc_alert(&hit, &seen);
+                    raise(&mut alert_keys, &mut alerts, key, alert);
                 }
             }
             // Batches are small; the window hears of them ten times a second at most.
@@ -807,37 +712,69 @@ impl Vigil {
             "import stored"
         );
 
-        // File every alert, then run each investigation they started or joined once. In
-        // the order of their events (the workers' order varies from run to run), so that
-        // the same import makes the same alerts and investigations.
-        let names: HashMap<i64, &str> = machines.iter().map(|(n, id)| (*id, n.as_str())).collect();
+        let filed = self.file_alerts(alerts).await?;
+        summary.alerts = filed.alerts;
+        summary.investigations_started = filed.investigations_started;
+        summary.ingest_seconds = started.elapsed().as_secs_f64();
+        for investigation in filed.to_run {
+            self.run_investigation(investigation).await?;
+        }
+        summary.seconds = started.elapsed().as_secs_f64();
+        Ok(summary)
+    }
+}
+
+/// What filing a batch of alerts did.
+pub(crate) struct Filed {
+    /// Alerts filed, those already open (deduplicated) not counted.
+    pub alerts: u32,
+    pub investigations_started: u32,
+    /// The investigations they started or joined, each once, to run.
+    pub to_run: std::collections::BTreeSet<i64>,
+}
+
+impl Vigil {
+    /// Files alerts in the order of their events (first seen, then rule and machine name),
+    /// so that the same input makes the same alerts and investigations whatever order it
+    /// was found in.
+    pub(crate) async fn file_alerts(&self, mut alerts: Vec<NewAlert>) -> Result<Filed> {
+        let mut names: HashMap<i64, String> = HashMap::new();
+        for alert in &alerts {
+            if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(alert.machine_id) {
+                let name: Option<(String,)> =
+                    sqlx::query_as("SELECT name FROM machines WHERE id = ?")
+                        .bind(alert.machine_id)
+                        .fetch_optional(self.store().pool())
+                        .await?;
+                slot.insert(name.map(|(n,)| n).unwrap_or_default());
+            }
+        }
         alerts.sort_by_cached_key(|a| {
-            let machine = names.get(&a.machine_id).copied().unwrap_or_default();
-            (a.first_seen.clone(), a.rule_id.clone(), machine.to_string())
+            let machine = names.get(&a.machine_id).cloned().unwrap_or_default();
+            (a.first_seen.clone(), a.rule_id.clone(), machine)
         });
-        let mut to_run = std::collections::BTreeSet::new();
+        let mut filed = Filed {
+            alerts: 0,
+            investigations_started: 0,
+            to_run: std::collections::BTreeSet::new(),
+        };
         for alert in alerts {
             let raised = self.file_alert(alert).await?;
             match raised.routing {
                 Routing::Deduplicated => {}
                 Routing::Started => {
-                    summary.alerts += 1;
-                    summary.investigations_started += 1;
-                    to_run.extend(raised.investigation);
+                    filed.alerts += 1;
+                    filed.investigations_started += 1;
+                    filed.to_run.extend(raised.investigation);
                 }
                 Routing::Joined => {
-                    summary.alerts += 1;
-                    to_run.extend(raised.investigation);
+                    filed.alerts += 1;
+                    filed.to_run.extend(raised.investigation);
                 }
-                Routing::NotProtected | Routing::Waiting => summary.alerts += 1,
+                Routing::NotProtected | Routing::Waiting => filed.alerts += 1,
             }
         }
-        summary.ingest_seconds = started.elapsed().as_secs_f64();
-        for investigation in to_run {
-            self.run_investigation(investigation).await?;
-        }
-        summary.seconds = started.elapsed().as_secs_f64();
-        Ok(summary)
+        Ok(filed)
     }
 }
 

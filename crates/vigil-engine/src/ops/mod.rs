@@ -12,6 +12,7 @@ pub mod entities;
 pub mod export;
 pub mod groups;
 pub mod import;
+pub mod intel;
 pub mod investigate;
 pub mod policies;
 pub mod ranked;

@@ -125,6 +125,8 @@ pub struct NewEvent {
     pub parent_image: Option<String>,
     pub target_path: Option<String>,
     pub sha256: Option<String>,
+    pub md5: Option<String>,
+    pub sha1: Option<String>,
     pub url: Option<String>,
     pub domain: Option<String>,
     pub remote_ip: Option<String>,
@@ -137,7 +139,7 @@ pub struct NewEvent {
 }
 
 /// Columns bound per event row (keep rows × this under SQLite's 32,766 variables).
-const EVENT_COLUMNS: usize = 20;
+const EVENT_COLUMNS: usize = 22;
 const EVENT_ROWS_PER_INSERT: usize = 1000;
 const _: () = assert!(EVENT_COLUMNS * EVENT_ROWS_PER_INSERT < 32_766);
 
@@ -168,7 +170,7 @@ pub async fn insert_new_events(
     for chunk in events.chunks(EVENT_ROWS_PER_INSERT) {
         let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT OR IGNORE INTO events (machine_id, ts, kind, user_name, pid, image, command_line,
-             parent_pid, parent_image, target_path, sha256, url, domain, remote_ip, remote_port,
+             parent_pid, parent_image, target_path, sha256, md5, sha1, url, domain, remote_ip, remote_port,
              registry_key, registry_value, extra, source, fingerprint) ",
         );
         query.push_values(chunk, |mut row, e| {
@@ -183,6 +185,8 @@ pub async fn insert_new_events(
                 .push_bind(&e.parent_image)
                 .push_bind(&e.target_path)
                 .push_bind(e.sha256.as_deref().map(str::to_ascii_lowercase))
+                .push_bind(e.md5.as_deref().map(str::to_ascii_lowercase))
+                .push_bind(e.sha1.as_deref().map(str::to_ascii_lowercase))
                 .push_bind(&e.url)
                 .push_bind(e.domain.as_deref().map(str::to_ascii_lowercase))
                 .push_bind(&e.remote_ip)
@@ -219,7 +223,7 @@ pub async fn insert_new_events(
 /// A threat indicator (IOC).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewIndicator {
-    /// `sha256`, `url`, `domain` or `ip`.
+    /// `sha256`, `sha1`, `md5`, `url`, `domain` or `ip`.
     pub kind: String,
     pub value: String,
     pub source: String,

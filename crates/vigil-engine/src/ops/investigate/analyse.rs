@@ -97,8 +97,8 @@ pub async fn judge(conn: &mut SqliteConnection, investigation: i64) -> Result<(u
     .bind(investigation)
     .fetch_all(&mut *conn)
     .await?;
-    let named_by_alerts: Vec<(i64, String, String, String)> = sqlx::query_as(
-        "SELECT ae.entity_id, a.title, a.detection_source, a.rule_id
+    let named_by_alerts: Vec<(i64, String, String, String, String)> = sqlx::query_as(
+        "SELECT ae.entity_id, a.title, a.detection_source, a.rule_id, a.description
          FROM investigation_alerts ia JOIN alerts a ON a.id = ia.alert_id
          JOIN alert_entities ae ON ae.alert_id = a.id WHERE ia.investigation_id = ?",
     )
@@ -181,7 +181,7 @@ pub async fn judge(conn: &mut SqliteConnection, investigation: i64) -> Result<(u
             }
         }
     }
-    for (entity, title, source, rule) in &named_by_alerts {
+    for (entity, title, source, rule, description) in &named_by_alerts {
         if let Some(j) = judged.get_mut(entity) {
             let rule = if rule.is_empty() {
                 String::new()
@@ -193,6 +193,20 @@ pub async fn judge(conn: &mut SqliteConnection, investigation: i64) -> Result<(u
                 Verdict::Suspicious,
                 format!("named in the alert \"{title}\" ({source}{rule})"),
             );
+            // The file's MD5 or SHA-1 is an indicator (its SHA-256, looked up above, may
+            // be unknown or not on the list): as strong as a known-bad SHA-256.
+            if source == "ioc"
+                && !j.reasons.iter().any(|r| r.analyzer == "threat_intel")
+                && by_id
+                    .get(entity)
+                    .is_some_and(|i| i.kind == EntityKind::File)
+            {
+                j.add(
+                    "threat_intel",
+                    Verdict::Malicious,
+                    format!("its {description}"),
+                );
+            }
             // A YARA rule matched the file's own bytes (the local sensor's scans): as
             // strong as a known-bad hash.
             if source == "yara"

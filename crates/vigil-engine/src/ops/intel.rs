@@ -1,0 +1,294 @@
+//! Threat intelligence: IOC lists (CSV or STIX 2.1) in, matched against telemetry. An
+//! event that shows an indicator raises an alert, whether the list came first (matched as
+//! the telemetry is imported) or the telemetry did (a new list is looked up in the events
+//! already stored, so that yesterday's logs answer today's report).
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sqlx::SqliteConnection;
+use vigil_telemetry::Event;
+
+use crate::domain::{EntityKind, Severity};
+use crate::ops::alerts::NewAlert;
+use crate::ops::entities::NewEntity;
+use crate::ops::import::{raise, AlertKey};
+use crate::ops::world::{add_indicators, NewIndicator};
+use crate::{Error, Result, Vigil};
+
+/// What importing an IOC list did.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, specta::Type)]
+pub struct IntelSummary {
+    /// Indicators in the list.
+    pub indicators: u32,
+    /// Of them, new to Vigil (a known kind and value keeps its first source).
+    pub added: u32,
+    /// Machines whose stored telemetry already shows a new indicator, by name.
+    pub seen_on: Vec<String>,
+    /// Alerts raised for those sightings (a sighting already alerted on is not counted).
+    pub alerts: u32,
+    pub investigations_started: u32,
+}
+
+/// An indicator an event shows.
+pub(crate) struct Hit {
+    pub kind: &'static str,
+    pub value: String,
+    pub source: String,
+    pub description: String,
+}
+
+/// Where and when an indicator was seen.
+pub(crate) struct Sighting<'a> {
+    pub machine_id: i64,
+    pub user: Option<String>,
+    pub ts: &'a str,
+    /// The file the event is about, or its process's image.
+    pub path: Option<&'a str>,
+    pub sha256: Option<&'a str>,
+}
+
+/// The alert an indicator's sighting raises, under the key that deduplicates it within one
+/// import: one alert per indicator and machine.
+pub(crate) fn ioc_alert(hit: &Hit, seen: &Sighting<'_>) -> (AlertKey, NewAlert) {
+    let key = (
+        format!("ioc:{}:{}", hit.kind, hit.value),
+        seen.machine_id,
+        String::new(),
+    );
+    let entity = match hit.kind {
+        "sha256" | "sha1" | "md5" => NewEntity::file(
+            seen.machine_id,
+            seen.path.unwrap_or(&hit.value),
+            seen.sha256,
+        ),
+        "domain" => NewEntity::global(EntityKind::Domain, &hit.value),
+        "url" => NewEntity::global(EntityKind::Url, &hit.value),
+        _ => NewEntity::global(EntityKind::Ip, &hit.value),
+    };
+    let what = if hit.description.is_empty() {
+        "a known threat"
+    } else {
+        &hit.description
+    };
+    let alert = NewAlert {
+        title: format!("Known threat seen: {what}"),
+        description: format!(
+            "{} {} matches an indicator in {}",
+            hit.kind, hit.value, hit.source
+        ),
+        severity: Severity::High,
+        category: "Malware".into(),
+        technique: String::new(),
+        detection_source: "ioc".into(),
+        rule_id: format!("ioc:{}", hit.source),
+        machine_id: seen.machine_id,
+        user_name: seen.user.clone(),
+        first_seen: seen.ts.to_string(),
+        last_seen: seen.ts.to_string(),
+        entities: vec![entity],
+    };
+    (key, alert)
+}
+
+/// Indicators by kind, for matching events during an import.
+pub(crate) struct Intel {
+    by_kind: HashMap<String, HashMap<String, (String, String)>>,
+}
+
+impl Intel {
+    pub async fn load(conn: &mut SqliteConnection) -> Result<Self> {
+        let rows: Vec<(String, String, String, String)> =
+            sqlx::query_as("SELECT kind, value, source, description FROM indicators")
+                .fetch_all(&mut *conn)
+                .await?;
+        let mut by_kind: HashMap<String, HashMap<String, (String, String)>> = HashMap::new();
+        for (kind, value, source, description) in rows {
+            by_kind
+                .entry(kind)
+                .or_default()
+                .insert(value, (source, description));
+        }
+        Ok(Self { by_kind })
+    }
+
+    /// The indicators an event shows.
+    pub fn hits(&self, event: &Event) -> Vec<Hit> {
+        let mut out = Vec::new();
+        let mut check = |kind: &'static str, value: Option<String>| {
+            if let Some(value) = value {
+                if let Some((source, description)) =
+                    self.by_kind.get(kind).and_then(|m| m.get(&value))
+                {
+                    out.push(Hit {
+                        kind,
+                        value,
+                        source: source.clone(),
+                        description: description.clone(),
+                    });
+                }
+            }
+        };
+        let lower = |s: &Option<String>| s.as_ref().map(|s| s.to_ascii_lowercase());
+        check("sha256", lower(&event.sha256));
+        check("sha1", lower(&event.sha1));
+        check("md5", lower(&event.md5));
+        check("domain", lower(&event.dns_domain));
+        check("url", lower(&event.url));
+        check("ip", event.remote_ip.clone());
+        out
+    }
+}
+
+/// The stored events that show an indicator added after `after` (an indicator id): one
+/// query per kind of new indicator.
+async fn sightings(conn: &mut SqliteConnection, after: i64) -> Result<Vec<SightingRow>> {
+    // (kind, the events' column, whether to drive the join from the events). Hashes,
+    // domains and IPs are stored lower-case (or have no case); URLs as written. Columns
+    // without an index of their own are read once, each value looked up in the
+    // indicators' (kind, value) index.
+    const KINDS: [(&str, &str, bool); 6] = [
+        ("sha256", "e.sha256", false),
+        ("domain", "e.domain", false),
+        ("ip", "e.remote_ip", false),
+        ("md5", "e.md5", true),
+        ("sha1", "e.sha1", true),
+        ("url", "lower(e.url)", true),
+    ];
+    let new_kinds: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT kind FROM indicators WHERE id > ?")
+            .bind(after)
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut rows = Vec::new();
+    for (kind, column, from_events) in KINDS {
+        if !new_kinds.iter().any(|k| k == kind) {
+            continue;
+        }
+        let join = if from_events {
+            format!("events e CROSS JOIN indicators i ON i.kind = '{kind}' AND i.value = {column}")
+        } else {
+            format!("indicators i JOIN events e ON {column} = i.value")
+        };
+        let sql = format!(
+            "SELECT i.kind, i.value, i.source, i.description, e.machine_id, e.user_name, e.ts,
+                    COALESCE(e.target_path, e.image), e.sha256
+             FROM {join}
+             WHERE i.kind = '{kind}' AND i.id > ? AND {column} IS NOT NULL"
+        );
+        let found: Vec<SightingRow> = sqlx::query_as(&sql)
+            .bind(after)
+            .fetch_all(&mut *conn)
+            .await?;
+        rows.extend(found);
+    }
+    Ok(rows)
+}
+
+/// kind, value, source, description, machine, user, time, path, SHA-256.
+type SightingRow = (
+    String,
+    String,
+    String,
+    String,
+    i64,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+impl Vigil {
+    /// Imports an IOC list: CSV (type,value[,description]) or a STIX 2.1 bundle. The new
+    /// indicators are then looked up in the telemetry already stored: each machine that
+    /// shows one gets an alert, routed like any other.
+    pub async fn import_intel(&self, path: &Path) -> Result<IntelSummary> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+        let source = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let stix = text.trim_start().starts_with('{');
+        let parsed = if stix {
+            vigil_telemetry::parse_stix(&text, &source)
+        } else {
+            vigil_telemetry::parse_csv(&text, &source)
+        }
+        .map_err(|e| Error::InvalidInput(e.to_string()))?;
+        let indicators: Vec<NewIndicator> = parsed
+            .into_iter()
+            .map(|i| NewIndicator {
+                kind: i.kind.as_str().to_string(),
+                value: i.value,
+                source: source.clone(),
+                description: i.description,
+            })
+            .collect();
+        let mut summary = IntelSummary {
+            indicators: indicators.len() as u32,
+            ..IntelSummary::default()
+        };
+
+        // The new indicators are the rows after the last id: SQLite numbers new rows
+        // consecutively, and this transaction is the only writer.
+        let mut tx = self.store().pool().begin().await?;
+        let (last,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM indicators")
+            .fetch_one(&mut *tx)
+            .await?;
+        summary.added = add_indicators(&mut tx, &indicators).await? as u32;
+        let found = if summary.added > 0 {
+            sightings(&mut tx, last).await?
+        } else {
+            Vec::new()
+        };
+        tx.commit().await?;
+
+        let mut keys = HashMap::new();
+        let mut alerts = Vec::new();
+        let mut machines = BTreeSet::new();
+        for (kind, value, source, description, machine_id, user, ts, path, sha256) in &found {
+            let kind = match kind.as_str() {
+                "sha256" => "sha256",
+                "sha1" => "sha1",
+                "md5" => "md5",
+                "domain" => "domain",
+                "url" => "url",
+                _ => "ip",
+            };
+            let hit = Hit {
+                kind,
+                value: value.clone(),
+                source: source.clone(),
+                description: description.clone(),
+            };
+            let seen = Sighting {
+                machine_id: *machine_id,
+                user: user.clone(),
+                ts,
+                path: path.as_deref(),
+                sha256: sha256.as_deref(),
+            };
+            let (key, alert) = ioc_alert(&hit, &seen);
+            raise(&mut keys, &mut alerts, key, alert);
+            machines.insert(*machine_id);
+        }
+        for id in machines {
+            let (name,): (String,) = sqlx::query_as("SELECT name FROM machines WHERE id = ?")
+                .bind(id)
+                .fetch_one(self.store().pool())
+                .await?;
+            summary.seen_on.push(name);
+        }
+        summary.seen_on.sort();
+
+        let filed = self.file_alerts(alerts).await?;
+        summary.alerts = filed.alerts;
+        summary.investigations_started = filed.investigations_started;
+        for investigation in filed.to_run {
+            self.run_investigation(investigation).await?;
+        }
+        Ok(summary)
+    }
+}
