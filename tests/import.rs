@@ -293,6 +293,59 @@ async fn md5_and_sha1_indicators_match_what_sysmon_hashed() {
     );
 }
 
+#[tokio::test]
+async fn ioc_lists_are_listed_by_file_and_one_can_be_removed() {
+    let (vigil, dir) = fresh().await;
+    assert!(vigil.intel_lists().await.expect("lists").is_empty());
+    vigil.import_intel(&data("iocs.csv")).await.expect("intel");
+    let other = dir.path().join("c2.csv");
+    std::fs::write(
+        &other,
+        "type,value\nip,203.0.113.9\nip,203.0.113.10\ndomain,bad.example.net\n",
+    )
+    .expect("write");
+    let added = vigil.import_intel(&other).await.expect("second list");
+    assert_eq!(
+        (added.indicators, added.added),
+        (3, 2),
+        "the domain is already known from iocs.csv and stays with it"
+    );
+
+    let lists = vigil.intel_lists().await.expect("lists");
+    let mut by_name: Vec<String> = lists
+        .iter()
+        .map(|l| {
+            let kinds: Vec<String> = l
+                .kinds
+                .iter()
+                .map(|k| format!("{} {}", k.count, k.kind))
+                .collect();
+            format!("{}: {} ({})", l.source, l.indicators, kinds.join(", "))
+        })
+        .collect();
+    by_name.sort();
+    assert_eq!(
+        by_name,
+        ["c2.csv: 2 (2 ip)", "iocs.csv: 2 (1 domain, 1 sha256)"]
+    );
+
+    assert_eq!(vigil.remove_intel_list("c2.csv").await.expect("remove"), 2);
+    let left: Vec<String> = vigil
+        .intel_lists()
+        .await
+        .expect("lists")
+        .into_iter()
+        .map(|l| l.source)
+        .collect();
+    assert_eq!(left, ["iocs.csv"]);
+    let error = vigil
+        .remove_intel_list("c2.csv")
+        .await
+        .expect_err("already gone");
+    assert_eq!(error.code(), ErrorCode::NotFound, "{error}");
+    assert!(error.to_string().contains("c2.csv"), "{error}");
+}
+
 async fn investigation_of_sample(path: &Path) -> Result<Vec<(EntityKind, String)>, String> {
     let (vigil, _dir) = fresh().await;
     let summary = vigil

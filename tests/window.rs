@@ -454,6 +454,26 @@ async fn imported_telemetry_shows_up_live_and_bad_files_say_where() -> Result<()
                 .text_when("table", |t| t.contains("Known threat seen"))
                 .await?;
             shot(window, "15-ioc-alert-after-the-fact").await?;
+            // Settings lists it, by file.
+            window.click("[data-nav=settings]").await?;
+            let row = window
+                .text("[data-testid=intel-lists] [data-intel-list='iocs.csv']")
+                .await?;
+            assert!(row.contains("1 domain, 1 sha256"), "{row}");
+            window
+                .driver
+                .execute(
+                    "document.querySelector('[data-testid=intel-lists]').scrollIntoView()",
+                    vec![],
+                )
+                .await?;
+            // Only the content pane scrolled: the menu stays whole.
+            let window_scrolled = window
+                .driver
+                .execute("return document.scrollingElement.scrollTop", vec![])
+                .await?;
+            assert_eq!(window_scrolled.json(), &serde_json::json!(0));
+            shot(window, "15-ioc-lists").await?;
             Ok(())
         })
         .await

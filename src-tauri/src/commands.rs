@@ -12,7 +12,7 @@ use vigil_engine::ops::demo::DemoSummary;
 use vigil_engine::ops::details::InvestigationFilter;
 use vigil_engine::ops::groups::{GroupInput, GroupPreview};
 use vigil_engine::ops::import::ImportSummary;
-use vigil_engine::ops::intel::IntelSummary;
+use vigil_engine::ops::intel::{IntelList, IntelSummary};
 use vigil_engine::ops::policies::{
     AlertPolicyInput, AlertPolicyView, AutomationLevelInfo, PolicyChoices,
 };
@@ -109,6 +109,26 @@ async fn import_intel(
     let summary = vigil.import_intel(std::path::Path::new(&path)).await?;
     changed(&app, "intel");
     Ok(summary)
+}
+
+/// The IOC lists held, newest first.
+#[tauri::command]
+#[specta::specta]
+async fn intel_lists(vigil: State<'_, Vigil>) -> Result<Vec<IntelList>, ApiError> {
+    Ok(vigil.intel_lists().await?)
+}
+
+/// Forgets one IOC list's indicators; returns how many went.
+#[tauri::command]
+#[specta::specta]
+async fn remove_intel_list(
+    app: AppHandle,
+    vigil: State<'_, Vigil>,
+    source: String,
+) -> Result<u32, ApiError> {
+    let gone = vigil.remove_intel_list(&source).await?;
+    changed(&app, "intel");
+    Ok(gone)
 }
 
 /// Every machine, most at risk first.
@@ -407,6 +427,8 @@ pub fn builder() -> Builder<tauri::Wry> {
             rule_dirs,
             add_rule_dir,
             import_intel,
+            intel_lists,
+            remove_intel_list,
             machines,
             alerts,
             alert,

@@ -15,6 +15,7 @@ import {
   type DemoSummary,
   type ImportProgress,
   type ImportSummary,
+  type IntelList,
   type IntelSummary,
   type EntityView_Serialize,
   type GraphNode_Serialize,
@@ -60,6 +61,7 @@ export type {
   GroupView,
   ImportProgress,
   ImportSummary,
+  IntelList,
   IntelSummary,
   InvestigationStatus,
   Move,
@@ -129,6 +131,9 @@ export interface Backend {
   ruleDirs(): Promise<string[]>;
   addRuleDir(path: string): Promise<number>;
   importIntel(path: string): Promise<IntelSummary>;
+  intelLists(): Promise<IntelList[]>;
+  /** Forgets one IOC list's indicators; returns how many went. */
+  removeIntelList(source: string): Promise<number>;
   /** Asks the user for files or a folder; null when they cancel. */
   pick(kind: PickKind): Promise<string[] | null>;
   onImportProgress(listener: (progress: ImportProgress) => void): Promise<() => void>;
@@ -172,6 +177,8 @@ export const tauriBackend: Backend = {
   ruleDirs: async () => unwrap(await commands.ruleDirs()),
   addRuleDir: async (path) => unwrap(await commands.addRuleDir(path)),
   importIntel: async (path) => unwrap(await commands.importIntel(path)),
+  intelLists: async () => unwrap(await commands.intelLists()),
+  removeIntelList: async (source) => unwrap(await commands.removeIntelList(source)),
   pick: async (kind) => {
     const folder = kind === "telemetry-folder" || kind === "rule-folder";
     const filters =

@@ -29,6 +29,10 @@ export const commands = {
 	 *  telemetry: what was new, and where it had already been seen.
 	 */
 	importIntel: (path: string) => typedError<IntelSummary, ApiError>(__TAURI_INVOKE("import_intel", { path })),
+	/**  The IOC lists held, newest first. */
+	intelLists: () => typedError<IntelList[], ApiError>(__TAURI_INVOKE("intel_lists")),
+	/**  Forgets one IOC list's indicators; returns how many went. */
+	removeIntelList: (source: string) => typedError<number, ApiError>(__TAURI_INVOKE("remove_intel_list", { source })),
 	/**  Every machine, most at risk first. */
 	machines: () => typedError<MachineView_Serialize[], ApiError>(__TAURI_INVOKE("machines")),
 	/**  Alerts, of one machine or all. */
@@ -536,6 +540,17 @@ export type ImportSummary = {
 	seconds: number | null,
 };
 
+/**  An IOC list Vigil holds: the indicators that came from one file. */
+export type IntelList = {
+	/**  The file's name, as imported. */
+	source: string,
+	indicators: number,
+	/**  How many of each kind (`sha256`, `md5`, `domain`…), most first. */
+	kinds: KindCount[],
+	/**  When its first indicator was added. */
+	added_at: string,
+};
+
 /**  What importing an IOC list did. */
 export type IntelSummary = {
 	/**  Indicators in the list. */
@@ -644,6 +659,12 @@ export type InvestigationUpdated = {
 export type KeptMachine = {
 	machine: string,
 	group: string,
+};
+
+/**  Indicators of one kind in a list. */
+export type KindCount = {
+	kind: string,
+	count: number,
 };
 
 /**  One step of an investigation's log. */

@@ -183,8 +183,13 @@ enum RulesCommand {
 
 #[derive(Debug, Subcommand)]
 enum IntelCommand {
-    /// Import an IOC list: CSV (type,value[,description]) or a STIX 2.1 bundle.
+    /// Import an IOC list: CSV (type,value[,description]) or a STIX 2.1 bundle. Its new
+    /// indicators are also looked up in the telemetry already imported.
     Import { file: PathBuf },
+    /// The IOC lists held, newest first.
+    List,
+    /// Forget the indicators of one list (by the name `list` shows); its alerts stay.
+    Remove { source: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -426,6 +431,21 @@ async fn run(cli: Cli, out: &Output) -> Result<(), ApiError> {
         } => {
             let summary = vigil.import_intel(&file).await?;
             out.print(&summary, || text::intel(&summary, &file));
+        }
+        Command::Intel {
+            command: IntelCommand::List,
+        } => {
+            let lists = vigil.intel_lists().await?;
+            out.print(&lists, || text::intel_lists(&lists));
+        }
+        Command::Intel {
+            command: IntelCommand::Remove { source },
+        } => {
+            let gone = vigil.remove_intel_list(&source).await?;
+            out.print(
+                &serde_json::json!({ "source": source, "removed": gone }),
+                || format!("{source}: {gone} indicators removed"),
+            );
         }
         Command::Bench {
             what:

@@ -8,7 +8,7 @@ use vigil_engine::domain::{
 };
 use vigil_engine::ops::demo::DemoSummary;
 use vigil_engine::ops::import::ImportSummary;
-use vigil_engine::ops::intel::IntelSummary;
+use vigil_engine::ops::intel::{IntelList, IntelSummary};
 
 /// Lays rows out in columns as wide as their widest cell.
 fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
@@ -297,6 +297,35 @@ pub fn intel(s: &IntelSummary, file: &std::path::Path) -> String {
         out.push_str("\nnone of the new ones shows in the telemetry already imported");
     }
     out
+}
+
+/// The IOC lists held.
+pub fn intel_lists(lists: &[IntelList]) -> String {
+    if lists.is_empty() {
+        return "no IOC list yet (add one with: vigil intel import FILE)".to_string();
+    }
+    table(
+        &["LIST", "INDICATORS", "KINDS", "ADDED"],
+        lists
+            .iter()
+            .map(|l| {
+                vec![
+                    l.source.clone(),
+                    l.indicators.to_string(),
+                    l.kinds
+                        .iter()
+                        .map(|k| format!("{} {}", k.count, k.kind))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    l.added_at
+                        .chars()
+                        .take(16)
+                        .collect::<String>()
+                        .replace('T', " "),
+                ]
+            })
+            .collect(),
+    )
 }
 
 pub fn rules_added(dir: &std::path::Path, loaded: u32, skipped: &[String]) -> String {

@@ -179,6 +179,31 @@ describe("Settings", () => {
     expect(within(message).queryByRole("button")).toBeNull();
   });
 
+  it("lists the IOC lists and removes one after a second click", async () => {
+    const lists = [
+      {
+        source: "report.csv",
+        indicators: 12,
+        kinds: [
+          { kind: "sha256", count: 10 },
+          { kind: "domain", count: 2 },
+        ],
+        added_at: "2026-11-28T05:19:00.000Z",
+      },
+    ];
+    const backend = fakeBackend({ intelLists: vi.fn(async () => lists), removeIntelList: vi.fn(async () => 12) });
+    render(<Settings backend={backend} />);
+    const row = await screen.findByText("report.csv");
+    const table = screen.getByTestId("intel-lists");
+    expect(table.textContent).toContain("12 (10 sha256, 2 domain)");
+    expect(row).toBeTruthy();
+    fireEvent.click(within(table).getByTestId("remove-intel"));
+    expect(backend.removeIntelList).not.toHaveBeenCalled();
+    fireEvent.click(within(table).getByTestId("confirm-remove-intel"));
+    await waitFor(() => expect(backend.removeIntelList).toHaveBeenCalledWith("report.csv"));
+    expect((await screen.findByTestId("detection-message")).textContent).toContain("report.csv removed: 12 indicators");
+  });
+
   it("switches to dark and back to the system's choice", async () => {
     render(<Settings backend={fakeBackend()} />);
     const dark = (await screen.findByTestId("appearance")).querySelector('[data-theme-choice="dark"]') as HTMLInputElement;

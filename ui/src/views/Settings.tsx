@@ -1,11 +1,11 @@
 import { useEffect, useState } from "react";
-import type { Backend, IntelSummary } from "../backend";
+import type { Backend, IntelList, IntelSummary } from "../backend";
 import type { Go } from "../route";
 import { LoadError, Loading } from "../components/common/States";
 import { Appearance } from "../components/settings/Appearance";
 import { Groups } from "../components/settings/Groups";
 import { Policies } from "../components/settings/Policies";
-import { errorMessage } from "../lib/format";
+import { errorMessage, formatTime } from "../lib/format";
 import { useLive } from "../lib/useLive";
 
 async function loadSettings(backend: Backend) {
@@ -53,11 +53,14 @@ export function Settings({ backend, go = () => undefined }: { backend: Backend; 
 /** Sigma rule folders and IOC lists: what detections use besides Vigil's own rules. */
 function DetectionContent({ backend, go }: { backend: Backend; go: Go }) {
   const [dirs, setDirs] = useState<string[]>([]);
+  const [lists, setLists] = useState<IntelList[]>([]);
+  const [removing, setRemoving] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [seen, setSeen] = useState<IntelSummary | null>(null);
   const [error, setError] = useState<string | null>(null);
   const reload = () => {
     backend.ruleDirs().then(setDirs, () => setDirs([]));
+    backend.intelLists().then(setLists, () => setLists([]));
   };
   useEffect(reload, [backend]);
   const fail = (e: unknown) => setError(errorMessage(e));
@@ -83,7 +86,18 @@ function DetectionContent({ backend, go }: { backend: Backend; go: Go }) {
       backend.importIntel(paths[0]).then((summary) => {
         setMessage(intelMessage(summary, paths[0]));
         setSeen(summary.seen_on.length > 0 ? summary : null);
+        reload();
       }, fail);
+    }, fail);
+  };
+
+  const remove = (source: string) => {
+    setError(null);
+    setSeen(null);
+    backend.removeIntelList(source).then((gone) => {
+      setRemoving(null);
+      setMessage(`${source} removed: ${gone.toLocaleString()} indicators. The alerts it raised stay.`);
+      reload();
     }, fail);
   };
 
@@ -92,8 +106,9 @@ function DetectionContent({ backend, go }: { backend: Backend; go: Go }) {
       <h2>Detection rules and threat intelligence</h2>
       <p className="muted">
         Vigil's own Sigma rules always run. Add a folder of Sigma rules (for example a SigmaHQ checkout) and IOC lists (CSV
-        type,value,description or a STIX 2.1 bundle of file hashes, URLs, domains and IPs).
+        type,value,description or a STIX 2.1 bundle of file hashes (SHA-256, SHA-1, MD5), URLs, domains and IPs).
       </p>
+      <h3>Sigma rules</h3>
       <ul data-testid="rule-dirs">
         <li>Vigil's default rules</li>
         {dirs.map((d) => (
@@ -102,6 +117,56 @@ function DetectionContent({ backend, go }: { backend: Backend; go: Go }) {
           </li>
         ))}
       </ul>
+      <h3>IOC lists</h3>
+      {lists.length === 0 ? (
+        <p className="muted" data-testid="intel-lists">
+          No IOC list yet. A list's hashes, URLs, domains and IPs are looked up in the telemetry you already imported, and in
+          every import after.
+        </p>
+      ) : (
+        <table className="table" data-testid="intel-lists">
+          <thead>
+            <tr>
+              <th>List</th>
+              <th>Indicators</th>
+              <th>Added</th>
+              <th>
+                <span className="sr-only">Remove</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {lists.map((l) => (
+              <tr key={l.source} data-intel-list={l.source}>
+                <td>
+                  <code>{l.source}</code>
+                </td>
+                <td>
+                  {l.indicators.toLocaleString()}{" "}
+                  <span className="muted small">({l.kinds.map((k) => `${k.count.toLocaleString()} ${k.kind}`).join(", ")})</span>
+                </td>
+                <td className="nowrap">{formatTime(l.added_at)}</td>
+                <td className="nowrap">
+                  {removing === l.source ? (
+                    <>
+                      <button type="button" className="danger" data-testid="confirm-remove-intel" onClick={() => remove(l.source)}>
+                        Remove {l.indicators.toLocaleString()} indicators
+                      </button>{" "}
+                      <button type="button" onClick={() => setRemoving(null)}>
+                        Keep
+                      </button>
+                    </>
+                  ) : (
+                    <button type="button" data-testid="remove-intel" onClick={() => setRemoving(l.source)}>
+                      Remove
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
       <div className="button-row">
         <button type="button" data-testid="add-rule-dir" onClick={addRules}>
           Add a rule folder…

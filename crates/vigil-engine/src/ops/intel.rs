@@ -31,6 +31,25 @@ pub struct IntelSummary {
     pub investigations_started: u32,
 }
 
+/// An IOC list Vigil holds: the indicators that came from one file.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
+pub struct IntelList {
+    /// The file's name, as imported.
+    pub source: String,
+    pub indicators: u32,
+    /// How many of each kind (`sha256`, `md5`, `domain`…), most first.
+    pub kinds: Vec<KindCount>,
+    /// When its first indicator was added.
+    pub added_at: String,
+}
+
+/// Indicators of one kind in a list.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
+pub struct KindCount {
+    pub kind: String,
+    pub count: u32,
+}
+
 /// An indicator an event shows.
 pub(crate) struct Hit {
     pub kind: &'static str,
@@ -200,6 +219,61 @@ type SightingRow = (
 );
 
 impl Vigil {
+    /// The IOC lists held, newest first.
+    pub async fn intel_lists(&self) -> Result<Vec<IntelList>> {
+        let rows: Vec<(String, String, i64, String)> = sqlx::query_as(
+            "SELECT source, kind, COUNT(*), MIN(added_at) FROM indicators
+             GROUP BY source, kind",
+        )
+        .fetch_all(self.store().pool())
+        .await?;
+        let mut lists: Vec<IntelList> = Vec::new();
+        for (source, kind, count, added_at) in rows {
+            let at = match lists.iter().position(|l| l.source == source) {
+                Some(at) => at,
+                None => {
+                    lists.push(IntelList {
+                        source,
+                        indicators: 0,
+                        kinds: Vec::new(),
+                        added_at: added_at.clone(),
+                    });
+                    lists.len() - 1
+                }
+            };
+            let list = &mut lists[at];
+            list.indicators += count as u32;
+            list.kinds.push(KindCount {
+                kind,
+                count: count as u32,
+            });
+            list.added_at = std::cmp::min(list.added_at.clone(), added_at);
+        }
+        for list in &mut lists {
+            list.kinds
+                .sort_by(|a, b| b.count.cmp(&a.count).then(a.kind.cmp(&b.kind)));
+        }
+        lists.sort_by(|a, b| b.added_at.cmp(&a.added_at).then(a.source.cmp(&b.source)));
+        Ok(lists)
+    }
+
+    /// Forgets the indicators of one IOC list (alerts it raised stay, with their
+    /// history). Returns how many went.
+    pub async fn remove_intel_list(&self, source: &str) -> Result<u32> {
+        let gone = sqlx::query("DELETE FROM indicators WHERE source = ?")
+            .bind(source)
+            .execute(self.store().pool())
+            .await?
+            .rows_affected();
+        if gone == 0 {
+            return Err(Error::NotFound {
+                what: "IOC list",
+                name: source.to_string(),
+            });
+        }
+        Ok(gone as u32)
+    }
+
     /// Imports an IOC list: CSV (type,value[,description]) or a STIX 2.1 bundle. The new
     /// indicators are then looked up in the telemetry already stored: each machine that
     /// shows one gets an alert, routed like any other.
