@@ -1,6 +1,7 @@
-//! Scanning files: sha256 of each against the store's IOC hashes, and YARA rules (the
-//! shipped set, which detects the EICAR test string, plus any the admin adds). Pure: no
-//! store access; the sensor turns hits into alerts.
+//! Scanning files: the hashes of each against the store's IOC hashes (SHA-256 always; MD5
+//! and SHA-1 only when some indicator is one), and YARA rules (the shipped set, which
+//! detects the EICAR test string, plus any the admin adds). Pure: no store access; the
+//! sensor turns hits into alerts.
 
 use std::collections::HashSet;
 use std::io::Read;
@@ -24,7 +25,7 @@ pub const MAX_DEPTH: usize = 12;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum HitKind {
-    /// Its sha256 is a known indicator.
+    /// One of its hashes is a known indicator.
     Ioc { description: String },
     /// A YARA rule matched its content.
     Yara {
@@ -65,6 +66,10 @@ pub struct FileScan {
 pub struct Scanner {
     rules: yara_x::Rules,
     iocs: HashSet<String>,
+    /// Whether any indicator is an MD5 (32 hex digits) or a SHA-1 (40): only then are
+    /// files hashed with them too.
+    want_md5: bool,
+    want_sha1: bool,
 }
 
 impl std::fmt::Debug for Scanner {
@@ -76,7 +81,8 @@ impl std::fmt::Debug for Scanner {
 }
 
 impl Scanner {
-    /// The shipped rules plus `extra` rule sources, and the sha256 IOCs (lowercase hex).
+    /// The shipped rules plus `extra` rule sources, and the file-hash IOCs: SHA-256, SHA-1
+    /// and MD5 values together (hex; their lengths tell them apart).
     pub fn new(extra: &[String], iocs: HashSet<String>) -> Result<Self> {
         let mut compiler = yara_x::Compiler::new();
         compiler
@@ -88,9 +94,12 @@ impl Scanner {
                 .add_source(source.as_str())
                 .map_err(|e| Error::InvalidInput(format!("YARA rules: {e}")))?;
         }
+        let iocs: HashSet<String> = iocs.into_iter().map(|h| h.to_ascii_lowercase()).collect();
         Ok(Self {
             rules: compiler.build(),
-            iocs: iocs.into_iter().map(|h| h.to_ascii_lowercase()).collect(),
+            want_md5: iocs.iter().any(|h| h.len() == 32),
+            want_sha1: iocs.iter().any(|h| h.len() == 40),
+            iocs,
         })
     }
 
@@ -118,13 +127,14 @@ impl Scanner {
     /// Scans bytes already in memory as if they were the file at `path`.
     pub fn scan_bytes(&self, path: &Path, data: &[u8]) -> Result<FileScan> {
         let mut yara = yara_x::Scanner::new(&self.rules);
-        let sha256 = hex(&Sha256::digest(data));
+        let mut hashes = self.hashers();
+        hashes.update(data);
         let mut scan = FileScan {
-            sha256,
+            sha256: String::new(),
             bytes: data.len() as u64,
             hits: Vec::new(),
         };
-        self.ioc_hit(path, &mut scan);
+        self.ioc_hit(path, hashes, &mut scan);
         self.yara_hits(&mut yara, path, data, &mut scan)?;
         Ok(scan)
     }
@@ -138,37 +148,61 @@ impl Scanner {
                 path.display()
             )));
         }
+        let mut hashes = self.hashers();
         if meta.len() > MAX_YARA_BYTES {
+            stream(path, |chunk| hashes.update(chunk))?;
             let mut scan = FileScan {
-                sha256: sha256_file(path)?,
+                sha256: String::new(),
                 bytes: meta.len(),
                 hits: Vec::new(),
             };
-            self.ioc_hit(path, &mut scan);
+            self.ioc_hit(path, hashes, &mut scan);
             return Ok(scan);
         }
         let data = std::fs::read(path)
             .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+        hashes.update(&data);
         let mut scan = FileScan {
-            sha256: hex(&Sha256::digest(&data)),
+            sha256: String::new(),
             bytes: data.len() as u64,
             hits: Vec::new(),
         };
-        self.ioc_hit(path, &mut scan);
+        self.ioc_hit(path, hashes, &mut scan);
         self.yara_hits(yara, path, &data, &mut scan)?;
         Ok(scan)
     }
 
-    fn ioc_hit(&self, path: &Path, scan: &mut FileScan) {
-        if self.iocs.contains(&scan.sha256) {
+    fn hashers(&self) -> Hashers {
+        Hashers {
+            sha256: Sha256::new(),
+            sha1: self.want_sha1.then(sha1::Sha1::new),
+            md5: self.want_md5.then(md5::Md5::new),
+        }
+    }
+
+    /// Records the file's SHA-256 in `scan`, and a hit for the first of its hashes that
+    /// is an indicator.
+    fn ioc_hit(&self, path: &Path, hashes: Hashers, scan: &mut FileScan) {
+        let sha256 = hex(&hashes.sha256.finalize());
+        let sha1 = hashes.sha1.map(|h| hex(&h.finalize()));
+        let md5 = hashes.md5.map(|h| hex(&h.finalize()));
+        let listed = [
+            ("SHA-256", Some(&sha256)),
+            ("SHA-1", sha1.as_ref()),
+            ("MD5", md5.as_ref()),
+        ]
+        .into_iter()
+        .find_map(|(name, value)| value.filter(|v| self.iocs.contains(*v)).map(|v| (name, v)));
+        if let Some((name, value)) = listed {
             scan.hits.push(Hit {
                 path: path.to_path_buf(),
-                sha256: scan.sha256.clone(),
+                sha256: sha256.clone(),
                 kind: HitKind::Ioc {
-                    description: "file hash matches a threat indicator".into(),
+                    description: format!("its {name} {value} matches a threat indicator"),
                 },
             });
         }
+        scan.sha256 = sha256;
     }
 
     fn yara_hits(
@@ -206,21 +240,45 @@ impl Scanner {
     }
 }
 
-/// The sha256 of a file, streamed.
-pub fn sha256_file(path: &Path) -> Result<String> {
+/// The hashes a scan computes: SHA-256 always, the others when an indicator needs them.
+struct Hashers {
+    sha256: Sha256,
+    sha1: Option<sha1::Sha1>,
+    md5: Option<md5::Md5>,
+}
+
+impl Hashers {
+    fn update(&mut self, data: &[u8]) {
+        self.sha256.update(data);
+        if let Some(h) = &mut self.sha1 {
+            h.update(data);
+        }
+        if let Some(h) = &mut self.md5 {
+            h.update(data);
+        }
+    }
+}
+
+/// Reads a file in 64 KiB pieces.
+fn stream(path: &Path, mut each: impl FnMut(&[u8])) -> Result<()> {
     let mut file = std::fs::File::open(path)
         .map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
-    let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
         let n = file
             .read(&mut buf)
             .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
         if n == 0 {
-            break;
+            return Ok(());
         }
-        hasher.update(&buf[..n]);
+        each(&buf[..n]);
     }
+}
+
+/// The sha256 of a file, streamed.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let mut hasher = Sha256::new();
+    stream(path, |chunk| hasher.update(chunk))?;
     Ok(hex(&hasher.finalize()))
 }
 
@@ -313,6 +371,52 @@ mod tests {
             Scanner::new(&[], HashSet::from([sha256_bytes(data).to_uppercase()])).expect("rules");
         let scan = scanner.scan_bytes(Path::new("/tmp/a"), data).expect("scan");
         assert!(matches!(scan.hits[0].kind, HitKind::Ioc { .. }));
+    }
+
+    #[test]
+    fn md5_and_sha1_indicators_are_hit_and_the_file_keeps_its_sha256() {
+        let data = b"abc";
+        // MD5("abc") and SHA-1("abc"), upper-case as some lists write them.
+        for listed in [
+            "900150983CD24FB0D6963F7D28E17F72",
+            "A9993E364706816ABA3E25717850C26C9CD0D89D",
+        ] {
+            let scanner = Scanner::new(&[], HashSet::from([listed.to_string()])).expect("rules");
+            let scan = scanner
+                .scan_bytes(Path::new("/tmp/abc"), data)
+                .expect("scan");
+            assert_eq!(scan.sha256, sha256_bytes(data));
+            assert_eq!(scan.hits.len(), 1, "{listed}");
+            let HitKind::Ioc { description } = &scan.hits[0].kind else {
+                panic!("not an IOC hit: {:?}", scan.hits[0]);
+            };
+            assert!(
+                description.contains(&listed.to_ascii_lowercase()),
+                "{description}"
+            );
+            assert_eq!(scan.hits[0].sha256, sha256_bytes(data));
+        }
+        // A large file is streamed, with the same result.
+        let dir = tempfile::tempdir().expect("tmp");
+        let big = dir.path().join("big.bin");
+        let bytes = vec![7u8; (MAX_YARA_BYTES + 1) as usize];
+        std::fs::write(&big, &bytes).expect("write");
+        let md5_of_big = {
+            let mut h = md5::Md5::new();
+            h.update(&bytes);
+            hex(&h.finalize())
+        };
+        let scanner = Scanner::new(&[], HashSet::from([md5_of_big])).expect("rules");
+        let scan = scanner.scan_file(&big).expect("scan");
+        assert_eq!(scan.hits.len(), 1);
+        assert_eq!(scan.sha256, sha256_bytes(&bytes));
+        // Nothing listed: nothing found.
+        let scanner = Scanner::new(&[], HashSet::new()).expect("rules");
+        assert!(scanner
+            .scan_bytes(Path::new("/tmp/abc"), data)
+            .expect("scan")
+            .hits
+            .is_empty());
     }
 
     #[test]

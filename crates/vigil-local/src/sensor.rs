@@ -92,11 +92,10 @@ impl Sensor {
                 ..NewMachine::default()
             })
             .await?;
-        let iocs: HashSet<String> = vigil
-            .indicator_values("sha256")
-            .await?
-            .into_iter()
-            .collect();
+        let mut iocs: HashSet<String> = HashSet::new();
+        for kind in ["sha256", "sha1", "md5"] {
+            iocs.extend(vigil.indicator_values(kind).await?);
+        }
         let scanner = tokio::task::spawn_blocking(move || Scanner::new(&extra_rules, iocs))
             .await
             .map_err(|e| Error::Conflict(format!("loading the YARA rules stopped: {e}")))??;

@@ -160,6 +160,58 @@ async fn a_scanned_ioc_hash_waits_for_approval_then_is_quarantined() {
     assert!(!file.exists());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_an_ioc_list_names_by_md5_is_found_and_judged_malicious() {
+    use md5::Digest;
+    let sandbox = common::Sandbox::new();
+    let connector = sandbox.connector();
+    let vigil = sandbox.vigil(connector.clone()).await;
+    let bad = b"pretend malware, listed by MD5 in a vendor report";
+    let md5: String = md5::Md5::digest(bad)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    common::import_iocs(&vigil, &sandbox, &[format!("md5,{md5},vendor report")]).await;
+    let sensor = Sensor::start(&vigil, connector, Vec::new())
+        .await
+        .expect("sensor");
+    common::set_level_of_this_machine(&vigil, sensor.machine(), AutomationLevel::SemiAny).await;
+    let docs = sandbox.home.join("Documents");
+    std::fs::create_dir_all(&docs).expect("docs");
+    std::fs::write(docs.join("report.bin"), bad).expect("write");
+    std::fs::write(docs.join("clean.txt"), b"nothing to see").expect("write");
+    let summary = sensor
+        .scan(std::slice::from_ref(&docs))
+        .await
+        .expect("scan");
+    assert_eq!(summary.hits.len(), 1, "{summary:#?}");
+    let investigation = summary.hits[0].investigation.expect("an investigation");
+    let details = vigil.investigation(investigation).await.expect("details");
+    let file = details
+        .entities
+        .iter()
+        .find(|e| e.name == "report.bin")
+        .expect("the file");
+    assert_eq!(
+        file.verdict,
+        vigil_engine::domain::Verdict::Malicious,
+        "{:?}",
+        file.reasons
+    );
+    assert!(
+        file.reasons
+            .iter()
+            .any(|r| r.analyzer == "threat_intel" && r.text.contains(&md5)),
+        "{:?}",
+        file.reasons
+    );
+    assert_eq!(
+        file.sha256.as_deref(),
+        Some(sha256_bytes(bad).as_str()),
+        "the file is still known by its SHA-256"
+    );
+}
+
 /// Regression: with the store in a folder above the scanned ones (`--db /tmp/x/v.sqlite3`,
 /// scanning `/tmp/x/home/Downloads`), the scan skipped everything.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -204,7 +204,7 @@ pub async fn judge(conn: &mut SqliteConnection, investigation: i64) -> Result<(u
                 j.add(
                     "threat_intel",
                     Verdict::Malicious,
-                    format!("its {description}"),
+                    format!("a known threat: {description}"),
                 );
             }
             // A YARA rule matched the file's own bytes (the local sensor's scans): as
