@@ -346,6 +346,32 @@ async fn ioc_lists_are_listed_by_file_and_one_can_be_removed() {
     assert!(error.to_string().contains("c2.csv"), "{error}");
 }
 
+#[tokio::test]
+async fn a_plain_list_from_an_advisory_goes_in_and_says_what_it_passed_over() {
+    let (vigil, dir) = fresh().await;
+    vigil
+        .import(&[data("office_macro.ndjson")], |_| {})
+        .await
+        .expect("import");
+    let list = dir.path().join("advisory.txt");
+    std::fs::write(
+        &list,
+        "# from the vendor's advisory\n\
+         AB12CD34EF56AB12CD34EF56AB12CD34EF56AB12CD34EF56AB12CD34EF56AB12\n\
+         bad[.]example[.]net\n\
+         Contact support for help\n",
+    )
+    .expect("write");
+    let summary = vigil.import_intel(&list).await.expect("intel");
+    assert_eq!((summary.indicators, summary.added), (2, 2), "{summary:?}");
+    assert_eq!(summary.skipped, 1);
+    assert_eq!(
+        summary.skip_reasons,
+        ["line 4: 'Contact support for help' is no hash, URL, domain or IP address"]
+    );
+    assert_eq!(summary.seen_on, ["ws01"], "the hash ran on ws01");
+}
+
 async fn investigation_of_sample(path: &Path) -> Result<Vec<(EntityKind, String)>, String> {
     let (vigil, _dir) = fresh().await;
     let summary = vigil

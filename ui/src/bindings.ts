@@ -555,6 +555,10 @@ export type IntelList = {
 export type IntelSummary = {
 	/**  Indicators in the list. */
 	indicators: number,
+	/**  Rows passed over (of a type Vigil does not match, or no indicator at all). */
+	skipped: number,
+	/**  Why, for the first few: `line 7: type 'email-src' is not one Vigil matches …`. */
+	skip_reasons: string[],
 	/**  Of them, new to Vigil (a known kind and value keeps its first source). */
 	added: number,
 	/**  Machines whose stored telemetry already shows a new indicator, by name. */

@@ -183,8 +183,9 @@ enum RulesCommand {
 
 #[derive(Debug, Subcommand)]
 enum IntelCommand {
-    /// Import an IOC list: CSV (type,value[,description]) or a STIX 2.1 bundle. Its new
-    /// indicators are also looked up in the telemetry already imported.
+    /// Import an IOC list: CSV (type,value[,description], or columns a header names), one
+    /// indicator per line, or a STIX 2.1 bundle. Its new indicators are also looked up in
+    /// the telemetry already imported.
     Import { file: PathBuf },
     /// The IOC lists held, newest first.
     List,

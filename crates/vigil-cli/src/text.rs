@@ -296,6 +296,15 @@ pub fn intel(s: &IntelSummary, file: &std::path::Path) -> String {
     } else if s.added > 0 {
         out.push_str("\nnone of the new ones shows in the telemetry already imported");
     }
+    if s.skipped > 0 {
+        let _ = write!(out, "\n{} passed over:", counted(s.skipped, "row"));
+        for reason in &s.skip_reasons {
+            let _ = write!(out, "\n  {reason}");
+        }
+        if s.skipped as usize > s.skip_reasons.len() {
+            let _ = write!(out, "\n  …");
+        }
+    }
     out
 }
 

@@ -1,5 +1,5 @@
-//! IOC lists: CSV (`type,value[,description]`) and STIX 2.1 bundles, normalised so the
-//! engine can compare them with event fields.
+//! IOC lists: CSV and plain-text lists as feeds and reports publish them, and STIX 2.1
+//! bundles, normalised so the engine can compare them with event fields.
 
 use std::net::IpAddr;
 
@@ -103,8 +103,10 @@ pub fn normalise_value(kind: IndicatorKind, value: &str) -> Result<String, Strin
         IndicatorKind::Sha256 => hex(64),
         IndicatorKind::Sha1 => hex(40),
         IndicatorKind::Md5 => hex(32),
+        // `203.0.113.9:443` and `[2001:db8::1]:443` (feeds of C2 servers) name the address.
         IndicatorKind::Ip => v
             .parse::<IpAddr>()
+            .or_else(|_| v.parse::<std::net::SocketAddr>().map(|s| s.ip()))
             .map(|ip| ip.to_string())
             .map_err(|_| format!("not an IP address: {v:.80}")),
         IndicatorKind::Domain => {
@@ -149,83 +151,10 @@ pub fn normalise_value(kind: IndicatorKind, value: &str) -> Result<String, Strin
     }
 }
 
-/// Splits one CSV line into fields (RFC 4180 quoting, no multi-line fields).
-fn csv_fields(line: &str) -> Result<Vec<String>, String> {
-    let mut fields = Vec::new();
-    let mut cur = String::new();
-    let mut chars = line.chars().peekable();
-    let mut quoted = false;
-    let mut was_quoted = false;
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                chars.next();
-                cur.push('"');
-            }
-            (true, '"') => quoted = false,
-            (true, c) => cur.push(c),
-            (false, '"') if cur.trim().is_empty() && !was_quoted => {
-                cur.clear();
-                quoted = true;
-                was_quoted = true;
-            }
-            (false, ',') => {
-                fields.push(std::mem::take(&mut cur));
-                was_quoted = false;
-            }
-            (false, c) => cur.push(c),
-        }
-    }
-    if quoted {
-        return Err("unterminated quoted field".into());
-    }
-    fields.push(cur);
-    Ok(fields)
-}
-
-/// Parses a CSV list with columns `type,value[,description]` (a header row is optional;
-/// blank lines and `#` comments are ignored). A bad row is an error naming its line.
-pub fn parse_csv(text: &str, source_name: &str) -> Result<Vec<Indicator>> {
-    let mut out = Vec::new();
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    for (i, line) in text.lines().enumerate() {
-        let n = i + 1;
-        let err = |reason: String| TelemetryError::Intel {
-            source_name: source_name.to_string(),
-            item: format!("line {n}"),
-            reason,
-        };
-        let trimmed = line.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
-        }
-        let fields = csv_fields(trimmed).map_err(err)?;
-        let kind_text = fields[0].trim();
-        if out.is_empty() && kind_text.eq_ignore_ascii_case("type") {
-            continue; // header
-        }
-        if fields.len() < 2 || fields.len() > 3 {
-            return Err(err(format!(
-                "expected type,value[,description]; found {} columns",
-                fields.len()
-            )));
-        }
-        let kind = IndicatorKind::parse(kind_text)
-            .ok_or_else(|| err(format!("unknown indicator type '{kind_text:.40}'")))?;
-        let value = normalise_value(kind, &fields[1]).map_err(err)?;
-        out.push(Indicator {
-            kind,
-            value,
-            description: fields
-                .get(2)
-                .map(|d| d.trim().to_string())
-                .unwrap_or_default(),
-        });
-    }
-    Ok(out)
-}
-
+mod lists;
 mod stix;
+
+pub use lists::{parse_csv, ParsedList};
 
 /// Parses a STIX 2.x bundle: every `indicator` object with a STIX pattern comparing a
 /// file hash, URL, domain name or IP address (`=`, OR-ed comparisons allowed; of ANDed

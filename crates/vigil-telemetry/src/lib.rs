@@ -16,7 +16,7 @@ pub mod sigma;
 pub use error::{Location, Position, Result, TelemetryError};
 pub use event::{Event, EventKind};
 pub use evtx::evtx_chunks;
-pub use intel::{parse_csv, parse_stix, Indicator, IndicatorKind};
+pub use intel::{parse_csv, parse_stix, Indicator, IndicatorKind, ParsedList};
 pub use read::{
     detect_format, raw_evtx_records, Format, ReadOptions, Reader, Record, Skip, SkipReport,
 };

@@ -220,7 +220,7 @@ export function fakeBackend(over: Partial<Backend> = {}): Backend {
     })),
     ruleDirs: vi.fn(async () => []),
     addRuleDir: vi.fn(async () => 2842),
-    importIntel: vi.fn(async () => ({ indicators: 4, added: 4, seen_on: [], alerts: 0, investigations_started: 0 })),
+    importIntel: vi.fn(async () => ({ indicators: 4, added: 4, skipped: 0, skip_reasons: [], seen_on: [], alerts: 0, investigations_started: 0 })),
     intelLists: vi.fn(async () => []),
     removeIntelList: vi.fn(async () => 4),
     pick: vi.fn(async () => null),

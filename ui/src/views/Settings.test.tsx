@@ -155,7 +155,15 @@ describe("Settings", () => {
     const go = vi.fn();
     const backend = fakeBackend({
       pick: vi.fn(async () => ["/intel/report.csv"]),
-      importIntel: vi.fn(async () => ({ indicators: 12, added: 10, seen_on: ["client4", "client7"], alerts: 2, investigations_started: 1 })),
+      importIntel: vi.fn(async () => ({
+        indicators: 12,
+        added: 10,
+        skipped: 3,
+        skip_reasons: ["line 7: type 'email-src' is not one Vigil matches (sha256, sha1, md5, url, domain, ip)"],
+        seen_on: ["client4", "client7"],
+        alerts: 2,
+        investigations_started: 1,
+      })),
     });
     render(<Settings backend={backend} go={go} />);
     fireEvent.click(await screen.findByTestId("import-intel"));
@@ -163,7 +171,8 @@ describe("Settings", () => {
     const message = await screen.findByTestId("detection-message");
     await waitFor(() =>
       expect(message.textContent).toContain(
-        "12 indicators in /intel/report.csv, 10 new. Already seen on client4, client7: 2 alerts raised, 1 investigation started.",
+        "12 indicators in /intel/report.csv, 10 new. Already seen on client4, client7: 2 alerts raised, 1 investigation started. " +
+          "3 rows were passed over (line 7: type 'email-src' is not one Vigil matches (sha256, sha1, md5, url, domain, ip), …).",
       ),
     );
     fireEvent.click(within(message).getByText("Show the investigations"));

@@ -105,8 +105,8 @@ function DetectionContent({ backend, go }: { backend: Backend; go: Go }) {
     <>
       <h2>Detection rules and threat intelligence</h2>
       <p className="muted">
-        Vigil's own Sigma rules always run. Add a folder of Sigma rules (for example a SigmaHQ checkout) and IOC lists (CSV
-        type,value,description or a STIX 2.1 bundle of file hashes (SHA-256, SHA-1, MD5), URLs, domains and IPs).
+        Vigil's own Sigma rules always run. Add a folder of Sigma rules (for example a SigmaHQ checkout) and IOC lists of file hashes (SHA-256, SHA-1, MD5), URLs,
+        domains and IPs: CSV as feeds and MISP export them, one indicator per line, or a STIX 2.1 bundle.
       </p>
       <h3>Sigma rules</h3>
       <ul data-testid="rule-dirs">
@@ -201,11 +201,15 @@ function DetectionContent({ backend, go }: { backend: Backend; go: Go }) {
 export function intelMessage(s: IntelSummary, path: string): string {
   const count = (n: number, one: string, many: string) => `${n.toLocaleString()} ${n === 1 ? one : many}`;
   const head = `${count(s.indicators, "indicator", "indicators")} in ${path}, ${s.added.toLocaleString()} new.`;
+  const skipped =
+    s.skipped > 0
+      ? ` ${count(s.skipped, "row was", "rows were")} passed over${s.skip_reasons.length > 0 ? ` (${s.skip_reasons[0]}${s.skipped > 1 ? ", …" : ""})` : ""}.`
+      : "";
   if (s.seen_on.length === 0) {
-    return s.added > 0 ? `${head} None of the new ones shows in the telemetry already imported.` : head;
+    return (s.added > 0 ? `${head} None of the new ones shows in the telemetry already imported.` : head) + skipped;
   }
   return (
     `${head} Already seen on ${s.seen_on.join(", ")}: ${count(s.alerts, "alert", "alerts")} raised, ` +
-    `${count(s.investigations_started, "investigation", "investigations")} started.`
+    `${count(s.investigations_started, "investigation", "investigations")} started.${skipped}`
   );
 }

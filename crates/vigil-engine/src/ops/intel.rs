@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
-use vigil_telemetry::Event;
+use vigil_telemetry::{Event, ParsedList};
 
 use crate::domain::{EntityKind, Severity};
 use crate::ops::alerts::NewAlert;
@@ -22,6 +22,10 @@ use crate::{Error, Result, Vigil};
 pub struct IntelSummary {
     /// Indicators in the list.
     pub indicators: u32,
+    /// Rows passed over (of a type Vigil does not match, or no indicator at all).
+    pub skipped: u32,
+    /// Why, for the first few: `line 7: type 'email-src' is not one Vigil matches …`.
+    pub skip_reasons: Vec<String>,
     /// Of them, new to Vigil (a known kind and value keeps its first source).
     pub added: u32,
     /// Machines whose stored telemetry already shows a new indicator, by name.
@@ -274,7 +278,8 @@ impl Vigil {
         Ok(gone as u32)
     }
 
-    /// Imports an IOC list: CSV (type,value[,description]) or a STIX 2.1 bundle. The new
+    /// Imports an IOC list: CSV (`type,value[,description]`, or columns named by a header
+    /// as feeds export them), one indicator per line, or a STIX 2.1 bundle. The new
     /// indicators are then looked up in the telemetry already stored: each machine that
     /// shows one gets an alert, routed like any other.
     pub async fn import_intel(&self, path: &Path) -> Result<IntelSummary> {
@@ -286,12 +291,16 @@ impl Vigil {
             .unwrap_or_default();
         let stix = text.trim_start().starts_with('{');
         let parsed = if stix {
-            vigil_telemetry::parse_stix(&text, &source)
+            vigil_telemetry::parse_stix(&text, &source).map(|indicators| ParsedList {
+                indicators,
+                ..ParsedList::default()
+            })
         } else {
             vigil_telemetry::parse_csv(&text, &source)
         }
         .map_err(|e| Error::InvalidInput(e.to_string()))?;
         let indicators: Vec<NewIndicator> = parsed
+            .indicators
             .into_iter()
             .map(|i| NewIndicator {
                 kind: i.kind.as_str().to_string(),
@@ -302,6 +311,8 @@ impl Vigil {
             .collect();
         let mut summary = IntelSummary {
             indicators: indicators.len() as u32,
+            skipped: parsed.skipped,
+            skip_reasons: parsed.skip_reasons,
             ..IntelSummary::default()
         };
 
