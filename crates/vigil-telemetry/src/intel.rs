@@ -158,9 +158,11 @@ pub use lists::{parse_csv, ParsedList};
 
 /// Parses a STIX 2.x bundle: every `indicator` object with a STIX pattern comparing a
 /// file hash, URL, domain name or IP address (`=`, OR-ed comparisons allowed; of ANDed
-/// ones only the file hashes are taken). Patterns about sequences or other objects are
-/// ignored; a malformed bundle, object or pattern is an error naming the object.
-pub fn parse_stix(text: &str, source_name: &str) -> Result<Vec<Indicator>> {
+/// ones only the file hashes are taken). Indicators whose pattern names nothing Vigil
+/// matches (other objects, other pattern languages) are passed over, counted and said; a
+/// malformed bundle, object or pattern is an error naming the object, and so is a bundle
+/// with nothing usable.
+pub fn parse_stix(text: &str, source_name: &str) -> Result<ParsedList> {
     let err = |item: String, reason: String| TelemetryError::Intel {
         source_name: source_name.to_string(),
         item,
@@ -178,7 +180,7 @@ pub fn parse_stix(text: &str, source_name: &str) -> Result<Vec<Indicator>> {
         }
         _ => return Err(err("bundle".into(), "not a STIX bundle".into())),
     };
-    let mut out = Vec::new();
+    let mut out = ParsedList::default();
     for (i, obj) in objects.iter().enumerate() {
         if obj.get("type").and_then(Value::as_str) != Some("indicator") {
             continue;
@@ -187,11 +189,15 @@ pub fn parse_stix(text: &str, source_name: &str) -> Result<Vec<Indicator>> {
             .get("id")
             .and_then(Value::as_str)
             .map_or_else(|| format!("object {}", i + 1), str::to_string);
-        if obj
+        if let Some(other) = obj
             .get("pattern_type")
             .and_then(Value::as_str)
-            .is_some_and(|t| t != "stix")
+            .filter(|t| *t != "stix")
         {
+            out.skip_item(
+                &item,
+                format!("a {other:.20} pattern, which Vigil does not read"),
+            );
             continue;
         }
         let pattern = obj
@@ -205,14 +211,30 @@ pub fn parse_stix(text: &str, source_name: &str) -> Result<Vec<Indicator>> {
             .join(": ");
         let comparisons = stix::comparisons(pattern)
             .map_err(|reason| err(item.clone(), format!("pattern: {reason}")))?;
+        if comparisons.is_empty() {
+            out.skip_item(
+                &item,
+                format!("its pattern names nothing Vigil matches: {pattern:.80}"),
+            );
+        }
         for (kind, value) in comparisons {
             let value = normalise_value(kind, &value).map_err(|r| err(item.clone(), r))?;
-            out.push(Indicator {
+            out.indicators.push(Indicator {
                 kind,
                 value,
                 description: description.clone(),
             });
         }
+    }
+    if out.indicators.is_empty() && out.skipped > 0 {
+        return Err(err(
+            "bundle".into(),
+            format!(
+                "no indicator Vigil can match ({} passed over; first: {})",
+                out.skipped,
+                out.skip_reasons.first().map(String::as_str).unwrap_or("")
+            ),
+        ));
     }
     Ok(out)
 }

@@ -61,7 +61,15 @@ fn csv_bad_rows_name_the_line() {
 
 #[test]
 fn stix_bundle_reads_or_ed_comparisons_and_the_hashes_of_and_ed_ones() {
-    let list = parse_stix(&read("bundle.json"), "feed").expect("parses");
+    let parsed = parse_stix(&read("bundle.json"), "feed").expect("parses");
+    assert_eq!(
+        parsed.skip_reasons,
+        [
+            "indicator--1a2b3c4d-0000-4000-8000-000000000001: a yara pattern, which Vigil does not read",
+            "indicator--1a2b3c4d-0000-4000-8000-000000000002: its pattern names nothing Vigil matches: [email-addr:value = 'billing@contoso-invoices.example']",
+        ]
+    );
+    let list = parsed.indicators;
     let got: Vec<(IndicatorKind, &str)> = list.iter().map(|i| (i.kind, i.value.as_str())).collect();
     assert_eq!(
         got,
@@ -91,6 +99,14 @@ fn stix_errors_name_the_object() {
     );
     let e = parse_stix("{\"type\": \"report\"}", "feed").expect_err("not a bundle");
     assert_eq!(e.to_string(), "feed: bundle: not a STIX bundle");
+    let only_mail = r#"{"type": "bundle", "objects": [{"type": "indicator", "id": "indicator--m",
+        "pattern": "[email-addr:value = 'a@b.example']", "pattern_type": "stix"}]}"#;
+    let e = parse_stix(only_mail, "feed").expect_err("nothing usable");
+    assert!(
+        e.to_string()
+            .starts_with("feed: bundle: no indicator Vigil can match (1 passed over;"),
+        "{e}"
+    );
 }
 
 /// (kind, value, description) of each indicator.

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
-use vigil_telemetry::{Event, ParsedList};
+use vigil_telemetry::Event;
 
 use crate::domain::{EntityKind, Severity};
 use crate::ops::alerts::NewAlert;
@@ -291,10 +291,7 @@ impl Vigil {
             .unwrap_or_default();
         let stix = text.trim_start().starts_with('{');
         let parsed = if stix {
-            vigil_telemetry::parse_stix(&text, &source).map(|indicators| ParsedList {
-                indicators,
-                ..ParsedList::default()
-            })
+            vigil_telemetry::parse_stix(&text, &source)
         } else {
             vigil_telemetry::parse_csv(&text, &source)
         }

@@ -30,9 +30,14 @@ pub struct ParsedList {
 
 impl ParsedList {
     fn skip(&mut self, line: usize, reason: String) {
+        self.skip_item(&format!("line {line}"), reason);
+    }
+
+    /// Counts `item` (`line 7`, a STIX object's id) as passed over, and keeps why.
+    pub(crate) fn skip_item(&mut self, item: &str, reason: String) {
         self.skipped += 1;
         if self.skip_reasons.len() < SKIP_REASONS_KEPT {
-            self.skip_reasons.push(format!("line {line}: {reason}"));
+            self.skip_reasons.push(format!("{item}: {reason}"));
         }
     }
 }
