@@ -6,6 +6,7 @@
 use std::collections::HashSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -62,20 +63,47 @@ pub struct FileScan {
     pub hits: Vec<Hit>,
 }
 
-/// Compiled YARA rules and the IOC hashes to look for.
+/// Compiled YARA rules and the IOC hashes to look for. The hashes can be replaced while
+/// scans run (a list imported while the watcher watches); a file is checked against the
+/// set it started with.
 pub struct Scanner {
     rules: yara_x::Rules,
-    iocs: HashSet<String>,
+    iocs: RwLock<Arc<HashIocs>>,
+}
+
+/// File-hash indicators, and which hashes they need.
+#[derive(Debug, Default)]
+struct HashIocs {
+    set: HashSet<String>,
     /// Whether any indicator is an MD5 (32 hex digits) or a SHA-1 (40): only then are
     /// files hashed with them too.
     want_md5: bool,
     want_sha1: bool,
 }
 
+impl HashIocs {
+    fn new(iocs: HashSet<String>) -> Self {
+        let set: HashSet<String> = iocs.into_iter().map(|h| h.to_ascii_lowercase()).collect();
+        Self {
+            want_md5: set.iter().any(|h| h.len() == 32),
+            want_sha1: set.iter().any(|h| h.len() == 40),
+            set,
+        }
+    }
+
+    fn hashers(&self) -> Hashers {
+        Hashers {
+            sha256: Sha256::new(),
+            sha1: self.want_sha1.then(sha1::Sha1::new),
+            md5: self.want_md5.then(md5::Md5::new),
+        }
+    }
+}
+
 impl std::fmt::Debug for Scanner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Scanner")
-            .field("iocs", &self.iocs.len())
+            .field("iocs", &self.ioc_count())
             .finish()
     }
 }
@@ -94,18 +122,29 @@ impl Scanner {
                 .add_source(source.as_str())
                 .map_err(|e| Error::InvalidInput(format!("YARA rules: {e}")))?;
         }
-        let iocs: HashSet<String> = iocs.into_iter().map(|h| h.to_ascii_lowercase()).collect();
         Ok(Self {
             rules: compiler.build(),
-            want_md5: iocs.iter().any(|h| h.len() == 32),
-            want_sha1: iocs.iter().any(|h| h.len() == 40),
-            iocs,
+            iocs: RwLock::new(Arc::new(HashIocs::new(iocs))),
         })
+    }
+
+    /// Replaces the IOC hashes (SHA-256, SHA-1 and MD5 values together) for the files
+    /// scanned from now on.
+    pub fn set_iocs(&self, iocs: HashSet<String>) {
+        let iocs = Arc::new(HashIocs::new(iocs));
+        *self.iocs.write().unwrap_or_else(PoisonError::into_inner) = iocs;
+    }
+
+    fn iocs(&self) -> Arc<HashIocs> {
+        self.iocs
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// How many IOC hashes are loaded.
     pub fn ioc_count(&self) -> usize {
-        self.iocs.len()
+        self.iocs().set.len()
     }
 
     /// Scans files with one YARA scanner; a file that cannot be read is an error in its
@@ -127,14 +166,15 @@ impl Scanner {
     /// Scans bytes already in memory as if they were the file at `path`.
     pub fn scan_bytes(&self, path: &Path, data: &[u8]) -> Result<FileScan> {
         let mut yara = yara_x::Scanner::new(&self.rules);
-        let mut hashes = self.hashers();
+        let iocs = self.iocs();
+        let mut hashes = iocs.hashers();
         hashes.update(data);
         let mut scan = FileScan {
             sha256: String::new(),
             bytes: data.len() as u64,
             hits: Vec::new(),
         };
-        self.ioc_hit(path, hashes, &mut scan);
+        ioc_hit(&iocs, path, hashes, &mut scan);
         self.yara_hits(&mut yara, path, data, &mut scan)?;
         Ok(scan)
     }
@@ -148,7 +188,8 @@ impl Scanner {
                 path.display()
             )));
         }
-        let mut hashes = self.hashers();
+        let iocs = self.iocs();
+        let mut hashes = iocs.hashers();
         if meta.len() > MAX_YARA_BYTES {
             stream(path, |chunk| hashes.update(chunk))?;
             let mut scan = FileScan {
@@ -156,7 +197,7 @@ impl Scanner {
                 bytes: meta.len(),
                 hits: Vec::new(),
             };
-            self.ioc_hit(path, hashes, &mut scan);
+            ioc_hit(&iocs, path, hashes, &mut scan);
             return Ok(scan);
         }
         let data = std::fs::read(path)
@@ -167,42 +208,9 @@ impl Scanner {
             bytes: data.len() as u64,
             hits: Vec::new(),
         };
-        self.ioc_hit(path, hashes, &mut scan);
+        ioc_hit(&iocs, path, hashes, &mut scan);
         self.yara_hits(yara, path, &data, &mut scan)?;
         Ok(scan)
-    }
-
-    fn hashers(&self) -> Hashers {
-        Hashers {
-            sha256: Sha256::new(),
-            sha1: self.want_sha1.then(sha1::Sha1::new),
-            md5: self.want_md5.then(md5::Md5::new),
-        }
-    }
-
-    /// Records the file's SHA-256 in `scan`, and a hit for the first of its hashes that
-    /// is an indicator.
-    fn ioc_hit(&self, path: &Path, hashes: Hashers, scan: &mut FileScan) {
-        let sha256 = hex(&hashes.sha256.finalize());
-        let sha1 = hashes.sha1.map(|h| hex(&h.finalize()));
-        let md5 = hashes.md5.map(|h| hex(&h.finalize()));
-        let listed = [
-            ("SHA-256", Some(&sha256)),
-            ("SHA-1", sha1.as_ref()),
-            ("MD5", md5.as_ref()),
-        ]
-        .into_iter()
-        .find_map(|(name, value)| value.filter(|v| self.iocs.contains(*v)).map(|v| (name, v)));
-        if let Some((name, value)) = listed {
-            scan.hits.push(Hit {
-                path: path.to_path_buf(),
-                sha256: sha256.clone(),
-                kind: HitKind::Ioc {
-                    description: format!("its {name} {value} matches a threat indicator"),
-                },
-            });
-        }
-        scan.sha256 = sha256;
     }
 
     fn yara_hits(
@@ -238,6 +246,31 @@ impl Scanner {
         }
         Ok(())
     }
+}
+
+/// Records the file's SHA-256 in `scan`, and a hit for the first of its hashes that is an
+/// indicator.
+fn ioc_hit(iocs: &HashIocs, path: &Path, hashes: Hashers, scan: &mut FileScan) {
+    let sha256 = hex(&hashes.sha256.finalize());
+    let sha1 = hashes.sha1.map(|h| hex(&h.finalize()));
+    let md5 = hashes.md5.map(|h| hex(&h.finalize()));
+    let listed = [
+        ("SHA-256", Some(&sha256)),
+        ("SHA-1", sha1.as_ref()),
+        ("MD5", md5.as_ref()),
+    ]
+    .into_iter()
+    .find_map(|(name, value)| value.filter(|v| iocs.set.contains(*v)).map(|v| (name, v)));
+    if let Some((name, value)) = listed {
+        scan.hits.push(Hit {
+            path: path.to_path_buf(),
+            sha256: sha256.clone(),
+            kind: HitKind::Ioc {
+                description: format!("its {name} {value} matches a threat indicator"),
+            },
+        });
+    }
+    scan.sha256 = sha256;
 }
 
 /// The hashes a scan computes: SHA-256 always, the others when an indicator needs them.

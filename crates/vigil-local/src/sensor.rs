@@ -67,6 +67,8 @@ pub struct Sensor {
     vigil: Vigil,
     connector: Arc<LocalConnector>,
     scanner: Arc<Scanner>,
+    /// The indicators' version the scanner's hashes were loaded at.
+    iocs_loaded: tokio::sync::Mutex<(i64, i64)>,
     machine_id: i64,
     host: HostInfo,
 }
@@ -92,10 +94,8 @@ impl Sensor {
                 ..NewMachine::default()
             })
             .await?;
-        let mut iocs: HashSet<String> = HashSet::new();
-        for kind in ["sha256", "sha1", "md5"] {
-            iocs.extend(vigil.indicator_values(kind).await?);
-        }
+        let version = vigil.indicators_version().await?;
+        let iocs = hash_indicators(vigil).await?;
         let scanner = tokio::task::spawn_blocking(move || Scanner::new(&extra_rules, iocs))
             .await
             .map_err(|e| Error::Conflict(format!("loading the YARA rules stopped: {e}")))??;
@@ -104,6 +104,7 @@ impl Sensor {
             vigil: vigil.clone(),
             connector,
             scanner: Arc::new(scanner),
+            iocs_loaded: tokio::sync::Mutex::new(version),
             machine_id,
             host,
         })
@@ -170,7 +171,25 @@ impl Sensor {
         Ok(summary)
     }
 
+    /// Reloads the IOC hashes when lists were imported or removed since they were loaded
+    /// (a watcher runs for days; its scans use today's lists).
+    async fn refresh_iocs(&self) -> Result<()> {
+        let mut loaded = self.iocs_loaded.lock().await;
+        let now = self.vigil.indicators_version().await?;
+        if *loaded != now {
+            let iocs = hash_indicators(&self.vigil).await?;
+            tracing::info!(
+                iocs = iocs.len(),
+                "IOC lists changed; the sensor reloaded them"
+            );
+            self.scanner.set_iocs(iocs);
+            *loaded = now;
+        }
+        Ok(())
+    }
+
     async fn scan_batch(&self, batch: Vec<PathBuf>, summary: &mut ScanSummary) -> Result<()> {
+        self.refresh_iocs().await?;
         let scanner = self.scanner.clone();
         let results = tokio::task::spawn_blocking(move || scanner.scan_files(&batch))
             .await
@@ -221,6 +240,7 @@ impl Sensor {
     #[tracing::instrument(skip(self))]
     pub async fn sweep(&self) -> Result<SweepSummary> {
         let started = Instant::now();
+        self.refresh_iocs().await?;
         let bad_ips: HashSet<String> = self
             .vigil
             .indicator_values("ip")
@@ -274,4 +294,13 @@ impl Sensor {
     pub fn severity_of(hit: &Hit) -> Severity {
         hit.severity()
     }
+}
+
+/// The file-hash indicators of every list: SHA-256, SHA-1 and MD5 values together.
+async fn hash_indicators(vigil: &Vigil) -> Result<HashSet<String>> {
+    let mut iocs = HashSet::new();
+    for kind in ["sha256", "sha1", "md5"] {
+        iocs.extend(vigil.indicator_values(kind).await?);
+    }
+    Ok(iocs)
 }

@@ -161,7 +161,8 @@ async fn a_scanned_ioc_hash_waits_for_approval_then_is_quarantined() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_file_an_ioc_list_names_by_md5_is_found_and_judged_malicious() {
+async fn a_file_an_ioc_list_names_by_md5_is_found_and_judged_malicious_even_if_the_list_came_later()
+{
     use md5::Digest;
     let sandbox = common::Sandbox::new();
     let connector = sandbox.connector();
@@ -171,10 +172,11 @@ async fn a_file_an_ioc_list_names_by_md5_is_found_and_judged_malicious() {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    common::import_iocs(&vigil, &sandbox, &[format!("md5,{md5},vendor report")]).await;
     let sensor = Sensor::start(&vigil, connector, Vec::new())
         .await
         .expect("sensor");
+    // The list comes while the sensor runs (as under `local watch`): its next scan uses it.
+    common::import_iocs(&vigil, &sandbox, &[format!("md5,{md5},vendor report")]).await;
     common::set_level_of_this_machine(&vigil, sensor.machine(), AutomationLevel::SemiAny).await;
     let docs = sandbox.home.join("Documents");
     std::fs::create_dir_all(&docs).expect("docs");

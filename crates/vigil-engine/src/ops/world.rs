@@ -278,6 +278,16 @@ impl Vigil {
         Ok(id)
     }
 
+    /// A value that changes whenever indicators are added or removed (their count and
+    /// highest id): what a long-running sensor checks before it reloads them.
+    pub async fn indicators_version(&self) -> Result<(i64, i64)> {
+        Ok(
+            sqlx::query_as("SELECT COUNT(*), COALESCE(MAX(id), 0) FROM indicators")
+                .fetch_one(self.store().pool())
+                .await?,
+        )
+    }
+
     /// Every indicator value of `kind` (`sha256`, `url`, `domain`, `ip`), lowercase: what a
     /// sensor looks for.
     pub async fn indicator_values(&self, kind: &str) -> Result<Vec<String>> {
