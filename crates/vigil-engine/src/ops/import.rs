@@ -354,10 +354,21 @@ pub(crate) fn raise(
     };
     let known = &mut alerts[i];
     let last_seen = std::cmp::max(&known.last_seen, &alert.last_seen).clone();
-    if alert.first_seen < known.first_seen {
+    // Two events of the same millisecond: the same one wins whichever came first.
+    let earlier = match alert.first_seen.cmp(&known.first_seen) {
+        std::cmp::Ordering::Less => true,
+        std::cmp::Ordering::Greater => false,
+        std::cmp::Ordering::Equal => tie_key(&alert) < tie_key(known),
+    };
+    if earlier {
         *known = alert;
     }
     known.last_seen = last_seen;
+}
+
+/// What orders two alerts of one key raised at the same time.
+fn tie_key(alert: &NewAlert) -> (Option<&str>, String) {
+    (alert.user_name.as_deref(), format!("{:?}", alert.entities))
 }
 
 /// The entities an event names, for an alert's evidence.
@@ -780,7 +791,58 @@ impl Vigil {
 
 #[cfg(test)]
 mod tests {
-    use super::attack_tags;
+    use super::{attack_tags, raise, AlertKey, NewAlert};
+    use std::collections::HashMap;
+
+    fn alert(at: &str, user: &str) -> NewAlert {
+        NewAlert {
+            title: "t".into(),
+            description: String::new(),
+            severity: crate::domain::Severity::High,
+            category: String::new(),
+            technique: String::new(),
+            detection_source: "sigma".into(),
+            rule_id: "r".into(),
+            machine_id: 1,
+            user_name: Some(user.into()),
+            first_seen: at.into(),
+            last_seen: at.into(),
+            entities: Vec::new(),
+        }
+    }
+
+    /// The alert `raise` keeps for events delivered in this order: (user, first, last).
+    fn kept(order: &[(&str, &str)]) -> (String, String, String) {
+        let mut keys: HashMap<AlertKey, usize> = HashMap::new();
+        let mut alerts = Vec::new();
+        for (at, user) in order {
+            raise(
+                &mut keys,
+                &mut alerts,
+                ("r".into(), 1, String::new()),
+                alert(at, user),
+            );
+        }
+        assert_eq!(alerts.len(), 1);
+        let a = &alerts[0];
+        (
+            a.user_name.clone().unwrap_or_default(),
+            a.first_seen.clone(),
+            a.last_seen.clone(),
+        )
+    }
+
+    #[test]
+    fn one_alert_per_key_spans_its_events_whatever_order_they_came_in() {
+        let early = ("2026-11-20T09:00:00.000Z", "bob");
+        let late = ("2026-11-20T10:00:00.000Z", "carol");
+        let expected = ("bob".to_string(), early.0.to_string(), late.0.to_string());
+        assert_eq!(kept(&[early, late]), expected);
+        assert_eq!(kept(&[late, early]), expected);
+        // Same millisecond: the same event wins either way.
+        let tie = ("2026-11-20T09:00:00.000Z", "anna");
+        assert_eq!(kept(&[early, tie]), kept(&[tie, early]));
+    }
 
     #[test]
     fn mitre_tags_give_category_and_technique() {
