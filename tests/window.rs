@@ -460,19 +460,27 @@ async fn imported_telemetry_shows_up_live_and_bad_files_say_where() -> Result<()
                 .text("[data-testid=intel-lists] [data-intel-list='iocs.csv']")
                 .await?;
             assert!(row.contains("1 domain, 1 sha256"), "{row}");
-            window
-                .driver
-                .execute(
-                    "document.querySelector('[data-testid=intel-lists]').scrollIntoView()",
-                    vec![],
-                )
-                .await?;
+            shot(window, "15-settings-top").await?;
+            // The link at the top of the page leads there.
+            window.click("[data-section=detection]").await?;
             // Only the content pane scrolled: the menu stays whole.
             let window_scrolled = window
                 .driver
                 .execute("return document.scrollingElement.scrollTop", vec![])
                 .await?;
             assert_eq!(window_scrolled.json(), &serde_json::json!(0));
+            let pane_scrolled = window
+                .driver
+                .execute(
+                    "return document.getElementById('content').scrollTop",
+                    vec![],
+                )
+                .await?;
+            assert!(
+                pane_scrolled.json().as_f64().unwrap_or(0.0) > 0.0,
+                "the link scrolls the page to its section: {:?}",
+                pane_scrolled.json()
+            );
             shot(window, "15-ioc-lists").await?;
             Ok(())
         })

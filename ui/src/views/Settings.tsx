@@ -19,6 +19,14 @@ async function loadSettings(backend: Backend) {
   return { groups, levels, policies, choices, location };
 }
 
+/** The page's sections, for the links at its top. */
+const SECTIONS: [string, string][] = [
+  ["machine-groups", "Machine groups"],
+  ["alert-policies", "Alert policies"],
+  ["detection", "Detection rules and threat intelligence"],
+  ["appearance", "Appearance and data"],
+];
+
 export function Settings({ backend, go = () => undefined }: { backend: Backend; go?: Go }) {
   const live = useLive(backend, () => loadSettings(backend), []);
   const d = live.data;
@@ -27,6 +35,19 @@ export function Settings({ backend, go = () => undefined }: { backend: Backend; 
     <section>
       <header className="page-header">
         <h1>Settings</h1>
+        <nav className="on-this-page" aria-label="On this page">
+          {SECTIONS.map(([id, label]) => (
+            <button
+              key={id}
+              type="button"
+              className="link"
+              data-section={id}
+              onClick={() => document.getElementById(id)?.scrollIntoView({ block: "start" })}
+            >
+              {label}
+            </button>
+          ))}
+        </nav>
       </header>
       {live.error && <LoadError error={live.error} />}
       {!d && !live.error && <Loading what="settings" />}
@@ -37,7 +58,7 @@ export function Settings({ backend, go = () => undefined }: { backend: Backend; 
 
           <DetectionContent backend={backend} go={go} />
 
-          <h2>Appearance and data</h2>
+          <h2 id="appearance">Appearance and data</h2>
           <Appearance />
           <p>
             Vigil keeps everything in one file on this computer: <code data-testid="data-location">{d.location}</code>
@@ -103,7 +124,7 @@ function DetectionContent({ backend, go }: { backend: Backend; go: Go }) {
 
   return (
     <>
-      <h2>Detection rules and threat intelligence</h2>
+      <h2 id="detection">Detection rules and threat intelligence</h2>
       <p className="muted">
         Vigil's own Sigma rules always run. Add a folder of Sigma rules (for example a SigmaHQ checkout) and IOC lists of file hashes (SHA-256, SHA-1, MD5), URLs,
         domains and IPs: CSV as feeds and MISP export them, one indicator per line, or a STIX 2.1 bundle.
