@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use vigil_engine::domain::{EntityKind, InvestigationStatus, Verdict};
+use vigil_engine::domain::{EntityKind, InvestigationDetails, InvestigationStatus, Verdict};
 use vigil_engine::{ErrorCode, OpenOptions, Vigil};
 
 async fn fresh() -> (Vigil, tempfile::TempDir) {
@@ -19,6 +19,30 @@ async fn fresh() -> (Vigil, tempfile::TempDir) {
 
 fn data(name: &str) -> PathBuf {
     vigil_tests::workspace_root().join("tests/data").join(name)
+}
+
+/// The details of the first investigation in the list.
+async fn first_investigation(vigil: &Vigil) -> InvestigationDetails {
+    let list = vigil
+        .investigations(&Default::default())
+        .await
+        .expect("list");
+    vigil.investigation(list[0].id).await.expect("details")
+}
+
+/// Asserts the entity named `name` is malicious, with a threat-intelligence reason.
+fn judged_by_the_list(details: &InvestigationDetails, name: &str) {
+    let entity = details
+        .entities
+        .iter()
+        .find(|e| e.name == name)
+        .unwrap_or_else(|| panic!("no entity {name}"));
+    assert_eq!(entity.verdict, Verdict::Malicious, "{:?}", entity.reasons);
+    assert!(
+        entity.reasons.iter().any(|r| r.analyzer == "threat_intel"),
+        "{:?}",
+        entity.reasons
+    );
 }
 
 fn shared_fixtures() -> Option<PathBuf> {
@@ -51,11 +75,7 @@ async fn an_office_macro_import_starts_an_investigation_and_a_reimport_adds_noth
         summary.investigations_started, 1,
         "the Office rule is high severity"
     );
-    let list = vigil
-        .investigations(&Default::default())
-        .await
-        .expect("list");
-    let details = vigil.investigation(list[0].id).await.expect("details");
+    let details = first_investigation(&vigil).await;
     assert_eq!(details.summary.status, InvestigationStatus::PendingAction);
     let findings: Vec<&str> = details
         .key_findings
@@ -137,18 +157,8 @@ async fn an_ioc_list_makes_the_payload_malicious() {
     );
     let alerts = vigil.alerts(None).await.expect("alerts");
     assert!(alerts.iter().any(|a| a.detection_source == "ioc"));
-    let list = vigil
-        .investigations(&Default::default())
-        .await
-        .expect("list");
-    let details = vigil.investigation(list[0].id).await.expect("details");
-    let payload = details
-        .entities
-        .iter()
-        .find(|e| e.name == "svc-update.exe")
-        .expect("payload");
-    assert_eq!(payload.verdict, Verdict::Malicious);
-    assert!(payload.reasons.iter().any(|r| r.analyzer == "threat_intel"));
+    let details = first_investigation(&vigil).await;
+    judged_by_the_list(&details, "svc-update.exe");
 }
 
 #[tokio::test]
@@ -186,19 +196,9 @@ async fn an_ioc_list_that_comes_after_the_telemetry_finds_where_it_was_seen() {
     );
     // It joined the investigation the Sigma alert started on ws01, whose payload is now
     // judged by the list.
-    let list = vigil
-        .investigations(&Default::default())
-        .await
-        .expect("list");
-    let details = vigil.investigation(list[0].id).await.expect("details");
+    let details = first_investigation(&vigil).await;
     assert!(details.alerts.iter().any(|a| a.detection_source == "ioc"));
-    let payload = details
-        .entities
-        .iter()
-        .find(|e| e.name == "svc-update.exe")
-        .expect("payload");
-    assert_eq!(payload.verdict, Verdict::Malicious);
-    assert!(payload.reasons.iter().any(|r| r.analyzer == "threat_intel"));
+    judged_by_the_list(&details, "svc-update.exe");
 
     // The same list again: nothing new, nothing raised.
     let again = vigil.import_intel(&data("iocs.csv")).await.expect("again");
@@ -241,11 +241,7 @@ async fn md5_and_sha1_indicators_match_what_sysmon_hashed() {
     let intel = vigil.import_intel(&csv).await.expect("intel");
     assert_eq!(intel.seen_on, ["ws03"], "{intel:?}");
     assert_eq!((intel.alerts, intel.investigations_started), (1, 1));
-    let list = vigil
-        .investigations(&Default::default())
-        .await
-        .expect("list");
-    let details = vigil.investigation(list[0].id).await.expect("details");
+    let details = first_investigation(&vigil).await;
     let helper = details
         .entities
         .iter()
