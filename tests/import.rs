@@ -324,6 +324,24 @@ async fn ioc_lists_are_listed_by_file_and_one_can_be_removed() {
         by_name,
         ["c2.csv: 2 (2 ip)", "iocs.csv: 2 (1 domain, 1 sha256)"]
     );
+    assert!(lists.iter().all(|l| l.alerts == 0), "no telemetry yet");
+    vigil
+        .import(&[data("office_macro.ndjson")], |_| {})
+        .await
+        .expect("import");
+    let found: Vec<(String, u32, u32)> = vigil
+        .intel_lists()
+        .await
+        .expect("lists")
+        .into_iter()
+        .map(|l| (l.source, l.alerts, l.machines))
+        .filter(|(_, alerts, _)| *alerts > 0)
+        .collect();
+    assert_eq!(
+        found,
+        [("iocs.csv".to_string(), 1, 1)],
+        "the payload's hash, on ws01"
+    );
 
     assert_eq!(vigil.remove_intel_list("c2.csv").await.expect("remove"), 2);
     let left: Vec<String> = vigil

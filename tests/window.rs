@@ -460,6 +460,7 @@ async fn imported_telemetry_shows_up_live_and_bad_files_say_where() -> Result<()
                 .text("[data-testid=intel-lists] [data-intel-list='iocs.csv']")
                 .await?;
             assert!(row.contains("1 domain, 1 sha256"), "{row}");
+            assert!(row.contains("1 alert on 1 machine"), "{row}");
             shot(window, "15-settings-top").await?;
             // The link at the top of the page leads there.
             window.click("[data-section=detection]").await?;

@@ -549,6 +549,9 @@ export type IntelList = {
 	kinds: KindCount[],
 	/**  When its first indicator was added. */
 	added_at: string,
+	/**  Alerts its indicators raised in imported telemetry, and on how many machines. */
+	alerts: number,
+	machines: number,
 };
 
 /**  What importing an IOC list did. */

@@ -314,7 +314,7 @@ pub fn intel_lists(lists: &[IntelList]) -> String {
         return "no IOC list yet (add one with: vigil intel import FILE)".to_string();
     }
     table(
-        &["LIST", "INDICATORS", "KINDS", "ADDED"],
+        &["LIST", "INDICATORS", "KINDS", "FOUND", "ADDED"],
         lists
             .iter()
             .map(|l| {
@@ -326,6 +326,15 @@ pub fn intel_lists(lists: &[IntelList]) -> String {
                         .map(|k| format!("{} {}", k.count, k.kind))
                         .collect::<Vec<_>>()
                         .join(", "),
+                    if l.alerts == 0 {
+                        "-".to_string()
+                    } else {
+                        format!(
+                            "{} on {}",
+                            counted(l.alerts, "alert"),
+                            counted(l.machines, "machine")
+                        )
+                    },
                     l.added_at
                         .chars()
                         .take(16)

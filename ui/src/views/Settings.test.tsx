@@ -198,6 +198,8 @@ describe("Settings", () => {
           { kind: "domain", count: 2 },
         ],
         added_at: "2026-11-28T05:19:00.000Z",
+        alerts: 3,
+        machines: 2,
       },
     ];
     const backend = fakeBackend({ intelLists: vi.fn(async () => lists), removeIntelList: vi.fn(async () => 12) });
@@ -205,6 +207,7 @@ describe("Settings", () => {
     const row = await screen.findByText("report.csv");
     const table = screen.getByTestId("intel-lists");
     expect(table.textContent).toContain("12 (10 sha256, 2 domain)");
+    expect(within(table).getByTestId("intel-found").textContent).toBe("3 alerts on 2 machines");
     expect(row).toBeTruthy();
     fireEvent.click(within(table).getByTestId("remove-intel"));
     expect(backend.removeIntelList).not.toHaveBeenCalled();

@@ -150,6 +150,7 @@ function DetectionContent({ backend, go }: { backend: Backend; go: Go }) {
             <tr>
               <th>List</th>
               <th>Indicators</th>
+              <th>Found</th>
               <th>Added</th>
               <th>
                 <span className="sr-only">Remove</span>
@@ -165,6 +166,11 @@ function DetectionContent({ backend, go }: { backend: Backend; go: Go }) {
                 <td>
                   {l.indicators.toLocaleString()}{" "}
                   <span className="muted small">({l.kinds.map((k) => `${k.count.toLocaleString()} ${k.kind}`).join(", ")})</span>
+                </td>
+                <td data-testid="intel-found">
+                  {l.alerts === 0
+                    ? "nothing yet"
+                    : `${l.alerts.toLocaleString()} ${l.alerts === 1 ? "alert" : "alerts"} on ${l.machines.toLocaleString()} ${l.machines === 1 ? "machine" : "machines"}`}
                 </td>
                 <td className="nowrap">{formatTime(l.added_at)}</td>
                 <td className="nowrap">

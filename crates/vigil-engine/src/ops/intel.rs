@@ -45,6 +45,9 @@ pub struct IntelList {
     pub kinds: Vec<KindCount>,
     /// When its first indicator was added.
     pub added_at: String,
+    /// Alerts its indicators raised in imported telemetry, and on how many machines.
+    pub alerts: u32,
+    pub machines: u32,
 }
 
 /// Indicators of one kind in a list.
@@ -241,6 +244,8 @@ impl Vigil {
                         indicators: 0,
                         kinds: Vec::new(),
                         added_at: added_at.clone(),
+                        alerts: 0,
+                        machines: 0,
                     });
                     lists.len() - 1
                 }
@@ -253,9 +258,20 @@ impl Vigil {
             });
             list.added_at = std::cmp::min(list.added_at.clone(), added_at);
         }
+        let raised: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT rule_id, COUNT(*), COUNT(DISTINCT machine_id) FROM alerts
+             WHERE detection_source = 'ioc' GROUP BY rule_id",
+        )
+        .fetch_all(self.store().pool())
+        .await?;
         for list in &mut lists {
             list.kinds
                 .sort_by(|a, b| b.count.cmp(&a.count).then(a.kind.cmp(&b.kind)));
+            let rule = format!("ioc:{}", list.source);
+            if let Some((_, alerts, machines)) = raised.iter().find(|(r, _, _)| *r == rule) {
+                list.alerts = *alerts as u32;
+                list.machines = *machines as u32;
+            }
         }
         lists.sort_by(|a, b| b.added_at.cmp(&a.added_at).then(a.source.cmp(&b.source)));
         Ok(lists)
