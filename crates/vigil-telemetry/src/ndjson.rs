@@ -298,11 +298,15 @@ fn flatten_ecs(doc: &Map<String, Value>) -> Map<String, Value> {
     }
     // ECS keeps each hash apart (`process.hash.md5`…); Sysmon writes them in one field.
     if !raw.contains_key("Hashes") {
-        let hashes: Vec<String> = [("sha1", "SHA1"), ("md5", "MD5"), ("sha256", "SHA256")]
+        const ECS_HASHES: [(&str, &str, &str); 3] = [
+            ("process.hash.sha1", "file.hash.sha1", "SHA1"),
+            ("process.hash.md5", "file.hash.md5", "MD5"),
+            ("process.hash.sha256", "file.hash.sha256", "SHA256"),
+        ];
+        let hashes: Vec<String> = ECS_HASHES
             .into_iter()
-            .filter_map(|(ecs, name)| {
-                let of = |object: &str| path(doc, &format!("{object}.hash.{ecs}"));
-                match of("process").or_else(|| of("file")) {
+            .filter_map(|(process, file, name)| {
+                match path(doc, process).or_else(|| path(doc, file)) {
                     Some(Value::String(h)) => Some(format!("{name}={h}")),
                     _ => None,
                 }

@@ -170,22 +170,37 @@ pub fn split_host(computer: &str) -> (String, Option<String>) {
     }
 }
 
-/// A file hash out of Sysmon's `Hashes` field (`SHA1=…,MD5=…,SHA256=…,IMPHASH=…`), or out of
-/// a field of its own (`sha256`, `md5`, `sha1`), lower-case: `name` is the algorithm as
-/// Sysmon writes it, `digits` its length in hex.
-fn hash_of(raw: &Map<String, Value>, name: &str, digits: usize) -> Option<String> {
+/// The file hashes (SHA-256, SHA-1, MD5, lower-case) out of Sysmon's `Hashes` field
+/// (`SHA1=…,MD5=…,SHA256=…,IMPHASH=…`, one pass), or out of fields of their own (`sha256`,
+/// `sha1`, `md5`).
+fn hashes_of(raw: &Map<String, Value>) -> [Option<String>; 3] {
+    const KINDS: [(&str, &str, usize); 3] = [
+        ("SHA256", "sha256", 64),
+        ("SHA1", "sha1", 40),
+        ("MD5", "md5", 32),
+    ];
+    let mut out: [Option<String>; 3] = Default::default();
     if let Some(h) = text(raw, "Hashes").or_else(|| text(raw, "Hash")) {
         for part in h.split([',', ';']) {
-            if let Some((k, v)) = part.split_once('=') {
-                if k.trim().eq_ignore_ascii_case(name) && is_hex(v.trim(), digits) {
-                    return Some(v.trim().to_ascii_lowercase());
+            let Some((k, v)) = part.split_once('=') else {
+                continue;
+            };
+            let (k, v) = (k.trim(), v.trim());
+            for (slot, (name, _, digits)) in out.iter_mut().zip(KINDS) {
+                if slot.is_none() && k.eq_ignore_ascii_case(name) && is_hex(v, digits) {
+                    *slot = Some(v.to_ascii_lowercase());
                 }
             }
         }
     }
-    text(raw, &name.to_ascii_lowercase())
-        .filter(|v| is_hex(v, digits))
-        .map(|v| v.to_ascii_lowercase())
+    for (slot, (_, field, digits)) in out.iter_mut().zip(KINDS) {
+        if slot.is_none() {
+            *slot = text(raw, field)
+                .filter(|v| is_hex(v, digits))
+                .map(|v| v.to_ascii_lowercase());
+        }
+    }
+    out
 }
 
 fn is_hex(s: &str, len: usize) -> bool {
@@ -248,6 +263,7 @@ pub(crate) fn normalise(raw: &Map<String, Value>, location: &Location) -> Result
         )
     })?;
     let kind = EventKind::classify(&channel, &provider, event_id);
+    let [sha256, sha1, md5] = hashes_of(raw);
 
     let mut e = Event {
         ts,
@@ -261,9 +277,9 @@ pub(crate) fn normalise(raw: &Map<String, Value>, location: &Location) -> Result
         parent_pid: None,
         parent_image: None,
         target_path: None,
-        sha256: hash_of(raw, "SHA256", 64),
-        sha1: hash_of(raw, "SHA1", 40),
-        md5: hash_of(raw, "MD5", 32),
+        sha256,
+        sha1,
+        md5,
         url: owned(raw, "url"),
         dns_domain: None,
         remote_ip: None,
