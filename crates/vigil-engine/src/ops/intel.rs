@@ -139,30 +139,35 @@ impl Intel {
         Ok(Self { by_kind })
     }
 
-    /// The indicators an event shows.
+    /// The indicators an event shows. Nothing is allocated for kinds no list holds (most
+    /// imports: this runs for every record).
     pub fn hits(&self, event: &Event) -> Vec<Hit> {
         let mut out = Vec::new();
-        let mut check = |kind: &'static str, value: Option<String>| {
-            if let Some(value) = value {
-                if let Some((source, description)) =
-                    self.by_kind.get(kind).and_then(|m| m.get(&value))
-                {
-                    out.push(Hit {
-                        kind,
-                        value,
-                        source: source.clone(),
-                        description: description.clone(),
-                    });
-                }
+        let mut check = |kind: &'static str, value: &Option<String>| {
+            let (Some(listed), Some(value)) = (self.by_kind.get(kind), value) else {
+                return;
+            };
+            // IPs have no case; the rest is compared lower-case.
+            let value = if kind == "ip" {
+                value.clone()
+            } else {
+                value.to_ascii_lowercase()
+            };
+            if let Some((source, description)) = listed.get(&value) {
+                out.push(Hit {
+                    kind,
+                    value,
+                    source: source.clone(),
+                    description: description.clone(),
+                });
             }
         };
-        let lower = |s: &Option<String>| s.as_ref().map(|s| s.to_ascii_lowercase());
-        check("sha256", lower(&event.sha256));
-        check("sha1", lower(&event.sha1));
-        check("md5", lower(&event.md5));
-        check("domain", lower(&event.dns_domain));
-        check("url", lower(&event.url));
-        check("ip", event.remote_ip.clone());
+        check("sha256", &event.sha256);
+        check("sha1", &event.sha1);
+        check("md5", &event.md5);
+        check("domain", &event.dns_domain);
+        check("url", &event.url);
+        check("ip", &event.remote_ip);
         out
     }
 }
