@@ -111,6 +111,12 @@ pub fn detect_format_bytes(head: &[u8]) -> Option<Format> {
 fn refuse(file: &str, head: &[u8]) -> TelemetryError {
     let reason = if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
         "UTF-16 text is not supported: save the JSON lines as UTF-8".to_string()
+    } else if let Some(intel) = Intel::of(head) {
+        format!(
+            "{}, not telemetry: import it as threat intelligence (Settings, \
+             \"Import an IOC list…\", or vigil intel import)",
+            intel.what()
+        )
     } else {
         "not an EVTX file, JSON lines, or a zip of them".to_string()
     };
@@ -118,6 +124,56 @@ fn refuse(file: &str, head: &[u8]) -> TelemetryError {
         file: file.to_string(),
         reason,
     }
+}
+
+/// Threat intelligence given as telemetry (a dropped IOC list), told from its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Intel {
+    /// A STIX bundle: JSON, but no telemetry.
+    Stix,
+    /// A list whose complete lines read as indicators.
+    List,
+}
+
+impl Intel {
+    fn of(head: &[u8]) -> Option<Intel> {
+        if Intel::is_stix(head) {
+            return Some(Intel::Stix);
+        }
+        let text = String::from_utf8_lossy(head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head));
+        let complete = text.rfind('\n').map_or(&*text, |end| &text[..end]);
+        match crate::intel::parse_csv(complete, "") {
+            Ok(list) if !list.indicators.is_empty() => Some(Intel::List),
+            _ => None,
+        }
+    }
+
+    fn is_stix(head: &[u8]) -> bool {
+        let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+        let compact: Vec<u8> = head
+            .iter()
+            .copied()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect();
+        let has = |needle: &[u8]| compact.windows(needle.len()).any(|w| w == needle);
+        compact.starts_with(b"{")
+            && has(b"\"type\":\"bundle\"")
+            && (has(b"\"objects\"") || has(b"\"spec_version\""))
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Intel::Stix => "a STIX bundle of threat indicators",
+            Intel::List => "a list of threat indicators (IOCs)",
+        }
+    }
+}
+
+/// The format of a file starting with `head`, or why it is refused.
+fn format_of(name: &str, head: &[u8]) -> Result<Format> {
+    detect_format_bytes(head)
+        .filter(|format| *format != Format::Ndjson || !Intel::is_stix(head))
+        .ok_or_else(|| refuse(name, head))
 }
 
 /// Reads up to `n` bytes from the start of a source.
@@ -133,7 +189,7 @@ pub fn detect_format(path: impl AsRef<Path>) -> Result<Format> {
     let name = path.display().to_string();
     let mut file = File::open(path).map_err(|e| TelemetryError::io(&name, e))?;
     let head = read_head(&mut file, 512).map_err(|e| TelemetryError::io(&name, e))?;
-    detect_format_bytes(&head).ok_or_else(|| refuse(&name, &head))
+    format_of(&name, &head)
 }
 
 pub(crate) enum Stream {
@@ -176,7 +232,7 @@ impl Reader {
         // per file shows.
         let mut file = File::open(path).map_err(|e| TelemetryError::io(&name, e))?;
         let head = read_head(&mut file, 512).map_err(|e| TelemetryError::io(&name, e))?;
-        let format = detect_format_bytes(&head).ok_or_else(|| refuse(&name, &head))?;
+        let format = format_of(&name, &head)?;
         file.rewind().map_err(|e| TelemetryError::io(&name, e))?;
         let stream = match format {
             Format::Evtx => Stream::Evtx(Box::new(EvtxStream::new(

@@ -225,6 +225,24 @@ fn unknown_and_utf16_files_are_refused_clearly() {
 }
 
 #[test]
+fn an_ioc_list_given_as_telemetry_says_where_it_belongs() {
+    for (file, what) in [
+        ("iocs.csv", "a list of threat indicators (IOCs)"),
+        ("bundle.json", "a STIX bundle of threat indicators"),
+    ] {
+        let e = Reader::open(common::data(file)).expect_err("not telemetry");
+        assert!(
+            e.to_string().ends_with(&format!(
+                "{what}, not telemetry: import it as threat intelligence (Settings, \
+                 \"Import an IOC list…\", or vigil intel import)"
+            )),
+            "{e}"
+        );
+        assert!(detect_format(common::data(file)).is_err(), "{file}");
+    }
+}
+
+#[test]
 fn corrupt_evtx_never_panics() {
     let dir = tempfile::tempdir().expect("tempdir");
     // Magic followed by garbage: refused at open.

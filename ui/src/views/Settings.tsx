@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
 import type { Backend, IntelList, IntelSummary } from "../backend";
+import { intelMessage } from "../lib/intel";
 import type { Go } from "../route";
 import { LoadError, Loading } from "../components/common/States";
 import { Appearance } from "../components/settings/Appearance";
@@ -221,22 +222,5 @@ function DetectionContent({ backend, go }: { backend: Backend; go: Go }) {
         </p>
       )}
     </>
-  );
-}
-
-/** What an IOC list brought, and where its new indicators had already been seen. */
-export function intelMessage(s: IntelSummary, path: string): string {
-  const count = (n: number, one: string, many: string) => `${n.toLocaleString()} ${n === 1 ? one : many}`;
-  const head = `${count(s.indicators, "indicator", "indicators")} in ${path}, ${s.added.toLocaleString()} new.`;
-  const skipped =
-    s.skipped > 0
-      ? ` ${count(s.skipped, "row was", "rows were")} passed over${s.skip_reasons.length > 0 ? ` (${s.skip_reasons[0]}${s.skipped > 1 ? ", …" : ""})` : ""}.`
-      : "";
-  if (s.seen_on.length === 0) {
-    return (s.added > 0 ? `${head} None of the new ones shows in the telemetry already imported.` : head) + skipped;
-  }
-  return (
-    `${head} Already seen on ${s.seen_on.join(", ")}: ${count(s.alerts, "alert", "alerts")} raised, ` +
-    `${count(s.investigations_started, "investigation", "investigations")} started.${skipped}`
   );
 }

@@ -33,6 +33,24 @@ describe("ImportTelemetry", () => {
     expect(backend.importTelemetry).toHaveBeenCalledWith(["/drop/x.ndjson"]);
   });
 
+  it("imports dropped IOC lists as threat intelligence and the rest as telemetry", async () => {
+    let drop: (paths: string[]) => void = () => undefined;
+    const backend = fakeBackend({
+      onFilesDropped: vi.fn(async (listener: (paths: string[]) => void) => {
+        drop = listener;
+        return () => undefined;
+      }),
+    });
+    render(<ImportTelemetry backend={backend} />);
+    await vi.waitFor(() => expect(backend.onFilesDropped).toHaveBeenCalled());
+    drop(["/drop/report.CSV", "/drop/x.evtx"]);
+    const intel = await screen.findByTestId("import-intel-summary");
+    expect(intel.textContent).toContain("4 indicators in /drop/report.CSV, 4 new.");
+    await screen.findByTestId("import-summary");
+    expect(backend.importIntel).toHaveBeenCalledWith("/drop/report.CSV");
+    expect(backend.importTelemetry).toHaveBeenCalledWith(["/drop/x.evtx"]);
+  });
+
   it("says that nothing was kept when a file is bad, and what to do", async () => {
     const backend = fakeBackend({
       pick: vi.fn(async () => ["/logs/bad.ndjson"]),

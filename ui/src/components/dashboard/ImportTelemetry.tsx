@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "react";
 import type { Backend, ImportProgress, ImportSummary } from "../../backend";
+import { intelMessage, isIocList } from "../../lib/intel";
 
 /**
  * Import telemetry: pick files or a folder, or drop them on the window. Shows progress
@@ -10,6 +11,7 @@ export function ImportTelemetry({ backend, onImported }: { backend: Backend; onI
   const [progress, setProgress] = useState<ImportProgress | null>(null);
   const [summary, setSummary] = useState<ImportSummary | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [intel, setIntel] = useState<string[]>([]);
   const busyRef = useRef(false);
 
   const run = (paths: string[]) => {
@@ -34,17 +36,32 @@ export function ImportTelemetry({ backend, onImported }: { backend: Backend; onI
     );
   };
 
+  // IOC lists dropped with (or instead of) telemetry go where they belong.
+  const importLists = (paths: string[]) => {
+    for (const path of paths) {
+      backend.importIntel(path).then(
+        (result) => setIntel((before) => [...before, intelMessage(result, path)]),
+        (e: unknown) => setError(`${path}: ${e instanceof Error ? e.message : String(e)}`),
+      );
+    }
+  };
+  const dropped = (paths: string[]) => {
+    setIntel([]);
+    importLists(paths.filter(isIocList));
+    run(paths.filter((p) => !isIocList(p)));
+  };
+
   useEffect(() => {
     const stops: (() => void)[] = [];
     let cancelled = false;
     const keep = (stop: () => void) => (cancelled ? stop() : stops.push(stop));
     backend.onImportProgress(setProgress).then(keep).catch(() => undefined);
-    backend.onFilesDropped(run).then(keep).catch(() => undefined);
+    backend.onFilesDropped(dropped).then(keep).catch(() => undefined);
     return () => {
       cancelled = true;
       stops.forEach((stop) => stop());
     };
-    // `run` reads only refs and setters: registering once is enough.
+    // `run` and `dropped` read only refs, setters and the backend: registering once is enough.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [backend]);
 
@@ -64,7 +81,7 @@ export function ImportTelemetry({ backend, onImported }: { backend: Backend; onI
         <button type="button" data-testid="import-folder" disabled={busy} onClick={() => pick("telemetry-folder")}>
           Import a folder…
         </button>
-        <span className="muted small">or drop EVTX, JSON-lines or zip files on the window.</span>
+        <span className="muted small">or drop EVTX, JSON-lines or zip files on the window (IOC lists too: .csv, .txt).</span>
       </div>
       {busy && (
         <p role="status" data-testid="import-progress">
@@ -79,6 +96,11 @@ export function ImportTelemetry({ backend, onImported }: { backend: Backend; onI
           {summary.skipped > 0 ? ` ${summary.skipped} records or files were passed over.` : ""}
         </p>
       )}
+      {intel.map((message) => (
+        <p key={message} role="status" className="notice" data-testid="import-intel-summary">
+          {message}
+        </p>
+      ))}
       {error && (
         <p className="error" role="alert" data-testid="import-error">
           Nothing was imported: {error}. Fix or leave out that file and import again — nothing from this attempt was kept.
