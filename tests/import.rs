@@ -386,6 +386,27 @@ async fn a_plain_list_from_an_advisory_goes_in_and_says_what_it_passed_over() {
     assert_eq!(summary.seen_on, ["ws01"], "the hash ran on ws01");
 }
 
+#[tokio::test]
+async fn an_ioc_list_in_a_telemetry_folder_is_passed_over_with_where_it_belongs() {
+    let (vigil, dir) = fresh().await;
+    let folder = dir.path().join("collected");
+    std::fs::create_dir_all(&folder).expect("folder");
+    for name in ["office_macro.ndjson", "iocs.csv"] {
+        std::fs::copy(data(name), folder.join(name)).expect("copy");
+    }
+    let summary = vigil.import(&[folder], |_| {}).await.expect("import");
+    assert_eq!((summary.files, summary.records), (1, 6));
+    assert_eq!(summary.skipped, 1);
+    assert!(
+        summary.skip_reasons[0].ends_with(
+            "iocs.csv: a list of threat indicators (IOCs), not telemetry: import it as threat \
+             intelligence (Settings, \"Import an IOC list…\", or vigil intel import)"
+        ),
+        "{:?}",
+        summary.skip_reasons
+    );
+}
+
 async fn investigation_of_sample(path: &Path) -> Result<Vec<(EntityKind, String)>, String> {
     let (vigil, _dir) = fresh().await;
     let summary = vigil

@@ -259,8 +259,16 @@ pub fn investigation(d: &InvestigationDetails) -> String {
 
 pub fn import(s: &ImportSummary) -> String {
     let mut out = format!(
-        "imported {} files: {} records, {} new events, {} already known, {} skipped\n{} new machines, {} alerts ({} rules), {} investigations started",
-        s.files, s.records, s.events_added, s.duplicates, s.skipped, s.machines_added, s.alerts, s.rules, s.investigations_started
+        "imported {}: {}, {}, {} already known, {} skipped\n{}, {} ({}), {} started",
+        counted(s.files, "file"),
+        counted(s.records, "record"),
+        counted(s.events_added, "new event"),
+        s.duplicates,
+        s.skipped,
+        counted(s.machines_added, "new machine"),
+        counted(s.alerts, "alert"),
+        counted(s.rules, "rule"),
+        counted(s.investigations_started, "investigation")
     );
     for reason in s.skip_reasons.iter().take(10) {
         let _ = write!(out, "\n  skipped: {reason}");

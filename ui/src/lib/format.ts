@@ -41,3 +41,8 @@ export function humanize(value: string): string {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** `1 alert`, `2 alerts`, `1,204 records`: a count and its noun. */
+export function count(n: number, one: string, many: string = `${one}s`): string {
+  return `${n.toLocaleString()} ${n === 1 ? one : many}`;
+}

@@ -1,4 +1,5 @@
 import type { IntelSummary } from "../backend";
+import { count } from "./format";
 
 /** Files dropped on the window that are IOC lists rather than telemetry (by their name). */
 export function isIocList(path: string): boolean {
@@ -7,7 +8,6 @@ export function isIocList(path: string): boolean {
 
 /** What an IOC list brought, and where its new indicators had already been seen. */
 export function intelMessage(s: IntelSummary, path: string): string {
-  const count = (n: number, one: string, many: string) => `${n.toLocaleString()} ${n === 1 ? one : many}`;
   const head = `${count(s.indicators, "indicator", "indicators")} in ${path}, ${s.added.toLocaleString()} new.`;
   const skipped =
     s.skipped > 0

@@ -117,10 +117,12 @@ pub(crate) fn expand(
         for path in entries {
             if path.is_dir() {
                 walk(&path, out, skipped)?;
-            } else if let Ok(format) = vigil_telemetry::detect_format(&path) {
-                out.push((path, format));
             } else {
-                skipped.push(format!("{}: not EVTX or JSON lines", path.display()));
+                match vigil_telemetry::detect_format(&path) {
+                    Ok(format) => out.push((path, format)),
+                    // The reason names the file (and says where an IOC list belongs).
+                    Err(e) => skipped.push(e.to_string()),
+                }
             }
         }
         Ok(())

@@ -14,7 +14,7 @@ describe("ImportTelemetry", () => {
     fireEvent.click(screen.getByTestId("import-telemetry"));
     const summary = await screen.findByTestId("import-summary");
     expect(backend.importTelemetry).toHaveBeenCalledWith(["/logs/a.evtx", "/logs/b.evtx"]);
-    expect(summary.textContent).toContain("1 investigations started");
+    expect(summary.textContent).toContain("1 investigation started");
     expect(onImported).toHaveBeenCalled();
   });
 

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "react";
 import type { Backend, ImportProgress, ImportSummary } from "../../backend";
+import { count } from "../../lib/format";
 import { intelMessage, isIocList } from "../../lib/intel";
 
 /**
@@ -90,10 +91,11 @@ export function ImportTelemetry({ backend, onImported }: { backend: Backend; onI
       )}
       {summary && (
         <p role="status" className="notice" data-testid="import-summary">
-          Imported {summary.records.toLocaleString()} records from {summary.files} files: {summary.events_added.toLocaleString()} new
-          events{summary.duplicates > 0 ? ` (${summary.duplicates.toLocaleString()} were already here)` : ""},{" "}
-          {summary.machines_added} new machines, {summary.alerts} alerts, {summary.investigations_started} investigations started.
-          {summary.skipped > 0 ? ` ${summary.skipped} records or files were passed over.` : ""}
+          Imported {count(summary.records, "record")} from {count(summary.files, "file")}: {count(summary.events_added, "new event")}
+          {summary.duplicates > 0 ? ` (${summary.duplicates.toLocaleString()} already here)` : ""},{" "}
+          {count(summary.machines_added, "new machine")}, {count(summary.alerts, "alert")},{" "}
+          {count(summary.investigations_started, "investigation")} started.
+          {summary.skipped > 0 ? ` ${count(summary.skipped, "record or file was", "records or files were")} passed over.` : ""}
         </p>
       )}
       {intel.map((message) => (
