@@ -6,6 +6,20 @@ import { ImportTelemetry } from "./ImportTelemetry";
 
 afterEach(cleanup);
 
+/** The widget on a backend whose window drops can be played: `drop(paths)`. */
+async function renderedForDrops() {
+  let listener: (paths: string[]) => void = () => undefined;
+  const backend = fakeBackend({
+    onFilesDropped: vi.fn(async (l: (paths: string[]) => void) => {
+      listener = l;
+      return () => undefined;
+    }),
+  });
+  render(<ImportTelemetry backend={backend} />);
+  await vi.waitFor(() => expect(backend.onFilesDropped).toHaveBeenCalled());
+  return { backend, drop: (paths: string[]) => listener(paths) };
+}
+
 describe("ImportTelemetry", () => {
   it("imports the files the user picks and says what came of it", async () => {
     const backend = fakeBackend({ pick: vi.fn(async () => ["/logs/a.evtx", "/logs/b.evtx"]) });
@@ -19,30 +33,14 @@ describe("ImportTelemetry", () => {
   });
 
   it("imports files dropped on the window", async () => {
-    let drop: (paths: string[]) => void = () => undefined;
-    const backend = fakeBackend({
-      onFilesDropped: vi.fn(async (listener: (paths: string[]) => void) => {
-        drop = listener;
-        return () => undefined;
-      }),
-    });
-    render(<ImportTelemetry backend={backend} />);
-    await vi.waitFor(() => expect(backend.onFilesDropped).toHaveBeenCalled());
+    const { backend, drop } = await renderedForDrops();
     drop(["/drop/x.ndjson"]);
     await screen.findByTestId("import-summary");
     expect(backend.importTelemetry).toHaveBeenCalledWith(["/drop/x.ndjson"]);
   });
 
   it("imports dropped IOC lists as threat intelligence and the rest as telemetry", async () => {
-    let drop: (paths: string[]) => void = () => undefined;
-    const backend = fakeBackend({
-      onFilesDropped: vi.fn(async (listener: (paths: string[]) => void) => {
-        drop = listener;
-        return () => undefined;
-      }),
-    });
-    render(<ImportTelemetry backend={backend} />);
-    await vi.waitFor(() => expect(backend.onFilesDropped).toHaveBeenCalled());
+    const { backend, drop } = await renderedForDrops();
     drop(["/drop/report.CSV", "/drop/x.evtx"]);
     const intel = await screen.findByTestId("import-intel-summary");
     expect(intel.textContent).toContain("4 indicators in /drop/report.CSV, 4 new.");
