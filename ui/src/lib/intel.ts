@@ -8,7 +8,7 @@ export function isIocList(path: string): boolean {
 
 /** What an IOC list brought, and where its new indicators had already been seen. */
 export function intelMessage(s: IntelSummary, path: string): string {
-  const head = `${count(s.indicators, "indicator", "indicators")} in ${path}, ${s.added.toLocaleString()} new.`;
+  const head = `${count(s.indicators, "indicator")} in ${path}, ${s.added.toLocaleString()} new.`;
   const skipped =
     s.skipped > 0
       ? ` ${count(s.skipped, "row was", "rows were")} passed over${s.skip_reasons.length > 0 ? ` (${s.skip_reasons[0]}${s.skipped > 1 ? ", …" : ""})` : ""}.`
@@ -17,7 +17,7 @@ export function intelMessage(s: IntelSummary, path: string): string {
     return (s.added > 0 ? `${head} None of the new ones shows in the telemetry already imported.` : head) + skipped;
   }
   return (
-    `${head} Already seen on ${s.seen_on.join(", ")}: ${count(s.alerts, "alert", "alerts")} raised, ` +
-    `${count(s.investigations_started, "investigation", "investigations")} started.${skipped}`
+    `${head} Already seen on ${s.seen_on.join(", ")}: ${count(s.alerts, "alert")} raised, ` +
+    `${count(s.investigations_started, "investigation")} started.${skipped}`
   );
 }

@@ -6,7 +6,7 @@ import { LoadError, Loading } from "../components/common/States";
 import { Appearance } from "../components/settings/Appearance";
 import { Groups } from "../components/settings/Groups";
 import { Policies } from "../components/settings/Policies";
-import { errorMessage, formatTime } from "../lib/format";
+import { count, errorMessage, formatTime } from "../lib/format";
 import { useLive } from "../lib/useLive";
 
 async function loadSettings(backend: Backend) {
@@ -171,7 +171,7 @@ function DetectionContent({ backend, go }: { backend: Backend; go: Go }) {
                 <td data-testid="intel-found">
                   {l.alerts === 0
                     ? "nothing yet"
-                    : `${l.alerts.toLocaleString()} ${l.alerts === 1 ? "alert" : "alerts"} on ${l.machines.toLocaleString()} ${l.machines === 1 ? "machine" : "machines"}`}
+                    : `${count(l.alerts, "alert")} on ${count(l.machines, "machine")}`}
                 </td>
                 <td className="nowrap">{formatTime(l.added_at)}</td>
                 <td className="nowrap">

@@ -334,15 +334,12 @@ fn attack_tags(tags: &[String]) -> (String, String) {
     (category, technique)
 }
 
-/// Raises `alert` in this import, or, when one with the same key (rule, machine, first
-/// entity) was raised already, makes that one span the new alert's time too. The alert
-/// keeps the user and entities of its earliest event, in whatever order the workers
-/// delivered the events.
 /// What deduplicates an alert within one import: rule, machine and first entity.
 pub(crate) type AlertKey = (String, i64, String);
 
 /// Raises an alert once per key: a second event under the same key widens the first
-/// alert's time span, and the alert keeps the user and entities of its earliest event.
+/// alert's time span, and the alert keeps the user and entities of its earliest event, in
+/// whatever order the workers delivered the events.
 pub(crate) fn raise(
     keys: &mut HashMap<AlertKey, usize>,
     alerts: &mut Vec<NewAlert>,
@@ -725,7 +722,9 @@ impl Vigil {
             "import stored"
         );
 
-        let filed = self.file_alerts(alerts).await?;
+        let names: HashMap<i64, String> =
+            machines.into_iter().map(|(name, id)| (id, name)).collect();
+        let filed = self.file_alerts(alerts, &names).await?;
         summary.alerts = filed.alerts;
         summary.investigations_started = filed.investigations_started;
         summary.ingest_seconds = started.elapsed().as_secs_f64();
@@ -747,21 +746,14 @@ pub(crate) struct Filed {
 }
 
 impl Vigil {
-    /// Files alerts in the order of their events (first seen, then rule and machine name),
-    /// so that the same input makes the same alerts and investigations whatever order it
-    /// was found in.
-    pub(crate) async fn file_alerts(&self, mut alerts: Vec<NewAlert>) -> Result<Filed> {
-        let mut names: HashMap<i64, String> = HashMap::new();
-        for alert in &alerts {
-            if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(alert.machine_id) {
-                let name: Option<(String,)> =
-                    sqlx::query_as("SELECT name FROM machines WHERE id = ?")
-                        .bind(alert.machine_id)
-                        .fetch_optional(self.store().pool())
-                        .await?;
-                slot.insert(name.map(|(n,)| n).unwrap_or_default());
-            }
-        }
+    /// Files alerts in the order of their events (first seen, then rule and machine name:
+    /// `names` holds the names of their machines by id), so that the same input makes the
+    /// same alerts and investigations whatever order it was found in.
+    pub(crate) async fn file_alerts(
+        &self,
+        mut alerts: Vec<NewAlert>,
+        names: &HashMap<i64, String>,
+    ) -> Result<Filed> {
         alerts.sort_by_cached_key(|a| {
             let machine = names.get(&a.machine_id).cloned().unwrap_or_default();
             (a.first_seen.clone(), a.rule_id.clone(), machine)

@@ -3,12 +3,12 @@
 //! the telemetry is imported) or the telemetry did (a new list is looked up in the events
 //! already stored, so that yesterday's logs answer today's report).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
-use vigil_telemetry::Event;
+use vigil_telemetry::{Event, IndicatorKind};
 
 use crate::domain::{EntityKind, Severity};
 use crate::ops::alerts::NewAlert;
@@ -203,9 +203,9 @@ async fn sightings(conn: &mut SqliteConnection, after: i64) -> Result<Vec<Sighti
             format!("indicators i JOIN events e ON {column} = i.value")
         };
         let sql = format!(
-            "SELECT i.kind, i.value, i.source, i.description, e.machine_id, e.user_name, e.ts,
-                    COALESCE(e.target_path, e.image), e.sha256
-             FROM {join}
+            "SELECT i.kind, i.value, i.source, i.description, e.machine_id, m.name AS machine,
+                    e.user_name, e.ts, COALESCE(e.target_path, e.image) AS path, e.sha256
+             FROM {join} JOIN machines m ON m.id = e.machine_id
              WHERE i.kind = '{kind}' AND i.id > ? AND {column} IS NOT NULL"
         );
         let found: Vec<SightingRow> = sqlx::query_as(&sql)
@@ -217,18 +217,21 @@ async fn sightings(conn: &mut SqliteConnection, after: i64) -> Result<Vec<Sighti
     Ok(rows)
 }
 
-/// kind, value, source, description, machine, user, time, path, SHA-256.
-type SightingRow = (
-    String,
-    String,
-    String,
-    String,
-    i64,
-    Option<String>,
-    String,
-    Option<String>,
-    Option<String>,
-);
+/// An event that shows a new indicator.
+#[derive(sqlx::FromRow)]
+struct SightingRow {
+    kind: String,
+    value: String,
+    source: String,
+    description: String,
+    machine_id: i64,
+    machine: String,
+    user_name: Option<String>,
+    ts: String,
+    /// The file the event is about, or its process's image.
+    path: Option<String>,
+    sha256: Option<String>,
+}
 
 impl Vigil {
     /// The IOC lists held, newest first.
@@ -350,43 +353,30 @@ impl Vigil {
 
         let mut keys = HashMap::new();
         let mut alerts = Vec::new();
-        let mut machines = BTreeSet::new();
-        for (kind, value, source, description, machine_id, user, ts, path, sha256) in &found {
-            let kind = match kind.as_str() {
-                "sha256" => "sha256",
-                "sha1" => "sha1",
-                "md5" => "md5",
-                "domain" => "domain",
-                "url" => "url",
-                _ => "ip",
-            };
+        let mut names: HashMap<i64, String> = HashMap::new();
+        for row in &found {
             let hit = Hit {
-                kind,
-                value: value.clone(),
-                source: source.clone(),
-                description: description.clone(),
+                // Stored kinds are the parser's names; an unknown one cannot be stored.
+                kind: IndicatorKind::parse(&row.kind).map_or("ip", IndicatorKind::as_str),
+                value: row.value.clone(),
+                source: row.source.clone(),
+                description: row.description.clone(),
             };
             let seen = Sighting {
-                machine_id: *machine_id,
-                user: user.clone(),
-                ts,
-                path: path.as_deref(),
-                sha256: sha256.as_deref(),
+                machine_id: row.machine_id,
+                user: row.user_name.clone(),
+                ts: &row.ts,
+                path: row.path.as_deref(),
+                sha256: row.sha256.as_deref(),
             };
             let (key, alert) = ioc_alert(&hit, &seen);
             raise(&mut keys, &mut alerts, key, alert);
-            machines.insert(*machine_id);
+            names.insert(row.machine_id, row.machine.clone());
         }
-        for id in machines {
-            let (name,): (String,) = sqlx::query_as("SELECT name FROM machines WHERE id = ?")
-                .bind(id)
-                .fetch_one(self.store().pool())
-                .await?;
-            summary.seen_on.push(name);
-        }
+        summary.seen_on = names.values().cloned().collect();
         summary.seen_on.sort();
 
-        let filed = self.file_alerts(alerts).await?;
+        let filed = self.file_alerts(alerts, &names).await?;
         summary.alerts = filed.alerts;
         summary.investigations_started = filed.investigations_started;
         for investigation in filed.to_run {

@@ -1,7 +1,7 @@
 import { useEffect, useState } from "react";
 import type { AutomationLevel, AutomationLevelInfo, Backend, GroupInput, GroupPreview, GroupRule, GroupView } from "../../backend";
 import type { Go } from "../../route";
-import { errorMessage } from "../../lib/format";
+import { count, errorMessage } from "../../lib/format";
 import { EditForm, useDraft } from "./EditForm";
 import { Ranked } from "./Ranked";
 
@@ -216,7 +216,6 @@ function usePreview(backend: Backend, group: GroupInput, enabled: boolean) {
   return preview;
 }
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 function PreviewText({ preview }: { preview: GroupPreview | { error: string } | null }) {
   if (preview === null) return <>Looking for matching machines…</>;
@@ -224,7 +223,7 @@ function PreviewText({ preview }: { preview: GroupPreview | { error: string } | 
   const joins =
     preview.machines.length === 0
       ? "No machine would join"
-      : `Would hold ${plural(preview.machines.length, "machine")}: ${preview.machines.join(", ")}`;
+      : `Would hold ${count(preview.machines.length, "machine")}: ${preview.machines.join(", ")}`;
   if (preview.kept_by_higher.length === 0) return <>{preview.machines.length === 0 ? `${joins}: no machine matches these rules.` : joins}</>;
   const kept = preview.kept_by_higher.map((k) => `${k.machine} (in ${k.group})`).join(", ");
   const one = preview.kept_by_higher.length === 1;
