@@ -24,8 +24,24 @@ pub enum EventKind {
     ScheduledTask,
     /// A process opened another one or started a thread in it (Sysmon 8, 10).
     ProcessAccess,
-    /// A PowerShell script block was logged (PowerShell 4104).
+    /// A PowerShell script block or pipeline was logged (PowerShell 4104, 4103, classic 800).
     ScriptBlock,
+    /// An account was created, changed, enabled, reset or added to a group (Security 4720,
+    /// 4722, 4724, 4738, 4728, 4732, 4756…).
+    AccountChange,
+    /// A Kerberos service ticket was asked for (Security 4769).
+    ServiceTicket,
+    /// A WMI event filter, consumer or binding was registered (Sysmon 19–21, WMI-Activity 5861).
+    WmiSubscription,
+    /// A BITS transfer job was created, started or ended (Bits-Client 3, 59, 60, 4, 16403).
+    BitsJob,
+    /// An antivirus found or acted on a threat (Defender 1006, 1007, 1015, 1116, 1117).
+    AvDetection,
+    /// A process opened or used an object: file, registry key, process, directory object
+    /// (Security 4656, 4658, 4660, 4661, 4662, 4663).
+    ObjectAccess,
+    /// A process used or adjusted privileges (Security 4673, 4674, 4703).
+    PrivilegeUse,
     /// Anything else; still stored with its channel, provider and event id.
     Other,
 }
@@ -44,6 +60,13 @@ impl EventKind {
             EventKind::ScheduledTask => "scheduled_task",
             EventKind::ProcessAccess => "process_access",
             EventKind::ScriptBlock => "script_block",
+            EventKind::AccountChange => "account_change",
+            EventKind::ServiceTicket => "service_ticket",
+            EventKind::WmiSubscription => "wmi_subscription",
+            EventKind::BitsJob => "bits_job",
+            EventKind::AvDetection => "av_detection",
+            EventKind::ObjectAccess => "object_access",
+            EventKind::PrivilegeUse => "privilege_use",
             EventKind::Other => "other",
         }
     }
@@ -148,6 +171,119 @@ pub struct Event {
     pub provider: String,
     /// The Windows event id.
     pub event_id: i64,
+    /// The logon session the acting process or account runs in (Sysmon `LogonId`, Security
+    /// `SubjectLogonId` / `TargetLogonId`), as a number.
+    pub logon_id: Option<i64>,
+    /// What the event made or changed that an attack can leave behind: a service, registry
+    /// value, scheduled task, WMI subscription, account, BITS job, antivirus detection,
+    /// Kerberos service ticket or script.
+    pub artefact: Option<Box<Artefact>>,
     /// Stable hash of the source record's content, so re-imports dedupe.
     pub fingerprint: String,
+}
+
+/// The kinds of artefact an event can show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArtefactKind {
+    /// A Windows service (System 7045, Security 4697).
+    Service,
+    /// A registry key or value (Sysmon 12–14, Security 4657).
+    RegistryValue,
+    /// A scheduled task (Security 4698–4702, TaskScheduler 106, 140, 141, 200).
+    ScheduledTask,
+    /// A WMI event filter, consumer or binding (Sysmon 19–21, WMI-Activity 5861).
+    WmiSubscription,
+    /// A user or computer account, or its membership of a group (Security 4720–4767).
+    Account,
+    /// A BITS transfer job (Bits-Client 3, 4, 59, 60, 16403).
+    BitsJob,
+    /// A threat an antivirus reported (Defender 1006, 1007, 1015, 1116, 1117).
+    AvDetection,
+    /// A Kerberos service ticket (Security 4769).
+    ServiceTicket,
+    /// A PowerShell script block or pipeline (PowerShell 4104, 4103, classic 800).
+    ScriptBlock,
+}
+
+impl ArtefactKind {
+    /// The stable name used in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArtefactKind::Service => "service",
+            ArtefactKind::RegistryValue => "registry_value",
+            ArtefactKind::ScheduledTask => "scheduled_task",
+            ArtefactKind::WmiSubscription => "wmi_subscription",
+            ArtefactKind::Account => "account",
+            ArtefactKind::BitsJob => "bits_job",
+            ArtefactKind::AvDetection => "av_detection",
+            ArtefactKind::ServiceTicket => "service_ticket",
+            ArtefactKind::ScriptBlock => "script_block",
+        }
+    }
+}
+
+/// What an event did to its artefact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArtefactOp {
+    /// Installed, created, registered, set, requested or logged.
+    Created,
+    /// Changed (a task updated, an account's attributes, a registry value renamed).
+    Changed,
+    /// Deleted or removed.
+    Deleted,
+    /// An account was added to a group (`facts` names the group).
+    AddedToGroup,
+    /// An account was removed from a group.
+    RemovedFromGroup,
+    /// An account was enabled, or its password reset by someone else.
+    Enabled,
+    /// Ran or was started (a task's action, a BITS transfer).
+    Ran,
+    /// An antivirus detected it.
+    Detected,
+    /// An antivirus acted on it (quarantined, removed, blocked).
+    Blocked,
+}
+
+/// An artefact an event shows: the thing an attack leaves behind on a machine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Artefact {
+    /// What it is.
+    pub kind: ArtefactKind,
+    /// What the event did to it.
+    pub op: ArtefactOp,
+    /// What identifies it on its machine: the service name; the registry path with the value
+    /// name (`HKLM\…\Run\Updater`); the task path; the WMI filter or consumer name; the
+    /// account (`DOMAIN\user`); the BITS job's title or id; the threat's name; the ticket's
+    /// service name; the script block's id.
+    pub name: String,
+    /// What it runs, holds or points at: the service's binary and arguments, the registry
+    /// data, the task's command and arguments, the consumer's command or script (or the
+    /// filter's query), the BITS job's URL, the threat's path, the ticket's encryption type,
+    /// the script's text (cut to [`crate::normalise::MAX_EVENT_TEXT`]).
+    pub value: Option<String>,
+    /// Facts shown beside it, in order, as (label, value): `("start type", "auto start")`,
+    /// `("group", "Administrators")`, `("local file", "C:\…")`, `("decoded", "…")`.
+    pub facts: Vec<(String, String)>,
+    /// The URLs, domains, IP addresses and files it names, each once, in order of appearance.
+    pub mentions: Vec<Mention>,
+}
+
+/// What an artefact names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MentionKind {
+    Url,
+    Domain,
+    Ip,
+    File,
+}
+
+/// A URL, domain, IP address or file an artefact names.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Mention {
+    pub kind: MentionKind,
+    pub value: String,
 }

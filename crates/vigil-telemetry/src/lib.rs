@@ -14,7 +14,7 @@ pub mod read;
 pub mod sigma;
 
 pub use error::{Location, Position, Result, TelemetryError};
-pub use event::{Event, EventKind};
+pub use event::{Artefact, ArtefactKind, ArtefactOp, Event, EventKind, Mention, MentionKind};
 pub use evtx::evtx_chunks;
 pub use intel::{parse_csv, parse_stix, Indicator, IndicatorKind, ParsedList};
 pub use read::{

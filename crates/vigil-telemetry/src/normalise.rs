@@ -290,6 +290,8 @@ pub(crate) fn normalise(raw: &Map<String, Value>, location: &Location) -> Result
         channel,
         provider,
         event_id,
+        logon_id: None,
+        artefact: None,
         fingerprint: String::new(),
     };
     let security = e
