@@ -5,7 +5,8 @@ use tauri::{AppHandle, State};
 use tauri_specta::{collect_commands, collect_events, Builder, Event};
 use vigil_engine::domain::{
     ActionView, AlertView, AutomationLevel, Dashboard, GroupView, InvestigationDetails,
-    InvestigationStatus, InvestigationSummary, MachineView, Overview,
+    InvestigationSettings, InvestigationStatus, InvestigationSummary, MachineView, NeverActOn,
+    Overview,
 };
 use vigil_engine::ops::actions::ActionFilter;
 use vigil_engine::ops::demo::DemoSummary;
@@ -246,6 +247,58 @@ async fn approve(
     Ok(result?)
 }
 
+/// Remediates findings the investigation proposed nothing for, decided by the admin now;
+/// refused with the reason when Vigil must not act on one of them.
+#[tauri::command]
+#[specta::specta]
+async fn remediate(
+    app: AppHandle,
+    vigil: State<'_, Vigil>,
+    operator: State<'_, Operator>,
+    investigation: u32,
+    entities: Vec<u32>,
+) -> Result<Vec<ActionView>, ApiError> {
+    let result = vigil.remediate(investigation, &entities, &operator.0).await;
+    changed(&app, "action");
+    Ok(result?)
+}
+
+/// What Vigil must never act on (the admin's list).
+#[tauri::command]
+#[specta::specta]
+async fn never_act_on(vigil: State<'_, Vigil>) -> Result<NeverActOn, ApiError> {
+    Ok(vigil.never_act_on().await?)
+}
+
+/// Replaces the "never act on" list; returns it tidied.
+#[tauri::command]
+#[specta::specta]
+async fn save_never_act_on(
+    vigil: State<'_, Vigil>,
+    list: NeverActOn,
+) -> Result<NeverActOn, ApiError> {
+    Ok(vigil.save_never_act_on(&list).await?)
+}
+
+/// How investigations read telemetry.
+#[tauri::command]
+#[specta::specta]
+async fn investigation_settings(
+    vigil: State<'_, Vigil>,
+) -> Result<InvestigationSettings, ApiError> {
+    Ok(vigil.investigation_settings().await?)
+}
+
+/// Changes how far around their alerts investigations read.
+#[tauri::command]
+#[specta::specta]
+async fn save_investigation_settings(
+    vigil: State<'_, Vigil>,
+    settings: InvestigationSettings,
+) -> Result<InvestigationSettings, ApiError> {
+    Ok(vigil.save_investigation_settings(settings).await?)
+}
+
 /// Rejects pending actions, with the admin's reason.
 #[tauri::command]
 #[specta::specta]
@@ -440,6 +493,11 @@ pub fn builder() -> Builder<tauri::Wry> {
             actions,
             approve,
             reject,
+            remediate,
+            never_act_on,
+            save_never_act_on,
+            investigation_settings,
+            save_investigation_settings,
             undo,
             groups,
             set_group_level,

@@ -55,6 +55,19 @@ export const commands = {
 	approve: (ids: number[], note: string | null) => typedError<ActionView_Serialize[], ApiError>(__TAURI_INVOKE("approve", { ids, note })),
 	/**  Rejects pending actions, with the admin's reason. */
 	reject: (ids: number[], reason: string) => typedError<ActionView_Serialize[], ApiError>(__TAURI_INVOKE("reject", { ids, reason })),
+	/**
+	 *  Remediates findings the investigation proposed nothing for, decided by the admin now;
+	 *  refused with the reason when Vigil must not act on one of them.
+	 */
+	remediate: (investigation: number, entities: number[]) => typedError<ActionView_Serialize[], ApiError>(__TAURI_INVOKE("remediate", { investigation, entities })),
+	/**  What Vigil must never act on (the admin's list). */
+	neverActOn: () => typedError<NeverActOn, ApiError>(__TAURI_INVOKE("never_act_on")),
+	/**  Replaces the "never act on" list; returns it tidied. */
+	saveNeverActOn: (list: NeverActOn) => typedError<NeverActOn, ApiError>(__TAURI_INVOKE("save_never_act_on", { list })),
+	/**  How investigations read telemetry. */
+	investigationSettings: () => typedError<InvestigationSettings, ApiError>(__TAURI_INVOKE("investigation_settings")),
+	/**  Changes how far around their alerts investigations read. */
+	saveInvestigationSettings: (settings: InvestigationSettings) => typedError<InvestigationSettings, ApiError>(__TAURI_INVOKE("save_investigation_settings", { settings })),
 	/**  Undoes reversible actions that succeeded. */
 	undo: (ids: number[]) => typedError<ActionView_Serialize[], ApiError>(__TAURI_INVOKE("undo", { ids })),
 	/**  Machine groups, highest rank first. */
@@ -101,7 +114,7 @@ export type ActionFilter =
 "history" | "all";
 
 /**  What an action does. */
-export type ActionKind = "quarantine_file" | "kill_process" | "remove_persistence" | "block_url" | "block_domain" | "block_ip" | "isolate_machine" | "disable_user" | "reset_password" | "require_mfa" | "soft_delete_email" | "expand_scope";
+export type ActionKind = "quarantine_file" | "kill_process" | "remove_persistence" | "block_url" | "block_domain" | "block_ip" | "isolate_machine" | "disable_user" | "reset_password" | "require_mfa" | "soft_delete_email" | "expand_scope" | "delete_registry_value" | "cancel_bits_job";
 
 /**  Where an action stands. */
 export type ActionState = "pending" | "approved" | "rejected" | "expired" | "running" | "succeeded" | "failed" | "undone";
@@ -134,6 +147,10 @@ export type ActionView_Deserialize = {
 	finished_at?: string | null,
 	result: string,
 	reversible: boolean,
+	/**  Actions proposed together for like entities share a group: one decision for all. */
+	group?: string | null,
+	/**  The group's description ("Quarantine 37 files written by evil.exe (4120)"). */
+	group_label?: string | null,
 };
 
 /**  A remediation action. */
@@ -161,6 +178,10 @@ export type ActionView_Serialize = {
 	finished_at: string | null,
 	result: string,
 	reversible: boolean,
+	/**  Actions proposed together for like entities share a group: one decision for all. */
+	group: string | null,
+	/**  The group's description ("Quarantine 37 files written by evil.exe (4120)"). */
+	group_label: string | null,
 };
 
 /**  An alert policy as the admin writes it: a new one when `id` is absent. */
@@ -351,8 +372,24 @@ export type DemoSummary = {
 
 /**  What an entity is. */
 export type EntityKind = "file" | "process" | "url" | "domain" | "ip" | "user" | 
-/**  Registry run key, scheduled task, service or driver (`detail.mechanism` says which). */
-"persistence" | "email_message";
+/**
+ *  Something that starts code again: a registry run key, scheduled task, service, WMI
+ *  subscription, driver, systemd unit, cron line… (`detail.mechanism` says which).
+ */
+"persistence" | "email_message" | 
+/**
+ *  A registry value an attack set or changed that is not an autostart entry (a shell
+ *  `open\command` hijack, a security setting turned off).
+ */
+"registry_value" | 
+/**  A BITS transfer job (its URL and local file). */
+"bits_job" | 
+/**  A threat an antivirus reported. */
+"av_detection" | 
+/**  A Kerberos service ticket asked for (the service account it names). */
+"service_ticket" | 
+/**  A PowerShell script block or pipeline: its text, with what it names and decodes to. */
+"script";
 
 /**  An entity as evidence of an investigation. */
 export type EntityView = EntityView_Serialize | EntityView_Deserialize;
@@ -361,6 +398,8 @@ export type EntityView = EntityView_Serialize | EntityView_Deserialize;
 export type EntityView_Deserialize = {
 	id: number,
 	kind: EntityKind,
+	/**  What it is, for people: `Service`, `Scheduled task`, `Registry value`, `Process`… */
+	kind_label: string,
 	name: string,
 	machine?: string | null,
 	path?: string | null,
@@ -369,14 +408,26 @@ export type EntityView_Deserialize = {
 	command_line?: string | null,
 	value?: string | null,
 	verdict: Verdict,
+	/**  The reasons, the strongest first. */
 	reasons: Reason[],
 	remediation_status: RemediationStatus,
+	/**  What else is known of it (an artefact's binary, account, group, decoded script…). */
+	facts: Fact[],
+	/**  The finding group it belongs to (`FindingGroup::id`), when it is one of many alike. */
+	group?: string | null,
+	/**
+	 *  Why Vigil will not act on it (the machine itself, an OS binary, the "never act on"
+	 *  list), when that is so.
+	 */
+	protected?: string | null,
 };
 
 /**  An entity as evidence of an investigation. */
 export type EntityView_Serialize = {
 	id: number,
 	kind: EntityKind,
+	/**  What it is, for people: `Service`, `Scheduled task`, `Registry value`, `Process`… */
+	kind_label: string,
 	name: string,
 	machine: string | null,
 	path: string | null,
@@ -385,12 +436,42 @@ export type EntityView_Serialize = {
 	command_line: string | null,
 	value: string | null,
 	verdict: Verdict,
+	/**  The reasons, the strongest first. */
 	reasons: Reason[],
 	remediation_status: RemediationStatus,
+	/**  What else is known of it (an artefact's binary, account, group, decoded script…). */
+	facts: Fact[],
+	/**  The finding group it belongs to (`FindingGroup::id`), when it is one of many alike. */
+	group: string | null,
+	/**
+	 *  Why Vigil will not act on it (the machine itself, an OS binary, the "never act on"
+	 *  list), when that is so.
+	 */
+	protected: string | null,
 };
 
 /**  Stable error codes. The UI and scripts match on these, never on message text. */
 export type ErrorCode = "not_found" | "invalid_input" | "conflict" | "store" | "io" | "internal";
+
+/**  A fact shown beside an entity: `start type: auto start`, `added to: Administrators`. */
+export type Fact = {
+	label: string,
+	value: string,
+};
+
+/**  Findings alike, shown and decided as one: "37 files written by evil.exe (4120)". */
+export type FindingGroup = {
+	/**  Stable within the investigation, e.g. `group:file:wrote:17`. */
+	id: string,
+	label: string,
+	kind: EntityKind,
+	kind_label: string,
+	/**  The strongest verdict among its members. */
+	verdict: Verdict,
+	entity_ids: number[],
+	/**  The actions proposed for its members. */
+	action_ids: number[],
+};
 
 /**  The investigation graph. */
 export type Graph = Graph_Serialize | Graph_Deserialize;
@@ -409,24 +490,44 @@ export type GraphNode = GraphNode_Serialize | GraphNode_Deserialize;
 export type GraphNode_Deserialize = {
 	/**  Stable id: `alert:3`, `machine:client4`, `entity:17`, `action:5`, `user:alice`. */
 	id: string,
-	/**  `alert`, `machine`, `user`, `entity`, `finding` or `action`. */
+	/**
+	 *  `alert`, `machine`, `user`, `entity`, `finding`, `action` or `cluster` (like nodes
+	 *  drawn as one until expanded).
+	 */
 	group: string,
 	kind: string,
 	label: string,
 	verdict?: Verdict | null,
 	remediation_status?: RemediationStatus | null,
+	/**
+	 *  The cluster node it is drawn inside of (collapsed: hidden, its edges drawn to the
+	 *  cluster).
+	 */
+	cluster?: string | null,
+	/**  How many nodes a cluster holds (1 for any other node). */
+	size: number,
 };
 
 /**  A node of the investigation graph. */
 export type GraphNode_Serialize = {
 	/**  Stable id: `alert:3`, `machine:client4`, `entity:17`, `action:5`, `user:alice`. */
 	id: string,
-	/**  `alert`, `machine`, `user`, `entity`, `finding` or `action`. */
+	/**
+	 *  `alert`, `machine`, `user`, `entity`, `finding`, `action` or `cluster` (like nodes
+	 *  drawn as one until expanded).
+	 */
 	group: string,
 	kind: string,
 	label: string,
 	verdict: Verdict | null,
 	remediation_status: RemediationStatus | null,
+	/**
+	 *  The cluster node it is drawn inside of (collapsed: hidden, its edges drawn to the
+	 *  cluster).
+	 */
+	cluster: string | null,
+	/**  How many nodes a cluster holds (1 for any other node). */
+	size: number,
 };
 
 /**  The investigation graph. */
@@ -579,7 +680,10 @@ export type InvestigationDetails_Deserialize = {
 	alerts: AlertView_Deserialize[],
 	machines: ScopeMachine[],
 	users: ScopeUser[],
+	/**  Malicious and suspicious entities, ranked: the culprit first. */
 	key_findings: EntityView_Deserialize[],
+	/**  Key findings alike, grouped for one decision. */
+	finding_groups: FindingGroup[],
 	entities: EntityView_Deserialize[],
 	log: LogEntry_Deserialize[],
 	actions: ActionView_Deserialize[],
@@ -592,13 +696,25 @@ export type InvestigationDetails_Serialize = {
 	alerts: AlertView_Serialize[],
 	machines: ScopeMachine[],
 	users: ScopeUser[],
+	/**  Malicious and suspicious entities, ranked: the culprit first. */
 	key_findings: EntityView_Serialize[],
+	/**  Key findings alike, grouped for one decision. */
+	finding_groups: FindingGroup[],
 	entities: EntityView_Serialize[],
 	log: LogEntry_Serialize[],
 	actions: ActionView_Serialize[],
 	pending_actions: ActionView_Serialize[],
 	graph: Graph_Serialize,
 } & InvestigationSummary_Serialize;
+
+/**  How investigations read telemetry. */
+export type InvestigationSettings = {
+	/**
+	 *  How far before the first alert and after the last an investigation reads a machine's
+	 *  events, in minutes.
+	 */
+	window_minutes: number,
+};
 
 /**  Where an investigation stands. */
 export type InvestigationStatus = "queued" | "running" | "pending_action" | "remediated" | "partially_remediated" | "no_threats_found" | "failed" | "partially_investigated" | "terminated_by_system" | "terminated_by_user" | 
@@ -616,6 +732,8 @@ export type InvestigationSummary_Deserialize = {
 	status_detail: string,
 	trigger: string,
 	trigger_alert_id?: number | null,
+	/**  The triggering alert's title (none when an analyst started it from a machine). */
+	trigger_alert_title?: string | null,
 	playbook: string,
 	detection_source: string,
 	threat_types: string[],
@@ -640,6 +758,8 @@ export type InvestigationSummary_Serialize = {
 	status_detail: string,
 	trigger: string,
 	trigger_alert_id: number | null,
+	/**  The triggering alert's title (none when an analyst started it from a machine). */
+	trigger_alert_title: string | null,
 	playbook: string,
 	detection_source: string,
 	threat_types: string[],
@@ -743,6 +863,20 @@ export type Move =
 /**  Tried later. */
 "down";
 
+/**  What Vigil must never act on, whatever an investigation finds: the admin's list. */
+export type NeverActOn = {
+	/**  Machine names (any case; a domain suffix is ignored). */
+	hosts: string[],
+	/**  IP addresses or networks in CIDR form (`10.0.0.0/8`). */
+	ips: string[],
+	/**  Domains; their subdomains are covered too. */
+	domains: string[],
+	/**  File or folder paths; a folder covers what is under it. */
+	paths: string[],
+	/**  File hashes (SHA-256, SHA-1 or MD5). */
+	hashes: string[],
+};
+
 /**  Counts of what the store holds. */
 export type Overview = {
 	machines: number,
@@ -797,7 +931,7 @@ export type ScopeUser = {
 };
 
 /**  Severity of an alert. */
-export type Severity = "informational" | "low" | "medium" | "high";
+export type Severity = "informational" | "low" | "medium" | "high" | "critical";
 
 /**  How many investigations have one status. */
 export type StatusCount = {

@@ -81,6 +81,8 @@ fn object_of(request: &ActionRequest) -> Result<(bool, &'static str, String)> {
             .to_lowercase(),
         ),
         ActionKind::IsolateMachine => (true, "isolation", request.machine.name.to_lowercase()),
+        ActionKind::DeleteRegistryValue => (true, "registry", t.name.to_lowercase()),
+        ActionKind::CancelBitsJob => (true, "bits_job", t.name.to_lowercase()),
         ActionKind::DisableUser | ActionKind::ResetPassword | ActionKind::RequireMfa => (
             false,
             "account",

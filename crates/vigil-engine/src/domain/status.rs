@@ -115,6 +115,8 @@ pub enum ActionKind {
     RequireMfa,
     SoftDeleteEmail,
     ExpandScope,
+    DeleteRegistryValue,
+    CancelBitsJob,
 }
 
 names!(ActionKind {
@@ -130,6 +132,8 @@ names!(ActionKind {
     RequireMfa => "require_mfa",
     SoftDeleteEmail => "soft_delete_email",
     ExpandScope => "expand_scope",
+    DeleteRegistryValue => "delete_registry_value",
+    CancelBitsJob => "cancel_bits_job",
 });
 
 impl ActionKind {
@@ -137,7 +141,10 @@ impl ActionKind {
     pub fn reversible(self) -> bool {
         !matches!(
             self,
-            ActionKind::KillProcess | ActionKind::ResetPassword | ActionKind::ExpandScope
+            ActionKind::KillProcess
+                | ActionKind::ResetPassword
+                | ActionKind::ExpandScope
+                | ActionKind::CancelBitsJob
         )
     }
 
@@ -156,6 +163,8 @@ impl ActionKind {
             ActionKind::RequireMfa => "Require MFA",
             ActionKind::SoftDeleteEmail => "Soft-delete email",
             ActionKind::ExpandScope => "Expand investigation scope",
+            ActionKind::DeleteRegistryValue => "Delete registry value",
+            ActionKind::CancelBitsJob => "Cancel BITS job",
         }
     }
 }

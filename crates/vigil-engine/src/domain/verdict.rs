@@ -16,9 +16,21 @@ pub enum EntityKind {
     Domain,
     Ip,
     User,
-    /// Registry run key, scheduled task, service or driver (`detail.mechanism` says which).
+    /// Something that starts code again: a registry run key, scheduled task, service, WMI
+    /// subscription, driver, systemd unit, cron line… (`detail.mechanism` says which).
     Persistence,
     EmailMessage,
+    /// A registry value an attack set or changed that is not an autostart entry (a shell
+    /// `open\command` hijack, a security setting turned off).
+    RegistryValue,
+    /// A BITS transfer job (its URL and local file).
+    BitsJob,
+    /// A threat an antivirus reported.
+    AvDetection,
+    /// A Kerberos service ticket asked for (the service account it names).
+    ServiceTicket,
+    /// A PowerShell script block or pipeline: its text, with what it names and decodes to.
+    Script,
 }
 
 names!(EntityKind {
@@ -30,6 +42,11 @@ names!(EntityKind {
     User => "user",
     Persistence => "persistence",
     EmailMessage => "email_message",
+    RegistryValue => "registry_value",
+    BitsJob => "bits_job",
+    AvDetection => "av_detection",
+    ServiceTicket => "service_ticket",
+    Script => "script",
 });
 
 /// Vigil's judgement of an entity, always given with reasons.
@@ -106,6 +123,7 @@ pub enum Severity {
     Low,
     Medium,
     High,
+    Critical,
 }
 
 names!(Severity {
@@ -113,4 +131,12 @@ names!(Severity {
     Low => "low",
     Medium => "medium",
     High => "high",
+    Critical => "critical",
 });
+
+impl Severity {
+    /// A Sigma rule's level (`informational` … `critical`); anything else is informational.
+    pub fn of_level(level: &str) -> Severity {
+        Severity::parse(level.trim()).unwrap_or(Severity::Informational)
+    }
+}

@@ -87,6 +87,8 @@ pub struct InvestigationSummary {
     pub status_detail: String,
     pub trigger: String,
     pub trigger_alert_id: Option<u32>,
+    /// The triggering alert's title (none when an analyst started it from a machine).
+    pub trigger_alert_title: Option<String>,
     pub playbook: String,
     pub detection_source: String,
     pub threat_types: Vec<String>,
@@ -120,11 +122,20 @@ pub struct ScopeUser {
     pub reason: String,
 }
 
+/// A fact shown beside an entity: `start type: auto start`, `added to: Administrators`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, specta::Type)]
+pub struct Fact {
+    pub label: String,
+    pub value: String,
+}
+
 /// An entity as evidence of an investigation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct EntityView {
     pub id: u32,
     pub kind: EntityKind,
+    /// What it is, for people: `Service`, `Scheduled task`, `Registry value`, `Process`…
+    pub kind_label: String,
     pub name: String,
     pub machine: Option<String>,
     pub path: Option<String>,
@@ -133,8 +144,31 @@ pub struct EntityView {
     pub command_line: Option<String>,
     pub value: Option<String>,
     pub verdict: Verdict,
+    /// The reasons, the strongest first.
     pub reasons: Vec<Reason>,
     pub remediation_status: RemediationStatus,
+    /// What else is known of it (an artefact's binary, account, group, decoded script…).
+    pub facts: Vec<Fact>,
+    /// The finding group it belongs to (`FindingGroup::id`), when it is one of many alike.
+    pub group: Option<String>,
+    /// Why Vigil will not act on it (the machine itself, an OS binary, the "never act on"
+    /// list), when that is so.
+    pub protected: Option<String>,
+}
+
+/// Findings alike, shown and decided as one: "37 files written by evil.exe (4120)".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+pub struct FindingGroup {
+    /// Stable within the investigation, e.g. `group:file:wrote:17`.
+    pub id: String,
+    pub label: String,
+    pub kind: EntityKind,
+    pub kind_label: String,
+    /// The strongest verdict among its members.
+    pub verdict: Verdict,
+    pub entity_ids: Vec<u32>,
+    /// The actions proposed for its members.
+    pub action_ids: Vec<u32>,
 }
 
 /// A remediation action.
@@ -163,6 +197,10 @@ pub struct ActionView {
     pub finished_at: Option<String>,
     pub result: String,
     pub reversible: bool,
+    /// Actions proposed together for like entities share a group: one decision for all.
+    pub group: Option<String>,
+    /// The group's description ("Quarantine 37 files written by evil.exe (4120)").
+    pub group_label: Option<String>,
 }
 
 /// One step of an investigation's log.
@@ -182,12 +220,18 @@ pub struct LogEntry {
 pub struct GraphNode {
     /// Stable id: `alert:3`, `machine:client4`, `entity:17`, `action:5`, `user:alice`.
     pub id: String,
-    /// `alert`, `machine`, `user`, `entity`, `finding` or `action`.
+    /// `alert`, `machine`, `user`, `entity`, `finding`, `action` or `cluster` (like nodes
+    /// drawn as one until expanded).
     pub group: String,
     pub kind: String,
     pub label: String,
     pub verdict: Option<Verdict>,
     pub remediation_status: Option<RemediationStatus>,
+    /// The cluster node it is drawn inside of (collapsed: hidden, its edges drawn to the
+    /// cluster).
+    pub cluster: Option<String>,
+    /// How many nodes a cluster holds (1 for any other node).
+    pub size: u32,
 }
 
 /// An edge of the investigation graph.
@@ -196,6 +240,29 @@ pub struct GraphEdge {
     pub source: String,
     pub target: String,
     pub label: String,
+}
+
+/// What Vigil must never act on, whatever an investigation finds: the admin's list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct NeverActOn {
+    /// Machine names (any case; a domain suffix is ignored).
+    pub hosts: Vec<String>,
+    /// IP addresses or networks in CIDR form (`10.0.0.0/8`).
+    pub ips: Vec<String>,
+    /// Domains; their subdomains are covered too.
+    pub domains: Vec<String>,
+    /// File or folder paths; a folder covers what is under it.
+    pub paths: Vec<String>,
+    /// File hashes (SHA-256, SHA-1 or MD5).
+    pub hashes: Vec<String>,
+}
+
+/// How investigations read telemetry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct InvestigationSettings {
+    /// How far before the first alert and after the last an investigation reads a machine's
+    /// events, in minutes.
+    pub window_minutes: u32,
 }
 
 /// The investigation graph.
@@ -240,7 +307,10 @@ pub struct InvestigationDetails {
     pub alerts: Vec<AlertView>,
     pub machines: Vec<ScopeMachine>,
     pub users: Vec<ScopeUser>,
+    /// Malicious and suspicious entities, ranked: the culprit first.
     pub key_findings: Vec<EntityView>,
+    /// Key findings alike, grouped for one decision.
+    pub finding_groups: Vec<FindingGroup>,
     pub entities: Vec<EntityView>,
     pub log: Vec<LogEntry>,
     pub actions: Vec<ActionView>,

@@ -85,6 +85,8 @@ impl From<ActionRow> for ActionView {
             finished_at: r.finished_at,
             result: r.result,
             reversible: r.reversible && r.kind.reversible(),
+            group: None,
+            group_label: None,
         }
     }
 }
@@ -165,6 +167,21 @@ struct TargetRow {
     pid: Option<i64>,
     value: Option<String>,
     detail: String,
+}
+
+/// A finding the admin asks to remediate, with what the guard needs.
+#[derive(sqlx::FromRow)]
+struct RemediableRow {
+    kind: crate::domain::EntityKind,
+    name: String,
+    path: Option<String>,
+    sha256: Option<String>,
+    value: Option<String>,
+    detail: String,
+    machine_id: Option<i64>,
+    machine: Option<String>,
+    connector: Option<String>,
+    open: i64,
 }
 
 /// An action request and the connector that carries it out.
@@ -498,6 +515,124 @@ impl Vigil {
         }
         let mut conn = self.store().pool().acquire().await?;
         load(&mut conn, ids).await
+    }
+
+    /// Remediates findings the investigation proposed nothing for (a suspicious entity, say):
+    /// an action per entity, decided by `by` and run at once, or refused with the reason
+    /// when Vigil must not act on it.
+    #[tracing::instrument(skip(self))]
+    pub async fn remediate(
+        &self,
+        investigation: u32,
+        entities: &[u32],
+        by: &str,
+    ) -> Result<Vec<ActionView>> {
+        let _work = self.work_lock().await?;
+        let inv = i64::from(investigation);
+        let mut tx = self.store().pool().begin().await?;
+        let guard = self.guard(&mut tx).await?;
+        let mut ids = Vec::with_capacity(entities.len());
+        for entity in entities {
+            let row: Option<RemediableRow> = sqlx::query_as(
+                "SELECT e.kind, e.name, e.path, e.sha256, e.value, e.detail, e.machine_id,
+                        m.name AS machine, m.connector,
+                        (SELECT COUNT(*) FROM actions a WHERE a.investigation_id = v.investigation_id
+                           AND a.entity_id = e.id AND a.state IN ('pending', 'approved', 'running', 'succeeded')) AS open
+                 FROM evidence v JOIN entities e ON e.id = v.entity_id LEFT JOIN machines m ON m.id = e.machine_id
+                 WHERE v.investigation_id = ? AND v.entity_id = ?",
+            )
+            .bind(inv)
+            .bind(i64::from(*entity))
+            .fetch_optional(&mut *tx)
+            .await?;
+            let row = row.ok_or_else(|| Error::NotFound {
+                what: "finding",
+                name: format!("entity {entity} of investigation {investigation}"),
+            })?;
+            let Some(kind) = investigate::propose::action_for(row.kind) else {
+                return Err(Error::Conflict(format!(
+                    "{}: Vigil has no action for a {}",
+                    row.name,
+                    row.kind.as_str().replace('_', " ")
+                )));
+            };
+            if row.open > 0 {
+                return Err(Error::Conflict(format!(
+                    "{} already has an action in this investigation",
+                    row.name
+                )));
+            }
+            let detail: serde_json::Value = serde_json::from_str(&row.detail).unwrap_or_default();
+            let machine_name = row.machine.clone().unwrap_or_default();
+            let subject = crate::ops::safety::Subject {
+                action: Some(kind),
+                kind: Some(row.kind),
+                name: &row.name,
+                path: row.path.as_deref(),
+                sha256: row.sha256.as_deref(),
+                value: row.value.as_deref(),
+                mechanism: detail.get("mechanism").and_then(|m| m.as_str()),
+                machine: &machine_name,
+                connector: row.connector.as_deref(),
+            };
+            if let Some(why) = guard.refusal(&subject) {
+                return Err(Error::Conflict(format!(
+                    "Vigil does not act on this: {why}"
+                )));
+            }
+            let machine = match row.machine_id {
+                Some(m) => m,
+                None => {
+                    let (m,): (i64,) = sqlx::query_as(
+                        "SELECT trigger_machine_id FROM investigations WHERE id = ?",
+                    )
+                    .bind(inv)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    m
+                }
+            };
+            let now = clock::now();
+            let id = sqlx::query(
+                "INSERT INTO actions (investigation_id, kind, entity_id, machine_id, source, state, reason,
+                    decided_by, decided_at, proposed_at, expires_at, reversible)
+                 VALUES (?, ?, ?, ?, 'manual', 'approved', ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(inv)
+            .bind(kind)
+            .bind(i64::from(*entity))
+            .bind(machine)
+            .bind(format!("{} asked for it", by))
+            .bind(by)
+            .bind(&now)
+            .bind(&now)
+            .bind(clock::shift(&now, time::Duration::days(7)))
+            .bind(kind.reversible())
+            .execute(&mut *tx)
+            .await?
+            .last_insert_rowid();
+            let started = step_start();
+            log_step(
+                &mut tx,
+                inv,
+                "Action requested",
+                Some(machine),
+                "approved",
+                started,
+                &format!("{} {} by {by}", kind.label(), row.name),
+            )
+            .await?;
+            ids.push(id);
+        }
+        sync_remediation(&mut tx, inv).await?;
+        tx.commit().await?;
+        for id in &ids {
+            run_one(self, *id).await?;
+        }
+        self.resume_or_settle(inv).await?;
+        let mut conn = self.store().pool().acquire().await?;
+        let ids: Vec<u32> = ids.into_iter().map(|i| i as u32).collect();
+        load(&mut conn, &ids).await
     }
 
     /// Undoes succeeded, reversible actions.

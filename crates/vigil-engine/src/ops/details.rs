@@ -29,6 +29,7 @@ struct SummaryRow {
     status_detail: String,
     trigger_kind: String,
     trigger_alert_id: Option<i64>,
+    trigger_alert_title: Option<String>,
     playbook: String,
     detection_source: String,
     threat_types: String,
@@ -44,6 +45,7 @@ struct SummaryRow {
 }
 
 const SUMMARY_SELECT: &str = "SELECT i.id, i.title, i.status, i.status_detail, i.trigger_kind, i.trigger_alert_id,
+    (SELECT t.title FROM alerts t WHERE t.id = i.trigger_alert_id) AS trigger_alert_title,
     i.playbook, i.detection_source, i.threat_types, i.tags,
     (SELECT group_concat(m.name, ',') FROM (SELECT m.name FROM investigation_machines im JOIN machines m ON m.id = im.machine_id
         WHERE im.investigation_id = i.id ORDER BY im.joined_at, m.name) m) AS machine_names,
@@ -71,6 +73,7 @@ impl SummaryRow {
             status_detail: self.status_detail,
             trigger: self.trigger_kind,
             trigger_alert_id: self.trigger_alert_id.map(|a| a as u32),
+            trigger_alert_title: self.trigger_alert_title,
             playbook: self.playbook,
             detection_source: self.detection_source,
             threat_types: split_list(&self.threat_types),
@@ -118,6 +121,10 @@ impl From<EntityRow> for EntityView {
             verdict: r.verdict,
             reasons: serde_json::from_str::<Vec<Reason>>(&r.reasons).unwrap_or_default(),
             remediation_status: r.remediation_status,
+            kind_label: String::new(),
+            facts: Vec::new(),
+            group: None,
+            protected: None,
         }
     }
 }
@@ -163,6 +170,8 @@ async fn graph_of(
             label: m.name.clone(),
             verdict: None,
             remediation_status: None,
+            cluster: None,
+            size: 1,
         });
     }
     for u in &details.users {
@@ -184,6 +193,8 @@ async fn graph_of(
             label: a.title.clone(),
             verdict: None,
             remediation_status: None,
+            cluster: None,
+            size: 1,
         });
         graph.edges.push(GraphEdge {
             source: id,
@@ -209,6 +220,8 @@ async fn graph_of(
             label: e.name.clone(),
             verdict: Some(e.verdict),
             remediation_status: Some(e.remediation_status),
+            cluster: None,
+            size: 1,
         });
     }
     for u in &users {
@@ -219,6 +232,8 @@ async fn graph_of(
             label: u.clone(),
             verdict: None,
             remediation_status: None,
+            cluster: None,
+            size: 1,
         });
     }
     for (alert, entity) in alert_entities {
@@ -271,6 +286,8 @@ async fn graph_of(
             label: format!("{} ({})", a.label, a.state.as_str()),
             verdict: None,
             remediation_status: Some(a.state.remediation()),
+            cluster: None,
+            size: 1,
         });
         if let Some(target) = a.entity_id.and_then(|e| by_id.get(&e)) {
             graph.edges.push(GraphEdge {
@@ -478,6 +495,7 @@ impl Vigil {
                 .filter(|e| e.verdict.is_finding())
                 .cloned()
                 .collect(),
+            finding_groups: Vec::new(),
             entities: entities.clone(),
             log: log
                 .into_iter()

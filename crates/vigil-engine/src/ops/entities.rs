@@ -93,6 +93,11 @@ impl NewEntity {
                 )
             }
             EntityKind::EmailMessage => lower(&self.value),
+            EntityKind::RegistryValue
+            | EntityKind::BitsJob
+            | EntityKind::AvDetection
+            | EntityKind::ServiceTicket
+            | EntityKind::Script => format!("{m}|{}", self.name.to_lowercase()),
             EntityKind::Url | EntityKind::Domain | EntityKind::Ip | EntityKind::User => {
                 lower(&self.value)
             }

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{AutomationLevel, Severity};
+use crate::domain::{AutomationLevel, InvestigationSettings, Severity};
 use crate::ops::investigate::Playbook;
 use crate::ops::ranked::{name_taken, rerank, Move};
 use crate::{Error, Result, Vigil};
@@ -11,6 +11,18 @@ use crate::{Error, Result, Vigil};
 /// The detection sources an alert can come from, as alerts and policies name them.
 pub const DETECTION_SOURCES: [&str; 6] =
     ["sigma", "ioc", "yara", "heuristic", "imported", "manual"];
+
+/// The settings key of how far around its alerts an investigation reads events.
+const WINDOW_KEY: &str = "investigation_window_minutes";
+
+/// How far before the first alert and after the last an investigation reads a machine's
+/// events, unless the admin says otherwise: an attack's steps on one machine (delivery,
+/// execution, persistence, credential theft) are usually minutes apart, and an hour each
+/// side keeps a busy machine's window to a few thousand events.
+pub const DEFAULT_WINDOW_MINUTES: u32 = 60;
+
+/// The longest window the admin may set: a week each side.
+pub const MAX_WINDOW_MINUTES: u32 = 7 * 24 * 60;
 
 /// The playbook a policy names when the alert itself should pick one.
 pub const AUTO_PLAYBOOK: &str = "auto";
@@ -147,7 +159,50 @@ fn policy_not_found(id: u32) -> Error {
     }
 }
 
+/// The investigation settings as stored (the defaults when never set).
+pub(crate) async fn investigation_settings(
+    conn: &mut sqlx::SqliteConnection,
+) -> Result<InvestigationSettings> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE key = ?")
+        .bind(WINDOW_KEY)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let window_minutes = row
+        .and_then(|(v,)| v.parse::<u32>().ok())
+        .filter(|m| (1..=MAX_WINDOW_MINUTES).contains(m))
+        .unwrap_or(DEFAULT_WINDOW_MINUTES);
+    Ok(InvestigationSettings { window_minutes })
+}
+
 impl Vigil {
+    /// How investigations read telemetry (the window around their alerts).
+    pub async fn investigation_settings(&self) -> Result<InvestigationSettings> {
+        let mut conn = self.store().pool().acquire().await?;
+        investigation_settings(&mut conn).await
+    }
+
+    /// Changes how far around its alerts an investigation reads; the next run follows it.
+    pub async fn save_investigation_settings(
+        &self,
+        settings: InvestigationSettings,
+    ) -> Result<InvestigationSettings> {
+        if !(5..=MAX_WINDOW_MINUTES).contains(&settings.window_minutes) {
+            return Err(Error::InvalidInput(format!(
+                "Choose a window between 5 minutes and {} days each side of the alerts.",
+                MAX_WINDOW_MINUTES / 60 / 24
+            )));
+        }
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES (?, ?)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(WINDOW_KEY)
+        .bind(settings.window_minutes.to_string())
+        .execute(self.store().pool())
+        .await?;
+        Ok(settings)
+    }
+
     /// The alert policies, in the order they are tried.
     pub async fn alert_policies(&self) -> Result<Vec<AlertPolicyView>> {
         let rows: Vec<PolicyRow> = sqlx::query_as(

@@ -31,6 +31,9 @@ pub fn action_for(kind: EntityKind) -> Option<ActionKind> {
         EntityKind::Ip => ActionKind::BlockIp,
         EntityKind::EmailMessage => ActionKind::SoftDeleteEmail,
         EntityKind::User => ActionKind::DisableUser,
+        EntityKind::RegistryValue => ActionKind::DeleteRegistryValue,
+        EntityKind::BitsJob => ActionKind::CancelBitsJob,
+        EntityKind::AvDetection | EntityKind::ServiceTicket | EntityKind::Script => return None,
     })
 }
 
