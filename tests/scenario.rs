@@ -254,6 +254,8 @@ fn alert_on(machine_id: i64, title: &str, severity: Severity) -> NewAlert {
             r"C:\Users\alice\Downloads\other.exe",
             Some("00"),
         )],
+        grade: Default::default(),
+        logon_id: None,
     }
 }
 
@@ -268,6 +270,21 @@ async fn machine_id(vigil: &Vigil, name: &str) -> i64 {
     )
 }
 
+/// An alert on `machine_id` about the demo's payload, raised now.
+fn alert_on_the_payload(machine_id: i64, title: &str) -> NewAlert {
+    let now = vigil_engine::clock::now();
+    NewAlert {
+        first_seen: now.clone(),
+        last_seen: now,
+        entities: vec![NewEntity::file(
+            machine_id,
+            r"C:\Users\alice\Downloads\updater.exe",
+            Some(vigil_engine::ops::demo::PAYLOAD_SHA256),
+        )],
+        ..alert_on(machine_id, title, Severity::High)
+    }
+}
+
 #[tokio::test]
 async fn a_related_alert_joins_the_open_investigation_and_duplicates_fold() {
     let d = demo().await;
@@ -279,14 +296,14 @@ async fn a_related_alert_joins_the_open_investigation_and_duplicates_fold() {
     let client4 = machine_id(&d.vigil, "client4").await;
     let raised = d
         .vigil
-        .raise_alert(alert_on(client4, "Second alert", Severity::High))
+        .raise_alert(alert_on_the_payload(client4, "Second alert"))
         .await
         .expect("raise");
     assert_eq!(raised.routing, Routing::Joined);
     assert_eq!(raised.investigation, Some(i64::from(details.summary.id)));
     let again = d
         .vigil
-        .raise_alert(alert_on(client4, "Second alert", Severity::High))
+        .raise_alert(alert_on_the_payload(client4, "Second alert"))
         .await
         .expect("raise");
     assert_eq!(again.routing, Routing::Deduplicated);
@@ -305,6 +322,31 @@ async fn a_related_alert_joins_the_open_investigation_and_duplicates_fold() {
             .len(),
         1
     );
+}
+
+#[tokio::test]
+async fn an_unrelated_alert_on_the_same_machine_starts_its_own_investigation() {
+    let d = demo().await;
+    let details = d
+        .vigil
+        .investigate_machine("client4", "test")
+        .await
+        .expect("investigate");
+    let client4 = machine_id(&d.vigil, "client4").await;
+    // Another file, another time: nothing ties it to the attack under investigation.
+    let raised = d
+        .vigil
+        .raise_alert(alert_on(client4, "Something else", Severity::High))
+        .await
+        .expect("raise");
+    assert_eq!(raised.routing, Routing::Started);
+    assert_ne!(raised.investigation, Some(i64::from(details.summary.id)));
+    let first = d
+        .vigil
+        .investigation(details.summary.id)
+        .await
+        .expect("details");
+    assert_eq!(first.alerts.len(), 1, "the first investigation keeps its own alert");
 }
 
 #[tokio::test]

@@ -354,6 +354,8 @@ async fn hostile_telemetry_renders_as_text() -> Result<()> {
                     NewEntity::file(id, &format!("C:\\Temp\\{IMG}.exe"), None),
                     NewEntity::process(id, 4242, "C:\\Temp\\evil.exe", Some(SCRIPT)),
                 ],
+                grade: Default::default(),
+                logon_id: None,
             })
             .await?;
         let alert = vigil

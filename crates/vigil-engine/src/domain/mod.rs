@@ -10,5 +10,5 @@ mod views;
 pub use automation::{decide, AutomationLevel, Decision, FolderClass};
 pub use overview::{Dashboard, Overview, StatusCount};
 pub use status::{settle, ActionEvent, ActionKind, ActionState, ActionTally, InvestigationStatus};
-pub use verdict::{EntityKind, Reason, RemediationStatus, Severity, Verdict};
+pub use verdict::{EntityKind, Grade, Reason, RemediationStatus, Role, Severity, Verdict};
 pub use views::*;

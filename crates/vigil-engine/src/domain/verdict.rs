@@ -49,6 +49,70 @@ names!(EntityKind {
     Script => "script",
 });
 
+/// The part an entity plays in the alert that names it.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    specta::Type,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// What the detection is about: the process started, the service installed, the
+    /// registry value set, the file matched.
+    #[default]
+    Culprit,
+    /// The process or account that did it.
+    Actor,
+    /// What it was done to (a process whose memory was read, an object opened).
+    Target,
+    /// Anything else the event names (a destination, a file a script names).
+    Evidence,
+}
+
+names!(Role {
+    Culprit => "culprit",
+    Actor => "actor",
+    Target => "target",
+    Evidence => "evidence",
+});
+
+/// How much a rule's hit weighs: a detection, or a threat-hunting lead.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    specta::Type,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Grade {
+    #[default]
+    Detection,
+    /// A threat-hunting rule: evidence for an investigation, never enough to act on.
+    Hunting,
+}
+
+names!(Grade {
+    Detection => "detection",
+    Hunting => "hunting",
+});
+
 /// Vigil's judgement of an entity, always given with reasons.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, specta::Type,
@@ -67,6 +131,39 @@ names!(Verdict {
     Suspicious => "suspicious",
     Malicious => "malicious",
 });
+
+impl EntityKind {
+    /// What an entity of this kind is called, for people; a persistence entry by its
+    /// mechanism (`service`, `scheduled_task`…), a user by whether an account change named it.
+    pub fn label(self, mechanism: Option<&str>, account: bool) -> &'static str {
+        match self {
+            EntityKind::File => "File",
+            EntityKind::Process => "Process",
+            EntityKind::Url => "URL",
+            EntityKind::Domain => "Domain",
+            EntityKind::Ip => "IP address",
+            EntityKind::User if account => "Account",
+            EntityKind::User => "User",
+            EntityKind::Persistence => match mechanism {
+                Some("service") => "Service",
+                Some("scheduled_task") => "Scheduled task",
+                Some("wmi_subscription") => "WMI subscription",
+                Some("run_key") => "Run key",
+                Some("driver") => "Driver",
+                Some("systemd_unit") => "systemd unit",
+                Some("cron") => "cron job",
+                Some("autostart") => "Autostart entry",
+                _ => "Persistence",
+            },
+            EntityKind::EmailMessage => "Email message",
+            EntityKind::RegistryValue => "Registry value",
+            EntityKind::BitsJob => "BITS job",
+            EntityKind::AvDetection => "Antivirus detection",
+            EntityKind::ServiceTicket => "Kerberos service ticket",
+            EntityKind::Script => "PowerShell script",
+        }
+    }
+}
 
 impl Verdict {
     /// Malicious or suspicious: a key finding.

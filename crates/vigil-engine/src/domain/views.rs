@@ -281,8 +281,13 @@ impl Graph {
             .map(|n| {
                 let verdict = n.verdict.map(|v| v.as_str()).unwrap_or("-");
                 let remediation = n.remediation_status.map(|r| r.as_str()).unwrap_or("-");
+                let cluster = n
+                    .cluster
+                    .as_deref()
+                    .map(|c| format!(" in {c}"))
+                    .unwrap_or_default();
                 format!(
-                    "node {} [{} {}] {} ({verdict}, {remediation})",
+                    "node {} [{} {}] {} ({verdict}, {remediation}){cluster}",
                     n.id, n.group, n.kind, n.label
                 )
             })

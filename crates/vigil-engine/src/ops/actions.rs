@@ -28,7 +28,8 @@ pub enum ActionFilter {
 
 const ACTION_SELECT: &str = "SELECT a.id, a.investigation_id, a.kind, a.entity_id, e.name AS entity, e.kind AS entity_kind,
         v.verdict, m.name AS machine, a.source, a.state, a.reason, a.decided_by, a.decided_at, a.decision_note,
-        a.proposed_at, a.expires_at, a.started_at, a.finished_at, a.result, a.reversible
+        a.proposed_at, a.expires_at, a.started_at, a.finished_at, a.result, a.reversible,
+        json_extract(e.detail, '$.mechanism') AS mechanism, a.group_key, a.group_label
     FROM actions a
     LEFT JOIN entities e ON e.id = a.entity_id
     LEFT JOIN evidence v ON v.investigation_id = a.investigation_id AND v.entity_id = a.entity_id
@@ -56,6 +57,9 @@ struct ActionRow {
     finished_at: Option<String>,
     result: String,
     reversible: bool,
+    mechanism: Option<String>,
+    group_key: Option<String>,
+    group_label: Option<String>,
 }
 
 impl From<ActionRow> for ActionView {
@@ -64,7 +68,7 @@ impl From<ActionRow> for ActionView {
             id: r.id as u32,
             investigation_id: r.investigation_id.map(|i| i as u32),
             kind: r.kind,
-            label: r.kind.label().to_string(),
+            label: investigate::propose::action_label(r.kind, r.mechanism.as_deref()),
             entity_id: r.entity_id.map(|i| i as u32),
             entity: r.entity,
             entity_kind: r
@@ -85,8 +89,8 @@ impl From<ActionRow> for ActionView {
             finished_at: r.finished_at,
             result: r.result,
             reversible: r.reversible && r.kind.reversible(),
-            group: None,
-            group_label: None,
+            group: r.group_key,
+            group_label: r.group_label,
         }
     }
 }
@@ -318,6 +322,40 @@ async fn run_one(vigil: &Vigil, action: i64) -> Result<()> {
             .await?;
         return Ok(());
     };
+    // The guard again: the admin's list may have changed since it was proposed.
+    let guard = vigil.guard(&mut conn).await?;
+    let t = &request.target;
+    let refusal = guard.refusal(&crate::ops::safety::Subject {
+        action: Some(request.kind),
+        kind: t.kind,
+        name: &t.name,
+        path: t.path.as_deref(),
+        sha256: t.sha256.as_deref(),
+        value: t.value.as_deref(),
+        mechanism: t.detail.get("mechanism").and_then(|m| m.as_str()),
+        machine: &request.machine.name,
+        connector: Some(connector.name()),
+        // It passed the guard when it was proposed or asked for; only lists may have changed.
+        confirmed: true,
+    });
+    if let Some(why) = refusal {
+        let mut tx = vigil.store().pool().begin().await?;
+        sqlx::query("UPDATE actions SET state = 'running', started_at = ? WHERE id = ? AND state = 'approved'")
+            .bind(clock::now())
+            .bind(action)
+            .execute(&mut *tx)
+            .await?;
+        finish(
+            &mut tx,
+            action,
+            ActionState::Failed,
+            &format!("Vigil does not act on this: {why}"),
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(());
+    }
     // Written before it is acted on.
     let started = sqlx::query(
         "UPDATE actions SET state = 'running', started_at = ? WHERE id = ? AND state = 'approved'",
@@ -574,6 +612,8 @@ impl Vigil {
                 mechanism: detail.get("mechanism").and_then(|m| m.as_str()),
                 machine: &machine_name,
                 connector: row.connector.as_deref(),
+                // The admin asks for it.
+                confirmed: true,
             };
             if let Some(why) = guard.refusal(&subject) {
                 return Err(Error::Conflict(format!(

@@ -1,16 +1,25 @@
-//! Alerts: raised by detections, deduplicated, joined to an investigation already working
-//! on their machine, or routed by alert policies to a new one.
+//! Alerts: raised by detections, deduplicated, joined to an open investigation they are tied
+//! to (the same process tree, artefact, file or user session, close in time: not merely the
+//! same machine), or routed by alert policies to a new one.
 
 use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
 
-use crate::domain::{AlertView, InvestigationStatus, Severity};
+use crate::domain::{AlertView, EntityKind, Grade, InvestigationStatus, Role, Severity};
 use crate::ops::entities::{self, NewEntity};
+use crate::ops::evidence;
 use crate::ops::investigate::{attach_alert, set_status, Playbook, Trigger};
 use crate::{clock, Error, Result, Vigil};
 
 /// Alerts with the same rule, machine and first entity within this many minutes are one.
 pub const DEDUPE_WINDOW_MINUTES: i64 = 60;
+
+/// How far apart an alert and an investigation's alerts may be for it to join: the
+/// investigation window (a setting).
+async fn join_window(conn: &mut SqliteConnection) -> Result<time::Duration> {
+    let settings = crate::ops::policies::investigation_settings(conn).await?;
+    Ok(time::Duration::minutes(i64::from(settings.window_minutes)))
+}
 
 /// An alert to raise.
 #[derive(Debug, Clone)]
@@ -27,7 +36,12 @@ pub struct NewAlert {
     pub user_name: Option<String>,
     pub first_seen: String,
     pub last_seen: String,
+    /// The entities it names, the culprit first; each says its part (`NewEntity::role`).
     pub entities: Vec<NewEntity>,
+    /// A detection, or a threat-hunting lead (never enough on its own to act on).
+    pub grade: Grade,
+    /// The logon session of the event that raised it, when the source says.
+    pub logon_id: Option<i64>,
 }
 
 /// What became of a raised alert.
@@ -36,7 +50,8 @@ pub struct NewAlert {
 pub enum Routing {
     /// The same alert was already open: its last-seen time moved.
     Deduplicated,
-    /// It joined an investigation already working on its machine or evidence.
+    /// It joined an open investigation it is tied to (same process tree, artefact, file or
+    /// user session).
     Joined,
     /// An alert policy started an investigation.
     Started,
@@ -54,7 +69,18 @@ pub struct Raised {
     pub investigation: Option<i64>,
 }
 
-async fn insert_alert(conn: &mut SqliteConnection, alert: &NewAlert) -> Result<(i64, bool)> {
+/// Logon sessions every service shares (SYSTEM, LOCAL SERVICE, NETWORK SERVICE, none):
+/// being in one of them ties nothing together.
+const SHARED_SESSIONS: [i64; 4] = [0, 0x3e7, 0x3e4, 0x3e5];
+
+/// An inserted alert: its id, whether it folded into an open one, its entities' ids.
+struct Inserted {
+    id: i64,
+    duplicate: bool,
+    entity_ids: Vec<i64>,
+}
+
+async fn insert_alert(conn: &mut SqliteConnection, alert: &NewAlert) -> Result<Inserted> {
     let mut entity_ids = Vec::new();
     for entity in &alert.entities {
         entity_ids.push(entities::upsert(conn, entity).await?);
@@ -87,12 +113,16 @@ async fn insert_alert(conn: &mut SqliteConnection, alert: &NewAlert) -> Result<(
             .bind(id)
             .execute(&mut *conn)
             .await?;
-        return Ok((id, true));
+        return Ok(Inserted {
+            id,
+            duplicate: true,
+            entity_ids,
+        });
     }
     let id = sqlx::query(
         "INSERT INTO alerts (title, description, severity, category, technique, detection_source, rule_id,
-            machine_id, user_name, dedupe_key, first_seen, last_seen, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            machine_id, user_name, dedupe_key, first_seen, last_seen, created_at, grade, logon_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&alert.title)
     .bind(&alert.description)
@@ -107,34 +137,184 @@ async fn insert_alert(conn: &mut SqliteConnection, alert: &NewAlert) -> Result<(
     .bind(&alert.first_seen)
     .bind(&alert.last_seen)
     .bind(clock::now())
+    .bind(alert.grade)
+    .bind(alert.logon_id)
     .execute(&mut *conn)
     .await?
     .last_insert_rowid();
-    for entity in entity_ids {
-        sqlx::query("INSERT OR IGNORE INTO alert_entities (alert_id, entity_id) VALUES (?, ?)")
-            .bind(id)
-            .bind(entity)
-            .execute(&mut *conn)
-            .await?;
+    for (entity, entity_id) in alert.entities.iter().zip(&entity_ids) {
+        sqlx::query(
+            "INSERT INTO alert_entities (alert_id, entity_id, role) VALUES (?, ?, ?)
+             ON CONFLICT (alert_id, entity_id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(entity_id)
+        .bind(entity.role)
+        .execute(&mut *conn)
+        .await?;
     }
-    Ok((id, false))
+    Ok(Inserted {
+        id,
+        duplicate: false,
+        entity_ids,
+    })
 }
 
-/// The open investigation this alert belongs to: one with its machine in scope, or one
-/// with any of its entities in evidence.
-async fn open_investigation_for(conn: &mut SqliteConnection, alert: i64) -> Result<Option<i64>> {
-    Ok(sqlx::query_as::<_, (i64,)>(
-        "SELECT i.id FROM investigations i WHERE i.status IN ('queued', 'running', 'pending_action') AND (
-            EXISTS (SELECT 1 FROM investigation_machines im JOIN alerts a ON a.machine_id = im.machine_id
-                    WHERE im.investigation_id = i.id AND a.id = ?1)
-         OR EXISTS (SELECT 1 FROM evidence v JOIN alert_entities ae ON ae.entity_id = v.entity_id
-                    WHERE v.investigation_id = i.id AND ae.alert_id = ?1))
-         ORDER BY i.id LIMIT 1",
-    )
-    .bind(alert)
-    .fetch_optional(&mut *conn)
-    .await?
-    .map(|(id,)| id))
+/// The topmost process of `pid`/`image`'s tree below the OS's own (services, WMI, DCOM, the
+/// shell): what ties the alerts of one process tree together. Follows process starts up
+/// through their index, at most a few steps.
+pub(crate) async fn tree_root(
+    conn: &mut SqliteConnection,
+    machine: i64,
+    pid: i64,
+    image: &str,
+    at: &str,
+) -> Result<(i64, String)> {
+    let brokers = &crate::ops::investigate::heuristics().brokers;
+    let mut current = (pid, image.to_string());
+    for _ in 0..8 {
+        let parent: Option<(Option<i64>, Option<String>)> = sqlx::query_as(
+            "SELECT parent_pid, parent_image FROM events
+             WHERE machine_id = ? AND kind = 'process_start' AND pid = ? AND image = ? COLLATE NOCASE AND ts <= ?
+             ORDER BY ts DESC LIMIT 1",
+        )
+        .bind(machine)
+        .bind(current.0)
+        .bind(&current.1)
+        .bind(at)
+        .fetch_optional(&mut *conn)
+        .await?;
+        match parent {
+            Some((Some(ppid), Some(pimage)))
+                if !brokers.contains(&entities::file_name(&pimage).to_lowercase()) =>
+            {
+                current = (ppid, pimage);
+            }
+            _ => break,
+        }
+    }
+    Ok(current)
+}
+
+/// What ties `alert` to an investigation: its specific entities, their files' paths and
+/// hashes, its process tree and its user session.
+async fn ties_of(
+    conn: &mut SqliteConnection,
+    alert: &NewAlert,
+    entity_ids: &[i64],
+) -> Result<Vec<String>> {
+    let mut ties = Vec::new();
+    let machine = alert.machine_id;
+    for (entity, id) in alert.entities.iter().zip(entity_ids) {
+        if !evidence::is_tie_worthy(entity) {
+            continue;
+        }
+        ties.push(evidence::entity_tie(entity, *id));
+        if let Some(sha) = &entity.sha256 {
+            ties.push(format!("sha256:{sha}"));
+        }
+        match entity.kind {
+            Some(EntityKind::File) => {
+                ties.extend(entity.path.as_deref().and_then(|p| evidence::path_tie(machine, p)));
+            }
+            Some(EntityKind::Process) if entity.role != Role::Evidence => {
+                if let (Some(pid), Some(image)) = (entity.pid, entity.path.as_deref()) {
+                    ties.extend(evidence::path_tie(machine, image));
+                    let (root_pid, root_image) =
+                        tree_root(conn, machine, pid, image, &alert.last_seen).await?;
+                    ties.push(format!(
+                        "tree:{machine}|{root_pid}|{}",
+                        root_image.to_lowercase()
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(session) = alert.logon_id.filter(|l| !SHARED_SESSIONS.contains(l)) {
+        ties.push(format!("session:{machine}|{session}"));
+    }
+    ties.sort();
+    ties.dedup();
+    Ok(ties)
+}
+
+/// Records ties of an investigation (each once). A timed tie (a process, a tree, a session)
+/// holds around `span`, the time it was seen; a repeated one widens its span.
+pub(crate) async fn add_ties(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    ties: &[String],
+    span: (&str, &str),
+) -> Result<()> {
+    for chunk in ties.chunks(300) {
+        let mut query: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(
+            "INSERT INTO investigation_ties (investigation_id, tie, seen_from, seen_to) ",
+        );
+        query.push_values(chunk, |mut row, tie| {
+            let (from, to) = if timed(tie) {
+                (Some(span.0), Some(span.1))
+            } else {
+                (None, None)
+            };
+            row.push_bind(investigation)
+                .push_bind(tie)
+                .push_bind(from)
+                .push_bind(to);
+        });
+        query.push(
+            " ON CONFLICT (tie, investigation_id) DO UPDATE SET
+                seen_from = MIN(COALESCE(investigation_ties.seen_from, excluded.seen_from), excluded.seen_from),
+                seen_to = MAX(COALESCE(investigation_ties.seen_to, excluded.seen_to), excluded.seen_to)",
+        );
+        query.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Whether a tie holds only close in time: a process or its tree (pids are reused) and a
+/// user session. An artefact, a file, a hash tie at any time while the investigation is open.
+fn timed(tie: &str) -> bool {
+    tie.starts_with("tree:") || tie.starts_with("session:") || tie.starts_with("process:")
+}
+
+/// The open investigation `alert` is tied to (by a process, tree or session only when it
+/// was seen there within `window` of the alert): the oldest when there are several.
+async fn open_investigation_for(
+    conn: &mut SqliteConnection,
+    alert: &NewAlert,
+    ties: &[String],
+    window: time::Duration,
+) -> Result<Option<i64>> {
+    let mut best: Option<i64> = None;
+    for timed_ties in [false, true] {
+        let these: Vec<&String> = ties.iter().filter(|t| timed(t) == timed_ties).collect();
+        if these.is_empty() {
+            continue;
+        }
+        let mut query: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(
+            "SELECT t.investigation_id FROM investigation_ties t JOIN investigations i ON i.id = t.investigation_id
+             WHERE i.status IN ('queued', 'running', 'pending_action') AND t.tie IN (",
+        );
+        let mut list = query.separated(", ");
+        for tie in these {
+            list.push_bind(tie);
+        }
+        query.push(")");
+        if timed_ties {
+            query
+                .push(" AND t.seen_from <= ")
+                .push_bind(clock::shift(&alert.last_seen, window))
+                .push(" AND t.seen_to >= ")
+                .push_bind(clock::shift(&alert.first_seen, -window));
+        }
+        query.push(" ORDER BY t.investigation_id LIMIT 1");
+        let row: Option<(i64,)> = query.build_query_as().fetch_optional(&mut *conn).await?;
+        if let Some((id,)) = row {
+            best = Some(best.map_or(id, |b: i64| b.min(id)));
+        }
+    }
+    Ok(best)
 }
 
 /// An alert policy: min severity, detection source, category, playbook, start.
@@ -188,25 +368,51 @@ impl Vigil {
     /// alerts at once runs each investigation once afterwards.
     pub async fn file_alert(&self, alert: NewAlert) -> Result<Raised> {
         let mut tx = self.store().pool().begin().await?;
-        let (id, duplicate) = insert_alert(&mut tx, &alert).await?;
-        if duplicate {
-            tx.commit().await?;
+        let window = join_window(&mut tx).await?;
+        let raised = self.file_in(&mut tx, &alert, window).await?;
+        tx.commit().await?;
+        Ok(raised)
+    }
+
+    /// Files alerts in one transaction, in the order given (see `file_alert`).
+    pub(crate) async fn file_all(&self, alerts: &[NewAlert]) -> Result<Vec<Raised>> {
+        let mut tx = self.store().pool().begin().await?;
+        let window = join_window(&mut tx).await?;
+        let mut out = Vec::with_capacity(alerts.len());
+        for alert in alerts {
+            out.push(self.file_in(&mut tx, alert, window).await?);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn file_in(
+        &self,
+        conn: &mut SqliteConnection,
+        alert: &NewAlert,
+        window: time::Duration,
+    ) -> Result<Raised> {
+        let inserted = insert_alert(conn, alert).await?;
+        let id = inserted.id;
+        if inserted.duplicate {
             return Ok(Raised {
                 alert: id,
                 routing: Routing::Deduplicated,
                 investigation: None,
             });
         }
-        if let Some(inv) = open_investigation_for(&mut tx, id).await? {
-            attach_alert(&mut tx, inv, id).await?;
+        let ties = ties_of(conn, alert, &inserted.entity_ids).await?;
+        if let Some(inv) = open_investigation_for(conn, alert, &ties, window).await? {
+            attach_alert(conn, inv, id).await?;
+            add_ties(conn, inv, &ties, (&alert.first_seen, &alert.last_seen)).await?;
             let (status,): (InvestigationStatus,) =
                 sqlx::query_as("SELECT status FROM investigations WHERE id = ?")
                     .bind(inv)
-                    .fetch_one(&mut *tx)
+                    .fetch_one(&mut *conn)
                     .await?;
             if status == InvestigationStatus::PendingAction {
                 set_status(
-                    &mut tx,
+                    conn,
                     inv,
                     InvestigationStatus::Running,
                     "a related alert joined",
@@ -215,7 +421,7 @@ impl Vigil {
             }
             let started = crate::ops::investigate::step_start();
             crate::ops::investigate::log_step(
-                &mut tx,
+                conn,
                 inv,
                 "Alert joined",
                 Some(alert.machine_id),
@@ -224,24 +430,22 @@ impl Vigil {
                 &alert.title,
             )
             .await?;
-            tx.commit().await?;
             return Ok(Raised {
                 alert: id,
                 routing: Routing::Joined,
                 investigation: Some(inv),
             });
         }
-        let playbook = route(&mut tx, &alert).await?;
-        tx.commit().await?;
-        let Some(playbook) = playbook else {
+        let Some(playbook) = route(conn, alert).await? else {
             return Ok(Raised {
                 alert: id,
                 routing: Routing::Waiting,
                 investigation: None,
             });
         };
-        let inv = self
-            .create_investigation(
+        let (inv, status) = self
+            .create_investigation_in(
+                conn,
                 Trigger::Policy {
                     alert: id,
                     playbook,
@@ -249,14 +453,10 @@ impl Vigil {
                 "alert policy",
             )
             .await?;
-        let (status,): (InvestigationStatus,) =
-            sqlx::query_as("SELECT status FROM investigations WHERE id = ?")
-                .bind(inv)
-                .fetch_one(self.store().pool())
-                .await?;
         let routing = if status == InvestigationStatus::NotApplicable {
             Routing::NotProtected
         } else {
+            add_ties(conn, inv, &ties, (&alert.first_seen, &alert.last_seen)).await?;
             Routing::Started
         };
         Ok(Raised {

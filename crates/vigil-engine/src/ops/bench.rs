@@ -142,6 +142,8 @@ fn alert(machine: i64, rule: String, severity: Severity, now: &str) -> NewAlert 
             r"C:\Windows\System32\wscript.exe",
             None,
         )],
+        grade: Default::default(),
+        logon_id: None,
     }
 }
 

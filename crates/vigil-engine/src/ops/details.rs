@@ -1,12 +1,12 @@
 //! What the views show: machines with their risk, the investigations list, an
 //! investigation's details with its graph, and exports.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use sqlx::SqliteConnection;
 
 use crate::domain::{
-    ActionState, AutomationLevel, EntityKind, EntityView, Graph, GraphEdge, GraphNode,
+    ActionState, ActionView, AutomationLevel, EntityKind, EntityView, Fact, FindingGroup, Graph,
     InvestigationDetails, InvestigationStatus, InvestigationSummary, LogEntry, MachineView, Reason,
     RemediationStatus, RiskLevel, ScopeMachine, ScopeUser, Severity, Verdict,
 };
@@ -101,15 +101,59 @@ struct EntityRow {
     pid: Option<i64>,
     command_line: Option<String>,
     value: Option<String>,
+    detail: String,
     verdict: Verdict,
     reasons: String,
     remediation_status: RemediationStatus,
+    group_key: Option<String>,
+    protected: Option<String>,
+}
+
+/// The facts an entity's detail holds (`facts: [[label, value], …]`).
+fn facts_of(detail: &serde_json::Value) -> Vec<Fact> {
+    detail
+        .get("facts")
+        .and_then(|f| f.as_array())
+        .map(|facts| {
+            facts
+                .iter()
+                .filter_map(|f| {
+                    Some(Fact {
+                        label: f.get(0)?.as_str()?.to_string(),
+                        value: f.get(1)?.as_str()?.to_string(),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 impl From<EntityRow> for EntityView {
     fn from(r: EntityRow) -> Self {
+        let detail: serde_json::Value = serde_json::from_str(&r.detail).unwrap_or_default();
+        let mechanism = detail.get("mechanism").and_then(|m| m.as_str());
+        let mut facts = facts_of(&detail);
+        if let (EntityKind::Persistence, Some(location)) = (
+            r.kind,
+            detail
+                .get("location")
+                .and_then(|l| l.as_str())
+                .filter(|l| !l.is_empty()),
+        ) {
+            facts.insert(
+                0,
+                Fact {
+                    label: "location".into(),
+                    value: location.into(),
+                },
+            );
+        }
         EntityView {
             id: r.id as u32,
+            kind_label: r
+                .kind
+                .label(mechanism, detail.get("account").is_some())
+                .to_string(),
             kind: r.kind,
             name: r.name,
             machine: r.machine,
@@ -121,21 +165,22 @@ impl From<EntityRow> for EntityView {
             verdict: r.verdict,
             reasons: serde_json::from_str::<Vec<Reason>>(&r.reasons).unwrap_or_default(),
             remediation_status: r.remediation_status,
-            kind_label: String::new(),
-            facts: Vec::new(),
-            group: None,
-            protected: None,
+            facts,
+            group: r.group_key,
+            protected: r.protected,
         }
     }
 }
 
+/// The investigation's entities: findings first, ranked (the culprit first), then the rest.
 async fn entities_of(conn: &mut SqliteConnection, investigation: i64) -> Result<Vec<EntityView>> {
     let rows: Vec<EntityRow> = sqlx::query_as(
         "SELECT e.id, e.kind, e.name, m.name AS machine, e.path, e.sha256, e.pid, e.command_line, e.value,
-                v.verdict, v.reasons, v.remediation_status
+                e.detail, v.verdict, v.reasons, v.remediation_status, v.group_key, v.protected
          FROM evidence v JOIN entities e ON e.id = v.entity_id LEFT JOIN machines m ON m.id = e.machine_id
          WHERE v.investigation_id = ?
-         ORDER BY CASE v.verdict WHEN 'malicious' THEN 0 WHEN 'suspicious' THEN 1 ELSE 2 END, e.kind, e.name, e.id",
+         ORDER BY CASE v.verdict WHEN 'malicious' THEN 0 WHEN 'suspicious' THEN 1 ELSE 2 END, v.score DESC,
+                  e.kind, e.name, e.id",
     )
     .bind(investigation)
     .fetch_all(&mut *conn)
@@ -143,165 +188,50 @@ async fn entities_of(conn: &mut SqliteConnection, investigation: i64) -> Result<
     Ok(rows.into_iter().map(EntityView::from).collect())
 }
 
-/// Builds the investigation graph from its alerts, machines, users, evidence and actions.
-async fn graph_of(
+/// Key findings alike, from the groups the judge gave them, with their actions.
+async fn finding_groups(
     conn: &mut SqliteConnection,
     investigation: i64,
-    entities: &[EntityView],
-    details: &InvestigationDetails,
-) -> Result<Graph> {
-    let mut graph = Graph::default();
-    let node_of = |e: &EntityView| -> String {
-        if e.kind == EntityKind::User {
-            format!(
-                "user:{}",
-                e.value.as_deref().unwrap_or(&e.name).to_lowercase()
-            )
-        } else {
-            format!("entity:{}", e.id)
-        }
-    };
-    let mut users: BTreeSet<String> = BTreeSet::new();
-    for m in &details.machines {
-        graph.nodes.push(GraphNode {
-            id: format!("machine:{}", m.name.to_lowercase()),
-            group: "machine".into(),
-            kind: "machine".into(),
-            label: m.name.clone(),
-            verdict: None,
-            remediation_status: None,
-            cluster: None,
-            size: 1,
-        });
-    }
-    for u in &details.users {
-        users.insert(u.name.to_lowercase());
-    }
-    let alert_entities: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT ae.alert_id, ae.entity_id FROM alert_entities ae
-         JOIN investigation_alerts ia ON ia.alert_id = ae.alert_id WHERE ia.investigation_id = ?",
+    findings: &[EntityView],
+    actions: &[ActionView],
+) -> Result<Vec<FindingGroup>> {
+    let labels: Vec<(String, String)> = sqlx::query_as(
+        "SELECT DISTINCT group_key, group_label FROM evidence
+         WHERE investigation_id = ? AND group_key IS NOT NULL AND verdict IN ('malicious', 'suspicious')",
     )
     .bind(investigation)
     .fetch_all(&mut *conn)
     .await?;
-    for a in &details.alerts {
-        let id = format!("alert:{}", a.id);
-        graph.nodes.push(GraphNode {
-            id: id.clone(),
-            group: "alert".into(),
-            kind: a.severity.as_str().into(),
-            label: a.title.clone(),
-            verdict: None,
-            remediation_status: None,
-            cluster: None,
-            size: 1,
-        });
-        graph.edges.push(GraphEdge {
-            source: id,
-            target: format!("machine:{}", a.machine.to_lowercase()),
-            label: "raised on".into(),
-        });
-    }
-    let by_id: HashMap<u32, &EntityView> = entities.iter().map(|e| (e.id, e)).collect();
-    for e in entities {
-        if e.kind == EntityKind::User {
-            users.insert(e.value.as_deref().unwrap_or(&e.name).to_lowercase());
-            continue;
-        }
-        graph.nodes.push(GraphNode {
-            id: node_of(e),
-            group: if e.verdict.is_finding() {
-                "finding"
-            } else {
-                "entity"
-            }
-            .into(),
-            kind: e.kind.as_str().into(),
-            label: e.name.clone(),
-            verdict: Some(e.verdict),
-            remediation_status: Some(e.remediation_status),
-            cluster: None,
-            size: 1,
-        });
-    }
-    for u in &users {
-        graph.nodes.push(GraphNode {
-            id: format!("user:{u}"),
-            group: "user".into(),
-            kind: "user".into(),
-            label: u.clone(),
-            verdict: None,
-            remediation_status: None,
-            cluster: None,
-            size: 1,
-        });
-    }
-    for (alert, entity) in alert_entities {
-        if let Some(e) = by_id.get(&(entity as u32)) {
-            graph.edges.push(GraphEdge {
-                source: format!("alert:{alert}"),
-                target: node_of(e),
-                label: "evidence".into(),
-            });
-        }
-    }
-    let links: Vec<(i64, i64, String)> = sqlx::query_as(
-        "SELECT from_entity, to_entity, relation FROM evidence_links WHERE investigation_id = ?",
-    )
-    .bind(investigation)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut linked_to: BTreeSet<u32> = BTreeSet::new();
-    for (from, to, relation) in &links {
-        let (Some(a), Some(b)) = (by_id.get(&(*from as u32)), by_id.get(&(*to as u32))) else {
-            continue;
-        };
-        if a.machine.is_some() && a.machine == b.machine {
-            linked_to.insert(b.id);
-        }
-        graph.edges.push(GraphEdge {
-            source: node_of(a),
-            target: node_of(b),
-            label: relation.clone(),
-        });
-    }
-    // Roots of each machine's evidence hang from the machine.
-    for e in entities {
-        if let (Some(machine), false) = (&e.machine, linked_to.contains(&e.id)) {
-            if e.kind != EntityKind::User {
-                graph.edges.push(GraphEdge {
-                    source: format!("machine:{}", machine.to_lowercase()),
-                    target: node_of(e),
-                    label: "on".into(),
+    let labels: HashMap<String, String> = labels.into_iter().collect();
+    let mut groups: Vec<FindingGroup> = Vec::new();
+    for f in findings {
+        let Some(key) = &f.group else { continue };
+        let at = match groups.iter().position(|g| &g.id == key) {
+            Some(i) => i,
+            None => {
+                groups.push(FindingGroup {
+                    id: key.clone(),
+                    label: labels.get(key).cloned().unwrap_or_else(|| key.clone()),
+                    kind: f.kind,
+                    kind_label: f.kind_label.clone(),
+                    verdict: f.verdict,
+                    entity_ids: Vec::new(),
+                    action_ids: Vec::new(),
                 });
+                groups.len() - 1
             }
-        }
+        };
+        let g = &mut groups[at];
+        g.verdict = g.verdict.max(f.verdict);
+        g.entity_ids.push(f.id);
+        g.action_ids.extend(
+            actions
+                .iter()
+                .filter(|a| a.entity_id == Some(f.id))
+                .map(|a| a.id),
+        );
     }
-    for a in &details.actions {
-        let id = format!("action:{}", a.id);
-        graph.nodes.push(GraphNode {
-            id: id.clone(),
-            group: "action".into(),
-            kind: a.kind.as_str().into(),
-            label: format!("{} ({})", a.label, a.state.as_str()),
-            verdict: None,
-            remediation_status: Some(a.state.remediation()),
-            cluster: None,
-            size: 1,
-        });
-        if let Some(target) = a.entity_id.and_then(|e| by_id.get(&e)) {
-            graph.edges.push(GraphEdge {
-                source: id,
-                target: node_of(target),
-                label: "remediates".into(),
-            });
-        }
-    }
-    graph.nodes.sort();
-    graph.nodes.dedup_by(|a, b| a.id == b.id);
-    graph.edges.sort();
-    graph.edges.dedup();
-    Ok(graph)
+    Ok(groups)
 }
 
 /// A machine row: id, name, domain, os, role, tags, ip, group, level, connector, last seen,
@@ -340,7 +270,7 @@ impl Vigil {
             sqlx::query_as(
                 "SELECT m.id, m.name, m.domain, m.os, m.role, m.tags, m.ip, g.name, g.automation_level, m.connector, m.last_seen,
                     (SELECT a.severity FROM alerts a WHERE a.machine_id = m.id AND a.status <> 'resolved'
-                     ORDER BY CASE a.severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 WHEN 'low' THEN 2 ELSE 3 END LIMIT 1),
+                     ORDER BY CASE a.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END LIMIT 1),
                     (SELECT COUNT(*) FROM alerts a WHERE a.machine_id = m.id AND a.status <> 'resolved'),
                     COALESCE(u.n, 0)
                  FROM machines m JOIN machine_groups g ON g.id = m.group_id
@@ -370,7 +300,7 @@ impl Vigil {
                     unremediated,
                 )| {
                     let mut risk = match top.as_deref().and_then(Severity::parse) {
-                        Some(Severity::High) => RiskLevel::High,
+                        Some(Severity::High | Severity::Critical) => RiskLevel::High,
                         Some(Severity::Medium) => RiskLevel::Medium,
                         Some(_) => RiskLevel::Low,
                         None => RiskLevel::None,
@@ -519,7 +449,10 @@ impl Vigil {
             actions,
             graph: Graph::default(),
         };
-        details.graph = graph_of(&mut conn, id64, &entities, &details).await?;
+        details.finding_groups =
+            finding_groups(&mut conn, id64, &details.key_findings, &details.actions).await?;
+        details.graph =
+            crate::ops::graph::of_investigation(&mut conn, id64, &entities, &details).await?;
         Ok(details)
     }
 

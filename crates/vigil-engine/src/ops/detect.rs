@@ -50,6 +50,8 @@ pub fn scan(events: &[NewEvent]) -> Vec<NewAlert> {
                 first_seen: e.ts.clone(),
                 last_seen: e.ts.clone(),
                 entities,
+                grade: Default::default(),
+                logon_id: None,
             });
         }
     }

@@ -3,7 +3,7 @@
 use serde_json::Value;
 use sqlx::SqliteConnection;
 
-use crate::domain::EntityKind;
+use crate::domain::{EntityKind, Role};
 use crate::{clock, Result};
 
 /// An entity to record.
@@ -18,6 +18,9 @@ pub struct NewEntity {
     pub command_line: Option<String>,
     pub value: Option<String>,
     pub detail: Value,
+    /// Its part in the alert that names it (culprit unless said otherwise); not stored
+    /// with the entity.
+    pub role: Role,
 }
 
 impl NewEntity {
@@ -52,6 +55,26 @@ impl NewEntity {
             kind: Some(kind),
             name: value.to_string(),
             value: Some(value.to_string()),
+            ..Self::default()
+        }
+    }
+
+    /// An artefact on a machine that is not persistence (a registry value, BITS job,
+    /// antivirus detection, Kerberos ticket, script): `id` identifies it there, `name` is
+    /// what people read.
+    pub fn artefact(
+        kind: EntityKind,
+        machine_id: i64,
+        id: &str,
+        name: &str,
+        value: Option<&str>,
+    ) -> Self {
+        Self {
+            kind: Some(kind),
+            machine_id: Some(machine_id),
+            name: name.to_string(),
+            value: value.map(str::to_string),
+            detail: serde_json::json!({ "id": id }),
             ..Self::default()
         }
     }
@@ -97,7 +120,14 @@ impl NewEntity {
             | EntityKind::BitsJob
             | EntityKind::AvDetection
             | EntityKind::ServiceTicket
-            | EntityKind::Script => format!("{m}|{}", self.name.to_lowercase()),
+            | EntityKind::Script => {
+                let id = self
+                    .detail
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or(&self.name);
+                format!("{m}|{}", id.to_lowercase())
+            }
             EntityKind::Url | EntityKind::Domain | EntityKind::Ip | EntityKind::User => {
                 lower(&self.value)
             }

@@ -16,11 +16,12 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
-use vigil_telemetry::{Event, EventKind, Format, Reader, SigmaEngine, SigmaMatch};
+use vigil_telemetry::{Event, Format, Reader, SigmaEngine, SigmaMatch};
 
-use crate::domain::{EntityKind, Severity};
+use crate::domain::{Grade, Severity};
 use crate::ops::alerts::{NewAlert, Routing};
 use crate::ops::entities::NewEntity;
+use crate::ops::evidence::{self, Seen};
 use crate::ops::intel::{ioc_alert, Intel, Sighting};
 use crate::ops::world::{insert_new_events, upsert_machine, upsert_user, NewEvent, NewMachine};
 use crate::{Error, Result, Vigil};
@@ -296,15 +297,6 @@ fn process_cpu_seconds() -> f64 {
     }
 }
 
-fn severity_of(level: &str) -> Severity {
-    match level {
-        "critical" | "high" => Severity::High,
-        "medium" => Severity::Medium,
-        "low" => Severity::Low,
-        _ => Severity::Informational,
-    }
-}
-
 /// The MITRE tactic (as a category) and technique in a rule's tags.
 fn attack_tags(tags: &[String]) -> (String, String) {
     let mut category = String::new();
@@ -370,44 +362,23 @@ fn tie_key(alert: &NewAlert) -> (Option<&str>, String) {
     (alert.user_name.as_deref(), format!("{:?}", alert.entities))
 }
 
-/// The entities an event names, for an alert's evidence.
+/// The entities an event names, for an alert's evidence: the culprit first.
 fn entities_of(event: &Event, machine: i64) -> Vec<NewEntity> {
-    let mut out = Vec::new();
-    if let (Some(pid), Some(image)) = (event.pid, &event.image) {
-        out.push(NewEntity::process(
-            machine,
-            pid,
-            image,
-            event.command_line.as_deref(),
-        ));
+    let mut entities = evidence::shown(&Seen::of_event(event), machine).entities;
+    entities.sort_by_key(|e| e.role);
+    entities
+}
+
+/// Whether a rule is a threat-hunting lead rather than a detection.
+fn grade_of(m: &SigmaMatch) -> Grade {
+    if m.tags
+        .iter()
+        .any(|t| t.eq_ignore_ascii_case("detection.threat-hunting"))
+    {
+        Grade::Hunting
+    } else {
+        Grade::Detection
     }
-    if let Some(path) = &event.target_path {
-        if matches!(
-            event.kind,
-            EventKind::FileCreate | EventKind::ServiceInstall
-        ) {
-            out.push(NewEntity::file(machine, path, event.sha256.as_deref()));
-        }
-    }
-    if let Some(domain) = &event.dns_domain {
-        out.push(NewEntity::global(
-            EntityKind::Domain,
-            &domain.to_lowercase(),
-        ));
-    }
-    if let Some(ip) = &event.remote_ip {
-        out.push(NewEntity::global(EntityKind::Ip, ip));
-    }
-    if let Some(url) = &event.url {
-        out.push(NewEntity::global(EntityKind::Url, url));
-    }
-    // With no process to blame (a logon, a directory request), the account is the evidence.
-    if event.pid.is_none() && event.image.is_none() {
-        if let Some(user) = &event.user {
-            out.push(NewEntity::global(EntityKind::User, user));
-        }
-    }
-    out
 }
 
 /// Where an imported event came from, kept with it as JSON.
@@ -449,6 +420,11 @@ fn new_event(event: &Event, machine: i64, source: &str) -> NewEvent {
         .ok(),
         source: source.to_string(),
         fingerprint: Some(event.fingerprint.clone()),
+        logon_id: event.logon_id,
+        artefact: event
+            .artefact
+            .as_deref()
+            .and_then(|a| serde_json::to_string(a).ok()),
     }
 }
 
@@ -639,7 +615,7 @@ impl Vigil {
                         NewAlert {
                             title: m.title.clone(),
                             description: m.description.clone(),
-                            severity: severity_of(&m.level),
+                            severity: Severity::of_level(&m.level),
                             category,
                             technique,
                             detection_source: "sigma".into(),
@@ -649,6 +625,8 @@ impl Vigil {
                             first_seen: e.ts.clone(),
                             last_seen: e.ts.clone(),
                             entities,
+                            grade: grade_of(m),
+                            logon_id: e.logon_id,
                         },
                     );
                 }
@@ -763,8 +741,7 @@ impl Vigil {
             investigations_started: 0,
             to_run: std::collections::BTreeSet::new(),
         };
-        for alert in alerts {
-            let raised = self.file_alert(alert).await?;
+        for raised in self.file_all(&alerts).await? {
             match raised.routing {
                 Routing::Deduplicated => {}
                 Routing::Started => {
@@ -802,6 +779,8 @@ mod tests {
             first_seen: at.into(),
             last_seen: at.into(),
             entities: Vec::new(),
+            grade: Default::default(),
+            logon_id: None,
         }
     }
 

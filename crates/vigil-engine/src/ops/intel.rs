@@ -114,6 +114,8 @@ pub(crate) fn ioc_alert(hit: &Hit, seen: &Sighting<'_>) -> (AlertKey, NewAlert) 
         first_seen: seen.ts.to_string(),
         last_seen: seen.ts.to_string(),
         entities: vec![entity],
+        grade: Default::default(),
+        logon_id: None,
     };
     (key, alert)
 }

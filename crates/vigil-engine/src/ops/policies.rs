@@ -393,6 +393,8 @@ mod tests {
             first_seen: now.clone(),
             last_seen: now,
             entities: vec![],
+            grade: Default::default(),
+            logon_id: None,
         }
     }
 

@@ -32,6 +32,7 @@ struct Protected {
     builtin_account_prefixes: Vec<String>,
     builtin_sids: Vec<String>,
     builtin_sid_suffixes: Vec<String>,
+    os_binaries: Vec<String>,
 }
 
 fn protected() -> &'static Protected {
@@ -129,6 +130,9 @@ pub struct Subject<'a> {
     pub machine: &'a str,
     /// That machine's connector (`local` is the computer Vigil runs on).
     pub connector: Option<&'a str>,
+    /// The file's own content or hash is known bad (an IOC list, a YARA rule, an antivirus),
+    /// or the admin asked: only then may a file in a system folder be quarantined.
+    pub confirmed: bool,
 }
 
 /// A network in CIDR form.
@@ -325,16 +329,26 @@ impl Guard {
         })
     }
 
-    fn path_refusal(&self, path: &str, what: &str) -> Option<String> {
+    fn path_refusal(&self, path: &str, what: &str, confirmed: bool) -> Option<String> {
         let p = canonical_path(path);
         if p.is_empty() {
             return None;
         }
         if is_os_path(path) {
-            return Some(format!(
-                "{} is an OS {what} in its system location: Windows or the machine needs it",
-                file_name(path)
-            ));
+            let name = file_name(path).to_lowercase();
+            if protected().os_binaries.contains(&name) || !p.starts_with("/windows/") {
+                return Some(format!(
+                    "{} is an OS {what} in its system location: Windows or the machine needs it",
+                    file_name(path)
+                ));
+            }
+            if !confirmed {
+                return Some(format!(
+                    "{} is in a system folder and only an alert names it (no threat list, YARA \
+                     rule or antivirus): Vigil leaves it to you",
+                    file_name(path)
+                ));
+            }
         }
         if self
             .console_paths
@@ -385,9 +399,9 @@ impl Guard {
                 Some(host) => self.host_refusal(&host),
                 None => Some(format!("{value} names no host")),
             },
-            Some(ActionKind::QuarantineFile) => {
-                subject.path.and_then(|p| self.path_refusal(p, "file"))
-            }
+            Some(ActionKind::QuarantineFile) => subject
+                .path
+                .and_then(|p| self.path_refusal(p, "file", subject.confirmed)),
             Some(ActionKind::KillProcess) => {
                 let image = subject.path.unwrap_or("");
                 if is_critical_process(image) {
@@ -665,6 +679,25 @@ mod tests {
         ] {
             assert!(check(ActionKind::KillProcess, image).is_some(), "{image}");
         }
+        // Malware hidden in a system folder may go, once its own hash or content is known bad.
+        let confirmed = |path: &str| {
+            guard().refusal(&Subject {
+                action: Some(ActionKind::QuarantineFile),
+                name: path,
+                path: Some(path),
+                machine: "ws01",
+                confirmed: true,
+                ..Subject::default()
+            })
+        };
+        assert!(confirmed(r"C:\Windows\System32\wupdsvc.exe").is_none());
+        assert!(check(
+            ActionKind::QuarantineFile,
+            r"C:\Windows\System32\wupdsvc.exe"
+        )
+        .is_some());
+        assert!(confirmed(r"C:\Windows\System32\rundll32.exe").is_some());
+        assert!(confirmed("/usr/bin/python3").is_some());
         // The same names elsewhere are what malware hides behind: fair game.
         assert!(check(ActionKind::QuarantineFile, r"C:\Users\Public\svchost.exe").is_none());
         assert!(check(ActionKind::KillProcess, r"C:\Users\Public\svchost.exe").is_none());

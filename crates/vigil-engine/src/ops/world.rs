@@ -136,10 +136,14 @@ pub struct NewEvent {
     pub extra: Option<String>,
     pub source: String,
     pub fingerprint: Option<String>,
+    /// The logon session of the account acting.
+    pub logon_id: Option<i64>,
+    /// The artefact the event shows, as JSON (`vigil_telemetry::Artefact`).
+    pub artefact: Option<String>,
 }
 
 /// Columns bound per event row (keep rows × this under SQLite's 32,766 variables).
-const EVENT_COLUMNS: usize = 22;
+const EVENT_COLUMNS: usize = 24;
 const EVENT_ROWS_PER_INSERT: usize = 1000;
 const _: () = assert!(EVENT_COLUMNS * EVENT_ROWS_PER_INSERT < 32_766);
 
@@ -171,7 +175,7 @@ pub async fn insert_new_events(
         let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT OR IGNORE INTO events (machine_id, ts, kind, user_name, pid, image, command_line,
              parent_pid, parent_image, target_path, sha256, md5, sha1, url, domain, remote_ip, remote_port,
-             registry_key, registry_value, extra, source, fingerprint) ",
+             registry_key, registry_value, extra, source, fingerprint, logon_id, artefact) ",
         );
         query.push_values(chunk, |mut row, e| {
             row.push_bind(e.machine_id)
@@ -195,7 +199,9 @@ pub async fn insert_new_events(
                 .push_bind(&e.registry_value)
                 .push_bind(&e.extra)
                 .push_bind(&e.source)
-                .push_bind(&e.fingerprint);
+                .push_bind(&e.fingerprint)
+                .push_bind(e.logon_id)
+                .push_bind(&e.artefact);
         });
         let done = query.build().execute(&mut *conn).await?;
         let inserted = done.rows_affected() as usize;

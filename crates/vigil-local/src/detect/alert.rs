@@ -156,6 +156,8 @@ impl Detection {
             first_seen: now.clone(),
             last_seen: now.clone(),
             entities,
+            grade: Default::default(),
+            logon_id: None,
         };
         match self {
             Self::File { hit } => {

@@ -1,24 +1,36 @@
-//! The investigation runner: start (from an alert, a machine or an analyst), then
-//! collect → analyse → pivot → affected users → propose → decide → run → settle.
+//! The investigation runner: start (from an alert, a machine or an analyst), then per
+//! machine in scope read its window of events once → collect (pure) → write; judge the whole
+//! case (pure) → pivot → affected users → propose (through the guard) → run → settle.
 //! Every step is written to the log and to the store before the next; the whole run is
 //! idempotent, so an interrupted investigation resumes by running again.
 
-mod analyse;
+mod case;
 mod collect;
+mod heuristics;
+pub(crate) mod judge;
+mod live;
 mod playbooks;
 pub(crate) mod propose;
 mod scope;
+mod tree;
+mod write;
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use sqlx::SqliteConnection;
 
-use crate::connectors::MachineRef;
-use crate::domain::{AutomationLevel, InvestigationDetails, InvestigationStatus};
+use crate::connectors::{MachineRef, Snapshot};
+use crate::domain::{
+    AutomationLevel, EntityKind, InvestigationDetails, InvestigationStatus, Verdict,
+};
 use crate::ops::{actions, groups};
 use crate::{clock, Error, Result, Vigil};
 
-pub use analyse::heuristics;
+use collect::Limits;
+use tree::Tree;
+
+pub use heuristics::{heuristics, Heuristics};
 pub use playbooks::Playbook;
 
 /// What started an investigation.
@@ -202,6 +214,18 @@ impl Vigil {
     /// that is not protected). Returns its id.
     pub(crate) async fn create_investigation(&self, trigger: Trigger, by: &str) -> Result<i64> {
         let mut tx = self.store().pool().begin().await?;
+        let (id, _) = self.create_investigation_in(&mut tx, trigger, by).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Creates an investigation inside the caller's transaction; returns its id and status.
+    pub(crate) async fn create_investigation_in(
+        &self,
+        tx: &mut SqliteConnection,
+        trigger: Trigger,
+        by: &str,
+    ) -> Result<(i64, InvestigationStatus)> {
         let (machine, alert, playbook, kind): (i64, Option<i64>, Playbook, &str) = match trigger {
             Trigger::Policy { alert, playbook } => {
                 let (m,): (i64,) = sqlx::query_as("SELECT machine_id FROM alerts WHERE id = ?")
@@ -233,7 +257,7 @@ impl Vigil {
             .bind(machine)
             .fetch_one(&mut *tx)
             .await?;
-        let level = groups::level_of_machine(&mut tx, machine).await?;
+        let level = groups::level_of_machine(tx, machine).await?;
         let (title, source, threat): (String, String, String) = match alert {
             Some(a) => {
                 sqlx::query_as("SELECT title, detection_source, category FROM alerts WHERE id = ?")
@@ -278,10 +302,10 @@ impl Vigil {
         .execute(&mut *tx)
         .await?
         .last_insert_rowid();
-        add_machine(&mut tx, id, machine, kind).await?;
+        add_machine(tx, id, machine, kind).await?;
         if status == InvestigationStatus::Queued {
             match alert {
-                Some(a) => attach_alert(&mut tx, id, a).await?,
+                Some(a) => attach_alert(tx, id, a).await?,
                 None => {
                     // From a machine: its open alerts come along.
                     let open: Vec<(i64,)> = sqlx::query_as(
@@ -293,7 +317,7 @@ impl Vigil {
                     .fetch_all(&mut *tx)
                     .await?;
                     for (a,) in open {
-                        attach_alert(&mut tx, id, a).await?;
+                        attach_alert(tx, id, a).await?;
                     }
                 }
             }
@@ -304,7 +328,7 @@ impl Vigil {
             _ => format!("{} on {machine_name} ({})", playbook.title(), level.label()),
         };
         log_step(
-            &mut tx,
+            tx,
             id,
             "Start",
             Some(machine),
@@ -313,9 +337,8 @@ impl Vigil {
             &text,
         )
         .await?;
-        tx.commit().await?;
         tracing::info!(investigation = id, machine = %machine_name, status = status.as_str(), "investigation created");
-        Ok(id)
+        Ok((id, status))
     }
 
     /// Runs (or resumes) an investigation to a settled status. Waits in "queued" while the
@@ -380,13 +403,15 @@ impl Vigil {
     }
 
     async fn pipeline(&self, id: i64) -> Result<InvestigationStatus> {
-        let (playbook,): (String,) =
-            sqlx::query_as("SELECT playbook FROM investigations WHERE id = ?")
+        let (playbook, home): (String, i64) =
+            sqlx::query_as("SELECT playbook, trigger_machine_id FROM investigations WHERE id = ?")
                 .bind(id)
                 .fetch_one(self.store().pool())
                 .await?;
         let playbook = Playbook::parse(&playbook).unwrap_or(Playbook::Machine);
-        // Collect and analyse every machine in scope; pivot; repeat while the scope grows.
+        let settings = self.investigation_settings().await?;
+        let mut snapshots: HashMap<i64, Snapshot> = HashMap::new();
+        // Collect on every machine in scope; judge; pivot; again while the scope grows.
         for _round in 0..5 {
             let todo: Vec<(i64,)> = sqlx::query_as(
                 "SELECT machine_id FROM investigation_machines WHERE investigation_id = ? AND playbook_done = 0
@@ -395,11 +420,6 @@ impl Vigil {
             .bind(id)
             .fetch_all(self.store().pool())
             .await?;
-            let (home,): (i64,) =
-                sqlx::query_as("SELECT trigger_machine_id FROM investigations WHERE id = ?")
-                    .bind(id)
-                    .fetch_one(self.store().pool())
-                    .await?;
             for (machine,) in todo {
                 // The trigger's playbook on its machine; the general one wherever the scope grows.
                 let playbook = if machine == home {
@@ -407,11 +427,21 @@ impl Vigil {
                 } else {
                     Playbook::Machine
                 };
-                self.machine_playbook(id, machine, playbook).await?;
+                self.machine_playbook(
+                    id,
+                    machine,
+                    playbook,
+                    settings.window_minutes,
+                    &mut snapshots,
+                )
+                .await?;
             }
             let mut tx = self.store().pool().begin().await?;
             let started = step_start();
-            let (malicious, suspicious) = analyse::judge(&mut tx, id).await?;
+            let case = case::judge_case(&mut tx, id).await?;
+            let judged = judge::judge(&case, heuristics());
+            write::verdicts(&mut tx, id, &judged).await?;
+            let count = |v: Verdict| judged.values().filter(|j| j.verdict == v).count();
             log_step(
                 &mut tx,
                 id,
@@ -419,7 +449,12 @@ impl Vigil {
                 None,
                 "completed",
                 started,
-                &format!("{malicious} malicious, {suspicious} suspicious"),
+                &format!(
+                    "{} entities: {} malicious, {} suspicious",
+                    judged.len(),
+                    count(Verdict::Malicious),
+                    count(Verdict::Suspicious)
+                ),
             )
             .await?;
             let grown = scope::pivot(&mut tx, id).await?;
@@ -435,95 +470,171 @@ impl Vigil {
             }
         }
         let mut tx = self.store().pool().begin().await?;
-        scope::affected_users(&mut tx, id).await?;
-        let proposed = propose::propose(self, &mut tx, id).await?;
+        scope::affected_users(&mut tx, id, settings.window_minutes).await?;
+        let guard = self.guard(&mut tx).await?;
+        let proposed = propose::propose(&mut tx, id, &guard, &snapshots).await?;
         tx.commit().await?;
         tracing::debug!(investigation = id, proposed, "actions proposed");
         actions::run_approved(self, Some(id)).await?;
         self.settle(id).await
     }
 
-    /// Runs the playbook's collection steps on one machine of the scope.
-    async fn machine_playbook(&self, id: i64, machine: i64, playbook: Playbook) -> Result<()> {
-        let mut tx = self.store().pool().begin().await?;
-        let (machine_ref, connector) = machine_ref(&mut tx, machine).await?;
-        let snapshot = match self.connectors().get(connector.as_deref()) {
+    /// Runs the playbook's collection on one machine of the scope: its live state (through
+    /// its connector, before any store transaction), then its window of events, read once.
+    async fn machine_playbook(
+        &self,
+        id: i64,
+        machine: i64,
+        playbook: Playbook,
+        window_minutes: u32,
+        snapshots: &mut HashMap<i64, Snapshot>,
+    ) -> Result<()> {
+        let (machine_ref, connector) = {
+            let mut conn = self.store().pool().acquire().await?;
+            machine_ref(&mut conn, machine).await?
+        };
+        let live = match self.connectors().get(connector.as_deref()) {
             Some(c) => {
                 let started = step_start();
                 let snapshot = c.snapshot(&machine_ref).await?;
-                log_step(
-                    &mut tx,
-                    id,
-                    "Collect live state",
-                    Some(machine),
-                    "completed",
-                    started,
-                    &format!(
-                        "{} files, {} processes, {} persistence entries, {} connections via the {} connector",
-                        snapshot.files.len(),
-                        snapshot.processes.len(),
-                        snapshot.persistence.len(),
-                        snapshot.connections.len(),
-                        c.name()
-                    ),
-                )
-                .await?;
-                Some(snapshot)
+                Some((snapshot, started, c.name()))
             }
             None => None,
         };
-        // The steps in the playbook's order, again while a pass still finds something new.
+        let steps = playbook.steps();
+        let mut tx = self.store().pool().begin().await?;
+        if let Some((snapshot, started, name)) = &live {
+            log_step(
+                &mut tx,
+                id,
+                "Collect live state",
+                Some(machine),
+                "completed",
+                started.clone(),
+                &format!(
+                    "{} files, {} processes, {} persistence entries, {} connections via the {name} connector",
+                    snapshot.files.len(),
+                    snapshot.processes.len(),
+                    snapshot.persistence.len(),
+                    snapshot.connections.len(),
+                ),
+            )
+            .await?;
+        }
+        let snapshot = live.map(|(s, ..)| s);
+        // The window of events, read once.
+        let started = step_start();
+        let window = case::window_of(&mut tx, id, machine, window_minutes).await?;
+        let mut events = case::events_in(&mut tx, machine, &window).await?;
+        let read = events.len();
+        let seeds = case::evidence(&mut tx, id, Some(machine)).await?;
+        let lineage: Vec<(i64, String)> = seeds
+            .iter()
+            .filter(|s| s.kind == EntityKind::Process && s.machine_id == Some(machine))
+            .filter_map(|s| Some((s.pid?, s.path.clone()?)))
+            .collect();
+        let earlier =
+            case::complete_lineage(&mut tx, machine, &window, &lineage, &mut events).await?;
+        let cut = if read as i64 >= case::MAX_WINDOW_EVENTS {
+            format!(" (the first {read}: the window holds more)")
+        } else {
+            String::new()
+        };
+        log_step(
+            &mut tx,
+            id,
+            "Read telemetry",
+            Some(machine),
+            "completed",
+            started,
+            &format!(
+                "{read} events from {} to {}{cut}, and {earlier} earlier process starts",
+                window.from, window.to
+            ),
+        )
+        .await?;
+        let started = step_start();
+        let tree = Tree::build(&events);
+        if steps.contains(&"scan") {
+            let detail = match &snapshot {
+                Some(s) => format!(
+                    "{} files match known threats",
+                    live::scan_snapshot(&mut tx, id, machine, s).await?
+                ),
+                None => "skipped: no connector on this machine (telemetry only)".to_string(),
+            };
+            log_step(
+                &mut tx,
+                id,
+                playbooks::step_title("scan"),
+                Some(machine),
+                "completed",
+                started.clone(),
+                &detail,
+            )
+            .await?;
+        }
+        let parts: Vec<&str> = steps.iter().copied().filter(|s| *s != "scan").collect();
+        let mut seeds = seeds;
+        // Again while a pass finds something new (a file found runs a process, …).
         for pass in 0..3 {
-            let mut added_this_pass = 0;
-            for step in playbook.steps() {
-                let started = step_start();
-                let (detail, added) = if step == "scan" {
-                    if pass > 0 {
+            let started = step_start();
+            let found =
+                collect::collect(machine, &events, &tree, &seeds, &parts, Limits::default());
+            let mut added = write::record(&mut tx, id, &found, &window).await?;
+            if let Some(snapshot) = &snapshot {
+                added += live::record(&mut tx, id, machine, snapshot, &seeds, &parts).await?;
+            }
+            let c = found.counts;
+            let part = |step: &str| match step {
+                "process_tree" => Some(format!("{} processes", c.processes)),
+                "files" => Some(format!("{} files written", c.files)),
+                "network" => Some(format!("{} network events", c.network)),
+                "persistence" => Some(format!(
+                    "{} persistence entries and other artefacts",
+                    c.persistence
+                )),
+                "mail" => Some(format!("{} messages", c.mail)),
+                _ => None,
+            };
+            if pass == 0 {
+                let mut first = Some(started);
+                let last = parts.iter().rposition(|p| part(p).is_some());
+                for (i, step) in parts.iter().enumerate() {
+                    let Some(mut detail) = part(step) else {
                         continue;
-                    }
-                    match &snapshot {
-                        Some(s) => {
-                            let hits = collect::scan_snapshot(&mut tx, id, machine, s).await?;
-                            (format!("{hits} files match known threats"), hits)
-                        }
-                        None => (
-                            "skipped: no connector on this machine (telemetry only)".to_string(),
-                            0,
-                        ),
-                    }
-                } else {
-                    let (found, added) =
-                        collect::step(&mut tx, id, machine, step, snapshot.as_ref()).await?;
-                    let detail = match step {
-                        "process_tree" => format!("{} processes", found.processes),
-                        "files" => format!(
-                            "{} files, {} processes that ran them",
-                            found.files, found.processes
-                        ),
-                        "network" => format!("{} network events and connections", found.network),
-                        "persistence" => format!("{} persistence entries", found.persistence),
-                        "mail" => format!("{} messages", found.mail),
-                        _ => String::new(),
                     };
-                    (format!("{detail}; {added} new entities and links"), added)
-                };
-                added_this_pass += added;
-                if pass == 0 || added > 0 {
+                    if Some(i) == last {
+                        detail.push_str(&format!("; {added} new entities and links in all"));
+                    }
                     log_step(
                         &mut tx,
                         id,
                         playbooks::step_title(step),
                         Some(machine),
                         "completed",
-                        started,
+                        first.take().unwrap_or_else(step_start),
                         &detail,
                     )
                     .await?;
                 }
+            } else if added > 0 {
+                let detail: Vec<String> = parts.iter().filter_map(|p| part(p)).collect();
+                log_step(
+                    &mut tx,
+                    id,
+                    "Collect around what was found",
+                    Some(machine),
+                    "completed",
+                    started,
+                    &format!("{}; {added} new entities and links", detail.join(", ")),
+                )
+                .await?;
             }
-            if added_this_pass == 0 {
+            if added == 0 {
                 break;
             }
+            seeds = case::evidence(&mut tx, id, Some(machine)).await?;
         }
         sqlx::query("UPDATE investigation_machines SET playbook_done = 1 WHERE investigation_id = ? AND machine_id = ?")
             .bind(id)
@@ -531,6 +642,9 @@ impl Vigil {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        if let Some(snapshot) = snapshot {
+            snapshots.insert(machine, snapshot);
+        }
         Ok(())
     }
 

@@ -1,5 +1,6 @@
-//! Propose one action per malicious or suspicious entity, decide automatic or pending
-//! from the automation level, folder class and verdict, and settle the status.
+//! Propose one action per malicious entity (like ones grouped for one decision) unless the
+//! guard refuses it, decide automatic or pending from the automation level, folder class and
+//! verdict, and settle the status.
 
 use std::collections::HashMap;
 
@@ -11,9 +12,10 @@ use crate::domain::{
     InvestigationStatus, Reason, RemediationStatus, Verdict,
 };
 use crate::ops::groups;
-use crate::{clock, Result, Vigil};
+use crate::ops::safety::{Guard, Subject};
+use crate::{clock, Result};
 
-use super::{log_step, machine_ref, set_status, step_start};
+use super::{log_step, set_status, step_start};
 
 /// The result text of an action whose target was already gone.
 pub const NOT_FOUND_PREFIX: &str = "Not found: ";
@@ -44,11 +46,31 @@ struct Finding {
     machine_id: Option<i64>,
     name: String,
     path: Option<String>,
+    sha256: Option<String>,
     pid: Option<i64>,
     value: Option<String>,
     detail: String,
     verdict: Verdict,
     reasons: String,
+    group_key: Option<String>,
+    group_label: Option<String>,
+    machine: Option<String>,
+    connector: Option<String>,
+}
+
+/// How long after its last event a process of a machine with no connector is taken to have
+/// ended: telemetry imported from last week asks no one to stop its processes.
+const PROCESS_LIFETIME_HOURS: i64 = 24;
+
+/// Whether telemetry says a process is over: it ended, or was last seen long ago.
+fn ended(detail: &serde_json::Value) -> bool {
+    if detail.get("ended").and_then(|e| e.as_bool()) == Some(true) {
+        return true;
+    }
+    let Some(last) = detail.get("last_seen").and_then(|l| l.as_str()) else {
+        return false;
+    };
+    clock::seconds_between(last, &clock::now()) > (PROCESS_LIFETIME_HOURS * 3600) as f64
 }
 
 /// Whether the entity is still there, per the connector's snapshot (`None`: cannot tell).
@@ -90,20 +112,80 @@ fn present(finding: &Finding, snapshot: Option<&Snapshot>) -> Option<bool> {
     }
 }
 
-/// Proposes actions for the investigation's findings; returns how many were new.
-pub async fn propose(
-    vigil: &Vigil,
+/// How an action reads for people, from its kind and its target (a persistence entry's
+/// mechanism: "Remove service", "Remove scheduled task"…).
+pub fn action_label(kind: ActionKind, mechanism: Option<&str>) -> String {
+    match (kind, mechanism) {
+        (ActionKind::RemovePersistence, Some(m)) => match m {
+            "service" => "Remove service".into(),
+            "scheduled_task" => "Remove scheduled task".into(),
+            "wmi_subscription" => "Remove WMI subscription".into(),
+            "run_key" => "Remove run key value".into(),
+            "systemd_unit" => "Remove systemd unit".into(),
+            "cron" => "Remove cron job".into(),
+            _ => kind.label().into(),
+        },
+        _ => kind.label().into(),
+    }
+}
+
+/// Whether an antivirus already dealt with a file (its detection says it quarantined,
+/// removed or blocked it): Vigil then has nothing to do to it.
+async fn handled_by_antivirus(
     conn: &mut SqliteConnection,
     investigation: i64,
+    entity: i64,
+) -> Result<Option<String>> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT d.name, d.detail FROM evidence_links l JOIN entities d ON d.id = l.from_entity
+         WHERE l.investigation_id = ? AND l.to_entity = ? AND l.relation = 'found' AND d.kind = 'av_detection'",
+    )
+    .bind(investigation)
+    .bind(entity)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (threat, detail) in rows {
+        let detail: serde_json::Value = serde_json::from_str(&detail).unwrap_or_default();
+        if detail.get("op").and_then(|o| o.as_str()) == Some("blocked") {
+            let action = detail
+                .get("facts")
+                .and_then(|f| f.as_array())
+                .and_then(|facts| {
+                    facts.iter().find_map(|f| {
+                        (f.get(0)?.as_str()? == "action")
+                            .then(|| f.get(1)?.as_str().map(str::to_string))?
+                    })
+                })
+                .unwrap_or_else(|| "acted on it".into());
+            return Ok(Some(format!(
+                "the antivirus already dealt with {threat} here ({})",
+                action.to_lowercase()
+            )));
+        }
+    }
+    Ok(None)
+}
+
+/// Proposes one action per malicious entity not acted on yet (like entities share a group,
+/// one decision), decides automatic or pending from the automation level and folder, and
+/// writes down every refusal of the guard. Suspicious entities are findings without an
+/// action: the admin may remediate them by hand. Returns how many actions were new.
+pub async fn propose(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    guard: &Guard,
+    snapshots: &HashMap<i64, Snapshot>,
 ) -> Result<usize> {
     let started = step_start();
     let findings: Vec<Finding> = sqlx::query_as(
-        "SELECT e.id, e.kind, e.machine_id, e.name, e.path, e.pid, e.value, e.detail, v.verdict, v.reasons
-         FROM evidence v JOIN entities e ON e.id = v.entity_id
-         WHERE v.investigation_id = ? AND v.verdict IN ('malicious', 'suspicious')
+        "SELECT e.id, e.kind, e.machine_id, e.name, e.path, e.sha256, e.pid, e.value, e.detail, v.verdict,
+                v.reasons, v.group_key, v.group_label, m.name AS machine, m.connector
+         FROM evidence v JOIN entities e ON e.id = v.entity_id LEFT JOIN machines m ON m.id = e.machine_id
+         WHERE v.investigation_id = ? AND v.verdict = 'malicious'
+           AND v.remediation_status NOT IN ('remediated', 'not_found')
            AND NOT EXISTS (SELECT 1 FROM actions a WHERE a.investigation_id = v.investigation_id
                            AND a.entity_id = e.id AND a.kind <> 'expand_scope')
-         ORDER BY v.verdict DESC, e.kind, e.id",
+         ORDER BY v.score DESC, e.kind, e.id",
     )
     .bind(investigation)
     .fetch_all(&mut *conn)
@@ -113,35 +195,104 @@ pub async fn propose(
             .bind(investigation)
             .fetch_one(&mut *conn)
             .await?;
-    let mut snapshots: HashMap<i64, Option<Snapshot>> = HashMap::new();
     let (mut automatic, mut pending, mut gone) = (0, 0, 0);
+    let mut refused: Vec<String> = Vec::new();
+    let mut group_sizes: HashMap<String, usize> = HashMap::new();
+    for f in &findings {
+        if let Some(g) = &f.group_key {
+            *group_sizes.entry(g.clone()).or_default() += 1;
+        }
+    }
     for finding in &findings {
         let Some(kind) = action_for(finding.kind) else {
             continue;
         };
         // Global entities (URL, domain, IP, mail) are acted on where they were seen.
-        let machine = match finding.machine_id {
-            Some(m) => m,
-            None => sqlx::query_as::<_, (i64,)>(
-                "SELECT p.machine_id FROM evidence_links l JOIN entities p ON p.id = l.from_entity
-                 WHERE l.investigation_id = ? AND l.to_entity = ? AND p.machine_id IS NOT NULL LIMIT 1",
+        let (machine, machine_name, connector) = match finding.machine_id {
+            Some(m) => (
+                m,
+                finding.machine.clone().unwrap_or_default(),
+                finding.connector.clone(),
+            ),
+            None => {
+                let seen: Option<(i64, String, Option<String>)> = sqlx::query_as(
+                    "SELECT p.machine_id, m.name, m.connector FROM evidence_links l
+                     JOIN entities p ON p.id = l.from_entity JOIN machines m ON m.id = p.machine_id
+                     WHERE l.investigation_id = ? AND l.to_entity = ? LIMIT 1",
+                )
+                .bind(investigation)
+                .bind(finding.id)
+                .fetch_optional(&mut *conn)
+                .await?;
+                match seen {
+                    Some(s) => s,
+                    None => {
+                        let (name, connector): (String, Option<String>) =
+                            sqlx::query_as("SELECT name, connector FROM machines WHERE id = ?")
+                                .bind(home)
+                                .fetch_one(&mut *conn)
+                                .await?;
+                        (home, name, connector)
+                    }
+                }
+            }
+        };
+        let detail: serde_json::Value = serde_json::from_str(&finding.detail).unwrap_or_default();
+        let mechanism = detail.get("mechanism").and_then(|m| m.as_str());
+        let subject = Subject {
+            action: Some(kind),
+            kind: Some(finding.kind),
+            name: &finding.name,
+            path: finding.path.as_deref(),
+            sha256: finding.sha256.as_deref(),
+            value: finding.value.as_deref(),
+            mechanism,
+            machine: &machine_name,
+            connector: connector.as_deref(),
+            confirmed: serde_json::from_str::<Vec<Reason>>(&finding.reasons)
+                .unwrap_or_default()
+                .iter()
+                .any(|r| matches!(r.analyzer.as_str(), "threat_intel" | "yara" | "antivirus")),
+        };
+        let antivirus = if finding.kind == EntityKind::File {
+            handled_by_antivirus(conn, investigation, finding.id).await?
+        } else {
+            None
+        };
+        if let Some(why) = antivirus {
+            sqlx::query(
+                "UPDATE evidence SET remediation_status = 'remediated', protected = ?
+                 WHERE investigation_id = ? AND entity_id = ?",
             )
+            .bind(&why)
             .bind(investigation)
             .bind(finding.id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .map(|(m,)| m)
-            .unwrap_or(home),
-        };
-        if let std::collections::hash_map::Entry::Vacant(slot) = snapshots.entry(machine) {
-            let (machine_ref, connector) = machine_ref(conn, machine).await?;
-            let snapshot = match vigil.connectors().get(connector.as_deref()) {
-                Some(c) => Some(c.snapshot(&machine_ref).await?),
-                None => None,
-            };
-            slot.insert(snapshot);
+            .execute(&mut *conn)
+            .await?;
+            gone += 1;
+            continue;
         }
-        if present(finding, snapshots.get(&machine).and_then(Option::as_ref)) == Some(false) {
+        if let Some(why) = guard.refusal(&subject) {
+            sqlx::query(
+                "UPDATE evidence SET protected = ? WHERE investigation_id = ? AND entity_id = ?",
+            )
+            .bind(&why)
+            .bind(investigation)
+            .bind(finding.id)
+            .execute(&mut *conn)
+            .await?;
+            refused.push(format!(
+                "{} {}: {why}",
+                action_label(kind, mechanism),
+                finding.name
+            ));
+            continue;
+        }
+        let gone_already = match (finding.kind, snapshots.get(&machine)) {
+            (EntityKind::Process, None) => ended(&detail),
+            _ => present(finding, snapshots.get(&machine)) == Some(false),
+        };
+        if gone_already {
             sqlx::query("UPDATE evidence SET remediation_status = ? WHERE investigation_id = ? AND entity_id = ?")
                 .bind(RemediationStatus::NotFound)
                 .bind(investigation)
@@ -158,20 +309,28 @@ pub async fn propose(
         };
         let decision = decide(level, folder, finding.verdict);
         let reasons: Vec<Reason> = serde_json::from_str(&finding.reasons).unwrap_or_default();
-        let why = reasons
-            .iter()
-            .max_by_key(|r| r.verdict)
-            .map(|r| r.text.clone())
-            .unwrap_or_default();
+        let why = reasons.first().map(|r| r.text.clone()).unwrap_or_default();
         let target = finding
             .value
             .clone()
+            .filter(|v| {
+                !v.is_empty()
+                    && finding.kind != EntityKind::Persistence
+                    && finding.kind != EntityKind::Script
+            })
             .unwrap_or_else(|| finding.name.clone());
         let reason = format!(
-            "{} is {}: {why}",
-            target,
+            "{target} is {}: {why}",
             finding.verdict.as_str().replace('_', " ")
         );
+        // Like findings are one decision: one group of actions.
+        let (group_key, group_label) = match (&finding.group_key, &finding.group_label) {
+            (Some(key), Some(label)) if group_sizes.get(key).copied().unwrap_or(0) > 1 => (
+                Some(format!("{key}:{}", kind.as_str())),
+                Some(format!("{} — {label}", action_label(kind, mechanism))),
+            ),
+            _ => (None, None),
+        };
         let now = clock::now();
         let (state, decided_by) = match decision {
             Decision::Automatic => (
@@ -182,8 +341,8 @@ pub async fn propose(
         };
         sqlx::query(
             "INSERT INTO actions (investigation_id, kind, entity_id, machine_id, source, state, reason,
-                decided_by, decided_at, proposed_at, expires_at, reversible)
-             VALUES (?, ?, ?, ?, 'automated', ?, ?, ?, ?, ?, ?, ?)",
+                decided_by, decided_at, proposed_at, expires_at, reversible, group_key, group_label)
+             VALUES (?, ?, ?, ?, 'automated', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(investigation)
         .bind(kind)
@@ -196,6 +355,8 @@ pub async fn propose(
         .bind(&now)
         .bind(clock::shift(&now, time::Duration::days(7)))
         .bind(kind.reversible())
+        .bind(&group_key)
+        .bind(&group_label)
         .execute(&mut *conn)
         .await?;
         match decision {
@@ -204,6 +365,16 @@ pub async fn propose(
         }
     }
     sync_remediation(conn, investigation).await?;
+    let mut detail = format!(
+        "{automatic} actions run automatically, {pending} wait for approval, {gone} threats already gone"
+    );
+    if !refused.is_empty() {
+        detail.push_str(&format!(
+            "; Vigil will not act on {}: {}",
+            refused.len(),
+            refused.join("; ")
+        ));
+    }
     log_step(
         conn,
         investigation,
@@ -211,7 +382,7 @@ pub async fn propose(
         None,
         "completed",
         started,
-        &format!("{automatic} actions run automatically, {pending} wait for approval, {gone} threats already gone"),
+        &detail,
     )
     .await?;
     Ok(automatic + pending)

@@ -3,8 +3,10 @@
 
 use sqlx::SqliteConnection;
 
-use crate::domain::ActionKind;
+use crate::domain::{ActionKind, EntityKind};
 use crate::ops::entities::{self, NewEntity};
+use crate::ops::evidence::is_tie_worthy;
+use crate::ops::safety::is_builtin_account;
 use crate::{clock, Result};
 
 use super::{add_machine, log_step, step_start};
@@ -30,6 +32,15 @@ pub async fn pivot(conn: &mut SqliteConnection, investigation: i64) -> Result<us
     let mut joined = 0;
     let mut notes = Vec::new();
     for (entity_id, kind, name, sha256, value) in malicious {
+        // Loopback, local-network and own names say nothing of where else the threat is.
+        let specific = NewEntity {
+            kind: EntityKind::parse(&kind),
+            value: value.clone(),
+            ..NewEntity::default()
+        };
+        if !is_tie_worthy(&specific) {
+            continue;
+        }
         let (column, needle) = match (kind.as_str(), sha256, value) {
             ("file", Some(sha), _) => ("sha256", sha.to_ascii_lowercase()),
             ("url", _, Some(v)) => ("url", v),
@@ -38,8 +49,9 @@ pub async fn pivot(conn: &mut SqliteConnection, investigation: i64) -> Result<us
             _ => continue,
         };
         // One row per machine (and path, for files) where the indicator shows up.
-        let hits: Vec<(i64, Option<String>)> = sqlx::query_as(&format!(
-            "SELECT machine_id, MIN(COALESCE(target_path, CASE WHEN kind = 'process_start' THEN image END))
+        let hits: Vec<(i64, Option<String>, String, String)> = sqlx::query_as(&format!(
+            "SELECT machine_id, MIN(COALESCE(target_path, CASE WHEN kind = 'process_start' THEN image END)),
+                    MIN(ts), MAX(ts)
              FROM events WHERE {column} = ?
                AND machine_id NOT IN (SELECT machine_id FROM investigation_machines WHERE investigation_id = ?)
              GROUP BY machine_id ORDER BY machine_id"
@@ -52,7 +64,7 @@ pub async fn pivot(conn: &mut SqliteConnection, investigation: i64) -> Result<us
             continue;
         }
         if hits.len() >= EXPAND_SCOPE_APPROVAL {
-            let targets: Vec<i64> = hits.iter().map(|(m, _)| *m).collect();
+            let targets: Vec<i64> = hits.iter().map(|(m, ..)| *m).collect();
             let exists: Option<(i64,)> = sqlx::query_as(
                 "SELECT id FROM actions WHERE investigation_id = ? AND kind = 'expand_scope' AND entity_id = ?",
             )
@@ -82,7 +94,7 @@ pub async fn pivot(conn: &mut SqliteConnection, investigation: i64) -> Result<us
             }
             continue;
         }
-        for (machine, path) in hits {
+        for (machine, path, seen_from, seen_to) in hits {
             let (machine_name,): (String,) =
                 sqlx::query_as("SELECT name FROM machines WHERE id = ?")
                     .bind(machine)
@@ -91,6 +103,16 @@ pub async fn pivot(conn: &mut SqliteConnection, investigation: i64) -> Result<us
             if add_machine(conn, investigation, machine, &format!("{name} seen here")).await? {
                 joined += 1;
                 notes.push(format!("{machine_name} joined: {name} seen there"));
+                sqlx::query(
+                    "UPDATE investigation_machines SET seen_from = ?, seen_to = ?
+                     WHERE investigation_id = ? AND machine_id = ?",
+                )
+                .bind(&seen_from)
+                .bind(&seen_to)
+                .bind(investigation)
+                .bind(machine)
+                .execute(&mut *conn)
+                .await?;
             }
             if kind == "file" {
                 if let Some(path) = path {
@@ -121,7 +143,11 @@ pub async fn pivot(conn: &mut SqliteConnection, investigation: i64) -> Result<us
 
 /// Names the affected users: who ran the processes in evidence, who received the mail,
 /// who logged on to the machines in scope while the threat was there.
-pub async fn affected_users(conn: &mut SqliteConnection, investigation: i64) -> Result<usize> {
+pub async fn affected_users(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    window_minutes: u32,
+) -> Result<usize> {
     let started = step_start();
     let mut found: Vec<(String, String)> = sqlx::query_as(
         "SELECT DISTINCT e.value, CASE l.relation WHEN 'received by' THEN 'received the mail' ELSE 'ran a process in evidence' END
@@ -131,23 +157,56 @@ pub async fn affected_users(conn: &mut SqliteConnection, investigation: i64) -> 
     .bind(investigation)
     .fetch_all(&mut *conn)
     .await?;
-    let logons: Vec<(String,)> = sqlx::query_as(
-        "SELECT DISTINCT ev.user_name FROM events ev
-         WHERE ev.kind = 'logon' AND ev.user_name IS NOT NULL
-           AND ev.machine_id IN (SELECT machine_id FROM investigation_machines WHERE investigation_id = ?)
-           AND ev.ts >= COALESCE((SELECT MIN(a.first_seen) FROM alerts a JOIN investigation_alerts ia ON ia.alert_id = a.id
-                                  WHERE ia.investigation_id = ?), '0')
-         LIMIT 50",
+    // Who logged on to a machine in scope while the threat was there (interactive, network,
+    // remote desktop or cached logons; not the machine's own service logons).
+    let (from, to): (Option<String>, Option<String>) = sqlx::query_as(
+        "SELECT MIN(a.first_seen), MAX(a.last_seen) FROM alerts a
+         JOIN investigation_alerts ia ON ia.alert_id = a.id WHERE ia.investigation_id = ?",
     )
     .bind(investigation)
+    .fetch_one(&mut *conn)
+    .await?;
+    if let (Some(from), Some(to)) = (from, to) {
+        let around = time::Duration::minutes(i64::from(window_minutes));
+        let machines: Vec<(i64,)> = sqlx::query_as(
+            "SELECT machine_id FROM investigation_machines WHERE investigation_id = ?",
+        )
+        .bind(investigation)
+        .fetch_all(&mut *conn)
+        .await?;
+        for (machine,) in machines {
+            let logons: Vec<(String,)> = sqlx::query_as(
+                "SELECT DISTINCT user_name FROM events
+                 WHERE machine_id = ? AND ts >= ? AND ts <= ? AND kind = 'logon' AND user_name IS NOT NULL
+                   AND json_extract(extra, '$.name') IN ('logon type 2', 'logon type 3', 'logon type 10', 'logon type 11')
+                 LIMIT 50",
+            )
+            .bind(machine)
+            .bind(crate::clock::shift(&from, -around))
+            .bind(crate::clock::shift(&to, around))
+            .fetch_all(&mut *conn)
+            .await?;
+            found.extend(
+                logons
+                    .into_iter()
+                    .filter(|(u,)| !is_builtin_account(u))
+                    .map(|(u,)| (u, "logged on while the threat was active".to_string())),
+            );
+        }
+    }
+    let accounts: Vec<(String, String)> = sqlx::query_as(
+        "SELECT e.value, json_extract(e.detail, '$.account') FROM evidence v JOIN entities e ON e.id = v.entity_id
+         WHERE v.investigation_id = ? AND e.kind = 'user' AND json_extract(e.detail, '$.account') IS NOT NULL",
+    )
     .bind(investigation)
     .fetch_all(&mut *conn)
     .await?;
     found.extend(
-        logons
+        accounts
             .into_iter()
-            .map(|(u,)| (u, "logged on while the threat was active".to_string())),
+            .map(|(u, what)| (u, format!("its account was {what} during the attack"))),
     );
+    found.retain(|(u, _)| !is_builtin_account(u));
     let mut named = 0;
     for (user, reason) in found {
         let user_id = crate::ops::world::upsert_user(conn, &user, "", "").await?;

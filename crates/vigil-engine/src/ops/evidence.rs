@@ -1,0 +1,520 @@
+//! What an event names as evidence: the entities it shows (the process, the file, the
+//! service, task, registry value, WMI subscription, account, BITS job, antivirus detection,
+//! Kerberos ticket or script it made, the destinations it reached), each with its part in
+//! the event (culprit, actor, target, evidence) and the links between them. The same
+//! mapping serves an alert at import and an investigation reading stored events.
+
+use serde_json::{json, Value};
+use vigil_telemetry::{Artefact, ArtefactKind, ArtefactOp, Event, MentionKind};
+
+use crate::domain::{EntityKind, Role};
+use crate::ops::entities::NewEntity;
+use crate::ops::investigate::heuristics;
+use crate::ops::safety::{canonical_path, is_builtin_account};
+
+/// An event, as the evidence mapping reads it (from an import's `Event` or a stored row).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Seen<'a> {
+    /// The stored kind name (`process_start`, `service_install`, …).
+    pub kind: &'a str,
+    pub user: Option<&'a str>,
+    pub pid: Option<i64>,
+    pub image: Option<&'a str>,
+    pub command_line: Option<&'a str>,
+    pub parent_pid: Option<i64>,
+    pub parent_image: Option<&'a str>,
+    pub target_path: Option<&'a str>,
+    pub sha256: Option<&'a str>,
+    pub url: Option<&'a str>,
+    pub domain: Option<&'a str>,
+    pub remote_ip: Option<&'a str>,
+    pub registry_key: Option<&'a str>,
+    pub registry_value: Option<&'a str>,
+    /// The name of what the event is about (a service, a task), when the source says.
+    pub name: Option<&'a str>,
+    pub artefact: Option<&'a Artefact>,
+}
+
+impl<'a> Seen<'a> {
+    /// An imported event.
+    pub fn of_event(e: &'a Event) -> Seen<'a> {
+        Seen {
+            kind: e.kind.as_str(),
+            user: e.user.as_deref(),
+            pid: e.pid,
+            image: e.image.as_deref(),
+            command_line: e.command_line.as_deref(),
+            parent_pid: e.parent_pid,
+            parent_image: e.parent_image.as_deref(),
+            target_path: e.target_path.as_deref(),
+            sha256: e.sha256.as_deref(),
+            url: e.url.as_deref(),
+            domain: e.dns_domain.as_deref(),
+            remote_ip: e.remote_ip.as_deref(),
+            registry_key: e.registry_key.as_deref(),
+            registry_value: e.registry_value.as_deref(),
+            name: e.name.as_deref(),
+            artefact: e.artefact.as_deref(),
+        }
+    }
+}
+
+/// What an event shows: entities (with their part) and links between them, by index.
+#[derive(Debug, Default)]
+pub struct Shown {
+    pub entities: Vec<NewEntity>,
+    /// (from, to, relation), indexes into `entities`.
+    pub links: Vec<(usize, usize, &'static str)>,
+}
+
+impl Shown {
+    fn push(&mut self, mut entity: NewEntity, role: Role) -> usize {
+        entity.role = role;
+        let key = entity.key();
+        if let Some(i) = self
+            .entities
+            .iter()
+            .position(|e| e.kind == entity.kind && e.key() == key)
+        {
+            // The stronger part wins (culprit before actor before target before evidence).
+            if role < self.entities[i].role {
+                self.entities[i].role = role;
+            }
+            return i;
+        }
+        self.entities.push(entity);
+        self.entities.len() - 1
+    }
+
+    fn link(&mut self, from: usize, to: usize, relation: &'static str) {
+        if from != to && !self.links.contains(&(from, to, relation)) {
+            self.links.push((from, to, relation));
+        }
+    }
+}
+
+/// Whether a registry path is one whose values start programs (a run key, Winlogon…).
+pub fn is_autostart_key(path: &str) -> bool {
+    let p = path.to_lowercase().replace('/', "\\");
+    heuristics()
+        .autostart_registry
+        .iter()
+        .any(|k| p.contains(k.as_str()))
+}
+
+/// A Windows path as processes see it: `%SystemRoot%` and `\SystemRoot` spelled out, quotes
+/// and arguments dropped, so a service's binary matches the image of the process it starts.
+pub fn real_path(path: &str) -> String {
+    let p = path.trim();
+    let p = match p.strip_prefix('"') {
+        Some(rest) => rest.split('"').next().unwrap_or(rest),
+        None => p,
+    };
+    let lower = p.to_lowercase();
+    for (var, real) in [
+        ("%systemroot%", r"C:\Windows"),
+        ("%windir%", r"C:\Windows"),
+        (r"\systemroot", r"C:\Windows"),
+        ("%programfiles%", r"C:\Program Files"),
+        ("%programdata%", r"C:\ProgramData"),
+        ("%comspec%", r"C:\Windows\System32\cmd.exe"),
+        (r"\??\", ""),
+    ] {
+        if lower.starts_with(var) {
+            return format!("{real}{}", &p[var.len()..]);
+        }
+    }
+    p.to_string()
+}
+
+/// Whether text is a file path (`C:\…`, `\\host\share\…`, `/usr/…`, `%TEMP%\…`) with a
+/// file name, not a word or a version number.
+pub fn looks_like_path(text: &str) -> bool {
+    let t = text.trim();
+    let rooted = t.get(1..3) == Some(":\\") || t.starts_with("\\\\") || t.starts_with('/') || t.starts_with('%');
+    let named = crate::ops::entities::file_name(t).contains('.');
+    rooted && named && t.len() > 3
+}
+
+/// The program a command line starts (`"C:\x\a.exe" -y` → `C:\x\a.exe`).
+pub fn program_of(command: &str) -> Option<String> {
+    let c = command.trim();
+    if c.is_empty() {
+        return None;
+    }
+    let first = if let Some(rest) = c.strip_prefix('"') {
+        rest.split('"').next().unwrap_or(rest).to_string()
+    } else {
+        // An unquoted path with spaces: up to the first executable extension.
+        let lower = c.to_lowercase();
+        match [
+            ".exe", ".dll", ".bat", ".cmd", ".ps1", ".vbs", ".js", ".sys", ".com",
+        ]
+        .iter()
+        .filter_map(|ext| lower.find(&format!("{ext} ")).map(|i| i + ext.len()))
+        .min()
+        {
+            Some(end) => c[..end].to_string(),
+            None => c.split_whitespace().next().unwrap_or(c).to_string(),
+        }
+    };
+    Some(real_path(&first))
+}
+
+fn facts_json(facts: &[(String, String)]) -> Value {
+    Value::Array(facts.iter().map(|(l, v)| json!([l, v])).collect())
+}
+
+fn op_fact(op: ArtefactOp) -> &'static str {
+    match op {
+        ArtefactOp::Created => "created",
+        ArtefactOp::Changed => "changed",
+        ArtefactOp::Deleted => "deleted",
+        ArtefactOp::AddedToGroup => "added to a group",
+        ArtefactOp::RemovedFromGroup => "removed from a group",
+        ArtefactOp::Enabled => "enabled",
+        ArtefactOp::Ran => "ran",
+        ArtefactOp::Detected => "detected",
+        ArtefactOp::Blocked => "blocked",
+    }
+}
+
+/// A one-line name for a script: its first words, whitespace folded.
+fn script_name(text: &str) -> String {
+    let folded: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut end = folded.len().min(72);
+    while !folded.is_char_boundary(end) {
+        end -= 1;
+    }
+    if end < folded.len() {
+        format!("{}…", &folded[..end])
+    } else {
+        folded
+    }
+}
+
+/// The entity an artefact is, on `machine`.
+pub fn artefact_entity(a: &Artefact, machine: i64) -> NewEntity {
+    let mut facts = vec![("what happened".to_string(), op_fact(a.op).to_string())];
+    facts.extend(a.facts.iter().cloned());
+    let value = a.value.clone().unwrap_or_default();
+    let persistence = |mechanism: &str, location: &str, name: &str| {
+        let mut e = NewEntity::persistence(machine, mechanism, location, name, &value);
+        e.detail["facts"] = facts_json(&facts);
+        e.detail["op"] = json!(op_fact(a.op));
+        e
+    };
+    let other = |kind: EntityKind, name: String| {
+        let mut e = NewEntity::artefact(kind, machine, &a.name, &name, a.value.as_deref());
+        e.detail["facts"] = facts_json(&facts);
+        e.detail["op"] = json!(op_fact(a.op));
+        e
+    };
+    match a.kind {
+        ArtefactKind::Service => persistence(
+            "service",
+            r"HKLM\SYSTEM\CurrentControlSet\Services",
+            &a.name,
+        ),
+        ArtefactKind::ScheduledTask => persistence("scheduled_task", "Task Scheduler", &a.name),
+        ArtefactKind::WmiSubscription => {
+            persistence("wmi_subscription", r"root\subscription", &a.name)
+        }
+        ArtefactKind::RegistryValue if is_autostart_key(&a.name) => {
+            let (location, name) = a.name.rsplit_once('\\').unwrap_or(("", &a.name));
+            // A generic value name says little on its own: `sethc.exe\Debugger`.
+            let generic = ["debugger", "(default)", "shell", "userinit", "globalflag", "load", "run"];
+            let shown = match location.rsplit_once('\\') {
+                Some((_, key)) if generic.contains(&name.to_lowercase().as_str()) => {
+                    format!("{key}\\{name}")
+                }
+                _ => name.to_string(),
+            };
+            let mut e = persistence("run_key", location, name);
+            e.name = shown;
+            e
+        }
+        ArtefactKind::RegistryValue => other(EntityKind::RegistryValue, a.name.clone()),
+        ArtefactKind::Account => {
+            let mut e = NewEntity::global(EntityKind::User, &a.name);
+            e.detail = json!({ "account": op_fact(a.op), "facts": facts_json(&facts) });
+            e
+        }
+        ArtefactKind::BitsJob => other(EntityKind::BitsJob, a.name.clone()),
+        ArtefactKind::AvDetection => other(EntityKind::AvDetection, a.name.clone()),
+        ArtefactKind::ServiceTicket => other(EntityKind::ServiceTicket, a.name.clone()),
+        ArtefactKind::ScriptBlock => other(
+            EntityKind::Script,
+            script_name(a.value.as_deref().unwrap_or(&a.name)),
+        ),
+    }
+}
+
+/// The relation from an artefact to a file it names.
+fn file_relation(kind: ArtefactKind) -> &'static str {
+    match kind {
+        ArtefactKind::Service
+        | ArtefactKind::ScheduledTask
+        | ArtefactKind::WmiSubscription
+        | ArtefactKind::RegistryValue => "starts",
+        ArtefactKind::BitsJob => "saved to",
+        ArtefactKind::AvDetection => "found",
+        _ => "names",
+    }
+}
+
+/// The artefact of an event stored without one (by an older Vigil, the demo, a source
+/// whose normalisation predates artefacts): a registry value, service or task from the
+/// event's own fields.
+fn legacy_artefact(seen: &Seen<'_>) -> Option<Artefact> {
+    let (kind, name, value) = match seen.kind {
+        "registry_set" => (
+            ArtefactKind::RegistryValue,
+            seen.registry_key?.to_string(),
+            seen.registry_value.map(str::to_string),
+        ),
+        "service_install" => (
+            ArtefactKind::Service,
+            seen.name?.to_string(),
+            seen.target_path.or(seen.command_line).map(str::to_string),
+        ),
+        "scheduled_task" => (
+            ArtefactKind::ScheduledTask,
+            seen.name?.to_string(),
+            seen.command_line.map(str::to_string),
+        ),
+        _ => return None,
+    };
+    let mentions = value
+        .as_deref()
+        .and_then(program_of)
+        .filter(|p| looks_like_path(p))
+        .map(|p| {
+            vec![vigil_telemetry::Mention {
+                kind: MentionKind::File,
+                value: p,
+            }]
+        })
+        .unwrap_or_default();
+    Some(Artefact {
+        kind,
+        op: ArtefactOp::Created,
+        name,
+        value,
+        facts: Vec::new(),
+        mentions,
+    })
+}
+
+/// Everything an event shows, on `machine`.
+pub fn shown(seen: &Seen<'_>, machine: i64) -> Shown {
+    let legacy = if seen.artefact.is_none() {
+        legacy_artefact(seen)
+    } else {
+        None
+    };
+    let seen = &Seen {
+        artefact: seen.artefact.or(legacy.as_ref()),
+        ..*seen
+    };
+    let mut out = Shown::default();
+    let process = match (seen.pid, seen.image) {
+        (Some(pid), Some(image)) => {
+            Some(NewEntity::process(machine, pid, image, seen.command_line))
+        }
+        _ => None,
+    };
+    let process_role = match seen.kind {
+        "process_start" | "process_access" | "object_access" | "privilege_use"
+        | "network_connection" | "dns_query" | "other" => Role::Culprit,
+        _ => Role::Actor,
+    };
+    // The artefact comes first: when there is one, it is what the event is about.
+    let mut artefact_index = None;
+    if let Some(a) = seen.artefact {
+        let i = out.push(artefact_entity(a, machine), Role::Culprit);
+        artefact_index = Some(i);
+        for m in &a.mentions {
+            let (entity, relation) = match m.kind {
+                MentionKind::File => (
+                    NewEntity::file(machine, &real_path(&m.value), None),
+                    file_relation(a.kind),
+                ),
+                MentionKind::Url => (
+                    NewEntity::global(EntityKind::Url, &m.value),
+                    "downloads from",
+                ),
+                MentionKind::Domain => (
+                    NewEntity::global(EntityKind::Domain, &m.value.to_lowercase()),
+                    "names",
+                ),
+                MentionKind::Ip => (NewEntity::global(EntityKind::Ip, &m.value), "names"),
+            };
+            // An antivirus's threat file is as much the culprit as the detection.
+            let role = if a.kind == ArtefactKind::AvDetection && m.kind == MentionKind::File {
+                Role::Culprit
+            } else {
+                Role::Evidence
+            };
+            let j = out.push(entity, role);
+            out.link(i, j, relation);
+        }
+        // Who asked for a ticket, or changed an account.
+        if let Some(user) = seen.user.filter(|u| !is_builtin_account(u)) {
+            if matches!(a.kind, ArtefactKind::Account | ArtefactKind::ServiceTicket) {
+                let j = out.push(NewEntity::global(EntityKind::User, user), Role::Actor);
+                out.link(
+                    j,
+                    i,
+                    if a.kind == ArtefactKind::Account {
+                        "changed"
+                    } else {
+                        "asked for"
+                    },
+                );
+            }
+        }
+    }
+    let process_index = process.map(|p| {
+        let role = if artefact_index.is_some() {
+            Role::Actor
+        } else {
+            process_role
+        };
+        out.push(p, role)
+    });
+    if let (Some(p), Some(a)) = (process_index, artefact_index) {
+        out.link(p, a, "created");
+    }
+    // A new process's parent: what started it (never the culprit of its child's alert).
+    if seen.kind == "process_start" {
+        if let (Some(ppid), Some(parent), Some(child)) =
+            (seen.parent_pid, seen.parent_image, process_index)
+        {
+            let j = out.push(
+                NewEntity::process(machine, ppid, parent, None),
+                Role::Evidence,
+            );
+            out.link(j, child, "spawned");
+        }
+    }
+    if let Some(path) = seen.target_path {
+        match seen.kind {
+            "file_create" => {
+                let j = out.push(NewEntity::file(machine, path, seen.sha256), Role::Culprit);
+                if let Some(p) = process_index {
+                    out.entities[p].role = Role::Actor;
+                    out.link(p, j, "wrote");
+                }
+            }
+            "process_access" | "object_access" => {
+                if path.to_lowercase().ends_with(".exe") {
+                    let mut target = NewEntity::file(machine, path, None);
+                    target.name = crate::ops::entities::file_name(path).to_string();
+                    let j = out.push(target, Role::Target);
+                    if let Some(p) = process_index {
+                        out.link(p, j, "opened");
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let reached = |out: &mut Shown, entity: NewEntity, relation: &'static str| {
+        let j = out.push(entity, Role::Evidence);
+        if let Some(p) = process_index {
+            out.link(p, j, relation);
+        }
+    };
+    if seen.artefact.is_none() {
+        if let Some(domain) = seen.domain {
+            reached(
+                &mut out,
+                NewEntity::global(EntityKind::Domain, &domain.to_lowercase()),
+                "resolved",
+            );
+        }
+        if let Some(url) = seen.url {
+            reached(
+                &mut out,
+                NewEntity::global(EntityKind::Url, url),
+                "requested",
+            );
+        }
+    }
+    if let Some(ip) = seen.remote_ip {
+        let relation = if seen.kind == "logon" {
+            "logged on from"
+        } else {
+            "connected to"
+        };
+        reached(&mut out, NewEntity::global(EntityKind::Ip, ip), relation);
+    }
+    // With no process and no artefact (a logon, a directory access), the account is the
+    // evidence.
+    if process_index.is_none() && artefact_index.is_none() {
+        if let Some(user) = seen.user.filter(|u| !is_builtin_account(u)) {
+            out.push(NewEntity::global(EntityKind::User, user), Role::Culprit);
+        }
+    }
+    out
+}
+
+/// The tie an entity gives an alert to an investigation, when it is specific enough: not a
+/// user, not a generic OS process, not a local address.
+pub fn is_tie_worthy(entity: &NewEntity) -> bool {
+    match entity.kind {
+        Some(EntityKind::User) => entity.detail.get("account").is_some(),
+        Some(EntityKind::Process) => !entity.path.as_deref().is_some_and(|p| {
+            heuristics()
+                .brokers
+                .contains(&crate::ops::entities::file_name(p).to_lowercase())
+        }),
+        Some(EntityKind::File) => !entity
+            .path
+            .as_deref()
+            .is_some_and(crate::ops::safety::is_os_path),
+        Some(EntityKind::Ip) => entity
+            .value
+            .as_deref()
+            .and_then(|v| v.parse::<std::net::IpAddr>().ok())
+            .is_some_and(|ip| match ip {
+                std::net::IpAddr::V4(v4) => {
+                    !(v4.is_private()
+                        || v4.is_loopback()
+                        || v4.is_link_local()
+                        || v4.is_unspecified())
+                }
+                std::net::IpAddr::V6(v6) => {
+                    !(v6.is_loopback()
+                        || v6.is_unspecified()
+                        || (v6.segments()[0] & 0xffc0) == 0xfe80)
+                }
+            }),
+        Some(EntityKind::Domain) => entity.value.as_deref().is_some_and(|d| d.contains('.')),
+        _ => true,
+    }
+}
+
+/// The tie an entity gives by its id: `process:<id>` for a process (pids are reused, so it
+/// holds only close in time), `entity:<id>` for anything else.
+pub fn entity_tie(entity: &NewEntity, id: i64) -> String {
+    if entity.kind == Some(EntityKind::Process) {
+        format!("process:{id}")
+    } else {
+        format!("entity:{id}")
+    }
+}
+
+/// The tie a file's path gives (`path:<machine>|<path>`), unless it is an OS file every
+/// process tree uses, or no path at all.
+pub fn path_tie(machine: i64, path: &str) -> Option<String> {
+    let key = path_key(path);
+    (key.len() > 1 && !crate::ops::safety::is_os_path(&real_path(path)))
+        .then(|| format!("path:{machine}|{key}"))
+}
+
+/// The canonical form the guard and the lists compare paths in.
+pub fn path_key(path: &str) -> String {
+    canonical_path(&real_path(path))
+}

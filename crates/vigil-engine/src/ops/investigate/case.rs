@@ -1,0 +1,410 @@
+//! Loading a case: the window of a machine's events around the investigation's alerts
+//! (one indexed range read), completed with the starts of the alerts' processes' ancestors
+//! that began before the window (looked up by pid), and the evidence already recorded.
+//! Nothing here decides anything: collection and judgement are pure functions of the case.
+
+use sqlx::SqliteConnection;
+use vigil_telemetry::Artefact;
+
+use crate::clock;
+use crate::domain::EntityKind;
+use crate::ops::evidence::Seen;
+
+use super::judge;
+use crate::Result;
+
+/// At most this many events of one machine are read for one investigation; a window that
+/// holds more is read from its start and the log says so.
+pub const MAX_WINDOW_EVENTS: i64 = 100_000;
+
+/// How many generations of ancestors are looked up before the window.
+const ANCESTORS: usize = 6;
+
+/// A stored event, as an investigation reads it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredEvent {
+    pub id: i64,
+    pub ts: String,
+    pub kind: String,
+    pub user_name: Option<String>,
+    pub pid: Option<i64>,
+    pub image: Option<String>,
+    pub command_line: Option<String>,
+    pub parent_pid: Option<i64>,
+    pub parent_image: Option<String>,
+    pub target_path: Option<String>,
+    pub sha256: Option<String>,
+    pub url: Option<String>,
+    pub domain: Option<String>,
+    pub remote_ip: Option<String>,
+    pub registry_key: Option<String>,
+    pub registry_value: Option<String>,
+    pub extra: Option<String>,
+    pub logon_id: Option<i64>,
+    pub artefact: Option<String>,
+}
+
+const EVENT_COLUMNS: &str = "id, ts, kind, user_name, pid, image, command_line, parent_pid,
+    parent_image, target_path, sha256, url, domain, remote_ip, registry_key, registry_value,
+    extra, logon_id, artefact";
+
+/// A stored event with its artefact read.
+#[derive(Debug, Clone)]
+pub struct CaseEvent {
+    pub row: StoredEvent,
+    pub artefact: Option<Artefact>,
+    /// The name the source gave what the event is about (`extra.name`).
+    pub name: Option<String>,
+}
+
+impl CaseEvent {
+    fn of(row: StoredEvent) -> CaseEvent {
+        let artefact = row
+            .artefact
+            .as_deref()
+            .and_then(|a| serde_json::from_str(a).ok());
+        let name = match row.kind.as_str() {
+            "service_install" | "scheduled_task" if artefact.is_none() => {
+                let extra: Option<serde_json::Value> =
+                    row.extra.as_deref().and_then(|e| serde_json::from_str(e).ok());
+                extra.and_then(|e| e.get("name")?.as_str().map(str::to_string))
+            }
+            _ => None,
+        };
+        CaseEvent {
+            row,
+            artefact,
+            name,
+        }
+    }
+
+    /// The event as the evidence mapping reads it.
+    pub fn seen(&self) -> Seen<'_> {
+        let r = &self.row;
+        Seen {
+            kind: &r.kind,
+            user: r.user_name.as_deref(),
+            pid: r.pid,
+            image: r.image.as_deref(),
+            command_line: r.command_line.as_deref(),
+            parent_pid: r.parent_pid,
+            parent_image: r.parent_image.as_deref(),
+            target_path: r.target_path.as_deref(),
+            sha256: r.sha256.as_deref(),
+            url: r.url.as_deref(),
+            domain: r.domain.as_deref(),
+            remote_ip: r.remote_ip.as_deref(),
+            registry_key: r.registry_key.as_deref(),
+            registry_value: r.registry_value.as_deref(),
+            name: self.name.as_deref(),
+            artefact: self.artefact.as_ref(),
+        }
+    }
+
+    /// A field of the event's `extra` JSON (a mail's subject, the source's channel…).
+    pub fn extra(&self, field: &str) -> Option<String> {
+        let extra: serde_json::Value = serde_json::from_str(self.row.extra.as_deref()?).ok()?;
+        extra.get(field)?.as_str().map(str::to_string)
+    }
+}
+
+/// The time span an investigation reads on one machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Window {
+    pub from: String,
+    pub to: String,
+}
+
+/// The window on `machine`: its alerts' span, else when the threat was seen there (a
+/// machine the scope grew to), else its latest events; widened by `minutes` each side.
+pub async fn window_of(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    machine: i64,
+    minutes: u32,
+) -> Result<Window> {
+    let (first, last): (Option<String>, Option<String>) = sqlx::query_as(
+        "SELECT MIN(a.first_seen), MAX(a.last_seen) FROM investigation_alerts ia
+         JOIN alerts a ON a.id = ia.alert_id WHERE ia.investigation_id = ? AND a.machine_id = ?",
+    )
+    .bind(investigation)
+    .bind(machine)
+    .fetch_one(&mut *conn)
+    .await?;
+    let (first, last) = match (first, last) {
+        (Some(f), Some(l)) => (f, l),
+        _ => {
+            let seen: Option<(Option<String>, Option<String>)> = sqlx::query_as(
+                "SELECT seen_from, seen_to FROM investigation_machines
+                 WHERE investigation_id = ? AND machine_id = ?",
+            )
+            .bind(investigation)
+            .bind(machine)
+            .fetch_optional(&mut *conn)
+            .await?;
+            match seen {
+                Some((Some(f), Some(t))) => (f, t),
+                _ => {
+                    let (latest,): (Option<String>,) =
+                        sqlx::query_as("SELECT MAX(ts) FROM events WHERE machine_id = ?")
+                            .bind(machine)
+                            .fetch_one(&mut *conn)
+                            .await?;
+                    let latest = latest.unwrap_or_else(clock::now);
+                    (latest.clone(), latest)
+                }
+            }
+        }
+    };
+    let around = time::Duration::minutes(i64::from(minutes));
+    Ok(Window {
+        from: clock::shift(&first, -around),
+        to: clock::shift(&last, around),
+    })
+}
+
+/// The machine's events in the window, in time order (at most [`MAX_WINDOW_EVENTS`]).
+pub async fn events_in(
+    conn: &mut SqliteConnection,
+    machine: i64,
+    window: &Window,
+) -> Result<Vec<CaseEvent>> {
+    let rows: Vec<StoredEvent> = sqlx::query_as(&format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE machine_id = ? AND ts >= ? AND ts <= ?
+         ORDER BY ts, id LIMIT ?"
+    ))
+    .bind(machine)
+    .bind(&window.from)
+    .bind(&window.to)
+    .bind(MAX_WINDOW_EVENTS)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().map(CaseEvent::of).collect())
+}
+
+/// The start of `pid`/`image` at or before `at` (through the process-start index).
+async fn start_before(
+    conn: &mut SqliteConnection,
+    machine: i64,
+    pid: i64,
+    image: &str,
+    at: &str,
+) -> Result<Option<CaseEvent>> {
+    let row: Option<StoredEvent> = sqlx::query_as(&format!(
+        "SELECT {EVENT_COLUMNS} FROM events
+         WHERE machine_id = ? AND kind = 'process_start' AND pid = ? AND image = ? COLLATE NOCASE AND ts <= ?
+         ORDER BY ts DESC LIMIT 1"
+    ))
+    .bind(machine)
+    .bind(pid)
+    .bind(image)
+    .bind(at)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(CaseEvent::of))
+}
+
+/// Adds to `events` the starts of `seeds`' ancestors that began before the window, up to a
+/// few generations and no further than a broker (services, WMI, the shell). Returns how many
+/// it added; `events` stays in time order.
+pub async fn complete_lineage(
+    conn: &mut SqliteConnection,
+    machine: i64,
+    window: &Window,
+    seeds: &[(i64, String)],
+    events: &mut Vec<CaseEvent>,
+) -> Result<usize> {
+    let h = super::heuristics();
+    let mut added = Vec::new();
+    for (pid, image) in seeds {
+        let mut current = Some((*pid, image.clone()));
+        for _ in 0..ANCESTORS {
+            let Some((pid, image)) = current.take() else {
+                break;
+            };
+            let known = events
+                .iter()
+                .chain(added.iter())
+                .find(|e: &&CaseEvent| {
+                    e.row.kind == "process_start"
+                        && e.row.pid == Some(pid)
+                        && e.row
+                            .image
+                            .as_deref()
+                            .is_some_and(|i| i.eq_ignore_ascii_case(&image))
+                })
+                .map(|e| (e.row.parent_pid, e.row.parent_image.clone()));
+            let parent = match known {
+                Some(parent) => parent,
+                None => match start_before(conn, machine, pid, &image, &window.to).await? {
+                    Some(start) => {
+                        let parent = (start.row.parent_pid, start.row.parent_image.clone());
+                        added.push(start);
+                        parent
+                    }
+                    None => break,
+                },
+            };
+            match parent {
+                (Some(ppid), Some(pimage)) if !h.is_broker(&pimage) => {
+                    current = Some((ppid, pimage));
+                }
+                _ => break,
+            }
+        }
+    }
+    let n = added.len();
+    if n > 0 {
+        events.extend(added);
+        events.sort_by(|a, b| a.row.ts.cmp(&b.row.ts).then(a.row.id.cmp(&b.row.id)));
+        events.dedup_by_key(|e| e.row.id);
+    }
+    Ok(n)
+}
+
+/// An entity already in the investigation's evidence (what collection starts from).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Known {
+    pub id: i64,
+    pub kind: EntityKind,
+    pub machine_id: Option<i64>,
+    pub name: String,
+    pub path: Option<String>,
+    pub sha256: Option<String>,
+    pub pid: Option<i64>,
+    pub command_line: Option<String>,
+    pub value: Option<String>,
+    pub detail: String,
+}
+
+impl Known {
+    /// The entity's `detail` JSON.
+    pub fn detail(&self) -> serde_json::Value {
+        serde_json::from_str(&self.detail).unwrap_or_default()
+    }
+}
+
+/// The investigation's evidence (on `machine` and global, or all when `None`).
+pub async fn evidence(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    machine: Option<i64>,
+) -> Result<Vec<Known>> {
+    Ok(sqlx::query_as(
+        "SELECT e.id, e.kind, e.machine_id, e.name, e.path, e.sha256, e.pid, e.command_line,
+                e.value, e.detail
+         FROM evidence v JOIN entities e ON e.id = v.entity_id
+         WHERE v.investigation_id = ?1 AND (?2 IS NULL OR e.machine_id = ?2 OR e.machine_id IS NULL)
+         ORDER BY e.id",
+    )
+    .bind(investigation)
+    .bind(machine)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// What the judge reads of an investigation: its evidence (every machine), links, the
+/// alerts that name its entities with their parts, and the IOC lists' word on them.
+pub async fn judge_case(conn: &mut SqliteConnection, investigation: i64) -> Result<judge::Case> {
+    let known = evidence(conn, investigation, None).await?;
+    let links: Vec<(i64, i64, String)> = sqlx::query_as(
+        "SELECT from_entity, to_entity, relation FROM evidence_links WHERE investigation_id = ?",
+    )
+    .bind(investigation)
+    .fetch_all(&mut *conn)
+    .await?;
+    let rows: Vec<AlertRow> = sqlx::query_as(
+        "SELECT a.id, a.title, a.severity, a.grade, a.detection_source, a.rule_id, a.description,
+                ae.entity_id, ae.role
+         FROM investigation_alerts ia JOIN alerts a ON a.id = ia.alert_id
+         JOIN alert_entities ae ON ae.alert_id = a.id
+         WHERE ia.investigation_id = ? ORDER BY a.id",
+    )
+    .bind(investigation)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut case = judge::Case {
+        links,
+        ..judge::Case::default()
+    };
+    let mut alert_index: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
+    for row in rows {
+        let at = *alert_index.entry(row.id).or_insert_with(|| {
+            case.alerts.push(judge::AlertFacts {
+                title: row.title.clone(),
+                severity: row.severity,
+                grade: row.grade,
+                source: row.detection_source.clone(),
+                rule_id: row.rule_id.clone(),
+                description: row.description.clone(),
+            });
+            case.alerts.len() - 1
+        });
+        case.named.push(judge::Named {
+            entity: row.entity_id,
+            role: row.role,
+            alert: at,
+        });
+    }
+    // The IOC lists' word, one query per kind.
+    for kind in ["sha256", "url", "domain", "ip"] {
+        let wanted: Vec<(i64, String)> = known
+            .iter()
+            .filter_map(|k| {
+                let value = match (kind, k.kind) {
+                    ("sha256", EntityKind::File) => k.sha256.clone(),
+                    ("url", EntityKind::Url)
+                    | ("domain", EntityKind::Domain)
+                    | ("ip", EntityKind::Ip) => k.value.clone(),
+                    _ => None,
+                }?;
+                Some((k.id, value.to_ascii_lowercase()))
+            })
+            .collect();
+        for chunk in wanted.chunks(500) {
+            let mut query: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(
+                "SELECT value, source, description FROM indicators WHERE kind = ",
+            );
+            query.push_bind(kind).push(" AND value IN (");
+            let mut list = query.separated(", ");
+            for (_, v) in chunk {
+                list.push_bind(v);
+            }
+            query.push(")");
+            let hits: Vec<(String, String, String)> =
+                query.build_query_as().fetch_all(&mut *conn).await?;
+            for (value, source, description) in hits {
+                for (id, _) in chunk.iter().filter(|(_, v)| *v == value) {
+                    case.intel
+                        .insert(*id, (source.clone(), description.clone()));
+                }
+            }
+        }
+    }
+    case.items = known
+        .into_iter()
+        .map(|k| judge::Item {
+            detail: k.detail(),
+            id: k.id,
+            kind: k.kind,
+            name: k.name,
+            path: k.path,
+            command_line: k.command_line,
+            value: k.value,
+        })
+        .collect();
+    Ok(case)
+}
+
+#[derive(sqlx::FromRow)]
+struct AlertRow {
+    id: i64,
+    title: String,
+    severity: crate::domain::Severity,
+    grade: crate::domain::Grade,
+    detection_source: String,
+    rule_id: String,
+    description: String,
+    entity_id: i64,
+    role: crate::domain::Role,
+}

@@ -1,0 +1,633 @@
+//! The judge: a verdict with reasons for every entity of a case, as a pure function of it —
+//! threat intelligence, YARA and antivirus findings, the alerts that name it (weighed by
+//! their severity, grade and the entity's part in them), heuristics (data in
+//! `content/heuristics.json`), then propagation along the evidence links until nothing
+//! changes. It also ranks the findings (the culprit first) and groups like ones.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::Value;
+
+use crate::domain::{EntityKind, FolderClass, Grade, Reason, Role, Severity, Verdict};
+use crate::ops::entities::file_name;
+use crate::ops::safety::{is_builtin_account, is_critical_process, is_os_path};
+
+use super::heuristics::Heuristics;
+
+/// An entity of the case.
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub id: i64,
+    pub kind: EntityKind,
+    pub name: String,
+    pub path: Option<String>,
+    pub command_line: Option<String>,
+    pub value: Option<String>,
+    pub detail: Value,
+}
+
+/// An alert of the case, as the judge weighs it.
+#[derive(Debug, Clone)]
+pub struct AlertFacts {
+    pub title: String,
+    pub severity: Severity,
+    pub grade: Grade,
+    /// `sigma`, `ioc`, `yara`, …
+    pub source: String,
+    pub rule_id: String,
+    pub description: String,
+}
+
+/// An entity an alert names, with its part.
+#[derive(Debug, Clone, Copy)]
+pub struct Named {
+    pub entity: i64,
+    pub role: Role,
+    /// Index into `Case::alerts`.
+    pub alert: usize,
+}
+
+/// What the judge reads.
+#[derive(Debug, Clone, Default)]
+pub struct Case {
+    pub items: Vec<Item>,
+    /// (from, to, relation).
+    pub links: Vec<(i64, i64, String)>,
+    pub alerts: Vec<AlertFacts>,
+    pub named: Vec<Named>,
+    /// Entities an IOC list names: (list, description).
+    pub intel: HashMap<i64, (String, String)>,
+}
+
+/// A finding's group: like findings decided as one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    pub key: String,
+    pub label: String,
+}
+
+/// The judge's word on one entity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Judged {
+    pub verdict: Verdict,
+    /// The strongest first.
+    pub reasons: Vec<Reason>,
+    /// For ranking findings: higher first.
+    pub score: i64,
+    pub group: Option<Group>,
+}
+
+/// A reason and how much it weighs (0–100).
+#[derive(Debug, Clone)]
+struct Weighed {
+    reason: Reason,
+    weight: i64,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Judgement {
+    reasons: Vec<Weighed>,
+}
+
+impl Judgement {
+    fn verdict(&self) -> Verdict {
+        self.reasons
+            .iter()
+            .map(|r| r.reason.verdict)
+            .max()
+            .unwrap_or(Verdict::NoThreatsFound)
+    }
+
+    fn weight(&self) -> i64 {
+        self.reasons.iter().map(|r| r.weight).max().unwrap_or(0)
+    }
+
+    fn add(&mut self, analyzer: &str, verdict: Verdict, weight: i64, text: String) -> bool {
+        if self.reasons.iter().any(|r| r.reason.text == text) {
+            return false;
+        }
+        self.reasons.push(Weighed {
+            reason: Reason {
+                analyzer: analyzer.to_string(),
+                verdict,
+                text,
+            },
+            weight,
+        });
+        true
+    }
+}
+
+fn lower_name(path: &str) -> String {
+    file_name(path).to_ascii_lowercase()
+}
+
+/// An entity the OS cannot do without (lsass.exe in System32, SYSTEM): never judged worse
+/// than suspicious on what others did with it, since Vigil will not act on it anyway.
+fn is_os_own(item: &Item) -> bool {
+    match item.kind {
+        EntityKind::Process => item.path.as_deref().is_some_and(is_critical_process),
+        EntityKind::File => item.path.as_deref().is_some_and(is_os_path),
+        EntityKind::User => is_builtin_account(item.value.as_deref().unwrap_or(&item.name)),
+        _ => false,
+    }
+}
+
+/// What a rule's hit says of an entity, by the entity's part, the rule's severity and grade.
+fn alert_weight(role: Role, alert: &AlertFacts) -> Option<(Verdict, i64)> {
+    use Severity::*;
+    let hunting = alert.grade == Grade::Hunting;
+    Some(match (role, alert.severity) {
+        (Role::Culprit, Critical) if !hunting => (Verdict::Malicious, 90),
+        (Role::Culprit, High) if !hunting => (Verdict::Malicious, 80),
+        (Role::Culprit, Critical | High) => (Verdict::Suspicious, 30),
+        (Role::Culprit, Medium) => (Verdict::Suspicious, if hunting { 20 } else { 50 }),
+        (Role::Culprit, _) => (Verdict::Suspicious, if hunting { 10 } else { 20 }),
+        (Role::Actor, Critical | High) => (Verdict::Suspicious, if hunting { 20 } else { 55 }),
+        (Role::Actor, Medium) => (Verdict::Suspicious, 35),
+        (Role::Actor, _) => (Verdict::Suspicious, 15),
+        (Role::Evidence, Critical | High) if !hunting => (Verdict::Suspicious, 25),
+        (Role::Evidence, _) => (Verdict::Suspicious, 10),
+        (Role::Target, _) => return None,
+    })
+}
+
+/// How a relation reads in a group's label ("37 files written by …").
+fn grouped_as(relation: &str) -> &'static str {
+    match relation {
+        "wrote" => "written by",
+        "spawned" => "started by",
+        "connected to" => "contacted by",
+        "resolved" => "looked up by",
+        "requested" => "requested by",
+        "created" => "made by",
+        "starts" => "started by",
+        "names" | "downloads from" => "named by",
+        "ran" => "run by",
+        "started" => "started by",
+        _ => "linked to",
+    }
+}
+
+fn plural(kind: EntityKind, n: usize) -> String {
+    let word = match kind {
+        EntityKind::File => "files",
+        EntityKind::Process => "processes",
+        EntityKind::Url => "URLs",
+        EntityKind::Domain => "domains",
+        EntityKind::Ip => "IP addresses",
+        EntityKind::User => "accounts",
+        EntityKind::Persistence => "persistence entries",
+        EntityKind::EmailMessage => "messages",
+        EntityKind::RegistryValue => "registry values",
+        EntityKind::BitsJob => "BITS jobs",
+        EntityKind::AvDetection => "antivirus detections",
+        EntityKind::ServiceTicket => "service tickets",
+        EntityKind::Script => "scripts",
+    };
+    format!("{n} {word}")
+}
+
+/// Like findings: at least this many of one kind, reached from one entity the same way (or
+/// named for the same reason), make one group.
+pub const GROUP_MIN: usize = 4;
+
+/// Judges every entity of `case`.
+pub fn judge(case: &Case, h: &Heuristics) -> BTreeMap<i64, Judged> {
+    let by_id: HashMap<i64, &Item> = case.items.iter().map(|i| (i.id, i)).collect();
+    let mut judged: HashMap<i64, Judgement> = case
+        .items
+        .iter()
+        .map(|i| (i.id, Judgement::default()))
+        .collect();
+
+    // Threat intelligence.
+    for (entity, (source, description)) in &case.intel {
+        let (Some(j), Some(item)) = (judged.get_mut(entity), by_id.get(entity)) else {
+            continue;
+        };
+        let what = if description.is_empty() {
+            "a known threat"
+        } else {
+            description
+        };
+        j.add(
+            "threat_intel",
+            Verdict::Malicious,
+            100,
+            format!(
+                "{} matches an indicator in {source}: {what}",
+                item.kind.as_str().replace('_', " ")
+            ),
+        );
+    }
+
+    // The alerts that name each entity.
+    for named in &case.named {
+        let (Some(item), Some(alert)) = (by_id.get(&named.entity), case.alerts.get(named.alert))
+        else {
+            continue;
+        };
+        let j = judged.entry(named.entity).or_default();
+        let rule = if alert.rule_id.is_empty() {
+            String::new()
+        } else {
+            format!(", rule {}", alert.rule_id)
+        };
+        let file = item.kind == EntityKind::File;
+        if alert.source == "ioc" && file && named.role == Role::Culprit {
+            j.add(
+                "threat_intel",
+                Verdict::Malicious,
+                100,
+                format!("a known threat: {}", alert.description),
+            );
+            continue;
+        }
+        if alert.source == "yara" && file && named.role == Role::Culprit {
+            j.add(
+                "yara",
+                Verdict::Malicious,
+                95,
+                format!("a YARA rule matched its content{rule}"),
+            );
+            continue;
+        }
+        let Some((mut verdict, weight)) = alert_weight(named.role, alert) else {
+            continue;
+        };
+        // What the OS needs, and generic brokers, are the scene, not the culprit.
+        let bystander = is_os_own(item)
+            || (item.kind == EntityKind::Process
+                && named.role != Role::Culprit
+                && item.path.as_deref().is_some_and(|p| h.is_broker(p)));
+        if bystander {
+            if named.role != Role::Culprit {
+                continue;
+            }
+            verdict = verdict.min(Verdict::Suspicious);
+        }
+        let part = match named.role {
+            Role::Culprit => "what the alert is about",
+            Role::Actor => "did what the alert is about",
+            Role::Evidence => "named in the alert",
+            Role::Target => "targeted",
+        };
+        let grade = if alert.grade == Grade::Hunting {
+            ", a threat-hunting rule"
+        } else {
+            ""
+        };
+        j.add(
+            "alert",
+            verdict,
+            weight,
+            format!(
+                "{part}: \"{}\" ({} severity, {}{rule}{grade})",
+                alert.title,
+                alert.severity.as_str(),
+                alert.source
+            ),
+        );
+    }
+
+    // Heuristics on each entity.
+    for item in &case.items {
+        let j = judged.entry(item.id).or_default();
+        let lower = |s: &Option<String>| s.as_deref().unwrap_or("").to_ascii_lowercase();
+        match item.kind {
+            EntityKind::Process => {
+                let cmd = format!(" {} ", lower(&item.command_line));
+                let image = lower_name(item.path.as_deref().unwrap_or(""));
+                if (image.starts_with("powershell") || image.starts_with("pwsh"))
+                    && h.encoded_command_markers
+                        .iter()
+                        .any(|m| cmd.contains(m.as_str()))
+                {
+                    j.add(
+                        "heuristic",
+                        Verdict::Suspicious,
+                        45,
+                        "PowerShell ran an encoded command".into(),
+                    );
+                }
+            }
+            EntityKind::Persistence => {
+                let value = lower(&item.value);
+                let mechanism = item
+                    .detail
+                    .get("mechanism")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                let what = match mechanism {
+                    "service" => "the service",
+                    "scheduled_task" => "the scheduled task",
+                    "wmi_subscription" => "the WMI subscription",
+                    _ => "it",
+                };
+                if h.runs_commands(&value) {
+                    j.add(
+                        "heuristic",
+                        Verdict::Suspicious,
+                        55,
+                        format!("{what} runs commands (a shell or script host), not a program"),
+                    );
+                } else if h.is_user_writable(&value) {
+                    j.add(
+                        "heuristic",
+                        Verdict::Suspicious,
+                        45,
+                        format!("{what} starts a program from a folder any user can write"),
+                    );
+                }
+            }
+            EntityKind::Script => {
+                let text = lower(&item.value);
+                let decoded: String = item
+                    .detail
+                    .get("facts")
+                    .and_then(Value::as_array)
+                    .map(|facts| {
+                        facts
+                            .iter()
+                            .filter_map(|f| f.get(1).and_then(Value::as_str))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                            .to_ascii_lowercase()
+                    })
+                    .unwrap_or_default();
+                let all = format!("{text} {decoded}");
+                let downloads = h.download_markers.iter().any(|m| all.contains(m.as_str()));
+                let runs = h.execution_markers.iter().any(|m| all.contains(m.as_str()));
+                if downloads && runs {
+                    j.add(
+                        "heuristic",
+                        Verdict::Suspicious,
+                        55,
+                        "the script downloads code and runs it".into(),
+                    );
+                } else if runs && text.contains("frombase64string") {
+                    j.add(
+                        "heuristic",
+                        Verdict::Suspicious,
+                        45,
+                        "the script decodes and runs hidden code".into(),
+                    );
+                }
+            }
+            EntityKind::AvDetection => {
+                j.add(
+                    "antivirus",
+                    Verdict::Malicious,
+                    90,
+                    format!("the antivirus reported the threat {}", item.name),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    // Heuristics along links.
+    for (from, to, relation) in &case.links {
+        let (Some(a), Some(b)) = (by_id.get(from), by_id.get(to)) else {
+            continue;
+        };
+        let parent = lower_name(a.path.as_deref().unwrap_or(""));
+        if relation == "spawned" && a.kind == EntityKind::Process && b.kind == EntityKind::Process {
+            let child = lower_name(b.path.as_deref().unwrap_or(""));
+            if h.office_apps.contains(&parent) && h.script_hosts.contains(&child) {
+                judged.entry(b.id).or_default().add(
+                    "heuristic",
+                    Verdict::Suspicious,
+                    60,
+                    format!("Office application {parent} started script host {child}"),
+                );
+            }
+        }
+        if relation == "wrote" && b.kind == EntityKind::File {
+            let path = b.path.as_deref().unwrap_or("");
+            if h.is_executable(path)
+                && FolderClass::of_path(path) == FolderClass::Temp
+                && (h.script_hosts.contains(&parent) || h.office_apps.contains(&parent))
+            {
+                judged.entry(b.id).or_default().add(
+                    "heuristic",
+                    Verdict::Suspicious,
+                    45,
+                    format!("{parent} dropped an executable file in a temporary folder"),
+                );
+            }
+        }
+        // An antivirus's finding speaks for the file it names.
+        if relation == "found" && a.kind == EntityKind::AvDetection && b.kind == EntityKind::File {
+            judged.entry(b.id).or_default().add(
+                "antivirus",
+                Verdict::Malicious,
+                90,
+                format!("the antivirus found the threat {} in it", a.name),
+            );
+        }
+    }
+
+    // Propagation along evidence until nothing changes.
+    for _round in 0..8 {
+        let mut changed = false;
+        let verdicts: HashMap<i64, Verdict> =
+            judged.iter().map(|(id, j)| (*id, j.verdict())).collect();
+        let malicious = |id: &i64| verdicts.get(id) == Some(&Verdict::Malicious);
+        for (from, to, relation) in &case.links {
+            let (Some(a), Some(b)) = (by_id.get(from), by_id.get(to)) else {
+                continue;
+            };
+            let mut say = |id: i64, verdict: Verdict, weight: i64, text: String| {
+                if let Some(item) = by_id.get(&id) {
+                    if is_os_own(item)
+                        || (item.kind == EntityKind::Process
+                            && item.path.as_deref().is_some_and(|p| h.is_broker(p)))
+                    {
+                        return;
+                    }
+                }
+                changed |= judged
+                    .entry(id)
+                    .or_default()
+                    .add("propagation", verdict, weight, text);
+            };
+            match relation.as_str() {
+                // A process running a malicious file is malicious.
+                "ran as" if malicious(from) && a.kind == EntityKind::File => say(
+                    b.id,
+                    Verdict::Malicious,
+                    70,
+                    format!("runs {} which is malicious", a.name),
+                ),
+                // What a malicious artefact starts is malicious, and so is the file it runs.
+                "started" if malicious(from) => say(
+                    b.id,
+                    Verdict::Malicious,
+                    70,
+                    format!("started by {} which is malicious", a.name),
+                ),
+                "starts" if malicious(to) && a.kind != EntityKind::Process => say(
+                    a.id,
+                    Verdict::Malicious,
+                    75,
+                    format!("starts {} which is malicious", b.name),
+                ),
+                // Mail that delivered a malicious file is malicious.
+                "delivered" if malicious(to) => say(
+                    a.id,
+                    Verdict::Malicious,
+                    70,
+                    format!("delivered the malicious attachment {}", b.name),
+                ),
+                // What a malicious process made or reached is at least suspicious.
+                "wrote" | "created" | "connected to" | "resolved" | "requested" | "spawned"
+                    if malicious(from) && a.kind == EntityKind::Process =>
+                {
+                    say(
+                        b.id,
+                        Verdict::Suspicious,
+                        20,
+                        format!("{relation} by malicious process {}", a.name),
+                    )
+                }
+                // The process that made a malicious artefact is suspicious.
+                "created" if malicious(to) && a.kind == EntityKind::Process => say(
+                    a.id,
+                    Verdict::Suspicious,
+                    40,
+                    format!("made {} which is malicious", b.name),
+                ),
+                _ => {}
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+
+    // Verdicts, ranked reasons and scores.
+    let mut out: BTreeMap<i64, Judged> = BTreeMap::new();
+    for item in &case.items {
+        let mut j = judged.remove(&item.id).unwrap_or_default();
+        j.reasons.sort_by(|a, b| b.weight.cmp(&a.weight));
+        // A user is judged only when something names them (a DCSync, an account made).
+        let verdict = if j.reasons.is_empty() && item.kind == EntityKind::User {
+            Verdict::Unknown
+        } else {
+            j.verdict()
+        };
+        let kind_bonus = match item.kind {
+            EntityKind::Persistence
+            | EntityKind::RegistryValue
+            | EntityKind::BitsJob
+            | EntityKind::AvDetection
+            | EntityKind::ServiceTicket
+            | EntityKind::Script => 3,
+            EntityKind::Process => 2,
+            EntityKind::File | EntityKind::User => 1,
+            _ => 0,
+        };
+        let verdict_rank = match verdict {
+            Verdict::Malicious => 2000,
+            Verdict::Suspicious => 1000,
+            _ => 0,
+        };
+        let score = verdict_rank + j.weight() * 10 + (j.reasons.len() as i64).min(5) + kind_bonus;
+        out.insert(
+            item.id,
+            Judged {
+                verdict,
+                reasons: j.reasons.into_iter().map(|w| w.reason).collect(),
+                score,
+                group: None,
+            },
+        );
+    }
+    group(case, &by_id, &mut out);
+    out
+}
+
+/// Groups like findings: those of one kind reached from one entity by one relation, then
+/// those of one kind named for the same strongest reason.
+fn group(case: &Case, by_id: &HashMap<i64, &Item>, judged: &mut BTreeMap<i64, Judged>) {
+    let finding = |id: &i64, judged: &BTreeMap<i64, Judged>| {
+        judged
+            .get(id)
+            .is_some_and(|j| j.verdict.is_finding() && j.group.is_none())
+    };
+    let mut by_parent: BTreeMap<(i64, &str, EntityKind), Vec<i64>> = BTreeMap::new();
+    for (from, to, relation) in &case.links {
+        if let Some(item) = by_id.get(to) {
+            if finding(to, judged) {
+                by_parent
+                    .entry((*from, relation.as_str(), item.kind))
+                    .or_default()
+                    .push(*to);
+            }
+        }
+    }
+    let mut groups: Vec<((i64, &str, EntityKind), Vec<i64>)> = by_parent
+        .into_iter()
+        .filter(|(_, members)| members.len() >= GROUP_MIN)
+        .collect();
+    groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
+    for ((from, relation, kind), members) in groups {
+        let members: Vec<i64> = members.into_iter().filter(|m| finding(m, judged)).collect();
+        if members.len() < GROUP_MIN {
+            continue;
+        }
+        let parent = by_id.get(&from).map(|p| p.name.as_str()).unwrap_or("?");
+        let g = Group {
+            key: format!(
+                "group:{}:{}:{from}",
+                kind.as_str(),
+                relation.replace(' ', "_")
+            ),
+            label: format!(
+                "{} {} {parent}",
+                plural(kind, members.len()),
+                grouped_as(relation)
+            ),
+        };
+        for m in members {
+            if let Some(j) = judged.get_mut(&m) {
+                j.group = Some(g.clone());
+            }
+        }
+    }
+    let mut by_reason: BTreeMap<(EntityKind, String), Vec<i64>> = BTreeMap::new();
+    for item in &case.items {
+        if let Some(j) = judged.get(&item.id).filter(|_| finding(&item.id, judged)) {
+            if let Some(first) = j.reasons.first() {
+                by_reason
+                    .entry((item.kind, first.text.clone()))
+                    .or_default()
+                    .push(item.id);
+            }
+        }
+    }
+    for ((kind, reason), members) in by_reason {
+        if members.len() < GROUP_MIN {
+            continue;
+        }
+        // "7 persistence entries named by the alert “Sticky Key Like Backdoor”".
+        let why = match reason.split_once(": \"") {
+            Some((_, rest)) if reason.starts_with("what the alert is about") => format!(
+                "named by the alert “{}”",
+                rest.split('"').next().unwrap_or(rest)
+            ),
+            _ => reason.clone(),
+        };
+        let g = Group {
+            key: format!("group:{}:reason:{}", kind.as_str(), members[0]),
+            label: format!("{}: {why}", plural(kind, members.len())),
+        };
+        for m in members {
+            if let Some(j) = judged.get_mut(&m) {
+                j.group = Some(g.clone());
+            }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! A machine's process tree over the investigation's window of events, built once: every
+//! process by pid and image, its start, its parent, its children and its other events.
+
+use std::collections::HashMap;
+
+use super::case::CaseEvent;
+
+/// A process on the machine, as the window shows it.
+#[derive(Debug, Clone)]
+pub struct Proc {
+    pub pid: i64,
+    pub image: String,
+    /// Its start event (an index into the events), when the window has it.
+    pub start: Option<usize>,
+    /// Its parent's pid and image, from its start.
+    pub parent: Option<(i64, String)>,
+    /// Its children (indexes into the tree's processes), in the order they started.
+    pub children: Vec<usize>,
+    /// Its other events (indexes into the events), in time order.
+    pub events: Vec<usize>,
+}
+
+/// The processes of a window of events.
+#[derive(Debug, Default)]
+pub struct Tree {
+    pub procs: Vec<Proc>,
+    by_key: HashMap<(i64, String), usize>,
+    by_image: HashMap<String, Vec<usize>>,
+}
+
+impl Tree {
+    /// Builds the tree of `events` (sorted by time) in one pass.
+    pub fn build(events: &[CaseEvent]) -> Tree {
+        let mut tree = Tree::default();
+        for (i, e) in events.iter().enumerate() {
+            let (Some(pid), Some(image)) = (e.row.pid, e.row.image.as_deref()) else {
+                continue;
+            };
+            let p = tree.get_or_insert(pid, image);
+            if e.row.kind == "process_start" {
+                if tree.procs[p].start.is_none() {
+                    tree.procs[p].start = Some(i);
+                }
+                if let (Some(ppid), Some(pimage)) =
+                    (e.row.parent_pid, e.row.parent_image.as_deref())
+                {
+                    tree.procs[p].parent = Some((ppid, pimage.to_string()));
+                    let parent = tree.get_or_insert(ppid, pimage);
+                    if parent != p && !tree.procs[parent].children.contains(&p) {
+                        tree.procs[parent].children.push(p);
+                    }
+                }
+            } else {
+                tree.procs[p].events.push(i);
+            }
+        }
+        tree
+    }
+
+    fn get_or_insert(&mut self, pid: i64, image: &str) -> usize {
+        let key = (pid, image.to_lowercase());
+        if let Some(&i) = self.by_key.get(&key) {
+            return i;
+        }
+        let i = self.procs.len();
+        self.procs.push(Proc {
+            pid,
+            image: image.to_string(),
+            start: None,
+            parent: None,
+            children: Vec::new(),
+            events: Vec::new(),
+        });
+        self.by_image.entry(key.1.clone()).or_default().push(i);
+        self.by_key.insert(key, i);
+        i
+    }
+
+    /// The process with this pid and image.
+    pub fn get(&self, pid: i64, image: &str) -> Option<usize> {
+        self.by_key.get(&(pid, image.to_lowercase())).copied()
+    }
+
+    /// The processes that ran the file at `path`.
+    pub fn running(&self, path: &str) -> &[usize] {
+        self.by_image
+            .get(&path.to_lowercase())
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// The parent of process `p`, when the window knows it.
+    pub fn parent_of(&self, p: usize) -> Option<usize> {
+        let (ppid, pimage) = self.procs[p].parent.as_ref()?;
+        self.get(*ppid, pimage)
+    }
+}

@@ -1,0 +1,182 @@
+//! Writing what a pass found and what the judge said: entities (upserted by kind and key),
+//! evidence, links, ties, verdicts — each in a few multi-row statements, not one per row.
+
+use std::collections::{BTreeMap, HashMap};
+
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+
+use crate::domain::EntityKind;
+use crate::ops::alerts::add_ties;
+use crate::ops::entities::NewEntity;
+use crate::ops::evidence::{entity_tie, is_tie_worthy, path_tie};
+use crate::{clock, Result};
+
+use super::case::Window;
+use super::collect::Found;
+use super::judge::Judged;
+
+/// Rows per multi-row statement (each binds at most 11 values).
+const ROWS: usize = 500;
+
+/// Upserts entities and returns their ids, in order.
+pub async fn upsert_entities(
+    conn: &mut SqliteConnection,
+    entities: &[NewEntity],
+) -> Result<Vec<i64>> {
+    let mut ids: HashMap<(String, String), i64> = HashMap::new();
+    for chunk in entities.chunks(ROWS) {
+        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO entities (kind, key, machine_id, name, path, sha256, pid, command_line, value, detail) ",
+        );
+        query.push_values(chunk, |mut row, e| {
+            let kind = e.kind.unwrap_or(EntityKind::File);
+            row.push_bind(kind)
+                .push_bind(e.key())
+                .push_bind(e.machine_id)
+                .push_bind(&e.name)
+                .push_bind(&e.path)
+                .push_bind(&e.sha256)
+                .push_bind(e.pid)
+                .push_bind(&e.command_line)
+                .push_bind(&e.value)
+                .push_bind(if e.detail.is_null() {
+                    "{}".to_string()
+                } else {
+                    e.detail.to_string()
+                });
+        });
+        query.push(
+            " ON CONFLICT (kind, key) DO UPDATE SET
+                sha256 = COALESCE(entities.sha256, excluded.sha256),
+                command_line = COALESCE(entities.command_line, excluded.command_line),
+                value = COALESCE(entities.value, excluded.value),
+                detail = CASE WHEN entities.kind = 'process' THEN json_patch(entities.detail, excluded.detail)
+                              WHEN entities.detail = '{}' THEN excluded.detail ELSE entities.detail END
+             RETURNING id, kind, key",
+        );
+        let rows: Vec<(i64, String, String)> = query.build_query_as().fetch_all(&mut *conn).await?;
+        for (id, kind, key) in rows {
+            ids.insert((kind, key), id);
+        }
+    }
+    Ok(entities
+        .iter()
+        .map(|e| {
+            let kind = e.kind.unwrap_or(EntityKind::File).as_str().to_string();
+            ids.get(&(kind, e.key())).copied().unwrap_or_default()
+        })
+        .collect())
+}
+
+/// Makes entities evidence of the investigation (once each); returns how many were new.
+pub async fn add_evidence(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    ids: &[i64],
+) -> Result<u64> {
+    let now = clock::now();
+    let mut added = 0;
+    for chunk in ids.chunks(ROWS) {
+        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT OR IGNORE INTO evidence (investigation_id, entity_id, found_at) ",
+        );
+        query.push_values(chunk, |mut row, id| {
+            row.push_bind(investigation).push_bind(id).push_bind(&now);
+        });
+        added += query.build().execute(&mut *conn).await?.rows_affected();
+    }
+    Ok(added)
+}
+
+/// Links evidence (once each); returns how many links were new.
+pub async fn add_links(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    links: &[(i64, i64, &str)],
+) -> Result<u64> {
+    let mut added = 0;
+    for chunk in links.chunks(ROWS) {
+        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT OR IGNORE INTO evidence_links (investigation_id, from_entity, to_entity, relation) ",
+        );
+        query.push_values(chunk, |mut row, (from, to, relation)| {
+            row.push_bind(investigation)
+                .push_bind(from)
+                .push_bind(to)
+                .push_bind(*relation);
+        });
+        added += query.build().execute(&mut *conn).await?.rows_affected();
+    }
+    Ok(added)
+}
+
+/// Records what a pass found: its entities as evidence, its links, and the ties they give
+/// the investigation. Returns how many entities and links were new.
+pub async fn record(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    found: &Found,
+    window: &Window,
+) -> Result<u64> {
+    let ids = upsert_entities(conn, &found.entities).await?;
+    let mut added = add_evidence(conn, investigation, &ids).await?;
+    let links: Vec<(i64, i64, &str)> = found
+        .links
+        .iter()
+        .map(|(from, to, relation)| (ids[*from], ids[*to], *relation))
+        .collect();
+    added += add_links(conn, investigation, &links).await?;
+    let mut ties = found.ties.clone();
+    for (entity, id) in found.entities.iter().zip(&ids) {
+        if !is_tie_worthy(entity) {
+            continue;
+        }
+        ties.push(entity_tie(entity, *id));
+        if let Some(sha) = &entity.sha256 {
+            ties.push(format!("sha256:{sha}"));
+        }
+        if let (Some(EntityKind::File | EntityKind::Process), Some(path), Some(machine)) =
+            (entity.kind, entity.path.as_deref(), entity.machine_id)
+        {
+            if let Some(tie) = path_tie(machine, path) {
+                ties.push(tie);
+            }
+        }
+    }
+    ties.sort();
+    ties.dedup();
+    add_ties(conn, investigation, &ties, (&window.from, &window.to)).await?;
+    Ok(added)
+}
+
+/// Writes the judge's verdicts, reasons, scores and groups.
+pub async fn verdicts(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    judged: &BTreeMap<i64, Judged>,
+) -> Result<()> {
+    let rows: Vec<(&i64, &Judged)> = judged.iter().collect();
+    for chunk in rows.chunks(ROWS) {
+        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "WITH v(entity_id, verdict, reasons, score, group_key, group_label) AS (",
+        );
+        query.push_values(chunk, |mut row, (id, j)| {
+            row.push_bind(**id)
+                .push_bind(j.verdict)
+                .push_bind(serde_json::to_string(&j.reasons).unwrap_or_else(|_| "[]".into()))
+                .push_bind(j.score)
+                .push_bind(j.group.as_ref().map(|g| g.key.clone()))
+                .push_bind(j.group.as_ref().map(|g| g.label.clone()));
+        });
+        query
+            .push(
+                ") UPDATE evidence SET verdict = v.verdict, reasons = v.reasons, score = v.score,
+                    group_key = v.group_key, group_label = v.group_label
+                 FROM v WHERE evidence.investigation_id = ",
+            )
+            .push_bind(investigation)
+            .push(" AND evidence.entity_id = v.entity_id");
+        query.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
