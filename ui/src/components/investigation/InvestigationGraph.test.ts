@@ -10,7 +10,7 @@ function investigationGraph(size: number): { nodes: GraphNode[]; edges: GraphEdg
   const nodes: GraphNode[] = [];
   const edges: GraphEdge[] = [];
   const node = (id: string, group: string, kind: string, label: string, verdict: GraphNode["verdict"] = null) =>
-    nodes.push({ id, group, kind, label, verdict, remediation_status: verdict === "malicious" ? "pending_approval" : null });
+    nodes.push({ id, group, kind, label, verdict, remediation_status: verdict === "malicious" ? "pending_approval" : null, cluster: null, size: 1 });
   node("alert:1", "alert", "high", "Office application started a script host from a temp folder");
   node("alert:2", "alert", "medium", "Encoded PowerShell");
   node("machine:client4", "machine", "machine", "client4");
@@ -121,7 +121,7 @@ describe("investigation graph layout", () => {
     const cut = shortLabel(long);
     expect(cut.length).toBe(LABEL_CHARS);
     expect(cut.endsWith("…")).toBe(true);
-    const [el] = elements([{ id: "entity:1", group: "entity", kind: "file", label: long, verdict: null, remediation_status: null }], []);
+    const [el] = elements([{ id: "entity:1", group: "entity", kind: "file", label: long, verdict: null, remediation_status: null, cluster: null, size: 1 }], []);
     expect(el.data.full).toBe(long);
   });
 });
