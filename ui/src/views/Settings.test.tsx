@@ -71,7 +71,7 @@ describe("Settings", () => {
     render(<Settings backend={backend} />);
     const row = await screen.findByText("Investigate high-severity alerts");
     const item = row.closest("[data-policy]") as HTMLElement;
-    expect(item.textContent).toContain("high-severity alerts → start an investigation");
+    expect(item.textContent).toContain("high- and critical-severity alerts → start an investigation");
 
     fireEvent.click(within(item).getByTestId("policy-enabled"));
     await waitFor(() => expect(backend.saveAlertPolicy).toHaveBeenCalledWith(expect.objectContaining({ id: 1, enabled: false })));
