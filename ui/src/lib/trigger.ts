@@ -2,8 +2,8 @@
 import type { InvestigationSummary } from "../backend";
 
 /**
- * "Started by admin from ws01" for an investigation an analyst started from a machine;
- * "Started by admin" when it came from an alert that no longer names its title.
+ * Who started an investigation that names no alert title: "Started by admin from ws01"
+ * (an analyst, from a machine), or "Alert #12" (an alert whose title is not known).
  */
 export function startedBy(i: Pick<InvestigationSummary, "trigger" | "started_by" | "machine_names" | "trigger_alert_id">): string {
   const who = i.started_by || "an analyst";
@@ -12,8 +12,11 @@ export function startedBy(i: Pick<InvestigationSummary, "trigger" | "started_by"
   return machine ? `Started by ${who} from ${machine}` : `Started by ${who}`;
 }
 
-/** How it was started, as the second line of the list: automatically, or by whom. */
-export function howStarted(i: Pick<InvestigationSummary, "trigger" | "started_by">): string {
-  if (i.trigger === "alert_policy") return "automatic (alert policy)";
+/**
+ * Who started an investigation from an alert, when a person did ("started by admin"); null
+ * when an alert policy started it or the alert's title is not there to go with it.
+ */
+export function startedFromAlertBy(i: Pick<InvestigationSummary, "trigger" | "started_by" | "trigger_alert_title">): string | null {
+  if (i.trigger === "alert_policy" || i.trigger_alert_title === null) return null;
   return `started by ${i.started_by || "an analyst"}`;
 }
