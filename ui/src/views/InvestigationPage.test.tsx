@@ -100,9 +100,16 @@ describe("InvestigationPage", () => {
     expect(group.querySelectorAll(".group-members > li")).toHaveLength(37);
   });
 
-  it("names the triggering alert in the summary", async () => {
-    const backend = fakeBackend({ investigation: async () => psexecInvestigation() });
-    render(<InvestigationPage backend={backend} go={vi.fn()} id={7} />);
-    expect((await screen.findByTestId("investigation-trigger")).textContent).toBe("PsExec service installed on ws01");
+  it("says who started it when no alert did, and does not repeat an alert's title", async () => {
+    const fromMachine = fakeBackend({
+      investigation: async () =>
+        details({ title: "Investigation of ws01", trigger: "analyst_machine", trigger_alert_id: null, trigger_alert_title: null, started_by: "admin", machine_names: ["ws01"] }),
+    });
+    render(<InvestigationPage backend={fromMachine} go={vi.fn()} id={1} />);
+    expect((await screen.findByTestId("investigation-trigger")).textContent).toBe("Started by admin from ws01");
+    cleanup();
+    render(<InvestigationPage backend={fakeBackend({ investigation: async () => psexecInvestigation() })} go={vi.fn()} id={7} />);
+    expect((await screen.findByTestId("investigation-title")).textContent).toBe("PsExec service installed on ws01");
+    expect(screen.queryByTestId("investigation-trigger")).toBeNull();
   });
 });

@@ -20,6 +20,8 @@ export function SummaryCard({
 }) {
   const [cancelling, setCancelling] = useState(false);
   const cancellable = ["queued", "running", "pending_action"].includes(d.status);
+  // The title is most often the triggering alert's: said once.
+  const trigger = d.trigger_alert_title ?? startedBy(d);
   return (
     <div className="card summary" data-testid="investigation-summary">
       <dl className="facts row">
@@ -28,12 +30,6 @@ export function SummaryCard({
           <dd data-testid="investigation-status" data-status={d.status}>
             {OPEN.includes(d.status) && <span className="spinner" aria-hidden="true" />}
             <Badge value={d.status} />
-          </dd>
-        </div>
-        <div className="grow">
-          <dt>Triggering alert</dt>
-          <dd className="break" data-testid="investigation-trigger">
-            {d.trigger_alert_title ?? startedBy(d)}
           </dd>
         </div>
         <div>
@@ -57,6 +53,14 @@ export function SummaryCard({
           <dd>{d.started_by}</dd>
         </div>
       </dl>
+      {trigger !== d.title && (
+        <p className="trigger">
+          <span className="muted">{d.trigger_alert_title ? "Triggering alert: " : ""}</span>
+          <span className="break" data-testid="investigation-trigger">
+            {trigger}
+          </span>
+        </p>
+      )}
       {d.status_detail && <p className="muted">{d.status_detail}</p>}
       {(d.status === "pending_action" || cancellable) && (
         <div className="summary-actions">
