@@ -45,9 +45,13 @@ export function openActionsOn(entity: number, actions: ActionView[]): ActionView
   return actions.filter((a) => a.entity_id === entity && OPEN.includes(a.state));
 }
 
-/** "Service" → "service", "WMI subscription" stays: a label inside a sentence. */
+/**
+ * A label inside a sentence: "Service" → "service", "Run key" → "run key"; a first word
+ * with capitals of its own stays ("WMI subscription", "PowerShell script", "IP address").
+ */
 export function lowerFirst(label: string): string {
-  if (label.length > 1 && label[1] === label[1]?.toUpperCase() && label[1] !== label[1]?.toLowerCase()) return label;
+  const first = label.split(" ")[0] ?? "";
+  if (first.slice(1) !== first.slice(1).toLowerCase()) return label;
   return label.charAt(0).toLowerCase() + label.slice(1);
 }
 

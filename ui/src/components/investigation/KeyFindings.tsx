@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
 import type { ActionView, Backend, EntityView, FindingGroup, InvestigationDetails } from "../../backend";
-import { findingRows, openActionsOn, remediationFor, type Remediation } from "../../lib/findings";
+import { findingRows, lowerFirst, openActionsOn, remediationFor, type Remediation } from "../../lib/findings";
 import { count, humanize } from "../../lib/format";
 import { Decide } from "../actions/Decide";
 import { Badge } from "../common/Badge";
@@ -147,7 +147,7 @@ function FindingCard({
   return (
     <li data-node={node} data-finding={e.id} className={focus === node ? "finding focus" : "finding"}>
       <div className="finding-head">
-        <Badge value={e.verdict} /> <span className="kind">{kind}</span> <strong className="mono break">{e.name}</strong>
+        <Badge value={e.verdict} /> <span className="kind">{kind}</span> <strong className="mono break">{withPid(e)}</strong>
         {e.machine && <span className="muted">on {e.machine}</span>}
         {e.remediation_status !== "none" && <Badge value={e.remediation_status} />}
       </div>
@@ -162,7 +162,7 @@ function FindingCard({
           actions={openActionsOn(e.id, d.actions)}
           remediation={remediationFor(e)}
           onChanged={onChanged}
-          noAction={`Vigil has no action for a ${kind.toLowerCase()}: remediate the process, file or account behind it.`}
+          noAction={`Vigil has no action of its own for this ${lowerFirst(kind)}: remediate the process, file or account behind it.`}
         />
       )}
     </li>
@@ -250,6 +250,11 @@ function GroupCard({
       )}
     </li>
   );
+}
+
+/** A process's name with its id, unless the name already says it. */
+function withPid(e: EntityView): string {
+  return e.pid !== null && !e.name.includes(`(${e.pid})`) ? `${e.name} (${e.pid})` : e.name;
 }
 
 function countBy<T>(items: T[]): Map<T, number> {
