@@ -172,8 +172,8 @@ describe("investigation graph clusters", () => {
     expect(graph.nodes().length).toBeLessThanOrEqual(150);
     expect(graph.nodes().length).toBe(5);
     const files = graph.getElementById("cluster:files");
-    expect(files.data("full")).toContain("Files written by evil.exe (4120) (200)");
-    expect(files.data("label")).toBe(shortLabel("Files written by evil.exe (4120) (200)"));
+    expect(files.data("full")).toContain("200 × Files written by evil.exe (4120)");
+    expect(files.data("label")).toBe(shortLabel("200 × Files written by evil.exe (4120)"));
     // 200 "wrote" edges become one; the members' 200 "remediate" edges, one between the clusters.
     expect(graph.edges().map((e) => e.id()).sort()).toEqual(
       ["alert:1->entity:1", "alert:1->machine:ws01", "cluster:files->cluster:actions", "entity:1->cluster:files"].sort(),

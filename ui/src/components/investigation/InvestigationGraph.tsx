@@ -45,9 +45,12 @@ export function nodeTone(node: GraphNode): string {
   }
 }
 
-/** How a cluster reads: its label with the number it holds (unless the label says it). */
+/**
+ * How a cluster reads: the number it holds first (a long label is cut at its end), unless
+ * its label already says it.
+ */
 export function clusterLabel(n: GraphNode): string {
-  return new RegExp(`(^|\\D)${n.size}(\\D|$)`).test(n.label) ? n.label : `${n.label} (${n.size.toLocaleString()})`;
+  return new RegExp(`(^|\\D)${n.size}(\\D|$)`).test(n.label) ? n.label : `${n.size.toLocaleString()} × ${n.label}`;
 }
 
 /**
@@ -300,7 +303,11 @@ export function InvestigationGraph({
       const el = target as cytoscape.SingularElementArgument;
       if (!el.isNode()) return;
       onSelectRef.current(el.id());
-      if (el.data("kind") === "cluster") onToggleRef.current?.(el.id());
+      if (el.data("kind") === "cluster") {
+        // Its tooltip said what a click would do: that is done now.
+        if (container.current) container.current.title = "";
+        onToggleRef.current?.(el.id());
+      }
     });
     // The full label of a cut one, as the pointer's tooltip.
     cy.on("mouseover", "node", (e) => {
