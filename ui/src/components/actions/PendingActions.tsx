@@ -4,7 +4,7 @@ import type { Go } from "../../route";
 import { Badge } from "../common/Badge";
 import { Decide } from "./Decide";
 import { actionRows } from "../../lib/actions";
-import { age, count, formatTime } from "../../lib/format";
+import { age, count, formatTime, humanize } from "../../lib/format";
 
 /** Members of a group listed at first when it is opened. */
 const MEMBERS_SHOWN = 100;
@@ -195,7 +195,12 @@ export function PendingActions({
                   {a.verdict && <Badge value={a.verdict} />}
                 </div>
                 <div className="muted small">
-                  on <strong>{machinesOf(members)}</strong> · {a.entity_kind ?? "entity"} · waiting {age(a.proposed_at)} · expires {formatTime(a.expires_at)}
+                  {members.some((m) => m.machine) && (
+                    <>
+                      on <strong>{machinesOf(members)}</strong> ·{" "}
+                    </>
+                  )}
+                  {a.entity_kind ? humanize(a.entity_kind).toLowerCase() : "entity"} · waiting {age(a.proposed_at)} · expires {formatTime(a.expires_at)}
                   {showInvestigation && a.investigation_id !== null && go && (
                     <>
                       {" · "}

@@ -13,6 +13,14 @@ export function EntitiesTab({ entities, focus }: { entities: EntityView[]; focus
   if (entities.length === 0) return <Empty>No entities collected yet.</Empty>;
   return (
     <table className="table entities" data-testid="entities-table">
+      <colgroup>
+        <col className="w-entity" />
+        <col className="w-type" />
+        <col className="w-machine" />
+        <col className="w-verdict" />
+        <col className="w-remediation" />
+        <col />
+      </colgroup>
       <thead>
         <tr>
           <th>Entity</th>
