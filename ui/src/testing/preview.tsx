@@ -3,7 +3,7 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "../App";
-import type { ActionView, Backend } from "../backend";
+import { BackendError, type ActionView, type Backend } from "../backend";
 import "../styles.css";
 import { startTheme } from "../lib/theme";
 import { alertView, fixtureBackend, machine, psexecInvestigation, summary } from "./fixtures";
@@ -44,6 +44,12 @@ function previewBackend(): Backend {
     actions: async (filter) => (filter === "pending" ? d.pending_actions : d.actions.filter((a) => a.state !== "pending")),
     approve: async (ids) => decide(ids, "succeeded", "admin", null),
     reject: async (ids, reason) => decide(ids, "rejected", "admin", reason),
+    // The engine's check of the list, roughly, so that a refusal can be seen.
+    saveNeverActOn: async (list) => {
+      const bad = list.ips.find((ip) => !/^[0-9a-f.:]+(\/\d+)?$/i.test(ip) || ip.split(".").some((part) => Number(part) > 255));
+      if (bad) throw new BackendError({ code: "invalid_input", message: `“${bad}” is not an IP address or network (write 192.0.2.10 or 10.0.0.0/8)` });
+      return list;
+    },
     onStoreChanged: async (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -87,9 +87,10 @@ export function InvestigationWindow({ backend }: { backend: Backend }) {
           around an attack, but every investigation reads more events and takes longer.
         </p>
         <div className="window-input">
-          <label>
-            Window, each side of the alerts
+          <label htmlFor="investigation-window-amount">Window, each side of the alerts</label>
+          <div className="inline">
             <input
+              id="investigation-window-amount"
               type="number"
               name="window"
               min={1}
@@ -103,9 +104,6 @@ export function InvestigationWindow({ backend }: { backend: Backend }) {
                 setMessage(null);
               }}
             />
-          </label>
-          <label>
-            <span className="sr-only">Unit</span>
             <select
               name="unit"
               aria-label="Unit"
@@ -123,10 +121,10 @@ export function InvestigationWindow({ backend }: { backend: Backend }) {
                 </option>
               ))}
             </select>
-          </label>
-          <button type="submit" className="primary" data-testid="save-investigation-window" disabled={busy || !valid || minutes === saved}>
-            Save
-          </button>
+            <button type="submit" className="primary" data-testid="save-investigation-window" disabled={busy || !valid || minutes === saved}>
+              Save
+            </button>
+          </div>
         </div>
         <p className="muted small">
           Between 5 minutes and 7 days; 1 hour unless you change it.
