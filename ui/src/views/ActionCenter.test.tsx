@@ -70,4 +70,16 @@ describe("ActionCenter, grouped actions", () => {
     fireEvent.click(screen.getByTestId("approve-selected"));
     await waitFor(() => expect(backend.approve).toHaveBeenCalledWith(WRITTEN_FILES.map((_, i) => 210 + i), null));
   });
+
+  it("names a type by what its actions share: the label, or the type when their targets differ", async () => {
+    const remove = (id: number, label: string, entity: string) => action({ id, kind: "remove_persistence", label, entity, entity_kind: "persistence" });
+    const backend = fakeBackend({
+      actions: async (f) => (f === "pending" ? [remove(1, "Remove service", "PSEXESVC"), remove(2, "Remove scheduled task", "Updater"), action({ id: 3 })] : []),
+    });
+    render(<ActionCenter backend={backend} go={vi.fn()} />);
+    const select = (await screen.findByLabelText("Select all of a type")) as HTMLSelectElement;
+    expect([...select.options].map((o) => o.textContent)).toEqual(["Select all of type…", "Remove persistence (2)", "Quarantine file (1)"]);
+    fireEvent.change(select, { target: { value: "remove_persistence" } });
+    expect(screen.getByRole("group", { name: "Decision" }).textContent).toContain("2 × Remove persistence selected");
+  });
 });

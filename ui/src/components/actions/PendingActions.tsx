@@ -107,7 +107,7 @@ export function PendingActions({
             <>Select actions of one type to decide them together.</>
           ) : (
             <>
-              <strong>{chosen.length}</strong> × {chosen[0]?.label} selected
+              <strong>{chosen.length}</strong> × {labelOf(chosen)} selected
               {chosen.every((a) => a.reversible) ? " · can be undone later" : " · some cannot be undone"}
             </>
           )}
@@ -122,7 +122,7 @@ export function PendingActions({
             <option value="">Select all of type…</option>
             {kinds.map((k) => (
               <option key={k} value={k}>
-                {actions.find((a) => a.kind === k)?.label} ({actions.filter((a) => a.kind === k).length})
+                {labelOf(actions.filter((a) => a.kind === k))} ({actions.filter((a) => a.kind === k).length})
               </option>
             ))}
           </select>
@@ -226,6 +226,17 @@ export function PendingActions({
       </ul>
     </div>
   );
+}
+
+/**
+ * What actions of one type do, in words: their label when they share it ("Remove service"),
+ * the type's name when their targets differ ("Remove persistence" for a service and a task).
+ */
+function labelOf(actions: ActionView[]): string {
+  const labels = new Set(actions.map((a) => a.label));
+  const first = actions[0];
+  if (!first) return "";
+  return labels.size === 1 ? first.label : humanize(first.kind);
 }
 
 /** The machines actions run on, in words: `ws01`, `ws01, ws02`, `5 machines`. */

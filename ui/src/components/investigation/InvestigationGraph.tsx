@@ -97,6 +97,8 @@ export function elements(nodes: GraphNode[], edges: GraphEdge[], expanded: Reado
         lane: laneOf(n),
         tone: nodeTone(n),
         waiting: n.remediation_status === "pending_approval" ? "yes" : "no",
+        // An alert's kind is its severity.
+        ...(n.group === "alert" ? { severity: n.kind } : {}),
         ...(cluster ? { expanded: open ? "yes" : "no", size: n.size } : {}),
         ...(n.cluster && byId.has(n.cluster) ? { parent: n.cluster } : {}),
       },
@@ -143,6 +145,7 @@ export function style(): cytoscape.StylesheetJson {
       },
     },
     { selector: 'node[kind = "alert"]', style: { shape: "diamond", width: 34, height: 34, "background-color": p.malicious } },
+    { selector: 'node[kind = "alert"][severity = "critical"]', style: { width: 42, height: 42, "border-width": 3, "border-color": p.text } },
     { selector: 'node[kind = "machine"]', style: { shape: "round-rectangle", width: 40, height: 26, "background-color": p.neutral } },
     { selector: 'node[kind = "user"]', style: { shape: "ellipse", "background-color": p.neutral } },
     { selector: 'node[kind = "action"]', style: { shape: "tag", width: 20, height: 20 } },
