@@ -106,10 +106,15 @@ describe("InvestigationPage", () => {
         details({ title: "Investigation of ws01", trigger: "analyst_machine", trigger_alert_id: null, trigger_alert_title: null, started_by: "admin", machine_names: ["ws01"] }),
     });
     render(<InvestigationPage backend={fromMachine} go={vi.fn()} id={1} />);
-    expect((await screen.findByTestId("investigation-trigger")).textContent).toBe("Started by admin from ws01");
+    expect((await screen.findByTestId("investigation-started-by")).textContent).toBe("admin from ws01");
+    expect(screen.queryByTestId("investigation-trigger")).toBeNull();
     cleanup();
     render(<InvestigationPage backend={fakeBackend({ investigation: async () => psexecInvestigation() })} go={vi.fn()} id={7} />);
     expect((await screen.findByTestId("investigation-title")).textContent).toBe("PsExec service installed on ws01");
     expect(screen.queryByTestId("investigation-trigger")).toBeNull();
+    cleanup();
+    const fromAlert = fakeBackend({ investigation: async () => details({ title: "Investigation of client4", trigger: "analyst_alert", trigger_alert_title: "Encoded PowerShell" }) });
+    render(<InvestigationPage backend={fromAlert} go={vi.fn()} id={1} />);
+    expect((await screen.findByTestId("investigation-trigger")).textContent).toBe("Encoded PowerShell");
   });
 });

@@ -1,7 +1,6 @@
 import { useState } from "react";
 import type { Backend, InvestigationDetails } from "../../backend";
 import { formatDuration, formatTime } from "../../lib/format";
-import { startedBy } from "../../lib/trigger";
 import { Badge } from "../common/Badge";
 import { OPEN } from "./tabs";
 
@@ -20,8 +19,11 @@ export function SummaryCard({
 }) {
   const [cancelling, setCancelling] = useState(false);
   const cancellable = ["queued", "running", "pending_action"].includes(d.status);
-  // The title is most often the triggering alert's: said once.
-  const trigger = d.trigger_alert_title ?? startedBy(d);
+  // The title is most often the triggering alert's: said once. Without an alert, who
+  // started it says from where.
+  const trigger = d.trigger_alert_title !== null && d.trigger_alert_title !== d.title ? d.trigger_alert_title : null;
+  const machine = d.trigger_alert_id === null ? d.machine_names[0] : undefined;
+  const by = machine ? `${d.started_by} from ${machine}` : d.started_by;
   return (
     <div className="card summary" data-testid="investigation-summary">
       <dl className="facts row">
@@ -50,12 +52,12 @@ export function SummaryCard({
         </div>
         <div>
           <dt>Started by</dt>
-          <dd>{d.started_by}</dd>
+          <dd data-testid="investigation-started-by">{by}</dd>
         </div>
       </dl>
-      {trigger !== d.title && (
+      {trigger && (
         <p className="trigger">
-          <span className="muted">{d.trigger_alert_title ? "Triggering alert: " : ""}</span>
+          <span className="muted">Triggering alert: </span>
           <span className="break" data-testid="investigation-trigger">
             {trigger}
           </span>
