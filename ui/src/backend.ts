@@ -25,9 +25,11 @@ import {
   type GroupView,
   type InvestigationDetails_Serialize,
   type InvestigationStatus,
+  type InvestigationSettings,
   type InvestigationSummary_Serialize,
   type MachineView_Serialize,
   type Move,
+  type NeverActOn,
   type Overview,
   type PolicyChoices,
 } from "./bindings";
@@ -63,8 +65,10 @@ export type {
   ImportSummary,
   IntelList,
   IntelSummary,
+  InvestigationSettings,
   InvestigationStatus,
   Move,
+  NeverActOn,
   Overview,
   PolicyChoices,
 };
@@ -75,6 +79,9 @@ export type {
   Severity,
   ActionState,
   ActionKind,
+  EntityKind,
+  Fact,
+  FindingGroup,
   RiskLevel,
 } from "./bindings";
 
@@ -111,7 +118,19 @@ export interface Backend {
   actions(filter: ActionFilter): Promise<ActionView[]>;
   approve(ids: number[], note: string | null): Promise<ActionView[]>;
   reject(ids: number[], reason: string): Promise<ActionView[]>;
+  /**
+   * Remediates findings nothing was proposed for, decided by the admin now; refused (an
+   * error saying why) when Vigil must not act on one of them.
+   */
+  remediate(investigation: number, entities: number[]): Promise<ActionView[]>;
   undo(ids: number[]): Promise<ActionView[]>;
+  /** What Vigil must never act on: the admin's list. */
+  neverActOn(): Promise<NeverActOn>;
+  /** Replaces the admin's list; returns it tidied, or refuses naming the bad entry. */
+  saveNeverActOn(list: NeverActOn): Promise<NeverActOn>;
+  /** How far around its alerts an investigation reads a machine's events. */
+  investigationSettings(): Promise<InvestigationSettings>;
+  saveInvestigationSettings(settings: InvestigationSettings): Promise<InvestigationSettings>;
   groups(): Promise<GroupView[]>;
   setGroupLevel(name: string, level: AutomationLevel): Promise<GroupView>;
   automationLevels(): Promise<AutomationLevelInfo[]>;
@@ -159,7 +178,12 @@ export const tauriBackend: Backend = {
   actions: async (filter) => unwrap(await commands.actions(filter)),
   approve: async (ids, note) => unwrap(await commands.approve(ids, note)),
   reject: async (ids, reason) => unwrap(await commands.reject(ids, reason)),
+  remediate: async (investigation, entities) => unwrap(await commands.remediate(investigation, entities)),
   undo: async (ids) => unwrap(await commands.undo(ids)),
+  neverActOn: async () => unwrap(await commands.neverActOn()),
+  saveNeverActOn: async (list) => unwrap(await commands.saveNeverActOn(list)),
+  investigationSettings: async () => unwrap(await commands.investigationSettings()),
+  saveInvestigationSettings: async (settings) => unwrap(await commands.saveInvestigationSettings(settings)),
   groups: async () => unwrap(await commands.groups()),
   setGroupLevel: async (name, level) => unwrap(await commands.setGroupLevel(name, level)),
   automationLevels: () => commands.automationLevels(),

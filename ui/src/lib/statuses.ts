@@ -1,4 +1,7 @@
-import type { InvestigationStatus } from "../backend";
+import type { InvestigationStatus, Severity } from "../backend";
+
+/** Alert severities, lowest first. */
+export const SEVERITIES: Severity[] = ["informational", "low", "medium", "high", "critical"];
 
 /** Every investigation status, in the order views list them. */
 export const INVESTIGATION_STATUSES: InvestigationStatus[] = [

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { ActionCenter } from "./ActionCenter";
-import { action, fakeBackend } from "../testing/fakeBackend";
+import { action, fakeBackend, psexecActions, WRITTEN_FILES } from "../testing/fakeBackend";
 
 afterEach(cleanup);
 
@@ -33,5 +33,53 @@ describe("ActionCenter", () => {
     expect(await screen.findByText("tester")).toBeTruthy();
     fireEvent.click(screen.getByText("Undo"));
     await waitFor(() => expect(backend.undo).toHaveBeenCalledWith([9]));
+  });
+});
+
+describe("ActionCenter, grouped actions", () => {
+  it("shows actions proposed together as one row with its count, decided as one, opened to its members", async () => {
+    const backend = fakeBackend({ actions: async (f) => (f === "pending" ? psexecActions() : []) });
+    render(<ActionCenter backend={backend} go={vi.fn()} />);
+    const group = (await screen.findByText("Quarantine 37 files written by PSEXESVC.exe (4120)")).closest("[data-action-group]") as HTMLElement;
+    expect(group.textContent).toContain("37 actions");
+    // One row for the 37, beside the three alone.
+    expect(document.querySelectorAll(".action-list > li")).toHaveLength(4);
+    expect(within(group).queryByText(/payload-1\.dll/)).toBeNull();
+    fireEvent.click(within(group).getByTestId("toggle-group"));
+    expect(group.querySelectorAll(".group-members > li")).toHaveLength(37);
+    fireEvent.click(within(group).getByText("Approve all 37"));
+    await waitFor(() => expect(backend.approve).toHaveBeenCalledWith(WRITTEN_FILES.map((_, i) => 210 + i), null));
+    expect((await screen.findAllByRole("status")).some((s) => s.textContent === "37 actions approved and run.")).toBe(true);
+  });
+
+  it("reads each action's label from its target", async () => {
+    const backend = fakeBackend({ actions: async (f) => (f === "pending" ? psexecActions() : []) });
+    render(<ActionCenter backend={backend} go={vi.fn()} />);
+    const service = (await screen.findByText("PSEXESVC")).closest("[data-action]") as HTMLElement;
+    expect(service.textContent).toContain("Remove service");
+  });
+
+  it("selects a group with its checkbox, as one, and keeps other types out", async () => {
+    const backend = fakeBackend({ actions: async (f) => (f === "pending" ? psexecActions() : []) });
+    render(<ActionCenter backend={backend} go={vi.fn()} />);
+    const group = (await screen.findByText("Quarantine 37 files written by PSEXESVC.exe (4120)")).closest("[data-action-group]") as HTMLElement;
+    fireEvent.click(within(group).getByLabelText(/Select Quarantine 37 files/));
+    expect(screen.getByText("37")).toBeTruthy();
+    const service = document.querySelector('[data-action="201"] input') as HTMLInputElement;
+    expect(service.disabled).toBe(true);
+    fireEvent.click(screen.getByTestId("approve-selected"));
+    await waitFor(() => expect(backend.approve).toHaveBeenCalledWith(WRITTEN_FILES.map((_, i) => 210 + i), null));
+  });
+
+  it("names a type by what its actions share: the label, or the type when their targets differ", async () => {
+    const remove = (id: number, label: string, entity: string) => action({ id, kind: "remove_persistence", label, entity, entity_kind: "persistence" });
+    const backend = fakeBackend({
+      actions: async (f) => (f === "pending" ? [remove(1, "Remove service", "PSEXESVC"), remove(2, "Remove scheduled task", "Updater"), action({ id: 3 })] : []),
+    });
+    render(<ActionCenter backend={backend} go={vi.fn()} />);
+    const select = (await screen.findByLabelText("Select all of a type")) as HTMLSelectElement;
+    expect([...select.options].map((o) => o.textContent)).toEqual(["Select all of type…", "Remove persistence (2)", "Quarantine file (1)"]);
+    fireEvent.change(select, { target: { value: "remove_persistence" } });
+    expect(screen.getByRole("group", { name: "Decision" }).textContent).toContain("2 × Remove persistence selected");
   });
 });

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import type { Overview } from "../backend";
 import { Dashboard } from "./Dashboard";
-import { fakeBackend } from "../testing/fakeBackend";
+import { fakeBackend, psexecActions } from "../testing/fakeBackend";
 
 const EMPTY: Overview = { machines: 0, alerts: 0, active_alerts: 0, investigations: 0, events: 0, pending_actions: 0 };
 
@@ -48,5 +48,16 @@ describe("Dashboard", () => {
     const failing = fakeBackend({ overview: async () => Promise.reject(new Error("disk I/O error")) });
     render(<Dashboard backend={failing} />);
     expect((await screen.findByRole("alert")).textContent).toContain("disk I/O error");
+  });
+
+  it("lists a group of pending actions as one line", async () => {
+    const backend = fakeBackend({
+      overview: async () => ({ ...EMPTY, machines: 12, pending_actions: 40 }),
+      actions: async (f) => (f === "pending" ? psexecActions() : []),
+    });
+    render(<Dashboard backend={backend} />);
+    const widget = (await screen.findByText("Quarantine 37 files written by PSEXESVC.exe (4120)")).closest("[data-widget]") as HTMLElement;
+    expect(widget.querySelectorAll("li")).toHaveLength(4);
+    expect(widget.textContent).toContain("Remove service: PSEXESVC on ws01");
   });
 });

@@ -8,6 +8,7 @@ import { LoadError, Loading } from "../components/common/States";
 import { FirstStart } from "../components/dashboard/FirstStart";
 import { ImportTelemetry } from "../components/dashboard/ImportTelemetry";
 import { useLive } from "../lib/useLive";
+import { actionRows } from "../lib/actions";
 import { age, formatTime, humanize } from "../lib/format";
 
 export function Dashboard({ backend, go = () => undefined }: { backend: Backend; go?: Go }) {
@@ -78,12 +79,20 @@ export function Dashboard({ backend, go = () => undefined }: { backend: Backend;
                     your approval{d.oldest_pending && `; the oldest for ${age(d.oldest_pending, now)}`}.
                   </p>
                   <ul className="plain">
-                    {d.pending.slice(0, 5).map((a) => (
-                      <li key={a.id}>
-                        {a.label}: <span className="mono">{a.entity ?? "—"}</span> on {a.machine ?? "—"}{" "}
-                        <span className="muted">({age(a.proposed_at, now)})</span>
-                      </li>
-                    ))}
+                    {actionRows(d.pending)
+                      .slice(0, 5)
+                      .map((row) =>
+                        row.kind === "one" ? (
+                          <li key={row.action.id}>
+                            {row.action.label}: <span className="mono break">{row.action.entity ?? "—"}</span> on {row.action.machine ?? "—"}{" "}
+                            <span className="muted">({age(row.action.proposed_at, now)})</span>
+                          </li>
+                        ) : (
+                          <li key={row.id} data-action-group={row.id}>
+                            {row.label} <span className="muted">(one decision; {age(row.members[0]?.proposed_at ?? "", now)})</span>
+                          </li>
+                        ),
+                      )}
                   </ul>
                   <button type="button" className="primary" data-testid="open-action-center" onClick={() => go({ view: "actions", tab: "pending" })}>
                     Open the action center

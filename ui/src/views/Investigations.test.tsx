@@ -48,4 +48,36 @@ describe("Investigations", () => {
     fireEvent.change(screen.getByLabelText("Status"), { target: { value: "remediated" } });
     await waitFor(() => expect(backend.investigations).toHaveBeenLastCalledWith("remediated", null));
   });
+
+  it("names the triggering alert, or who started it from which machine", async () => {
+    const backend = fakeBackend({
+      investigations: async () => [
+        summary({ id: 1, trigger: "alert_policy", trigger_alert_title: "PsExec service installed on ws01", machine_names: ["ws01"] }),
+        summary({ id: 2, trigger: "analyst_machine", trigger_alert_id: null, trigger_alert_title: null, started_by: "admin", machine_names: ["ws01"] }),
+        summary({ id: 3, trigger: "analyst_alert", trigger_alert_title: "Encoded PowerShell", started_by: "admin" }),
+      ],
+    });
+    render(<Investigations backend={backend} go={vi.fn()} />);
+    const cell = async (id: number) => {
+      await screen.findByText("#1");
+      return document.querySelector(`[data-investigation="${id}"] [data-cell=trigger]`) as HTMLElement;
+    };
+    expect((await cell(1)).textContent).toBe("PsExec service installed on ws01");
+    expect((await cell(2)).textContent).toBe("Started by admin from ws01");
+    expect((await cell(3)).textContent).toBe("Encoded PowerShellstarted by admin");
+    // Long text is cut on screen, never lost: the cell's tooltip holds all of it.
+    expect((await cell(1)).getAttribute("title")).toBe("PsExec service installed on ws01");
+    expect(document.body.textContent).not.toContain("alert_policy");
+  });
+
+  it("keeps every column's text, users and threat types included, in a tooltip", async () => {
+    const backend = fakeBackend({
+      investigations: async () => [summary({ id: 1, machine_names: ["fileserver-01.northwind.local", "client4"], user_names: ["NORTHWIND\\alice"], threat_types: ["Credential access"] })],
+    });
+    render(<Investigations backend={backend} go={vi.fn()} />);
+    await screen.findByText("#1");
+    const row = document.querySelector('[data-investigation="1"]') as HTMLElement;
+    expect(row.querySelector("[data-cell=machines]")?.getAttribute("title")).toBe("fileserver-01.northwind.local, client4\nNORTHWIND\\alice");
+    expect(row.querySelector("[data-cell=source]")?.getAttribute("title")).toBe("sigma\nCredential access");
+  });
 });

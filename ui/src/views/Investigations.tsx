@@ -6,23 +6,30 @@ import { Empty, LoadError, Loading } from "../components/common/States";
 import { VirtualRows } from "../components/common/VirtualRows";
 import { useLive } from "../lib/useLive";
 import { formatDuration, formatTime, humanize } from "../lib/format";
+import { startedBy, startedFromAlertBy } from "../lib/trigger";
 import { stampedName, toCsv } from "../lib/csv";
 import { INVESTIGATION_STATUSES } from "../lib/statuses";
 
 export type SortKey = "id" | "status" | "trigger" | "source" | "started" | "duration" | "pending";
 
+// Two lines a row, so that what matters most (the triggering alert, the machines) has room
+// at 1280 px: a cell's second line holds what goes with its first (threat types under the
+// detection source, users under the machines).
 const COLUMNS: { key: SortKey | null; label: string }[] = [
   { key: "id", label: "ID" },
   { key: "status", label: "Status" },
   { key: "trigger", label: "Triggering alert" },
-  { key: "source", label: "Detection source" },
-  { key: null, label: "Threat types" },
-  { key: null, label: "Machines" },
-  { key: null, label: "Users" },
+  { key: "source", label: "Source · threat" },
+  { key: null, label: "Machines · users" },
   { key: "started", label: "Started" },
   { key: "duration", label: "Duration" },
-  { key: "pending", label: "Pending time" },
+  { key: "pending", label: "Pending" },
 ];
+
+/** What the Triggering alert column says: the alert's title, or who started it from where. */
+export function triggerText(r: InvestigationSummary): string {
+  return r.trigger_alert_title ?? startedBy(r);
+}
 
 function sortValue(row: InvestigationSummary, key: SortKey): string | number {
   switch (key) {
@@ -31,7 +38,7 @@ function sortValue(row: InvestigationSummary, key: SortKey): string | number {
     case "status":
       return row.status;
     case "trigger":
-      return row.trigger.toLowerCase();
+      return triggerText(row).toLowerCase();
     case "source":
       return row.detection_source.toLowerCase();
     case "started":
@@ -46,13 +53,15 @@ function sortValue(row: InvestigationSummary, key: SortKey): string | number {
 export function exportRows(rows: InvestigationSummary[], format: "csv" | "json"): string {
   if (format === "json") return JSON.stringify(rows, null, 2);
   return toCsv(
-    ["id", "status", "title", "trigger", "trigger_alert_id", "detection_source", "threat_types", "machines", "users", "started_at", "ended_at", "duration_s", "pending_s"],
+    ["id", "status", "title", "trigger", "trigger_alert_id", "trigger_alert_title", "started_by", "detection_source", "threat_types", "machines", "users", "started_at", "ended_at", "duration_s", "pending_s"],
     rows.map((r) => [
       String(r.id),
       r.status,
       r.title,
       r.trigger,
       r.trigger_alert_id === null ? "" : String(r.trigger_alert_id),
+      r.trigger_alert_title ?? "",
+      r.started_by,
       r.detection_source,
       r.threat_types.join(";"),
       r.machine_names.join(";"),
@@ -65,7 +74,7 @@ export function exportRows(rows: InvestigationSummary[], format: "csv" | "json")
   );
 }
 
-const ROW_HEIGHT = 40;
+const ROW_HEIGHT = 54;
 
 /** Each row's searchable text, built once per row object (rows are replaced on reload). */
 const HAYSTACKS = new WeakMap<InvestigationSummary, string>();
@@ -73,7 +82,7 @@ function haystack(r: InvestigationSummary): string {
   let text = HAYSTACKS.get(r);
   if (text === undefined) {
     text =
-      `#${r.id} ${r.title} ${r.trigger} ${r.detection_source} ${r.threat_types.join(" ")} ${r.machine_names.join(" ")} ${r.user_names.join(" ")}`.toLowerCase();
+      `#${r.id} ${r.title} ${triggerText(r)} ${r.detection_source} ${r.threat_types.join(" ")} ${r.machine_names.join(" ")} ${r.user_names.join(" ")}`.toLowerCase();
     HAYSTACKS.set(r, text);
   }
   return text;
@@ -197,7 +206,7 @@ export function Investigations({ backend, go }: { backend: Backend; go: Go }) {
           <VirtualRows
             items={shown}
             rowHeight={ROW_HEIGHT}
-            height={height}
+            height={Math.min(height, shown.length * ROW_HEIGHT)}
             render={(r) => (
               <div className="grid-row inv" role="row" key={r.id} data-investigation={r.id} style={{ height: ROW_HEIGHT }}>
                 <div role="cell">
@@ -208,21 +217,41 @@ export function Investigations({ backend, go }: { backend: Backend; go: Go }) {
                 <div role="cell">
                   <Badge value={r.status} />
                 </div>
-                <div role="cell" className="ellipsis" title={r.trigger}>
-                  {r.trigger}
-                </div>
-                <div role="cell" className="ellipsis">{r.detection_source || "—"}</div>
-                <div role="cell" className="ellipsis">{r.threat_types.join(", ") || "—"}</div>
-                <div role="cell" className="ellipsis">{r.machine_names.join(", ") || "—"}</div>
-                <div role="cell" className="ellipsis">{r.user_names.join(", ") || "—"}</div>
-                <div role="cell">{formatTime(r.started_at ?? r.created_at)}</div>
-                <div role="cell">{formatDuration(r.duration_s)}</div>
-                <div role="cell">{(r.pending_s ?? 0) > 0 ? formatDuration(r.pending_s) : "—"}</div>
+                <TwoLines cell="trigger" first={triggerText(r)} second={startedFromAlertBy(r) ?? ""} clamp />
+                <TwoLines cell="source" first={r.detection_source || "—"} second={r.threat_types.join(", ")} />
+                <TwoLines cell="machines" first={r.machine_names.join(", ") || "—"} second={r.user_names.join(", ")} />
+                <TwoLines cell="started" first={formatDate(r.started_at ?? r.created_at)} second={formatClock(r.started_at ?? r.created_at)} />
+                <div role="cell" className="nowrap">{formatDuration(r.duration_s)}</div>
+                <div role="cell" className="nowrap">{(r.pending_s ?? 0) > 0 ? formatDuration(r.pending_s) : "—"}</div>
               </div>
             )}
           />
         </div>
       )}
     </section>
+  );
+}
+
+/** "2026-11-27" of a time, in the local zone. */
+function formatDate(iso: string): string {
+  return formatTime(iso).split(" ")[0] ?? iso;
+}
+
+/** "23:04" of a time, in the local zone. */
+function formatClock(iso: string): string {
+  return formatTime(iso).split(" ")[1] ?? "";
+}
+
+/**
+ * A cell of two lines, each cut with an ellipsis when long, the whole text in its tooltip;
+ * `clamp` lets the first line wrap onto the second instead when there is no second.
+ */
+function TwoLines({ cell, first, second, clamp = false }: { cell: string; first: string; second: string; clamp?: boolean }) {
+  const title = second ? `${first}\n${second}` : first;
+  return (
+    <div role="cell" className="two-lines" data-cell={cell} title={title}>
+      <div className={clamp && !second ? "clamp-2" : "ellipsis"}>{first}</div>
+      {second && <div className="ellipsis muted small">{second}</div>}
+    </div>
   );
 }

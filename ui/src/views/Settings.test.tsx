@@ -71,7 +71,7 @@ describe("Settings", () => {
     render(<Settings backend={backend} />);
     const row = await screen.findByText("Investigate high-severity alerts");
     const item = row.closest("[data-policy]") as HTMLElement;
-    expect(item.textContent).toContain("high-severity alerts → start an investigation");
+    expect(item.textContent).toContain("high- and critical-severity alerts → start an investigation");
 
     fireEvent.click(within(item).getByTestId("policy-enabled"));
     await waitFor(() => expect(backend.saveAlertPolicy).toHaveBeenCalledWith(expect.objectContaining({ id: 1, enabled: false })));
@@ -225,5 +225,103 @@ describe("Settings", () => {
     fireEvent.click(screen.getByTestId("appearance").querySelector('[data-theme-choice="system"]') as HTMLInputElement);
     expect(document.documentElement.dataset.theme).toBe("light");
     expect(window.localStorage.getItem("vigil.theme")).toBeNull();
+  });
+
+  it("links to every section at the top, the new ones included", async () => {
+    render(<Settings backend={fakeBackend()} />);
+    await screen.findByTestId("never-act-on");
+    const links = [...document.querySelectorAll("[data-section]")].map((l) => l.getAttribute("data-section"));
+    expect(links).toEqual(["machine-groups", "alert-policies", "investigations", "never-act-on", "detection", "appearance"]);
+    for (const id of links) expect(document.getElementById(id as string)).toBeTruthy();
+  });
+
+  it("saves the never-act-on list, one entry per line, and shows it as the engine tidied it", async () => {
+    const saveNeverActOn = vi.fn(async () => ({ hosts: ["backup-server"], ips: ["10.20.0.0/16"], domains: ["partner.example"], paths: [], hashes: [] }));
+    const backend = fakeBackend({ neverActOn: vi.fn(async () => ({ hosts: ["backup-server"], ips: [], domains: [], paths: [], hashes: [] })), saveNeverActOn });
+    render(<Settings backend={backend} />);
+    const form = await screen.findByTestId("never-act-on");
+    expect(form.textContent).not.toContain("Not saved yet");
+    await waitFor(() => expect((within(form).getByLabelText(/Machine names/) as HTMLTextAreaElement).value).toBe("backup-server"));
+    expect((within(form).getByTestId("save-never-act-on") as HTMLButtonElement).disabled).toBe(true);
+    type(within(form).getByLabelText(/IP addresses or networks/), "10.20.0.0/16\n\n  ");
+    type(within(form).getByLabelText(/Domains/), "Partner.example");
+    fireEvent.click(within(form).getByTestId("save-never-act-on"));
+    await waitFor(() =>
+      expect(saveNeverActOn).toHaveBeenCalledWith({ hosts: ["backup-server"], ips: ["10.20.0.0/16"], domains: ["Partner.example"], paths: [], hashes: [] }),
+    );
+    expect((await within(form).findByRole("status")).textContent).toContain("Saved: 3 entries");
+    expect((within(form).getByLabelText(/Domains/) as HTMLTextAreaElement).value).toBe("partner.example");
+  });
+
+  it("shows the engine's refusal at the field holding the bad entry", async () => {
+    const saveNeverActOn = vi.fn(async () => {
+      throw new BackendError({ code: "invalid_input", message: "“10.0.0.300” is not an IP address or network (write 192.0.2.10 or 10.0.0.0/8)" });
+    });
+    render(<Settings backend={fakeBackend({ saveNeverActOn })} />);
+    const form = await screen.findByTestId("never-act-on");
+    await waitFor(() => expect((within(form).getByLabelText(/Machine names/) as HTMLTextAreaElement).disabled).toBe(false));
+    type(within(form).getByLabelText(/Machine names/), "backup-server");
+    type(within(form).getByLabelText(/IP addresses or networks/), "192.0.2.10\n10.0.0.300");
+    fireEvent.click(within(form).getByTestId("save-never-act-on"));
+    const error = await within(form).findByTestId("never-act-on-ips-error");
+    expect(error.textContent).toBe("“10.0.0.300” is not an IP address or network (write 192.0.2.10 or 10.0.0.0/8)");
+    expect(error.closest("[data-field]")?.getAttribute("data-field")).toBe("ips");
+    expect(within(form).getByLabelText(/IP addresses or networks/).getAttribute("aria-invalid")).toBe("true");
+    // Fixing the field takes the refusal away.
+    type(within(form).getByLabelText(/IP addresses or networks/), "192.0.2.10\n10.0.0.30");
+    expect(within(form).queryByTestId("never-act-on-ips-error")).toBeNull();
+  });
+
+  it("says what Vigil already never touches on its own", async () => {
+    render(<Settings backend={fakeBackend()} />);
+    const safe = await screen.findByTestId("already-safe");
+    for (const words of ["own names and addresses", "loopback", "system folders", "services Windows needs", "built-in accounts", "Vigil's own files"]) {
+      expect(safe.textContent).toContain(words);
+    }
+  });
+
+  it("sets how far around its alerts an investigation reads, within 5 minutes and 7 days", async () => {
+    const backend = fakeBackend();
+    render(<Settings backend={backend} />);
+    const form = await screen.findByTestId("investigation-window");
+    expect(form.textContent).toContain("wider window finds more");
+    await waitFor(() => expect((within(form).getByLabelText(/Window/) as HTMLInputElement).value).toBe("1"));
+    expect((within(form).getByLabelText("Unit") as HTMLSelectElement).value).toBe("hours");
+    expect(form.textContent).toContain("Now: 1 hour.");
+    const save = within(form).getByTestId("save-investigation-window") as HTMLButtonElement;
+    expect(save.disabled).toBe(true);
+
+    type(within(form).getByLabelText("Unit"), "minutes");
+    type(within(form).getByLabelText(/Window/), "3");
+    expect(within(form).getByTestId("investigation-window-error").textContent).toBe("Choose between 5 minutes and 7 days.");
+    expect(save.disabled).toBe(true);
+    type(within(form).getByLabelText("Unit"), "days");
+    type(within(form).getByLabelText(/Window/), "8");
+    expect(save.disabled).toBe(true);
+
+    type(within(form).getByLabelText(/Window/), "2");
+    fireEvent.click(save);
+    await waitFor(() => expect(backend.saveInvestigationSettings).toHaveBeenCalledWith({ window_minutes: 2880 }));
+    expect((await within(form).findByRole("status")).textContent).toContain("2 days before the first alert and after the last");
+  });
+
+  it("shows the engine's refusal of a window", async () => {
+    const saveInvestigationSettings = vi.fn(async () => {
+      throw new BackendError({ code: "invalid_input", message: "Choose a window between 5 minutes and 7 days each side of the alerts." });
+    });
+    render(<Settings backend={fakeBackend({ saveInvestigationSettings })} />);
+    const form = await screen.findByTestId("investigation-window");
+    await waitFor(() => expect((within(form).getByLabelText(/Window/) as HTMLInputElement).value).toBe("1"));
+    type(within(form).getByLabelText(/Window/), "90");
+    type(within(form).getByLabelText("Unit"), "minutes");
+    fireEvent.click(within(form).getByTestId("save-investigation-window"));
+    expect((await within(form).findByTestId("investigation-window-error")).textContent).toBe("Choose a window between 5 minutes and 7 days each side of the alerts.");
+  });
+
+  it("offers critical as a minimum severity", async () => {
+    render(<Settings backend={fakeBackend()} />);
+    fireEvent.click(await screen.findByTestId("add-policy"));
+    const options = [...(within(screen.getByTestId("policy-form")).getByLabelText("Minimum severity") as HTMLSelectElement).options].map((o) => o.value);
+    expect(options).toEqual(["informational", "low", "medium", "high", "critical"]);
   });
 });

@@ -5,6 +5,8 @@ import type { Go } from "../route";
 import { LoadError, Loading } from "../components/common/States";
 import { Appearance } from "../components/settings/Appearance";
 import { Groups } from "../components/settings/Groups";
+import { InvestigationWindow } from "../components/settings/InvestigationWindow";
+import { NeverActOn } from "../components/settings/NeverActOn";
 import { Policies } from "../components/settings/Policies";
 import { count, errorMessage, formatTime } from "../lib/format";
 import { useLive } from "../lib/useLive";
@@ -24,6 +26,8 @@ async function loadSettings(backend: Backend) {
 const SECTIONS: [string, string][] = [
   ["machine-groups", "Machine groups"],
   ["alert-policies", "Alert policies"],
+  ["investigations", "Investigations"],
+  ["never-act-on", "Never act on"],
   ["detection", "Detection rules and threat intelligence"],
   ["appearance", "Appearance and data"],
 ];
@@ -56,6 +60,8 @@ export function Settings({ backend, go = () => undefined }: { backend: Backend; 
         <>
           <Groups backend={backend} groups={d.groups} levels={d.levels} go={go} onChanged={live.reload} />
           <Policies backend={backend} policies={d.policies} choices={d.choices} onChanged={live.reload} />
+          <InvestigationWindow backend={backend} />
+          <NeverActOn backend={backend} />
 
           <DetectionContent backend={backend} go={go} />
 

@@ -2,11 +2,17 @@ import { useMemo, useState } from "react";
 import type { ActionView, Backend } from "../../backend";
 import type { Go } from "../../route";
 import { Badge } from "../common/Badge";
-import { age, formatTime } from "../../lib/format";
+import { Decide } from "./Decide";
+import { actionRows } from "../../lib/actions";
+import { age, count, formatTime, humanize } from "../../lib/format";
+
+/** Members of a group listed at first when it is opened. */
+const MEMBERS_SHOWN = 100;
 
 /**
  * Pending actions with their evidence and reversibility, decided one by one or several of
- * the same type at once.
+ * the same type at once. Actions proposed together for like entities are one row, decided
+ * as one (Approve all / Reject all) and opened to show their members.
  */
 export function PendingActions({
   backend,
@@ -32,12 +38,26 @@ export function PendingActions({
   const chosen = actions.filter((a) => selected.has(a.id) && present.has(a.id));
   const kind = chosen[0]?.kind ?? null;
 
-  const toggle = (a: ActionView) => {
+  const toggle = (members: ActionView[]) => {
     const next = new Set([...selected].filter((id) => present.has(id)));
-    if (next.has(a.id)) next.delete(a.id);
-    else next.add(a.id);
+    const on = members.every((a) => next.has(a.id));
+    for (const a of members) {
+      if (on) next.delete(a.id);
+      else next.add(a.id);
+    }
     setSelected(next);
     setMessage(null);
+  };
+
+  const decided = (ids: number[], result: ActionView[], approve: boolean) => {
+    const failed = result.filter((a) => a.state === "failed").length;
+    setSelected(new Set());
+    setMessage(
+      approve
+        ? `${count(ids.length, "action")} approved${failed ? `; ${failed} failed — see History` : " and run"}.`
+        : `${count(ids.length, "action")} rejected.`,
+    );
+    onDecided?.();
   };
 
   const selectAllOfKind = (k: ActionView["kind"]) => {
@@ -53,16 +73,9 @@ export function PendingActions({
     call.then(
       (result) => {
         setBusy(false);
-        setSelected(new Set());
         setRejecting(false);
         setReason("");
-        const failed = result.filter((a) => a.state === "failed").length;
-        setMessage(
-          approve
-            ? `${ids.length} action${ids.length === 1 ? "" : "s"} approved${failed ? `; ${failed} failed — see History` : " and run"}.`
-            : `${ids.length} action${ids.length === 1 ? "" : "s"} rejected.`,
-        );
-        onDecided?.();
+        decided(ids, result, approve);
       },
       (e: unknown) => {
         setBusy(false);
@@ -94,7 +107,7 @@ export function PendingActions({
             <>Select actions of one type to decide them together.</>
           ) : (
             <>
-              <strong>{chosen.length}</strong> × {chosen[0]?.label} selected
+              <strong>{chosen.length}</strong> × {labelOf(chosen)} selected
               {chosen.every((a) => a.reversible) ? " · can be undone later" : " · some cannot be undone"}
             </>
           )}
@@ -109,7 +122,7 @@ export function PendingActions({
             <option value="">Select all of type…</option>
             {kinds.map((k) => (
               <option key={k} value={k}>
-                {actions.find((a) => a.kind === k)?.label} ({actions.filter((a) => a.kind === k).length})
+                {labelOf(actions.filter((a) => a.kind === k))} ({actions.filter((a) => a.kind === k).length})
               </option>
             ))}
           </select>
@@ -146,20 +159,48 @@ export function PendingActions({
         </p>
       )}
       <ul className="action-list">
-        {actions.map((a) => {
+        {actionRows(actions).map((row) => {
+          const members = row.kind === "one" ? [row.action] : row.members;
+          const a = members[0] as ActionView;
           const disabled = kind !== null && a.kind !== kind;
+          const checked = members.every((m) => selected.has(m.id));
+          const group = row.kind === "group" ? row : null;
           return (
-            <li key={a.id} className={selected.has(a.id) ? "action-card selected" : "action-card"} data-action={a.id}>
+            <li
+              key={group ? group.id : a.id}
+              className={checked ? "action-card selected" : "action-card"}
+              data-action={group ? undefined : a.id}
+              data-action-group={group?.id}
+            >
               <label className="action-check" title={disabled ? "Only actions of the same type can be decided together" : undefined}>
-                <input type="checkbox" checked={selected.has(a.id)} disabled={disabled} onChange={() => toggle(a)} aria-label={`Select ${a.label} ${a.entity ?? ""}`} />
+                <input
+                  type="checkbox"
+                  checked={checked}
+                  disabled={disabled}
+                  onChange={() => toggle(members)}
+                  aria-label={group ? `Select ${group.label} (${members.length})` : `Select ${a.label} ${a.entity ?? ""}`}
+                />
               </label>
               <div className="action-body">
                 <div className="action-title">
-                  <strong>{a.label}</strong> <span className="mono">{a.entity ?? "—"}</span>
+                  {group ? (
+                    <>
+                      <strong className="break">{group.label}</strong> <span className="badge muted">{count(members.length, "action")}</span>
+                    </>
+                  ) : (
+                    <>
+                      <strong>{a.label}</strong> <span className="mono break">{a.entity ?? "—"}</span>
+                    </>
+                  )}
                   {a.verdict && <Badge value={a.verdict} />}
                 </div>
                 <div className="muted small">
-                  on <strong>{a.machine ?? "—"}</strong> · {a.entity_kind ?? "entity"} · waiting {age(a.proposed_at)} · expires {formatTime(a.expires_at)}
+                  {members.some((m) => m.machine) && (
+                    <>
+                      on <strong>{machinesOf(members)}</strong> ·{" "}
+                    </>
+                  )}
+                  {a.entity_kind ? humanize(a.entity_kind).toLowerCase() : "entity"} · waiting {age(a.proposed_at)} · expires {formatTime(a.expires_at)}
                   {showInvestigation && a.investigation_id !== null && go && (
                     <>
                       {" · "}
@@ -171,17 +212,76 @@ export function PendingActions({
                 </div>
                 <div className="why">Why: {a.reason}</div>
                 <div className="small">
-                  {a.reversible ? (
-                    <span className="ok-text">Reversible — you can undo it from the action history.</span>
+                  {members.every((m) => m.reversible) ? (
+                    <span className="ok-text">Reversible — you can undo {group ? "them" : "it"} from the action history.</span>
                   ) : (
-                    <span className="warn-text">Cannot be undone.</span>
+                    <span className="warn-text">{group && members.some((m) => m.reversible) ? "Some cannot be undone." : "Cannot be undone."}</span>
                   )}
                 </div>
+                {group && <GroupMembers backend={backend} members={members} onDecided={(result, approve) => decided(members.map((m) => m.id), result, approve)} />}
               </div>
             </li>
           );
         })}
       </ul>
     </div>
+  );
+}
+
+/**
+ * What actions of one type do, in words: their label when they share it ("Remove service"),
+ * the type's name when their targets differ ("Remove persistence" for a service and a task).
+ */
+function labelOf(actions: ActionView[]): string {
+  const labels = new Set(actions.map((a) => a.label));
+  const first = actions[0];
+  if (!first) return "";
+  return labels.size === 1 ? first.label : humanize(first.kind);
+}
+
+/** The machines actions run on, in words: `ws01`, `ws01, ws02`, `5 machines`. */
+function machinesOf(actions: ActionView[]): string {
+  const names = [...new Set(actions.map((a) => a.machine ?? "—"))];
+  return names.length <= 3 ? names.join(", ") : `${names.length} machines`;
+}
+
+/** A group's one decision, and its members on demand. */
+function GroupMembers({
+  backend,
+  members,
+  onDecided,
+}: {
+  backend: Backend;
+  members: ActionView[];
+  onDecided: (result: ActionView[], approved: boolean) => void;
+}) {
+  const [open, setOpen] = useState(false);
+  const [all, setAll] = useState(false);
+  const shown = all ? members : members.slice(0, MEMBERS_SHOWN);
+  return (
+    <>
+      <div className="button-row group-decision">
+        <Decide backend={backend} ids={members.map((m) => m.id)} all onDecided={onDecided} />
+        <button type="button" className="link small" aria-expanded={open} data-testid="toggle-group" onClick={() => setOpen(!open)}>
+          {open ? "Hide them" : `Show the ${members.length}`}
+        </button>
+      </div>
+      {open && (
+        <ul className="group-members">
+          {shown.map((m) => (
+            <li key={m.id} data-action={m.id}>
+              <span className="mono break">{m.entity ?? "—"}</span> <span className="muted small">on {m.machine ?? "—"}</span>
+            </li>
+          ))}
+          {!all && members.length > MEMBERS_SHOWN && (
+            <li>
+              <button type="button" className="link small" onClick={() => setAll(true)}>
+                Show {(members.length - MEMBERS_SHOWN).toLocaleString()} more
+              </button>
+            </li>
+          )}
+        </ul>
+      )}
+    </>
   );
 }

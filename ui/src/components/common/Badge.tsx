@@ -1,6 +1,6 @@
 import { humanize } from "../../lib/format";
 
-const TONES: Record<string, "danger" | "warn" | "ok" | "info" | "muted"> = {
+const TONES: Record<string, "critical" | "danger" | "warn" | "ok" | "info" | "muted"> = {
   // verdicts
   malicious: "danger",
   suspicious: "warn",
@@ -30,6 +30,7 @@ const TONES: Record<string, "danger" | "warn" | "ok" | "info" | "muted"> = {
   expired: "muted",
   succeeded: "ok",
   // severity and risk
+  critical: "critical",
   high: "danger",
   medium: "warn",
   low: "info",

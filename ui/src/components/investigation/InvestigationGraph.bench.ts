@@ -5,10 +5,10 @@ import { bench, describe } from "vitest";
 import type { GraphEdge, GraphNode } from "../../backend";
 import { elements, layout } from "./InvestigationGraph";
 
-const nodes: GraphNode[] = [{ id: "alert:1", group: "alert", kind: "high", label: "Alert", verdict: null, remediation_status: null }];
+const nodes: GraphNode[] = [{ id: "alert:1", group: "alert", kind: "high", label: "Alert", verdict: null, remediation_status: null, cluster: null, size: 1 }];
 const edges: GraphEdge[] = [];
 for (let i = 1; i < 1000; i++) {
-  nodes.push({ id: `entity:${i}`, group: "entity", kind: i % 3 === 0 ? "file" : "process", label: `entity ${i}`, verdict: "suspicious", remediation_status: "none" });
+  nodes.push({ id: `entity:${i}`, group: "entity", kind: i % 3 === 0 ? "file" : "process", label: `entity ${i}`, verdict: "suspicious", remediation_status: "none", cluster: null, size: 1 });
   const parent = i < 10 ? "alert:1" : `entity:${Math.floor(i / 10)}`;
   edges.push({ source: parent, target: `entity:${i}`, label: "spawned" });
 }

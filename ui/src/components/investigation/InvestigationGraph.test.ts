@@ -10,7 +10,7 @@ function investigationGraph(size: number): { nodes: GraphNode[]; edges: GraphEdg
   const nodes: GraphNode[] = [];
   const edges: GraphEdge[] = [];
   const node = (id: string, group: string, kind: string, label: string, verdict: GraphNode["verdict"] = null) =>
-    nodes.push({ id, group, kind, label, verdict, remediation_status: verdict === "malicious" ? "pending_approval" : null });
+    nodes.push({ id, group, kind, label, verdict, remediation_status: verdict === "malicious" ? "pending_approval" : null, cluster: null, size: 1 });
   node("alert:1", "alert", "high", "Office application started a script host from a temp folder");
   node("alert:2", "alert", "medium", "Encoded PowerShell");
   node("machine:client4", "machine", "machine", "client4");
@@ -121,7 +121,101 @@ describe("investigation graph layout", () => {
     const cut = shortLabel(long);
     expect(cut.length).toBe(LABEL_CHARS);
     expect(cut.endsWith("…")).toBe(true);
-    const [el] = elements([{ id: "entity:1", group: "entity", kind: "file", label: long, verdict: null, remediation_status: null }], []);
+    const [el] = elements([{ id: "entity:1", group: "entity", kind: "file", label: long, verdict: null, remediation_status: null, cluster: null, size: 1 }], []);
     expect(el.data.full).toBe(long);
+  });
+});
+
+describe("investigation graph clusters", () => {
+  // An alert, a machine, the process that wrote 200 files (a cluster) and an action per file
+  // in a second cluster.
+  function clustered(members: number): { nodes: GraphNode[]; edges: GraphEdge[] } {
+    const node = (id: string, group: string, label: string, over: Partial<GraphNode> = {}): GraphNode => ({
+      id,
+      group,
+      kind: group,
+      label,
+      verdict: null,
+      remediation_status: null,
+      cluster: null,
+      size: 1,
+      ...over,
+    });
+    const nodes: GraphNode[] = [
+      node("alert:1", "alert", "Ransomware behaviour"),
+      node("machine:ws01", "machine", "ws01"),
+      node("entity:1", "finding", "evil.exe (4120)", { verdict: "malicious" }),
+      node("cluster:files", "cluster", "Files written by evil.exe (4120)", { kind: "file", verdict: "malicious", size: members }),
+      node("cluster:actions", "cluster", "Quarantine files", { kind: "action", size: members }),
+    ];
+    const edges: GraphEdge[] = [
+      { source: "alert:1", target: "machine:ws01", label: "on" },
+      { source: "alert:1", target: "entity:1", label: "evidence" },
+    ];
+    for (let i = 0; i < members; i++) {
+      nodes.push(node(`entity:f${i}`, "finding", `C:\\Users\\alice\\Documents\\report-${i}.docx.locked`, { kind: "file", verdict: "malicious", cluster: "cluster:files" }));
+      nodes.push(node(`action:${i}`, "action", `Quarantine file ${i}`, { kind: "quarantine_file", cluster: "cluster:actions" }));
+      edges.push({ source: "entity:1", target: `entity:f${i}`, label: "wrote" }, { source: `entity:f${i}`, target: `action:${i}`, label: "remediate" });
+    }
+    return { nodes, edges };
+  }
+
+  function drawn(expanded: string[]): Core {
+    const { nodes, edges } = clustered(200);
+    cy = cytoscape({ headless: true, styleEnabled: true, style: style(), elements: elements(nodes, edges, new Set(expanded)) });
+    layout(cy);
+    return cy;
+  }
+
+  it("draws a cluster of 200 as one node, labelled with its count, its members' edges drawn to it once", () => {
+    const graph = drawn([]);
+    expect(graph.nodes().length).toBeLessThanOrEqual(150);
+    expect(graph.nodes().length).toBe(5);
+    const files = graph.getElementById("cluster:files");
+    expect(files.data("full")).toContain("200 × Files written by evil.exe (4120)");
+    expect(files.data("label")).toBe(shortLabel("200 × Files written by evil.exe (4120)"));
+    // 200 "wrote" edges become one; the members' 200 "remediate" edges, one between the clusters.
+    expect(graph.edges().map((e) => e.id()).sort()).toEqual(
+      ["alert:1->entity:1", "alert:1->machine:ws01", "cluster:files->cluster:actions", "entity:1->cluster:files"].sort(),
+    );
+    // It sits in the lane of what it holds (findings), not after the actions.
+    expect(files.position("x")).toBeLessThan(graph.getElementById("cluster:actions").position("x"));
+  });
+
+  it("draws all 200 members inside the cluster when it is opened, and nothing else inside its frame", () => {
+    const graph = drawn(["cluster:files"]);
+    const files = graph.getElementById("cluster:files");
+    expect(files.isParent()).toBe(true);
+    expect(files.children().length).toBe(200);
+    expect(graph.nodes().length).toBe(5 + 200);
+    expect(graph.edges('[source = "entity:1"]').length).toBe(200);
+    // Members are laid out without overlapping each other or anything else…
+    const placed = graph.nodes().toArray().filter((n) => !n.isParent());
+    const boxes = placed.map((n) => ({ id: n.id(), box: box(n) }));
+    for (let a = 0; a < boxes.length; a++) {
+      for (let b = a + 1; b < boxes.length; b++) {
+        const p = boxes[a]!.box;
+        const q = boxes[b]!.box;
+        expect(p.x1 < q.x2 && q.x1 < p.x2 && p.y1 < q.y2 && q.y1 < p.y2, `${boxes[a]!.id} × ${boxes[b]!.id}`).toBe(false);
+      }
+    }
+    // …and the cluster's frame holds no node that is not one of its members.
+    const frame = files.boundingBox({ includeLabels: false });
+    const outsiders = graph.nodes().filter((n) => n.id() !== "cluster:files" && !n.isChild());
+    for (const n of outsiders) {
+      const { x, y } = n.position();
+      expect(x > frame.x1 && x < frame.x2 && y > frame.y1 && y < frame.y2, n.id()).toBe(false);
+    }
+  });
+
+  it("collapses it again", () => {
+    const { nodes, edges } = clustered(200);
+    expect(elements(nodes, edges, new Set(["cluster:files"])).filter((e) => e.group === "nodes")).toHaveLength(205);
+    expect(elements(nodes, edges, new Set()).filter((e) => e.group === "nodes")).toHaveLength(5);
+  });
+
+  it("uses the label as it is when it already says how many", () => {
+    const [el] = elements([{ id: "cluster:1", group: "cluster", kind: "file", label: "37 files written by evil.exe (4120)", verdict: null, remediation_status: null, cluster: null, size: 37 }], []);
+    expect(el?.data.full).toMatch(/^37 files written by evil.exe \(4120\) — click/);
   });
 });

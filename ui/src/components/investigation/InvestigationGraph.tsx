@@ -45,24 +45,76 @@ export function nodeTone(node: GraphNode): string {
   }
 }
 
-export function elements(nodes: GraphNode[], edges: GraphEdge[]): ElementDefinition[] {
-  const ids = new Set(nodes.map((n) => n.id));
-  return [
-    ...nodes.map((n) => ({
-      group: "nodes" as const,
+/**
+ * How a cluster reads: the number it holds first (a long label is cut at its end), unless
+ * its label already says it.
+ */
+export function clusterLabel(n: GraphNode): string {
+  return new RegExp(`(^|\\D)${n.size}(\\D|$)`).test(n.label) ? n.label : `${n.size.toLocaleString()} × ${n.label}`;
+}
+
+/**
+ * What cytoscape draws. A cluster is collapsed unless `expanded` names it: one node that
+ * stands for its members, which are left out, their edges drawn to it (once). An expanded
+ * cluster is a compound node with its members inside.
+ */
+export function elements(nodes: GraphNode[], edges: GraphEdge[], expanded: ReadonlySet<string> = new Set()): ElementDefinition[] {
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  // The node drawn for a node: itself, or the outermost collapsed cluster holding it.
+  const drawnAs = (id: string): string | null => {
+    let n = byId.get(id);
+    if (!n) return null;
+    let shown = id;
+    const seen = new Set<string>();
+    while (n.cluster && !seen.has(n.id)) {
+      seen.add(n.id);
+      const cluster = byId.get(n.cluster);
+      if (!cluster) break;
+      if (!expanded.has(cluster.id)) shown = cluster.id;
+      n = cluster;
+    }
+    return shown;
+  };
+  // A cluster sits in the lane of what it holds.
+  const laneOf = (n: GraphNode): string => {
+    if (n.group !== "cluster") return n.group;
+    const member = nodes.find((m) => m.cluster === n.id && m.group !== "cluster");
+    return member?.group ?? "entity";
+  };
+  const out: ElementDefinition[] = [];
+  for (const n of nodes) {
+    if (drawnAs(n.id) !== n.id) continue;
+    const cluster = n.group === "cluster";
+    const open = cluster && expanded.has(n.id);
+    const label = cluster ? clusterLabel(n) : n.label;
+    out.push({
+      group: "nodes",
       data: {
         id: n.id,
-        label: shortLabel(n.label),
-        full: n.label,
+        label: shortLabel(label),
+        full: cluster ? `${label} — click to ${open ? "collapse" : "show them"}` : n.label,
         kind: n.group,
+        lane: laneOf(n),
         tone: nodeTone(n),
         waiting: n.remediation_status === "pending_approval" ? "yes" : "no",
+        // An alert's kind is its severity.
+        ...(n.group === "alert" ? { severity: n.kind } : {}),
+        ...(cluster ? { expanded: open ? "yes" : "no", size: n.size } : {}),
+        ...(n.cluster && byId.has(n.cluster) ? { parent: n.cluster } : {}),
       },
-    })),
-    ...edges
-      .filter((e) => ids.has(e.source) && ids.has(e.target))
-      .map((e) => ({ group: "edges" as const, data: { id: `${e.source}->${e.target}`, source: e.source, target: e.target, label: e.label } })),
-  ];
+    });
+  }
+  const drawn = new Set<string>();
+  for (const e of edges) {
+    const source = drawnAs(e.source);
+    const target = drawnAs(e.target);
+    if (!source || !target || source === target) continue;
+    const id = `${source}->${target}`;
+    if (drawn.has(id)) continue;
+    drawn.add(id);
+    out.push({ group: "edges", data: { id, source, target, label: e.label } });
+  }
+  return out;
 }
 
 function palette() {
@@ -93,9 +145,12 @@ export function style(): cytoscape.StylesheetJson {
       },
     },
     { selector: 'node[kind = "alert"]', style: { shape: "diamond", width: 34, height: 34, "background-color": p.malicious } },
+    { selector: 'node[kind = "alert"][severity = "critical"]', style: { width: 42, height: 42, "border-width": 3, "border-color": p.text } },
     { selector: 'node[kind = "machine"]', style: { shape: "round-rectangle", width: 40, height: 26, "background-color": p.neutral } },
     { selector: 'node[kind = "user"]', style: { shape: "ellipse", "background-color": p.neutral } },
     { selector: 'node[kind = "action"]', style: { shape: "tag", width: 20, height: 20 } },
+    // Many alike drawn as one: a larger square with a double border.
+    { selector: 'node[kind = "cluster"]', style: { shape: "round-rectangle", width: 40, height: 30, "border-width": 4, "border-style": "double", "border-color": p.text } },
     { selector: 'node[tone = "malicious"]', style: { "background-color": p.malicious } },
     { selector: 'node[tone = "suspicious"]', style: { "background-color": p.suspicious } },
     { selector: 'node[waiting = "yes"]', style: { "border-color": p.text, "border-style": "dashed", "border-width": 2 } },
@@ -103,6 +158,21 @@ export function style(): cytoscape.StylesheetJson {
     { selector: 'node[tone = "failed"]', style: { "background-color": p.failed, "border-color": p.text } },
     { selector: 'node[tone = "clean"]', style: { "background-color": p.clean } },
     { selector: "node:selected", style: { "border-width": 4, "border-color": p.text } },
+    // An opened cluster: a dashed frame around its members, its label above.
+    {
+      selector: 'node[kind = "cluster"][expanded = "yes"]',
+      style: {
+        "background-color": p.neutral,
+        "background-opacity": 0.06,
+        "border-width": 1.5,
+        "border-style": "dashed",
+        "border-color": p.edge,
+        "text-valign": "top",
+        "text-margin-y": -6,
+        "text-max-width": "400px",
+        padding: "16px",
+      },
+    },
     {
       selector: "edge",
       style: {
@@ -124,10 +194,28 @@ export function style(): cytoscape.StylesheetJson {
  * height), so it fills the frame at a readable zoom. Nodes sit on a grid of cells wider and
  * taller than any node with its label: nothing overlaps, at any size.
  */
-export function lanePositions(nodes: { id: string; kind: string }[], aspect: number): Map<string, { x: number; y: number }> {
-  const lanes = LANES.map((kinds) => nodes.filter((n) => kinds.includes(n.kind)));
+export function lanePositions(
+  nodes: { id: string; kind: string; block?: string | null }[],
+  aspect: number,
+): Map<string, { x: number; y: number }> {
+  // A block (the members of an opened cluster) is a lane of its own, right after the lane
+  // of its kind, so that its frame holds nothing else.
+  const blocks = new Map<string, { id: string; kind: string }[]>();
+  for (const n of nodes) {
+    if (!n.block) continue;
+    const block = blocks.get(n.block);
+    if (block) block.push(n);
+    else blocks.set(n.block, [n]);
+  }
+  const loose = nodes.filter((n) => !n.block);
   const known = new Set(LANES.flat());
-  lanes.push(nodes.filter((n) => !known.has(n.kind)));
+  const lanes: { id: string; kind: string }[][] = [];
+  const laneKinds = [...LANES, null];
+  for (const kinds of laneKinds) {
+    const inLane = (kind: string) => (kinds ? kinds.includes(kind) : !known.has(kind));
+    lanes.push(loose.filter((n) => inLane(n.kind)));
+    for (const block of blocks.values()) if (block[0] && inLane(block[0].kind)) lanes.push(block);
+  }
   const used = lanes.filter((lane) => lane.length > 0);
   const longest = Math.max(1, ...used.map((lane) => lane.length));
   const shape = (rows: number) => {
@@ -156,8 +244,13 @@ export function lanePositions(nodes: { id: string; kind: string }[], aspect: num
 
 /** Lays the graph out in lanes by kind for a frame of the given shape (width / height). */
 export function layout(cy: Core, aspect = 1.6) {
+  // An opened cluster's frame follows its members: only nodes that hold none are placed.
   const positions = lanePositions(
-    cy.nodes().map((n) => ({ id: n.id(), kind: n.data("kind") as string })),
+    cy
+      .nodes()
+      .toArray()
+      .filter((n) => !n.isParent())
+      .map((n) => ({ id: n.id(), kind: (n.data("lane") ?? n.data("kind")) as string, block: n.isChild() ? n.parent().first().id() : null })),
     aspect,
   );
   cy.layout({ name: "preset", positions: Object.fromEntries(positions), padding: 30, animate: false }).run();
@@ -166,43 +259,65 @@ export function layout(cy: Core, aspect = 1.6) {
 /**
  * The investigation graph. Labels are drawn on a canvas, never parsed as HTML. A new set
  * of nodes is laid out again; a change of verdict or remediation only recolours in place.
+ * Clusters are drawn collapsed unless `expanded` names them; clicking one toggles it.
  */
 export function InvestigationGraph({
   nodes,
   edges,
   selected,
   onSelect,
+  expanded = NONE,
+  onToggle,
 }: {
   nodes: GraphNode[];
   edges: GraphEdge[];
   selected: string | null;
   onSelect: (id: string | null) => void;
+  /** The clusters drawn open. */
+  expanded?: ReadonlySet<string>;
+  /** A cluster was clicked: open or close it. */
+  onToggle?: (id: string) => void;
 }) {
   const container = useRef<HTMLDivElement>(null);
   const cyRef = useRef<Core | null>(null);
   const onSelectRef = useRef(onSelect);
   onSelectRef.current = onSelect;
+  const onToggleRef = useRef(onToggle);
+  onToggleRef.current = onToggle;
+  const shownOpen = useRef<ReadonlySet<string>>(NONE);
 
   useEffect(() => {
     if (!container.current) return;
     const cy = cytoscape({
       container: container.current,
       style: style(),
-      minZoom: 0.2,
+      minZoom: 0.1,
       maxZoom: 3,
       wheelSensitivity: 0.3,
       boxSelectionEnabled: false,
     });
-    cy.on("tap", "node", (e) => onSelectRef.current(e.target.id() as string));
+    // One handler on the core: a tap on a cluster's member reaches it once, as the member.
+    cy.on("tap", (e) => {
+      const target = e.target as Core | cytoscape.SingularElementArgument;
+      if (target === cy) {
+        onSelectRef.current(null);
+        return;
+      }
+      const el = target as cytoscape.SingularElementArgument;
+      if (!el.isNode()) return;
+      onSelectRef.current(el.id());
+      if (el.data("kind") === "cluster") {
+        // Its tooltip said what a click would do: that is done now.
+        if (container.current) container.current.title = "";
+        onToggleRef.current?.(el.id());
+      }
+    });
     // The full label of a cut one, as the pointer's tooltip.
     cy.on("mouseover", "node", (e) => {
       if (container.current) container.current.title = e.target.data("full") as string;
     });
     cy.on("mouseout", "node", () => {
       if (container.current) container.current.title = "";
-    });
-    cy.on("tap", (e) => {
-      if (e.target === cy) onSelectRef.current(null);
     });
     cyRef.current = cy;
     return () => {
@@ -214,30 +329,43 @@ export function InvestigationGraph({
   useEffect(() => {
     const cy = cyRef.current;
     if (!cy) return;
-    const next = elements(nodes, edges);
+    const next = elements(nodes, edges, expanded);
+    const nextNodes = next.filter((el) => el.group === "nodes");
     const same =
-      cy.nodes().length === nodes.length && nodes.every((n) => cy.getElementById(n.id).nonempty()) && cy.edges().length === next.length - nodes.length;
+      cy.nodes().length === nextNodes.length &&
+      nextNodes.every((el) => cy.getElementById(el.data.id as string).nonempty()) &&
+      cy.edges().length === next.length - nextNodes.length;
     if (same) {
       cy.batch(() => {
-        for (const el of next) {
-          if (el.group === "nodes") cy.getElementById(el.data.id as string).data(el.data);
-        }
+        for (const el of nextNodes) cy.getElementById(el.data.id as string).data(el.data);
       });
     } else {
       cy.elements().remove();
       cy.add(next);
       const frame = container.current;
       layout(cy, frame && frame.clientHeight > 0 ? frame.clientWidth / frame.clientHeight : undefined);
-      cy.fit(undefined, 30);
+      // A cluster just opened is brought into view; anything else shows the whole graph.
+      const opened = [...expanded].find((id) => !shownOpen.current.has(id));
+      const cluster = opened ? cy.getElementById(opened) : null;
+      if (cluster && cluster.nonempty()) {
+        cy.fit(cluster, 40);
+        if (cy.zoom() > 1.2) cy.zoom({ level: 1.2, renderedPosition: { x: cy.width() / 2, y: cy.height() / 2 } });
+        cy.center(cluster);
+      } else {
+        cy.fit(undefined, 30);
+      }
     }
-  }, [nodes, edges]);
+    shownOpen.current = expanded;
+  }, [nodes, edges, expanded]);
 
   useEffect(() => {
     const cy = cyRef.current;
     if (!cy) return;
     cy.nodes().unselect();
     if (selected) cy.getElementById(selected).select();
-  }, [selected, nodes]);
+  }, [selected, nodes, expanded]);
 
   return <div ref={container} className="graph" data-testid="investigation-graph" role="img" aria-label="Investigation graph" />;
 }
+
+const NONE: ReadonlySet<string> = new Set();

@@ -3,8 +3,8 @@ import type { AlertPolicyInput, AlertPolicyView, Backend, PolicyChoices, Severit
 import { errorMessage, humanize } from "../../lib/format";
 import { EditForm, useDraft } from "./EditForm";
 import { Ranked } from "./Ranked";
+import { SEVERITIES } from "../../lib/statuses";
 
-const SEVERITIES: Severity[] = ["informational", "low", "medium", "high"];
 
 const blank: AlertPolicyInput = {
   id: null,
@@ -22,9 +22,23 @@ function toInput(p: AlertPolicyView): AlertPolicyInput {
   return { id, name, enabled, min_severity, detection_source, category, playbook, start };
 }
 
+/** The alerts a minimum severity takes, in words. */
+export function severityWords(min: Severity): string {
+  switch (min) {
+    case "informational":
+      return "all alerts";
+    case "high":
+      return "high- and critical-severity alerts";
+    case "critical":
+      return "critical alerts only";
+    default:
+      return `${min}-severity alerts or higher`;
+  }
+}
+
 /** What a policy matches, in words. */
 export function describePolicy(p: AlertPolicyView, choices: PolicyChoices | null): string {
-  const parts = [p.min_severity === "high" ? "high-severity alerts" : `${humanize(p.min_severity).toLowerCase()} or higher`];
+  const parts = [severityWords(p.min_severity)];
   if (p.detection_source) parts.push(`from ${humanize(p.detection_source)}`);
   if (p.category) parts.push(`category contains “${p.category}”`);
   const playbook = choices?.playbooks.find((b) => b.id === p.playbook)?.title;

@@ -1,0 +1,98 @@
+import { useState } from "react";
+import type { Backend, InvestigationDetails } from "../../backend";
+import { formatDuration, formatTime } from "../../lib/format";
+import { Badge } from "../common/Badge";
+import { OPEN } from "./tabs";
+
+/** Where the investigation stands: status, times, who or what started it, what waits. */
+export function SummaryCard({
+  backend,
+  d,
+  onReview,
+  onChanged,
+}: {
+  backend: Backend;
+  d: InvestigationDetails;
+  /** Opens the pending actions. */
+  onReview: () => void;
+  onChanged: () => void;
+}) {
+  const [cancelling, setCancelling] = useState(false);
+  const cancellable = ["queued", "running", "pending_action"].includes(d.status);
+  // The title is most often the triggering alert's: said once. Without an alert, who
+  // started it says from where.
+  const trigger = d.trigger_alert_title !== null && d.trigger_alert_title !== d.title ? d.trigger_alert_title : null;
+  const machine = d.trigger_alert_id === null ? d.machine_names[0] : undefined;
+  const by = machine ? `${d.started_by} from ${machine}` : d.started_by;
+  return (
+    <div className="card summary" data-testid="investigation-summary">
+      <dl className="facts row">
+        <div>
+          <dt>Status</dt>
+          <dd data-testid="investigation-status" data-status={d.status}>
+            {OPEN.includes(d.status) && <span className="spinner" aria-hidden="true" />}
+            <Badge value={d.status} />
+          </dd>
+        </div>
+        <div>
+          <dt>Started</dt>
+          <dd>{formatTime(d.started_at ?? d.created_at)}</dd>
+        </div>
+        <div>
+          <dt>Ended</dt>
+          <dd>{d.ended_at ? formatTime(d.ended_at) : "still open"}</dd>
+        </div>
+        <div>
+          <dt>Duration</dt>
+          <dd>{formatDuration(d.duration_s)}</dd>
+        </div>
+        <div>
+          <dt>Pending time</dt>
+          <dd>{(d.pending_s ?? 0) > 0 ? formatDuration(d.pending_s) : "—"}</dd>
+        </div>
+        <div>
+          <dt>Started by</dt>
+          <dd data-testid="investigation-started-by">{by}</dd>
+        </div>
+      </dl>
+      {trigger && (
+        <p className="trigger">
+          <span className="muted">Triggering alert: </span>
+          <span className="break" data-testid="investigation-trigger">
+            {trigger}
+          </span>
+        </p>
+      )}
+      {d.status_detail && <p className="muted">{d.status_detail}</p>}
+      {(d.status === "pending_action" || cancellable) && (
+        <div className="summary-actions">
+          {d.status === "pending_action" && (
+            <p className="notice">
+              {d.pending_actions.length} action{d.pending_actions.length === 1 ? " waits" : "s wait"} for your approval.{" "}
+              <button type="button" className="link" onClick={onReview}>
+                Review them
+              </button>
+            </p>
+          )}
+          <span className="spacer" />
+          {cancellable && (
+            <button
+              type="button"
+              className="quiet"
+              disabled={cancelling}
+              onClick={() => {
+                setCancelling(true);
+                backend.cancelInvestigation(d.id).finally(() => {
+                  setCancelling(false);
+                  onChanged();
+                });
+              }}
+            >
+              Cancel investigation
+            </button>
+          )}
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,25 @@
+import type { InvestigationDetails } from "../../backend";
+import { Empty } from "../common/States";
+
+/** The users the investigation names as affected. */
+export function UsersTab({ d, focus }: { d: InvestigationDetails; focus: string | null }) {
+  if (d.users.length === 0) return <Empty>No affected users found.</Empty>;
+  return (
+    <table className="table">
+      <thead>
+        <tr>
+          <th>User</th>
+          <th>Why affected</th>
+        </tr>
+      </thead>
+      <tbody>
+        {d.users.map((u) => (
+          <tr key={u.name} data-node={`user:${u.name}`} className={focus === `user:${u.name}` ? "focus" : undefined}>
+            <td className="mono">{u.name}</td>
+            <td>{u.reason}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
