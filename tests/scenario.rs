@@ -346,7 +346,11 @@ async fn an_unrelated_alert_on_the_same_machine_starts_its_own_investigation() {
         .investigation(details.summary.id)
         .await
         .expect("details");
-    assert_eq!(first.alerts.len(), 1, "the first investigation keeps its own alert");
+    assert_eq!(
+        first.alerts.len(),
+        1,
+        "the first investigation keeps its own alert"
+    );
 }
 
 #[tokio::test]

@@ -147,7 +147,9 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum BenchWhat {
-    /// Investigation latency on a large store, and an alert storm.
+    /// Investigation latency on a large store, and an alert storm. With --real, on one
+    /// machine holding --events events replicated from real telemetry (e.g. the attack
+    /// samples), investigations started from real rule hits.
     Investigations {
         #[arg(long, default_value_t = 1000)]
         machines: u32,
@@ -157,6 +159,9 @@ enum BenchWhat {
         samples: u32,
         #[arg(long, default_value_t = 10_000)]
         storm: u32,
+        /// EVTX or JSON-lines files or folders to replicate (real shape).
+        #[arg(long, num_args = 1..)]
+        real: Vec<PathBuf>,
     },
     /// How long the dashboard takes on a store of many settled investigations.
     Dashboard {
@@ -455,12 +460,20 @@ async fn run(cli: Cli, out: &Output) -> Result<(), ApiError> {
                     events,
                     samples,
                     storm,
+                    real,
                 },
         } => {
-            let result = vigil
-                .bench_investigations(machines, events, samples, storm)
-                .await?;
-            Output { json: true }.print(&result, String::new);
+            if real.is_empty() {
+                let result = vigil
+                    .bench_investigations(machines, events, samples, storm)
+                    .await?;
+                Output { json: true }.print(&result, String::new);
+            } else {
+                let result = vigil
+                    .bench_real_investigations(&real, events, samples)
+                    .await?;
+                Output { json: true }.print(&result, String::new);
+            }
         }
         Command::Bench {
             what:

@@ -196,12 +196,16 @@ pub(crate) async fn tree_root(
     Ok(current)
 }
 
+/// Tree roots already looked up while filing a batch, by (machine, pid, image).
+type Roots = std::collections::HashMap<(i64, i64, String), (i64, String)>;
+
 /// What ties `alert` to an investigation: its specific entities, their files' paths and
 /// hashes, its process tree and its user session.
 async fn ties_of(
     conn: &mut SqliteConnection,
     alert: &NewAlert,
     entity_ids: &[i64],
+    roots: &mut Roots,
 ) -> Result<Vec<String>> {
     let mut ties = Vec::new();
     let machine = alert.machine_id;
@@ -215,13 +219,26 @@ async fn ties_of(
         }
         match entity.kind {
             Some(EntityKind::File) => {
-                ties.extend(entity.path.as_deref().and_then(|p| evidence::path_tie(machine, p)));
+                ties.extend(
+                    entity
+                        .path
+                        .as_deref()
+                        .and_then(|p| evidence::path_tie(machine, p)),
+                );
             }
             Some(EntityKind::Process) if entity.role != Role::Evidence => {
                 if let (Some(pid), Some(image)) = (entity.pid, entity.path.as_deref()) {
                     ties.extend(evidence::path_tie(machine, image));
-                    let (root_pid, root_image) =
-                        tree_root(conn, machine, pid, image, &alert.last_seen).await?;
+                    let key = (machine, pid, image.to_lowercase());
+                    let (root_pid, root_image) = match roots.get(&key) {
+                        Some(root) => root.clone(),
+                        None => {
+                            let root =
+                                tree_root(conn, machine, pid, image, &alert.last_seen).await?;
+                            roots.insert(key, root.clone());
+                            root
+                        }
+                    };
                     ties.push(format!(
                         "tree:{machine}|{root_pid}|{}",
                         root_image.to_lowercase()
@@ -369,7 +386,9 @@ impl Vigil {
     pub async fn file_alert(&self, alert: NewAlert) -> Result<Raised> {
         let mut tx = self.store().pool().begin().await?;
         let window = join_window(&mut tx).await?;
-        let raised = self.file_in(&mut tx, &alert, window).await?;
+        let raised = self
+            .file_in(&mut tx, &alert, window, &mut Roots::new())
+            .await?;
         tx.commit().await?;
         Ok(raised)
     }
@@ -379,8 +398,9 @@ impl Vigil {
         let mut tx = self.store().pool().begin().await?;
         let window = join_window(&mut tx).await?;
         let mut out = Vec::with_capacity(alerts.len());
+        let mut roots = Roots::new();
         for alert in alerts {
-            out.push(self.file_in(&mut tx, alert, window).await?);
+            out.push(self.file_in(&mut tx, alert, window, &mut roots).await?);
         }
         tx.commit().await?;
         Ok(out)
@@ -391,6 +411,7 @@ impl Vigil {
         conn: &mut SqliteConnection,
         alert: &NewAlert,
         window: time::Duration,
+        roots: &mut Roots,
     ) -> Result<Raised> {
         let inserted = insert_alert(conn, alert).await?;
         let id = inserted.id;
@@ -401,7 +422,7 @@ impl Vigil {
                 investigation: None,
             });
         }
-        let ties = ties_of(conn, alert, &inserted.entity_ids).await?;
+        let ties = ties_of(conn, alert, &inserted.entity_ids, roots).await?;
         if let Some(inv) = open_investigation_for(conn, alert, &ties, window).await? {
             attach_alert(conn, inv, id).await?;
             add_ties(conn, inv, &ties, (&alert.first_seen, &alert.last_seen)).await?;

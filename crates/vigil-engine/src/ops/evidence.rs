@@ -131,7 +131,10 @@ pub fn real_path(path: &str) -> String {
 /// file name, not a word or a version number.
 pub fn looks_like_path(text: &str) -> bool {
     let t = text.trim();
-    let rooted = t.get(1..3) == Some(":\\") || t.starts_with("\\\\") || t.starts_with('/') || t.starts_with('%');
+    let rooted = t.get(1..3) == Some(":\\")
+        || t.starts_with("\\\\")
+        || t.starts_with('/')
+        || t.starts_with('%');
     let named = crate::ops::entities::file_name(t).contains('.');
     rooted && named && t.len() > 3
 }
@@ -223,7 +226,15 @@ pub fn artefact_entity(a: &Artefact, machine: i64) -> NewEntity {
         ArtefactKind::RegistryValue if is_autostart_key(&a.name) => {
             let (location, name) = a.name.rsplit_once('\\').unwrap_or(("", &a.name));
             // A generic value name says little on its own: `sethc.exe\Debugger`.
-            let generic = ["debugger", "(default)", "shell", "userinit", "globalflag", "load", "run"];
+            let generic = [
+                "debugger",
+                "(default)",
+                "shell",
+                "userinit",
+                "globalflag",
+                "load",
+                "run",
+            ];
             let shown = match location.rsplit_once('\\') {
                 Some((_, key)) if generic.contains(&name.to_lowercase().as_str()) => {
                     format!("{key}\\{name}")
@@ -407,14 +418,12 @@ pub fn shown(seen: &Seen<'_>, machine: i64) -> Shown {
                     out.link(p, j, "wrote");
                 }
             }
-            "process_access" | "object_access" => {
-                if path.to_lowercase().ends_with(".exe") {
-                    let mut target = NewEntity::file(machine, path, None);
-                    target.name = crate::ops::entities::file_name(path).to_string();
-                    let j = out.push(target, Role::Target);
-                    if let Some(p) = process_index {
-                        out.link(p, j, "opened");
-                    }
+            "process_access" | "object_access" if path.to_lowercase().ends_with(".exe") => {
+                let mut target = NewEntity::file(machine, path, None);
+                target.name = crate::ops::entities::file_name(path).to_string();
+                let j = out.push(target, Role::Target);
+                if let Some(p) = process_index {
+                    out.link(p, j, "opened");
                 }
             }
             _ => {}

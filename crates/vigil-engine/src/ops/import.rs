@@ -369,6 +369,31 @@ fn entities_of(event: &Event, machine: i64) -> Vec<NewEntity> {
     entities
 }
 
+/// The alert a Sigma rule's hit on an event raises on `machine`, under the key that
+/// deduplicates it within one import (rule, machine, culprit).
+pub(crate) fn sigma_alert(e: &Event, m: &SigmaMatch, machine: i64) -> (AlertKey, NewAlert) {
+    let entities = entities_of(e, machine);
+    let first = entities.first().map(NewEntity::key).unwrap_or_default();
+    let (category, technique) = attack_tags(&m.tags);
+    let alert = NewAlert {
+        title: m.title.clone(),
+        description: m.description.clone(),
+        severity: Severity::of_level(&m.level),
+        category,
+        technique,
+        detection_source: "sigma".into(),
+        rule_id: m.rule_id.clone(),
+        machine_id: machine,
+        user_name: e.user.clone(),
+        first_seen: e.ts.clone(),
+        last_seen: e.ts.clone(),
+        entities,
+        grade: grade_of(m),
+        logon_id: e.logon_id,
+    };
+    ((m.rule_id.clone(), machine, first), alert)
+}
+
 /// Whether a rule is a threat-hunting lead rather than a detection.
 fn grade_of(m: &SigmaMatch) -> Grade {
     if m.tags
@@ -390,7 +415,7 @@ struct Extra<'a> {
     name: Option<&'a str>,
 }
 
-fn new_event(event: &Event, machine: i64, source: &str) -> NewEvent {
+pub(crate) fn new_event(event: &Event, machine: i64, source: &str) -> NewEvent {
     NewEvent {
         machine_id: machine,
         ts: event.ts.clone(),
@@ -604,31 +629,8 @@ impl Vigil {
                 }
                 let e = &parsed.event;
                 for m in &parsed.matches {
-                    let entities = entities_of(e, row.machine_id);
-                    let first = entities.first().map(NewEntity::key).unwrap_or_default();
-                    let key = (m.rule_id.clone(), row.machine_id, first);
-                    let (category, technique) = attack_tags(&m.tags);
-                    raise(
-                        &mut alert_keys,
-                        &mut alerts,
-                        key,
-                        NewAlert {
-                            title: m.title.clone(),
-                            description: m.description.clone(),
-                            severity: Severity::of_level(&m.level),
-                            category,
-                            technique,
-                            detection_source: "sigma".into(),
-                            rule_id: m.rule_id.clone(),
-                            machine_id: row.machine_id,
-                            user_name: e.user.clone(),
-                            first_seen: e.ts.clone(),
-                            last_seen: e.ts.clone(),
-                            entities,
-                            grade: grade_of(m),
-                            logon_id: e.logon_id,
-                        },
-                    );
+                    let (key, alert) = sigma_alert(e, m, row.machine_id);
+                    raise(&mut alert_keys, &mut alerts, key, alert);
                 }
                 for hit in intel.hits(e) {
                     let seen = Sighting {

@@ -18,6 +18,7 @@ pub mod intel;
 pub mod investigate;
 pub mod policies;
 pub mod ranked;
+pub mod replay;
 pub mod safety;
 pub mod start;
 pub mod world;

@@ -65,8 +65,10 @@ impl CaseEvent {
             .and_then(|a| serde_json::from_str(a).ok());
         let name = match row.kind.as_str() {
             "service_install" | "scheduled_task" if artefact.is_none() => {
-                let extra: Option<serde_json::Value> =
-                    row.extra.as_deref().and_then(|e| serde_json::from_str(e).ok());
+                let extra: Option<serde_json::Value> = row
+                    .extra
+                    .as_deref()
+                    .and_then(|e| serde_json::from_str(e).ok());
                 extra.and_then(|e| e.get("name")?.as_str().map(str::to_string))
             }
             _ => None,

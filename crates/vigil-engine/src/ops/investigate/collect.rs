@@ -117,7 +117,9 @@ fn entity_of(known: &Known) -> NewEntity {
 /// that no one is asked to stop a process that is long gone).
 fn process_entity(machine: i64, tree: &Tree, events: &[CaseEvent], p: usize) -> NewEntity {
     let process = &tree.procs[p];
-    let cmd = process.start.and_then(|s| events[s].row.command_line.as_deref());
+    let cmd = process
+        .start
+        .and_then(|s| events[s].row.command_line.as_deref());
     let mut entity = NewEntity::process(machine, process.pid, &process.image, cmd);
     let last = process
         .events
@@ -235,8 +237,12 @@ pub fn collect(
                         .as_ref()
                         .is_none_or(|(_, image)| h.is_broker(image))
             };
-            let mut procs: Vec<usize> =
-                tree.running(&path).iter().copied().filter(by_broker).collect();
+            let mut procs: Vec<usize> = tree
+                .running(&path)
+                .iter()
+                .copied()
+                .filter(by_broker)
+                .collect();
             if let Some(command) = command.as_deref() {
                 let command = command.to_lowercase();
                 let by_command: Vec<usize> = tree

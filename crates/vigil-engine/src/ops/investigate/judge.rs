@@ -511,7 +511,7 @@ pub fn judge(case: &Case, h: &Heuristics) -> BTreeMap<i64, Judged> {
     let mut out: BTreeMap<i64, Judged> = BTreeMap::new();
     for item in &case.items {
         let mut j = judged.remove(&item.id).unwrap_or_default();
-        j.reasons.sort_by(|a, b| b.weight.cmp(&a.weight));
+        j.reasons.sort_by_key(|r| std::cmp::Reverse(r.weight));
         // A user is judged only when something names them (a DCSync, an account made).
         let verdict = if j.reasons.is_empty() && item.kind == EntityKind::User {
             Verdict::Unknown
@@ -568,7 +568,8 @@ fn group(case: &Case, by_id: &HashMap<i64, &Item>, judged: &mut BTreeMap<i64, Ju
             }
         }
     }
-    let mut groups: Vec<((i64, &str, EntityKind), Vec<i64>)> = by_parent
+    type Members<'a> = ((i64, &'a str, EntityKind), Vec<i64>);
+    let mut groups: Vec<Members> = by_parent
         .into_iter()
         .filter(|(_, members)| members.len() >= GROUP_MIN)
         .collect();
@@ -629,5 +630,255 @@ fn group(case: &Case, by_id: &HashMap<i64, &Item>, judged: &mut BTreeMap<i64, Ju
                 j.group = Some(g.clone());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::investigate::heuristics;
+
+    fn item(id: i64, kind: EntityKind, name: &str, path: Option<&str>) -> Item {
+        Item {
+            id,
+            kind,
+            name: name.into(),
+            path: path.map(str::to_string),
+            command_line: None,
+            value: None,
+            detail: Value::Null,
+        }
+    }
+
+    fn alert(severity: Severity, grade: Grade) -> AlertFacts {
+        AlertFacts {
+            title: "A rule".into(),
+            severity,
+            grade,
+            source: "sigma".into(),
+            rule_id: "r1".into(),
+            description: String::new(),
+        }
+    }
+
+    fn verdicts(case: &Case) -> Vec<(i64, Verdict)> {
+        judge(case, heuristics())
+            .into_iter()
+            .map(|(id, j)| (id, j.verdict))
+            .collect()
+    }
+
+    #[test]
+    fn a_rule_weighs_by_severity_grade_and_part() {
+        let proc = |id| {
+            item(
+                id,
+                EntityKind::Process,
+                "evil.exe (1)",
+                Some(r"C:\Users\a\evil.exe"),
+            )
+        };
+        for (severity, grade, role, expected) in [
+            (
+                Severity::Critical,
+                Grade::Detection,
+                Role::Culprit,
+                Verdict::Malicious,
+            ),
+            (
+                Severity::High,
+                Grade::Detection,
+                Role::Culprit,
+                Verdict::Malicious,
+            ),
+            (
+                Severity::High,
+                Grade::Hunting,
+                Role::Culprit,
+                Verdict::Suspicious,
+            ),
+            (
+                Severity::Medium,
+                Grade::Detection,
+                Role::Culprit,
+                Verdict::Suspicious,
+            ),
+            (
+                Severity::Low,
+                Grade::Detection,
+                Role::Culprit,
+                Verdict::Suspicious,
+            ),
+            (
+                Severity::High,
+                Grade::Detection,
+                Role::Actor,
+                Verdict::Suspicious,
+            ),
+            (
+                Severity::High,
+                Grade::Detection,
+                Role::Target,
+                Verdict::NoThreatsFound,
+            ),
+        ] {
+            let case = Case {
+                items: vec![proc(1)],
+                alerts: vec![alert(severity, grade)],
+                named: vec![Named {
+                    entity: 1,
+                    role,
+                    alert: 0,
+                }],
+                ..Case::default()
+            };
+            assert_eq!(
+                verdicts(&case),
+                [(1, expected)],
+                "{severity:?} {grade:?} {role:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn what_the_os_needs_is_never_the_culprit_of_what_others_did() {
+        let case = Case {
+            items: vec![
+                item(
+                    1,
+                    EntityKind::Process,
+                    "services.exe (600)",
+                    Some(r"C:\Windows\System32\services.exe"),
+                ),
+                item(
+                    2,
+                    EntityKind::Process,
+                    "lsass.exe (700)",
+                    Some(r"C:\Windows\System32\lsass.exe"),
+                ),
+                item(3, EntityKind::Persistence, "PSEXESVC", None),
+            ],
+            alerts: vec![alert(Severity::High, Grade::Detection)],
+            named: vec![
+                Named {
+                    entity: 1,
+                    role: Role::Actor,
+                    alert: 0,
+                },
+                Named {
+                    entity: 2,
+                    role: Role::Culprit,
+                    alert: 0,
+                },
+                Named {
+                    entity: 3,
+                    role: Role::Culprit,
+                    alert: 0,
+                },
+            ],
+            links: vec![(1, 3, "created".into())],
+            ..Case::default()
+        };
+        assert_eq!(
+            verdicts(&case),
+            [
+                (1, Verdict::NoThreatsFound),
+                (2, Verdict::Suspicious),
+                (3, Verdict::Malicious)
+            ]
+        );
+    }
+
+    #[test]
+    fn malice_flows_along_the_evidence() {
+        let mut intel = HashMap::new();
+        intel.insert(1, ("feed".to_string(), "a backdoor".to_string()));
+        let case = Case {
+            items: vec![
+                item(
+                    1,
+                    EntityKind::File,
+                    "updater.exe",
+                    Some(r"C:\Users\a\updater.exe"),
+                ),
+                item(
+                    2,
+                    EntityKind::Process,
+                    "updater.exe (7)",
+                    Some(r"C:\Users\a\updater.exe"),
+                ),
+                item(3, EntityKind::Persistence, "Updater", None),
+                item(4, EntityKind::Ip, "203.0.113.9", None),
+                item(
+                    5,
+                    EntityKind::Process,
+                    "svc.exe (9)",
+                    Some(r"C:\Users\a\svc.exe"),
+                ),
+            ],
+            links: vec![
+                (1, 2, "ran as".into()),
+                (3, 1, "starts".into()),
+                (2, 4, "connected to".into()),
+                (3, 5, "started".into()),
+            ],
+            intel,
+            ..Case::default()
+        };
+        assert_eq!(
+            verdicts(&case),
+            [
+                (1, Verdict::Malicious),
+                (2, Verdict::Malicious),
+                (3, Verdict::Malicious),
+                (4, Verdict::Suspicious),
+                (5, Verdict::Malicious),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_culprit_ranks_first_and_like_findings_are_one_group() {
+        let mut items = vec![
+            item(
+                1,
+                EntityKind::Process,
+                "dropper.exe (1)",
+                Some(r"C:\Users\a\dropper.exe"),
+            ),
+            item(2, EntityKind::Persistence, "Updater", None),
+        ];
+        let mut links = vec![(1, 2, "created".into())];
+        for i in 0..37 {
+            items.push(item(
+                100 + i,
+                EntityKind::File,
+                &format!("f{i}.txt"),
+                Some(&format!(r"C:\Users\a\f{i}.txt")),
+            ));
+            links.push((1, 100 + i, "wrote".into()));
+        }
+        let case = Case {
+            items,
+            links,
+            alerts: vec![alert(Severity::Critical, Grade::Detection)],
+            named: vec![Named {
+                entity: 1,
+                role: Role::Culprit,
+                alert: 0,
+            }],
+            ..Case::default()
+        };
+        let judged = judge(&case, heuristics());
+        let mut ranked: Vec<(&i64, &Judged)> = judged
+            .iter()
+            .filter(|(_, j)| j.verdict.is_finding())
+            .collect();
+        ranked.sort_by_key(|r| std::cmp::Reverse(r.1.score));
+        assert_eq!(*ranked[0].0, 1, "the rule's culprit first");
+        let group = judged[&100].group.clone().expect("grouped");
+        assert_eq!(group.label, "37 files written by dropper.exe (1)");
+        assert!((100..137).all(|i| judged[&i].group.as_ref() == Some(&group)));
+        assert_eq!(judged[&2].group, None, "one of a kind stays on its own");
     }
 }

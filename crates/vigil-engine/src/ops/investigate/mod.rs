@@ -70,6 +70,55 @@ pub(crate) async fn log_step(
     Ok(())
 }
 
+/// Log steps of a run, written together (one statement) before its transaction ends.
+#[derive(Debug, Default)]
+pub(crate) struct Steps {
+    rows: Vec<(String, Option<i64>, String, String, i64, String)>,
+}
+
+impl Steps {
+    /// A step to write: its title, machine, status, start and detail.
+    pub fn add(
+        &mut self,
+        step: &str,
+        machine: Option<i64>,
+        status: &str,
+        started: (String, Instant),
+        detail: String,
+    ) {
+        let ms = i64::try_from(started.1.elapsed().as_millis()).unwrap_or(i64::MAX);
+        self.rows.push((
+            step.to_string(),
+            machine,
+            status.to_string(),
+            started.0,
+            ms,
+            detail,
+        ));
+    }
+
+    /// Writes the steps held, in order.
+    pub async fn flush(&mut self, conn: &mut SqliteConnection, investigation: i64) -> Result<()> {
+        for chunk in self.rows.chunks(500) {
+            let mut query: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(
+                "INSERT INTO investigation_log (investigation_id, step, machine_id, status, started_at, duration_ms, detail) ",
+            );
+            query.push_values(chunk, |mut row, (step, machine, status, at, ms, detail)| {
+                row.push_bind(investigation)
+                    .push_bind(step)
+                    .push_bind(machine)
+                    .push_bind(status)
+                    .push_bind(at)
+                    .push_bind(ms)
+                    .push_bind(detail);
+            });
+            query.build().execute(&mut *conn).await?;
+        }
+        self.rows.clear();
+        Ok(())
+    }
+}
+
 /// Now, as a log step's start.
 pub(crate) fn step_start() -> (String, Instant) {
     (clock::now(), Instant::now())
@@ -437,42 +486,43 @@ impl Vigil {
                 .await?;
             }
             let mut tx = self.store().pool().begin().await?;
+            let mut steps = Steps::default();
             let started = step_start();
             let case = case::judge_case(&mut tx, id).await?;
             let judged = judge::judge(&case, heuristics());
             write::verdicts(&mut tx, id, &judged).await?;
             let count = |v: Verdict| judged.values().filter(|j| j.verdict == v).count();
-            log_step(
-                &mut tx,
-                id,
+            steps.add(
                 "Analyse entities",
                 None,
                 "completed",
                 started,
-                &format!(
+                format!(
                     "{} entities: {} malicious, {} suspicious",
                     judged.len(),
                     count(Verdict::Malicious),
                     count(Verdict::Suspicious)
                 ),
-            )
-            .await?;
-            let grown = scope::pivot(&mut tx, id).await?;
+            );
+            let grown = scope::pivot(&mut tx, id, &mut steps).await?;
             let (remaining,): (i64,) = sqlx::query_as(
                 "SELECT COUNT(*) FROM investigation_machines WHERE investigation_id = ? AND playbook_done = 0",
             )
             .bind(id)
             .fetch_one(&mut *tx)
             .await?;
+            steps.flush(&mut tx, id).await?;
             tx.commit().await?;
             if grown == 0 && remaining == 0 {
                 break;
             }
         }
         let mut tx = self.store().pool().begin().await?;
-        scope::affected_users(&mut tx, id, settings.window_minutes).await?;
+        let mut steps = Steps::default();
+        scope::affected_users(&mut tx, id, settings.window_minutes, &mut steps).await?;
         let guard = self.guard(&mut tx).await?;
-        let proposed = propose::propose(&mut tx, id, &guard, &snapshots).await?;
+        let proposed = propose::propose(&mut tx, id, &guard, &snapshots, &mut steps).await?;
+        steps.flush(&mut tx, id).await?;
         tx.commit().await?;
         tracing::debug!(investigation = id, proposed, "actions proposed");
         actions::run_approved(self, Some(id)).await?;
@@ -501,25 +551,17 @@ impl Vigil {
             }
             None => None,
         };
-        let steps = playbook.steps();
+        let playbook_steps = playbook.steps();
+        let mut steps = Steps::default();
         let mut tx = self.store().pool().begin().await?;
         if let Some((snapshot, started, name)) = &live {
-            log_step(
-                &mut tx,
-                id,
-                "Collect live state",
-                Some(machine),
-                "completed",
-                started.clone(),
-                &format!(
+            steps.add("Collect live state", Some(machine), "completed", started.clone(), format!(
                     "{} files, {} processes, {} persistence entries, {} connections via the {name} connector",
                     snapshot.files.len(),
                     snapshot.processes.len(),
                     snapshot.persistence.len(),
                     snapshot.connections.len(),
-                ),
-            )
-            .await?;
+                ));
         }
         let snapshot = live.map(|(s, ..)| s);
         // The window of events, read once.
@@ -540,22 +582,19 @@ impl Vigil {
         } else {
             String::new()
         };
-        log_step(
-            &mut tx,
-            id,
+        steps.add(
             "Read telemetry",
             Some(machine),
             "completed",
             started,
-            &format!(
+            format!(
                 "{read} events from {} to {}{cut}, and {earlier} earlier process starts",
                 window.from, window.to
             ),
-        )
-        .await?;
+        );
         let started = step_start();
         let tree = Tree::build(&events);
-        if steps.contains(&"scan") {
+        if playbook_steps.contains(&"scan") {
             let detail = match &snapshot {
                 Some(s) => format!(
                     "{} files match known threats",
@@ -563,18 +602,19 @@ impl Vigil {
                 ),
                 None => "skipped: no connector on this machine (telemetry only)".to_string(),
             };
-            log_step(
-                &mut tx,
-                id,
+            steps.add(
                 playbooks::step_title("scan"),
                 Some(machine),
                 "completed",
                 started.clone(),
-                &detail,
-            )
-            .await?;
+                detail.to_string(),
+            );
         }
-        let parts: Vec<&str> = steps.iter().copied().filter(|s| *s != "scan").collect();
+        let parts: Vec<&str> = playbook_steps
+            .iter()
+            .copied()
+            .filter(|s| *s != "scan")
+            .collect();
         let mut seeds = seeds;
         // Again while a pass finds something new (a file found runs a process, …).
         for pass in 0..3 {
@@ -607,29 +647,23 @@ impl Vigil {
                     if Some(i) == last {
                         detail.push_str(&format!("; {added} new entities and links in all"));
                     }
-                    log_step(
-                        &mut tx,
-                        id,
+                    steps.add(
                         playbooks::step_title(step),
                         Some(machine),
                         "completed",
                         first.take().unwrap_or_else(step_start),
-                        &detail,
-                    )
-                    .await?;
+                        detail.to_string(),
+                    );
                 }
             } else if added > 0 {
                 let detail: Vec<String> = parts.iter().filter_map(|p| part(p)).collect();
-                log_step(
-                    &mut tx,
-                    id,
+                steps.add(
                     "Collect around what was found",
                     Some(machine),
                     "completed",
                     started,
-                    &format!("{}; {added} new entities and links", detail.join(", ")),
-                )
-                .await?;
+                    format!("{}; {added} new entities and links", detail.join(", ")),
+                );
             }
             if added == 0 {
                 break;
@@ -641,6 +675,7 @@ impl Vigil {
             .bind(machine)
             .execute(&mut *tx)
             .await?;
+        steps.flush(&mut tx, id).await?;
         tx.commit().await?;
         if let Some(snapshot) = snapshot {
             snapshots.insert(machine, snapshot);

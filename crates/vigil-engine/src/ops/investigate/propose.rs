@@ -15,7 +15,7 @@ use crate::ops::groups;
 use crate::ops::safety::{Guard, Subject};
 use crate::{clock, Result};
 
-use super::{log_step, set_status, step_start};
+use super::{log_step, set_status, step_start, Steps};
 
 /// The result text of an action whose target was already gone.
 pub const NOT_FOUND_PREFIX: &str = "Not found: ";
@@ -175,6 +175,7 @@ pub async fn propose(
     investigation: i64,
     guard: &Guard,
     snapshots: &HashMap<i64, Snapshot>,
+    steps: &mut Steps,
 ) -> Result<usize> {
     let started = step_start();
     let findings: Vec<Finding> = sqlx::query_as(
@@ -375,16 +376,13 @@ pub async fn propose(
             refused.join("; ")
         ));
     }
-    log_step(
-        conn,
-        investigation,
+    steps.add(
         "Propose remediation",
         None,
         "completed",
         started,
-        &detail,
-    )
-    .await?;
+        detail.to_string(),
+    );
     Ok(automatic + pending)
 }
 

@@ -9,7 +9,7 @@ use crate::ops::evidence::is_tie_worthy;
 use crate::ops::safety::is_builtin_account;
 use crate::{clock, Result};
 
-use super::{add_machine, log_step, step_start};
+use super::{add_machine, step_start, Steps};
 
 /// This many new machines from one entity wait for approval ("expand scope").
 pub const EXPAND_SCOPE_APPROVAL: usize = 10;
@@ -19,7 +19,11 @@ type MaliciousRow = (i64, String, String, Option<String>, Option<String>);
 
 /// Looks every malicious file hash, URL, domain and IP up on all machines; machines where
 /// it is seen join the scope (their playbook then runs). Returns how many joined.
-pub async fn pivot(conn: &mut SqliteConnection, investigation: i64) -> Result<usize> {
+pub async fn pivot(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    steps: &mut Steps,
+) -> Result<usize> {
     let started = step_start();
     let malicious: Vec<MaliciousRow> = sqlx::query_as(
         "SELECT e.id, e.kind, e.name, e.sha256, e.value FROM evidence v JOIN entities e ON e.id = v.entity_id
@@ -128,16 +132,13 @@ pub async fn pivot(conn: &mut SqliteConnection, investigation: i64) -> Result<us
     } else {
         notes.join("; ")
     };
-    log_step(
-        conn,
-        investigation,
+    steps.add(
         "Pivot: find the threat elsewhere",
         None,
         "completed",
         started,
-        &detail,
-    )
-    .await?;
+        detail.to_string(),
+    );
     Ok(joined)
 }
 
@@ -147,6 +148,7 @@ pub async fn affected_users(
     conn: &mut SqliteConnection,
     investigation: i64,
     window_minutes: u32,
+    steps: &mut Steps,
 ) -> Result<usize> {
     let started = step_start();
     let mut found: Vec<(String, String)> = sqlx::query_as(
@@ -225,15 +227,12 @@ pub async fn affected_users(
             .bind(investigation)
             .fetch_one(&mut *conn)
             .await?;
-    log_step(
-        conn,
-        investigation,
+    steps.add(
         "Affected users",
         None,
         "completed",
         started,
-        &format!("{total} users"),
-    )
-    .await?;
+        format!("{total} users"),
+    );
     Ok(named)
 }
