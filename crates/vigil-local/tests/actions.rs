@@ -25,10 +25,18 @@ async fn a_dummy_process_is_killed_by_pid_and_start_time_and_a_mismatch_is_refus
     std::fs::copy("/bin/sleep", &dummy).expect("copy sleep");
     let mut child = Command::new(&dummy).arg("300").spawn().expect("spawn");
     let pid = i64::from(child.id());
-    let seen = inventory::processes(Some(pid))
-        .into_iter()
-        .find(|p| p.pid == pid)
-        .expect("the dummy is listed");
+    // Until the child has exec'd, /proc shows the test binary's name and arguments.
+    let mut seen = None;
+    for _ in 0..200 {
+        seen = inventory::processes(Some(pid))
+            .into_iter()
+            .find(|p| p.pid == pid && p.command_line.contains("300"));
+        if seen.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let seen = seen.expect("the dummy is listed");
     assert!(
         seen.image.ends_with("vigil-test-marker-dropper"),
         "{seen:?}"

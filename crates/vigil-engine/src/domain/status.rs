@@ -75,8 +75,10 @@ pub struct ActionTally {
     pub declined: u32,
     pub expired: u32,
     pub undone: u32,
-    /// Malicious or suspicious entities found.
+    /// Malicious entities found.
     pub findings: u32,
+    /// Of them, those Vigil will not act on (the guard refused): they stay to be dealt with.
+    pub refused: u32,
 }
 
 /// The status an investigation settles in once its run is over.
@@ -90,7 +92,7 @@ pub fn settle(tally: ActionTally) -> InvestigationStatus {
         TerminatedBySystem
     } else if tally.findings == 0 {
         NoThreatsFound
-    } else if tally.failed > 0 || tally.declined > 0 || tally.undone > 0 {
+    } else if tally.failed > 0 || tally.declined > 0 || tally.undone > 0 || tally.refused > 0 {
         PartiallyRemediated
     } else {
         Remediated
@@ -291,6 +293,7 @@ mod tests {
                 expired,
                 undone,
                 findings,
+                refused: 0,
             }
         };
         let table = [
@@ -308,6 +311,14 @@ mod tests {
         for (tally, expected) in table {
             assert_eq!(settle(tally), expected, "{tally:?}");
         }
+        // A threat Vigil will not act on (an OS file, the admin's list) is not remediated.
+        let refused = ActionTally {
+            succeeded: 1,
+            findings: 2,
+            refused: 1,
+            ..ActionTally::default()
+        };
+        assert_eq!(settle(refused), PartiallyRemediated);
     }
 
     #[test]

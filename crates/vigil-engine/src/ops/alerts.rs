@@ -81,10 +81,7 @@ struct Inserted {
 }
 
 async fn insert_alert(conn: &mut SqliteConnection, alert: &NewAlert) -> Result<Inserted> {
-    let mut entity_ids = Vec::new();
-    for entity in &alert.entities {
-        entity_ids.push(entities::upsert(conn, entity).await?);
-    }
+    let entity_ids = crate::ops::investigate::upsert_entities(conn, &alert.entities).await?;
     let dedupe_key = format!(
         "{}|{}|{}|{}",
         alert.detection_source,
@@ -142,16 +139,19 @@ async fn insert_alert(conn: &mut SqliteConnection, alert: &NewAlert) -> Result<I
     .execute(&mut *conn)
     .await?
     .last_insert_rowid();
-    for (entity, entity_id) in alert.entities.iter().zip(&entity_ids) {
-        sqlx::query(
-            "INSERT INTO alert_entities (alert_id, entity_id, role) VALUES (?, ?, ?)
-             ON CONFLICT (alert_id, entity_id) DO NOTHING",
-        )
-        .bind(id)
-        .bind(entity_id)
-        .bind(entity.role)
-        .execute(&mut *conn)
-        .await?;
+    if !entity_ids.is_empty() {
+        let mut query: sqlx::QueryBuilder<sqlx::Sqlite> =
+            sqlx::QueryBuilder::new("INSERT INTO alert_entities (alert_id, entity_id, role) ");
+        query.push_values(
+            alert.entities.iter().zip(&entity_ids),
+            |mut row, (entity, entity_id)| {
+                row.push_bind(id)
+                    .push_bind(entity_id)
+                    .push_bind(entity.role);
+            },
+        );
+        query.push(" ON CONFLICT (alert_id, entity_id) DO NOTHING");
+        query.build().execute(&mut *conn).await?;
     }
     Ok(Inserted {
         id,

@@ -10,7 +10,7 @@ use vigil_telemetry::{Artefact, ArtefactKind, ArtefactOp, Event, MentionKind};
 use crate::domain::{EntityKind, Role};
 use crate::ops::entities::NewEntity;
 use crate::ops::investigate::heuristics;
-use crate::ops::safety::{canonical_path, is_builtin_account};
+use crate::ops::safety::{canonical_path, is_system_account};
 
 /// An event, as the evidence mapping reads it (from an import's `Event` or a stored row).
 #[derive(Debug, Clone, Copy, Default)]
@@ -371,7 +371,7 @@ pub fn shown(seen: &Seen<'_>, machine: i64) -> Shown {
             out.link(i, j, relation);
         }
         // Who asked for a ticket, or changed an account.
-        if let Some(user) = seen.user.filter(|u| !is_builtin_account(u)) {
+        if let Some(user) = seen.user.filter(|u| !is_system_account(u)) {
             if matches!(a.kind, ArtefactKind::Account | ArtefactKind::ServiceTicket) {
                 let j = out.push(NewEntity::global(EntityKind::User, user), Role::Actor);
                 out.link(
@@ -462,7 +462,7 @@ pub fn shown(seen: &Seen<'_>, machine: i64) -> Shown {
     // With no process and no artefact (a logon, a directory access), the account is the
     // evidence.
     if process_index.is_none() && artefact_index.is_none() {
-        if let Some(user) = seen.user.filter(|u| !is_builtin_account(u)) {
+        if let Some(user) = seen.user.filter(|u| !is_system_account(u)) {
             out.push(NewEntity::global(EntityKind::User, user), Role::Culprit);
         }
     }

@@ -33,6 +33,7 @@ struct Protected {
     builtin_sids: Vec<String>,
     builtin_sid_suffixes: Vec<String>,
     os_binaries: Vec<String>,
+    admin_accounts: Vec<String>,
 }
 
 fn protected() -> &'static Protected {
@@ -94,9 +95,24 @@ pub fn is_critical_process(image: &str) -> bool {
         && (is_os_path(image) || !image.contains(['\\', '/']))
 }
 
-/// Whether an account is one Windows needs to run (SYSTEM, service accounts, machine
-/// accounts, krbtgt, the built-in Administrator).
+/// Whether an account is one Vigil never disables or resets: the OS's own (see
+/// [`is_system_account`]) and those that run the office (the built-in Administrator, krbtgt).
 pub fn is_builtin_account(account: &str) -> bool {
+    let a = account.trim().to_lowercase();
+    let bare = a.rsplit('\\').next().unwrap_or(&a);
+    let p = protected();
+    is_system_account(account)
+        || p.admin_accounts.iter().any(|b| b == bare)
+        || (a.starts_with("s-1-")
+            && p.builtin_sid_suffixes
+                .iter()
+                .any(|s| a.ends_with(s.as_str())))
+}
+
+/// Whether an account is the OS's own (SYSTEM, the service accounts, machine accounts,
+/// window manager and font driver sessions): it runs everything, so it says nothing about
+/// who did what.
+pub fn is_system_account(account: &str) -> bool {
     let a = account.trim().to_lowercase();
     let p = protected();
     let bare = a.rsplit('\\').next().unwrap_or(&a);
@@ -104,10 +120,7 @@ pub fn is_builtin_account(account: &str) -> bool {
         return true;
     }
     if a.starts_with("s-1-") {
-        return p.builtin_sids.contains(&a)
-            || p.builtin_sid_suffixes
-                .iter()
-                .any(|s| a.ends_with(s.as_str()));
+        return p.builtin_sids.contains(&a);
     }
     p.builtin_accounts.iter().any(|b| b == bare || *b == a)
         || p.builtin_account_prefixes

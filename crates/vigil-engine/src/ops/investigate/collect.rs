@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use crate::domain::EntityKind;
 use crate::ops::entities::NewEntity;
 use crate::ops::evidence::{self, path_key, program_of};
-use crate::ops::safety::is_builtin_account;
+use crate::ops::safety::is_system_account;
 
 use super::case::{CaseEvent, Known};
 use super::heuristics;
@@ -300,7 +300,7 @@ pub fn collect(
                 .row
                 .user_name
                 .as_deref()
-                .filter(|u| !is_builtin_account(u))
+                .filter(|u| !is_system_account(u))
             {
                 let u = found.add(NewEntity::global(EntityKind::User, user));
                 found.link(u, at, "ran");

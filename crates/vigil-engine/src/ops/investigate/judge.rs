@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::domain::{EntityKind, FolderClass, Grade, Reason, Role, Severity, Verdict};
 use crate::ops::entities::file_name;
-use crate::ops::safety::{is_builtin_account, is_critical_process, is_os_path};
+use crate::ops::safety::{is_critical_process, is_os_path, is_system_account};
 
 use super::heuristics::Heuristics;
 
@@ -128,7 +128,7 @@ fn is_os_own(item: &Item) -> bool {
     match item.kind {
         EntityKind::Process => item.path.as_deref().is_some_and(is_critical_process),
         EntityKind::File => item.path.as_deref().is_some_and(is_os_path),
-        EntityKind::User => is_builtin_account(item.value.as_deref().unwrap_or(&item.name)),
+        EntityKind::User => is_system_account(item.value.as_deref().unwrap_or(&item.name)),
         _ => false,
     }
 }
@@ -481,6 +481,23 @@ pub fn judge(case: &Case, h: &Heuristics) -> BTreeMap<i64, Judged> {
                     70,
                     format!("delivered the malicious attachment {}", b.name),
                 ),
+                // A program a malicious process dropped where any user can write is its
+                // payload.
+                "wrote"
+                    if malicious(from)
+                        && a.kind == EntityKind::Process
+                        && b.kind == EntityKind::File
+                        && b.path
+                            .as_deref()
+                            .is_some_and(|p| h.is_executable(p) && h.is_user_writable(p)) =>
+                {
+                    say(
+                        b.id,
+                        Verdict::Malicious,
+                        65,
+                        format!("a program dropped by malicious process {}", a.name),
+                    )
+                }
                 // What a malicious process made or reached is at least suspicious.
                 "wrote" | "created" | "connected to" | "resolved" | "requested" | "spawned"
                     if malicious(from) && a.kind == EntityKind::Process =>

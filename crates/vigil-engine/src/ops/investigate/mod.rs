@@ -32,6 +32,7 @@ use tree::Tree;
 
 pub use heuristics::{heuristics, Heuristics};
 pub use playbooks::Playbook;
+pub(crate) use write::upsert_entities;
 
 /// What started an investigation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

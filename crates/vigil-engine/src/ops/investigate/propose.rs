@@ -433,13 +433,16 @@ pub async fn tally(conn: &mut SqliteConnection, investigation: i64) -> Result<Ac
             ActionState::Undone => t.undone += 1,
         }
     }
-    let (findings,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM evidence WHERE investigation_id = ? AND verdict IN ('malicious', 'suspicious')",
+    // Settled by its threats: suspicious entities are findings to review, not threats.
+    let (findings, refused): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COUNT(protected) - SUM(remediation_status = 'remediated' AND protected IS NOT NULL)
+         FROM evidence WHERE investigation_id = ? AND verdict = 'malicious'",
     )
     .bind(investigation)
     .fetch_one(&mut *conn)
     .await?;
     t.findings = findings as u32;
+    t.refused = refused.max(0) as u32;
     Ok(t)
 }
 
@@ -468,8 +471,13 @@ pub async fn settle_in(
     if status != current {
         let started = step_start();
         let detail = format!(
-            "{} succeeded, {} pending, {} failed, {} declined, {} findings",
-            tally.succeeded, tally.pending, tally.failed, tally.declined, tally.findings
+            "{} succeeded, {} pending, {} failed, {} declined, {} threats ({} Vigil will not act on)",
+            tally.succeeded,
+            tally.pending,
+            tally.failed,
+            tally.declined,
+            tally.findings,
+            tally.refused
         );
         set_status(conn, investigation, status, "").await?;
         log_step(

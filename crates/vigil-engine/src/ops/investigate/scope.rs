@@ -6,7 +6,7 @@ use sqlx::SqliteConnection;
 use crate::domain::{ActionKind, EntityKind};
 use crate::ops::entities::{self, NewEntity};
 use crate::ops::evidence::is_tie_worthy;
-use crate::ops::safety::is_builtin_account;
+use crate::ops::safety::is_system_account;
 use crate::{clock, Result};
 
 use super::{add_machine, step_start, Steps};
@@ -191,7 +191,7 @@ pub async fn affected_users(
             found.extend(
                 logons
                     .into_iter()
-                    .filter(|(u,)| !is_builtin_account(u))
+                    .filter(|(u,)| !is_system_account(u))
                     .map(|(u,)| (u, "logged on while the threat was active".to_string())),
             );
         }
@@ -208,7 +208,7 @@ pub async fn affected_users(
             .into_iter()
             .map(|(u, what)| (u, format!("its account was {what} during the attack"))),
     );
-    found.retain(|(u, _)| !is_builtin_account(u));
+    found.retain(|(u, _)| !is_system_account(u));
     let mut named = 0;
     for (user, reason) in found {
         let user_id = crate::ops::world::upsert_user(conn, &user, "", "").await?;
