@@ -732,6 +732,7 @@ mod tests {
             "IEWIN7$",
             "krbtgt",
             "CORP\\krbtgt",
+            "CORP\\Administrator",
             "Window Manager\\DWM-1",
             "S-1-5-21-1-2-3-500",
             "NT AUTHORITY\\LOCAL SERVICE",
