@@ -234,6 +234,8 @@ export type AlertPolicyView_Deserialize = {
 	playbook: string,
 	/**  Whether a matching alert starts an investigation (false: it is only recorded). */
 	start: boolean,
+	/**  Why Vigil ships it this way (empty for the admin's own policies and once edited). */
+	why: string,
 };
 
 /**  An alert policy: which alerts start an investigation, with which playbook. */
@@ -248,6 +250,8 @@ export type AlertPolicyView_Serialize = {
 	playbook: string,
 	/**  Whether a matching alert starts an investigation (false: it is only recorded). */
 	start: boolean,
+	/**  Why Vigil ships it this way (empty for the admin's own policies and once edited). */
+	why: string,
 };
 
 /**  An alert. */

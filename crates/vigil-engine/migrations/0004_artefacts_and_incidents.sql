@@ -54,3 +54,7 @@ CREATE INDEX investigation_ties_inv ON investigation_ties (investigation_id);
 -- When the threat was seen on a machine the scope grew to: its window is read around then.
 ALTER TABLE investigation_machines ADD COLUMN seen_from TEXT;
 ALTER TABLE investigation_machines ADD COLUMN seen_to TEXT;
+
+-- The alert policies Vigil ships say why they are set as they are (Settings shows it); an
+-- admin's edit makes the policy theirs and clears it.
+ALTER TABLE alert_policies ADD COLUMN why TEXT NOT NULL DEFAULT '';

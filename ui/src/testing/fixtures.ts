@@ -195,13 +195,13 @@ export function fixtureBackend(over: Partial<Backend> = {}): Backend {
       { level: "full" as const, label: "Full – remediate threats automatically", explanation: "Malicious threats are remediated at once." },
     ],
     alertPolicies: async () => [
-      { id: 1, name: "Investigate high-severity alerts", rank: 1, enabled: true, min_severity: "high" as const, detection_source: null, category: null, playbook: "auto", start: true },
+      { id: 1, name: "Investigate high-severity alerts", rank: 1, enabled: true, min_severity: "high" as const, detection_source: null, category: null, playbook: "auto", start: true, why: "Rules rate an alert high or critical when it seldom fires on ordinary work." },
     ],
     policyChoices: async () => ({
       detection_sources: ["sigma", "ioc", "yara", "heuristic", "imported", "manual"],
       playbooks: [{ id: "malware_on_machine", title: "Malware on a machine" }],
     }),
-    saveAlertPolicy: async (p) => ({ ...p, detection_source: p.detection_source ?? null, category: p.category ?? null, id: p.id ?? 2, rank: p.id ?? 2 }),
+    saveAlertPolicy: async (p) => ({ ...p, detection_source: p.detection_source ?? null, category: p.category ?? null, id: p.id ?? 2, rank: p.id ?? 2, why: "" }),
     deleteAlertPolicy: async () => null,
     moveAlertPolicy: async () => [],
     previewGroup: async () => ({ machines: ["client4"], kept_by_higher: [] }),

@@ -40,6 +40,8 @@ pub struct AlertPolicyView {
     pub playbook: String,
     /// Whether a matching alert starts an investigation (false: it is only recorded).
     pub start: bool,
+    /// Why Vigil ships it this way (empty for the admin's own policies and once edited).
+    pub why: String,
 }
 
 /// An alert policy as the admin writes it: a new one when `id` is absent.
@@ -92,6 +94,7 @@ struct PolicyRow {
     category: Option<String>,
     playbook: String,
     start: bool,
+    why: String,
 }
 
 impl From<PolicyRow> for AlertPolicyView {
@@ -106,6 +109,7 @@ impl From<PolicyRow> for AlertPolicyView {
             category: r.category,
             playbook: r.playbook,
             start: r.start,
+            why: r.why,
         }
     }
 }
@@ -206,7 +210,7 @@ impl Vigil {
     /// The alert policies, in the order they are tried.
     pub async fn alert_policies(&self) -> Result<Vec<AlertPolicyView>> {
         let rows: Vec<PolicyRow> = sqlx::query_as(
-            "SELECT id, name, rank, enabled, min_severity, detection_source, category, playbook, start
+            "SELECT id, name, rank, enabled, min_severity, detection_source, category, playbook, start, why
              FROM alert_policies ORDER BY rank, id",
         )
         .fetch_all(self.store().pool())
@@ -242,7 +246,7 @@ impl Vigil {
         let id = match id {
             Some(id) => {
                 let done = sqlx::query(
-                    "UPDATE alert_policies SET name = ?, enabled = ?, min_severity = ?, detection_source = ?,
+                    "UPDATE alert_policies SET why = '', name = ?, enabled = ?, min_severity = ?, detection_source = ?,
                         category = ?, playbook = ?, start = ? WHERE id = ?",
                 )
                 .bind(&policy.name)
@@ -282,7 +286,7 @@ impl Vigil {
 
     async fn alert_policy(&self, id: i64) -> Result<AlertPolicyView> {
         let row: Option<PolicyRow> = sqlx::query_as(
-            "SELECT id, name, rank, enabled, min_severity, detection_source, category, playbook, start
+            "SELECT id, name, rank, enabled, min_severity, detection_source, category, playbook, start, why
              FROM alert_policies WHERE id = ?",
         )
         .bind(id)

@@ -108,6 +108,7 @@ export function Policies({
           <>
             <strong>{p.name}</strong> {!p.enabled && <span className="badge muted">off</span>}
             <span className="block small muted">{describePolicy(p, choices)}</span>
+            {p.why && <span className="block small policy-why">Why: {p.why}</span>}
           </>
         )}
         extra={(p) => (
