@@ -4,9 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-/// `../shared/fixtures` relative to the workspace root, if it exists.
+/// `../shared/fixtures` relative to the workspace root (or `$VIGIL_SHARED_FIXTURES`, for a
+/// checkout that sits elsewhere, such as a git worktree), if it exists.
 pub fn shared_fixtures() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures");
+    let dir = std::env::var_os("VIGIL_SHARED_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures"));
     dir.is_dir().then_some(dir)
 }
 
