@@ -1,15 +1,16 @@
 //! Turns a flat Sigma-style field map (Sysmon / Security field names) into an [`Event`].
 
 mod fields;
+mod security;
 mod time;
 
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Location, Result, TelemetryError};
-use crate::event::{Event, EventKind};
+use crate::event::{channels, Event, EventKind};
 
-pub(crate) use fields::{first, int, join_user, owned, parse_int, text};
+pub(crate) use fields::{address, first, int, join_user, owned, parse_int, text, truncate};
 pub(crate) use time::format_ts;
 pub use time::normalise_ts;
 
@@ -164,12 +165,13 @@ pub(crate) fn normalise(raw: &Map<String, Value>, location: &Location) -> Result
         artefact: None,
         fingerprint: String::new(),
     };
-    let security = e
-        .channel
-        .eq_ignore_ascii_case(crate::event::channels::SECURITY);
+    let security = e.channel.eq_ignore_ascii_case(channels::SECURITY);
     match (kind, security) {
         (EventKind::ProcessStart, true) => {
-            e.user = join_user(raw, "SubjectDomainName", "SubjectUserName");
+            // The new process runs as the target account when Windows names one (4688
+            // version 2), as its creator's otherwise.
+            e.user = join_user(raw, "TargetDomainName", "TargetUserName")
+                .or_else(|| join_user(raw, "SubjectDomainName", "SubjectUserName"));
             e.pid = int(raw, "NewProcessId");
             e.image = owned(raw, "NewProcessName");
             e.parent_pid = int(raw, "ProcessId");
@@ -180,7 +182,7 @@ pub(crate) fn normalise(raw: &Map<String, Value>, location: &Location) -> Result
             e.user = join_user(raw, "TargetDomainName", "TargetUserName");
             e.pid = int(raw, "ProcessId");
             e.image = owned(raw, "ProcessName");
-            e.remote_ip = owned(raw, "IpAddress");
+            e.remote_ip = address(raw, "IpAddress");
             e.remote_port = int(raw, "IpPort").filter(|p| *p > 0);
             e.name = owned(raw, "LogonType").map(|t| format!("logon type {t}"));
         }
@@ -190,7 +192,10 @@ pub(crate) fn normalise(raw: &Map<String, Value>, location: &Location) -> Result
             e.target_path = first(raw, &["ServiceFileName", "ImagePath"]);
         }
         (EventKind::ScheduledTask, _) => {
-            e.user = join_user(raw, "SubjectDomainName", "SubjectUserName");
+            // Who registered, changed or deleted it (Security's subject, Task Scheduler's
+            // user).
+            e.user = join_user(raw, "SubjectDomainName", "SubjectUserName")
+                .or_else(|| first(raw, &["UserContext", "UserName"]));
             e.name = owned(raw, "TaskName");
             e.command_line = text(raw, "TaskContent").and_then(|x| task_command(&x));
         }
@@ -207,6 +212,7 @@ pub(crate) fn normalise(raw: &Map<String, Value>, location: &Location) -> Result
             // The account running the script, as its SID when that is all the log has.
             e.user = first(raw, &["User", "UserID"]);
         }
+        (_, true) => security::fill(raw, &mut e),
         _ => {
             e.user = owned(raw, "User")
                 .or_else(|| join_user(raw, "SubjectDomainName", "SubjectUserName"));
@@ -224,6 +230,11 @@ pub(crate) fn normalise(raw: &Map<String, Value>, location: &Location) -> Result
             e.name = first(raw, &["Name", "Consumer"]);
         }
     }
+    e.logon_id = if security {
+        security::logon_id(raw, event_id)
+    } else {
+        int(raw, "LogonId").filter(|id| *id != 0)
+    };
     Ok(e)
 }
 

@@ -66,11 +66,24 @@ pub(crate) fn int(raw: &Map<String, Value>, key: &str) -> Option<i64> {
     raw.get(key).and_then(parse_int)
 }
 
-/// `DOMAIN\user` out of a domain and a user field, or `user` without a domain.
+/// `DOMAIN\user` out of a domain and a user field, or `user` without a domain. A user
+/// written `user@REALM` (Kerberos events) is taken as `user`.
 pub(crate) fn join_user(raw: &Map<String, Value>, domain: &str, user: &str) -> Option<String> {
     let u = text(raw, user)?;
+    let u = match u.split_once('@') {
+        Some((name, _)) if !name.is_empty() => name,
+        _ => &u,
+    };
     match text(raw, domain) {
         Some(d) => Some(format!("{d}\\{u}")),
-        None => Some(u.into_owned()),
+        None => Some(u.to_string()),
     }
+}
+
+/// An IP address field, without the `::ffff:` an IPv4 address is mapped into; `None` for
+/// anything that is not an address (`-`, `LOCAL`).
+pub(crate) fn address(raw: &Map<String, Value>, key: &str) -> Option<String> {
+    let a = text(raw, key)?;
+    let a = a.strip_prefix("::ffff:").unwrap_or(&a);
+    a.parse::<std::net::IpAddr>().is_ok().then(|| a.to_string())
 }
