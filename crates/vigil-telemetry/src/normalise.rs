@@ -10,7 +10,10 @@ use sha2::{Digest, Sha256};
 use crate::error::{Location, Result, TelemetryError};
 use crate::event::{channels, Event, EventKind};
 
-pub(crate) use fields::{address, first, int, join_user, owned, parse_int, text, truncate};
+pub(crate) use fields::{
+    address, cut, first, int, join_user, owned, parse_int, parse_int_text, text, text_of, truncate,
+};
+pub(crate) use security::registry_path;
 pub(crate) use time::format_ts;
 pub use time::normalise_ts;
 
@@ -84,29 +87,6 @@ fn hashes_of(raw: &Map<String, Value>) -> [Option<String>; 3] {
 
 fn is_hex(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-fn unescape_xml(s: &str) -> String {
-    s.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&apos;", "'")
-        .replace("&amp;", "&")
-}
-
-/// `<Command>` and `<Arguments>` out of a scheduled task's XML.
-fn task_command(xml: &str) -> Option<String> {
-    let tag = |name: &str| {
-        let open = format!("<{name}>");
-        let start = xml.find(&open)? + open.len();
-        let end = xml[start..].find(&format!("</{name}>"))? + start;
-        Some(unescape_xml(xml[start..end].trim()))
-    };
-    let cmd = tag("Command")?;
-    Some(match tag("Arguments") {
-        Some(args) if !args.is_empty() => format!("{cmd} {args}"),
-        _ => cmd,
-    })
 }
 
 /// Builds the normalised event out of a flat raw field map. Its fingerprint is left empty
@@ -197,7 +177,8 @@ pub(crate) fn normalise(raw: &Map<String, Value>, location: &Location) -> Result
             e.user = join_user(raw, "SubjectDomainName", "SubjectUserName")
                 .or_else(|| first(raw, &["UserContext", "UserName"]));
             e.name = owned(raw, "TaskName");
-            e.command_line = text(raw, "TaskContent").and_then(|x| task_command(&x));
+            e.command_line = text_of(raw, &["TaskContent", "TaskContentNew"])
+                .and_then(|xml| crate::artefact::task_command(&xml));
         }
         (EventKind::ProcessAccess, _) => {
             e.user = owned(raw, "SourceUser");
@@ -235,6 +216,7 @@ pub(crate) fn normalise(raw: &Map<String, Value>, location: &Location) -> Result
     } else {
         int(raw, "LogonId").filter(|id| *id != 0)
     };
+    crate::artefact::extract(raw, &mut e);
     Ok(e)
 }
 

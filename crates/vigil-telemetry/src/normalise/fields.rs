@@ -21,6 +21,11 @@ pub(crate) fn text<'a>(raw: &'a Map<String, Value>, key: &str) -> Option<Cow<'a,
     }
 }
 
+/// [`text`] of the first of `keys` that has one.
+pub(crate) fn text_of<'a>(raw: &'a Map<String, Value>, keys: &[&str]) -> Option<Cow<'a, str>> {
+    keys.iter().find_map(|k| text(raw, k))
+}
+
 /// [`text`], owned and cut to [`MAX_EVENT_TEXT`].
 pub(crate) fn owned(raw: &Map<String, Value>, key: &str) -> Option<String> {
     text(raw, key).map(|s| truncate(&s))
@@ -33,14 +38,19 @@ pub(crate) fn first(raw: &Map<String, Value>, keys: &[&str]) -> Option<String> {
 
 /// `s` cut to [`MAX_EVENT_TEXT`] bytes, on a character boundary.
 pub(crate) fn truncate(s: &str) -> String {
-    if s.len() <= MAX_EVENT_TEXT {
-        return s.to_string();
+    cut(s, MAX_EVENT_TEXT).to_string()
+}
+
+/// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
+pub(crate) fn cut(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
     }
-    let mut end = MAX_EVENT_TEXT;
+    let mut end = max;
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    s[..end].to_string()
+    &s[..end]
 }
 
 /// Parses an integer written as a JSON number, a decimal string or a `0x` hex string.
@@ -49,15 +59,18 @@ pub(crate) fn parse_int(v: &Value) -> Option<i64> {
         Value::Number(n) => n
             .as_i64()
             .or_else(|| n.as_u64().and_then(|u| i64::try_from(u).ok())),
-        Value::String(s) => {
-            let s = s.trim();
-            if let Some(hex) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-                i64::from_str_radix(hex, 16).ok()
-            } else {
-                s.parse().ok()
-            }
-        }
+        Value::String(s) => parse_int_text(s),
         _ => None,
+    }
+}
+
+/// [`parse_int`] of text.
+pub(crate) fn parse_int_text(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if let Some(hex) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        i64::from_str_radix(hex, 16).ok()
+    } else {
+        s.parse().ok()
     }
 }
 
