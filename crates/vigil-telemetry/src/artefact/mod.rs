@@ -3,12 +3,14 @@
 //! service ticket or script an attack leaves behind. Only events of the kinds that can show
 //! one are looked at; every other event costs one `match` and allocates nothing.
 
+mod account;
 mod codes;
 mod decode;
 mod mentions;
 mod registry;
 mod service;
 mod task;
+mod ticket;
 mod wmi;
 
 use serde_json::{Map, Value};
@@ -31,6 +33,8 @@ pub(crate) fn extract(raw: &Map<String, Value>, e: &mut Event) {
         EventKind::RegistrySet => registry::extract(raw, e),
         EventKind::ScheduledTask => task::extract(raw, e),
         EventKind::WmiSubscription => wmi::extract(raw, e.event_id),
+        EventKind::AccountChange => account::extract(raw, e.event_id),
+        EventKind::ServiceTicket => ticket::extract(raw),
         _ => return,
     };
     e.artefact = found.map(Box::new);
