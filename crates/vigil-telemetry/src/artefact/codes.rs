@@ -51,6 +51,17 @@ pub(super) const KERBEROS_STATUS: &[(i64, &str)] = &[
     (0x25, "clock skew too great"),
 ];
 
+/// What Defender did (`Action ID`), for logs that write the action's name as a `%%` code.
+pub(super) const DEFENDER_ACTION: &[(i64, &str)] = &[
+    (1, "Clean"),
+    (2, "Quarantine"),
+    (3, "Remove"),
+    (6, "Allow"),
+    (8, "User defined"),
+    (9, "No action"),
+    (10, "Block"),
+];
+
 /// A registry value's type (Security 4657 `NewValueType`, `OldValueType`).
 pub(super) const REGISTRY_TYPE: &[(&str, &str)] = &[
     ("%%1872", "REG_NONE"),

@@ -4,8 +4,10 @@
 //! one are looked at; every other event costs one `match` and allocates nothing.
 
 mod account;
+mod bits;
 mod codes;
 mod decode;
+mod defender;
 mod mentions;
 mod registry;
 mod service;
@@ -34,6 +36,8 @@ pub(crate) fn extract(raw: &Map<String, Value>, e: &mut Event) {
         EventKind::ScheduledTask => task::extract(raw, e),
         EventKind::WmiSubscription => wmi::extract(raw, e.event_id),
         EventKind::AccountChange => account::extract(raw, e.event_id),
+        EventKind::BitsJob => bits::extract(raw, e),
+        EventKind::AvDetection => defender::extract(raw, e),
         EventKind::ServiceTicket => ticket::extract(raw),
         _ => return,
     };
