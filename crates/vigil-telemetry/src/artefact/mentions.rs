@@ -26,6 +26,14 @@ impl Mentions {
         self.0
     }
 
+    /// The first URL mentioned.
+    pub(crate) fn first_url(&self) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|m| m.kind == MentionKind::Url)
+            .map(|m| m.value.as_str())
+    }
+
     /// Whether no more mentions are kept.
     fn full(&self) -> bool {
         self.0.len() >= MAX_MENTIONS

@@ -10,6 +10,7 @@ mod decode;
 mod defender;
 mod mentions;
 mod registry;
+mod script;
 mod service;
 mod task;
 mod ticket;
@@ -39,6 +40,7 @@ pub(crate) fn extract(raw: &Map<String, Value>, e: &mut Event) {
         EventKind::BitsJob => bits::extract(raw, e),
         EventKind::AvDetection => defender::extract(raw, e),
         EventKind::ServiceTicket => ticket::extract(raw),
+        EventKind::ScriptBlock => script::extract(raw, e),
         _ => return,
     };
     e.artefact = found.map(Box::new);

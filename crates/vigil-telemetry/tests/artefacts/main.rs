@@ -7,3 +7,4 @@ mod common;
 mod accounts;
 mod activity;
 mod persistence;
+mod scripts;
