@@ -39,7 +39,10 @@ fn main() {
         println!("benchmark: run it with `cargo bench` (skipped under cargo test)");
         return;
     }
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures");
+    // `$VIGIL_SHARED_FIXTURES` for a checkout that is not beside `shared/` (a git worktree).
+    let fixtures = std::env::var_os("VIGIL_SHARED_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures"));
     if !fixtures.is_dir() {
         println!("SKIPPED: ../shared/fixtures is absent");
         return;

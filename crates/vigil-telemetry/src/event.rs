@@ -1,5 +1,7 @@
 //! Normalised events: the one shape every importer produces and the engine stores.
 
+mod kinds;
+
 use serde::{Deserialize, Serialize};
 
 /// What an event is about, across sources (Sysmon, Security, System, PowerShell, ECS).
@@ -10,32 +12,35 @@ pub enum EventKind {
     ProcessStart,
     /// A file was written, or an image loaded from a file (Sysmon 11, 7).
     FileCreate,
-    /// An outbound or inbound network connection (Sysmon 3).
+    /// An outbound or inbound network connection (Sysmon 3, Security 5156).
     NetworkConnection,
     /// A DNS lookup (Sysmon 22).
     DnsQuery,
     /// A logon, successful or failed (Security 4624, 4625).
     Logon,
-    /// A registry key or value created, set or renamed (Sysmon 12, 13, 14).
+    /// A registry key or value created, set, renamed or deleted (Sysmon 12, 13, 14,
+    /// Security 4657).
     RegistrySet,
     /// A service was installed (Security 4697, System 7045).
     ServiceInstall,
-    /// A scheduled task was created (Security 4698).
+    /// A scheduled task was created, changed, deleted or run (Security 4698–4702,
+    /// TaskScheduler 106, 129, 140–142, 200, 201).
     ScheduledTask,
     /// A process opened another one or started a thread in it (Sysmon 8, 10).
     ProcessAccess,
     /// A PowerShell script block or pipeline was logged (PowerShell 4104, 4103, classic 800).
     ScriptBlock,
-    /// An account was created, changed, enabled, reset or added to a group (Security 4720,
-    /// 4722, 4724, 4738, 4728, 4732, 4756…).
+    /// A user or computer account was created, changed, enabled, reset, renamed, deleted,
+    /// or added to or removed from a group (Security 4720–4767, 4781, 4794…).
     AccountChange,
     /// A Kerberos service ticket was asked for (Security 4769).
     ServiceTicket,
     /// A WMI event filter, consumer or binding was registered (Sysmon 19–21, WMI-Activity 5861).
     WmiSubscription,
-    /// A BITS transfer job was created, started or ended (Bits-Client 3, 59, 60, 4, 16403).
+    /// A BITS transfer job was created, started, ended or cancelled (Bits-Client 3, 4, 5,
+    /// 59, 60, 61, 16403).
     BitsJob,
-    /// An antivirus found or acted on a threat (Defender 1006, 1007, 1015, 1116, 1117).
+    /// An antivirus found or acted on a threat (Defender 1006–1008, 1015, 1116–1119).
     AvDetection,
     /// A process opened or used an object: file, registry key, process, directory object
     /// (Security 4656, 4658, 4660, 4661, 4662, 4663).
@@ -71,38 +76,10 @@ impl EventKind {
         }
     }
 
-    /// The kind of a Windows event, from its channel (or provider) and event id.
+    /// The kind of a Windows event, from its channel (or, without one, its provider) and
+    /// event id.
     pub fn classify(channel: &str, provider: &str, event_id: i64) -> EventKind {
-        let is = |name: &str| channel.eq_ignore_ascii_case(name);
-        let sysmon = is(channels::SYSMON)
-            || (channel.is_empty() && provider.eq_ignore_ascii_case("Microsoft-Windows-Sysmon"));
-        if sysmon {
-            return match event_id {
-                1 => EventKind::ProcessStart,
-                3 => EventKind::NetworkConnection,
-                7 | 11 => EventKind::FileCreate,
-                8 | 10 => EventKind::ProcessAccess,
-                12..=14 => EventKind::RegistrySet,
-                22 => EventKind::DnsQuery,
-                _ => EventKind::Other,
-            };
-        }
-        if is(channels::SECURITY) {
-            return match event_id {
-                4624 | 4625 => EventKind::Logon,
-                4688 => EventKind::ProcessStart,
-                4697 => EventKind::ServiceInstall,
-                4698 => EventKind::ScheduledTask,
-                _ => EventKind::Other,
-            };
-        }
-        if is(channels::SYSTEM) && event_id == 7045 {
-            return EventKind::ServiceInstall;
-        }
-        if is(channels::POWERSHELL) && event_id == 4104 {
-            return EventKind::ScriptBlock;
-        }
-        EventKind::Other
+        kinds::classify(channel, provider, event_id)
     }
 }
 
@@ -116,6 +93,16 @@ pub mod channels {
     pub const SYSTEM: &str = "System";
     /// PowerShell's operational log (script blocks, module logging).
     pub const POWERSHELL: &str = "Microsoft-Windows-PowerShell/Operational";
+    /// The classic PowerShell log (engine and pipeline events).
+    pub const WINDOWS_POWERSHELL: &str = "Windows PowerShell";
+    /// WMI's operational log (permanent event subscriptions).
+    pub const WMI_ACTIVITY: &str = "Microsoft-Windows-WMI-Activity/Operational";
+    /// The BITS client's operational log.
+    pub const BITS: &str = "Microsoft-Windows-Bits-Client/Operational";
+    /// Microsoft Defender Antivirus' operational log.
+    pub const DEFENDER: &str = "Microsoft-Windows-Windows Defender/Operational";
+    /// The Task Scheduler's operational log.
+    pub const TASK_SCHEDULER: &str = "Microsoft-Windows-TaskScheduler/Operational";
 }
 
 /// One normalised event. Optional fields are `None` when the source does not carry them.
@@ -190,15 +177,16 @@ pub enum ArtefactKind {
     Service,
     /// A registry key or value (Sysmon 12–14, Security 4657).
     RegistryValue,
-    /// A scheduled task (Security 4698–4702, TaskScheduler 106, 140, 141, 200).
+    /// A scheduled task (Security 4698–4702, TaskScheduler 106, 129, 140–142, 200, 201).
     ScheduledTask,
     /// A WMI event filter, consumer or binding (Sysmon 19–21, WMI-Activity 5861).
     WmiSubscription,
-    /// A user or computer account, or its membership of a group (Security 4720–4767).
+    /// A user or computer account, or its membership of a group (Security 4720–4767, 4781,
+    /// 4794).
     Account,
-    /// A BITS transfer job (Bits-Client 3, 4, 59, 60, 16403).
+    /// A BITS transfer job (Bits-Client 3, 4, 5, 59, 60, 61, 16403).
     BitsJob,
-    /// A threat an antivirus reported (Defender 1006, 1007, 1015, 1116, 1117).
+    /// A threat an antivirus reported (Defender 1006–1008, 1015, 1116–1119).
     AvDetection,
     /// A Kerberos service ticket (Security 4769).
     ServiceTicket,
@@ -229,7 +217,9 @@ impl ArtefactKind {
 pub enum ArtefactOp {
     /// Installed, created, registered, set, requested or logged.
     Created,
-    /// Changed (a task updated, an account's attributes, a registry value renamed).
+    /// Changed: a task updated, enabled or disabled; an account's attributes, password,
+    /// name or SID history; a registry key renamed or a value modified (Security 4657 says
+    /// which); `facts` says how when the event does.
     Changed,
     /// Deleted or removed.
     Deleted,
@@ -239,11 +229,12 @@ pub enum ArtefactOp {
     RemovedFromGroup,
     /// An account was enabled, or its password reset by someone else.
     Enabled,
-    /// Ran or was started (a task's action, a BITS transfer).
+    /// Ran or was started (a task's action, a BITS transfer, started or ended).
     Ran,
     /// An antivirus detected it.
     Detected,
-    /// An antivirus acted on it (quarantined, removed, blocked).
+    /// An antivirus acted on it, or tried to (quarantined, removed, blocked): `facts` says the
+    /// action and, when it failed, why.
     Blocked,
 }
 
@@ -256,13 +247,15 @@ pub struct Artefact {
     pub op: ArtefactOp,
     /// What identifies it on its machine: the service name; the registry path with the value
     /// name (`HKLM\…\Run\Updater`); the task path; the WMI filter or consumer name; the
-    /// account (`DOMAIN\user`); the BITS job's title or id; the threat's name; the ticket's
-    /// service name; the script block's id.
+    /// account (`DOMAIN\user`; a group's member by its common name or SID); the BITS job's
+    /// title or id; the threat's name; the ticket's service name; the script block's id (for
+    /// a pipeline or module logging event, the host program and a hash of the text:
+    /// `powershell.exe#3f2a9c1b`).
     pub name: String,
     /// What it runs, holds or points at: the service's binary and arguments, the registry
     /// data, the task's command and arguments, the consumer's command or script (or the
-    /// filter's query), the BITS job's URL, the threat's path, the ticket's encryption type,
-    /// the script's text (cut to [`crate::normalise::MAX_EVENT_TEXT`]).
+    /// filter's query), the BITS job's URL, the files the threat was found in, the ticket's
+    /// encryption type, the script's text (cut to [`crate::normalise::MAX_EVENT_TEXT`]).
     pub value: Option<String>,
     /// Facts shown beside it, in order, as (label, value): `("start type", "auto start")`,
     /// `("group", "Administrators")`, `("local file", "C:\…")`, `("decoded", "…")`.
@@ -275,15 +268,21 @@ pub struct Artefact {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MentionKind {
+    /// An `http`, `https` or `ftp` URL, as written.
     Url,
+    /// A host name (lower-case): a URL's or a share's host, a `-ComputerName`.
     Domain,
+    /// An IPv4 or IPv6 address.
     Ip,
+    /// A Windows path (`C:\…`, `\\host\share\…`, `%VAR%\…`) or a program's name, as written.
     File,
 }
 
 /// A URL, domain, IP address or file an artefact names.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Mention {
+    /// What it is.
     pub kind: MentionKind,
+    /// It, as the artefact names it.
     pub value: String,
 }

@@ -571,8 +571,11 @@ mod tests {
 
     /// Every record of every `.evtx` under `../shared/fixtures`, rendered as JSON.
     fn fixture_records() -> Option<Vec<Vec<u8>>> {
-        let root =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures");
+        let root = std::env::var_os("VIGIL_SHARED_FIXTURES")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures")
+            });
         if !root.is_dir() {
             return None;
         }

@@ -3,6 +3,7 @@
 //! runtime, no store; the engine decides transactions and storage.
 
 mod archive;
+mod artefact;
 pub mod error;
 pub mod event;
 mod evtx;
