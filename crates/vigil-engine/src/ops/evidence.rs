@@ -345,7 +345,29 @@ pub fn shown(seen: &Seen<'_>, machine: i64) -> Shown {
     if let Some(a) = seen.artefact {
         let i = out.push(artefact_entity(a, machine), Role::Culprit);
         artefact_index = Some(i);
+        // A binding ties its consumer (the artefact) to its filter.
+        if a.kind == ArtefactKind::WmiSubscription {
+            if let Some((_, filter)) = a.facts.iter().find(|(l, _)| l == "filter") {
+                if !filter.is_empty() && *filter != a.name {
+                    let mut e = NewEntity::persistence(
+                        machine,
+                        "wmi_subscription",
+                        r"root\subscription",
+                        filter,
+                        "",
+                    );
+                    e.detail["facts"] = json!([["type", "__EventFilter"]]);
+                    let j = out.push(e, Role::Evidence);
+                    out.link(i, j, "bound to");
+                }
+            }
+        }
         for m in &a.mentions {
+            if m.kind == MentionKind::File
+                && crate::ops::entities::file_name(&m.value).trim().is_empty()
+            {
+                continue;
+            }
             let (entity, relation) = match m.kind {
                 MentionKind::File => (
                     NewEntity::file(machine, &real_path(&m.value), None),

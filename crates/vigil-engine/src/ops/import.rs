@@ -720,9 +720,7 @@ impl Vigil {
         summary.alerts = filed.alerts;
         summary.investigations_started = filed.investigations_started;
         summary.ingest_seconds = started.elapsed().as_secs_f64();
-        for investigation in filed.to_run {
-            self.run_investigation(investigation).await?;
-        }
+        summary.investigations_started -= self.run_related(filed.to_run).await?;
         summary.seconds = started.elapsed().as_secs_f64();
         Ok(summary)
     }

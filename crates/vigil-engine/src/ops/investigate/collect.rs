@@ -121,11 +121,20 @@ fn process_entity(machine: i64, tree: &Tree, events: &[CaseEvent], p: usize) -> 
         .start
         .and_then(|s| events[s].row.command_line.as_deref());
     let mut entity = NewEntity::process(machine, process.pid, &process.image, cmd);
+    // When it was last seen doing something: its own events, or starting a child.
     let last = process
         .events
-        .last()
-        .or(process.start.as_ref())
-        .map(|&i| events[i].row.ts.clone());
+        .iter()
+        .chain(process.start.iter())
+        .chain(
+            process
+                .children
+                .iter()
+                .filter_map(|&c| tree.procs[c].start.as_ref()),
+        )
+        .map(|&i| &events[i].row.ts)
+        .max()
+        .cloned();
     let ended = process
         .events
         .iter()
@@ -152,6 +161,17 @@ fn part_of(e: &CaseEvent) -> &'static str {
         "registry_set" | "service_install" | "scheduled_task" => "persistence",
         "process_access" | "object_access" | "privilege_use" => "process_tree",
         _ => "",
+    }
+}
+
+/// An event every process makes and no attack needs: a registry key opened or created with
+/// no value written (Sysmon 12's CreateKey), outside the keys that start programs.
+fn is_noise(e: &CaseEvent) -> bool {
+    match &e.artefact {
+        Some(a) if a.kind == vigil_telemetry::ArtefactKind::RegistryValue => {
+            a.value.is_none() && !evidence::is_autostart_key(&a.name)
+        }
+        _ => false,
     }
 }
 
@@ -232,10 +252,11 @@ pub fn collect(
             // (services, the task scheduler, WMI, the shell) started, or whose parent is unknown.
             let by_broker = |p: &usize| {
                 relation == "ran as"
-                    || tree.procs[*p]
-                        .parent
-                        .as_ref()
-                        .is_none_or(|(_, image)| h.is_broker(image))
+                    || (tree.procs[*p].start.is_some()
+                        && tree.procs[*p]
+                            .parent
+                            .as_ref()
+                            .is_none_or(|(_, image)| h.is_broker(image)))
             };
             let mut procs: Vec<usize> = tree
                 .running(&path)
@@ -320,7 +341,11 @@ pub fn collect(
                     }
                 }
                 (None, Some((ppid, pimage))) => {
-                    let e = found.add(NewEntity::process(machine, *ppid, pimage, None));
+                    let mut parent = NewEntity::process(machine, *ppid, pimage, None);
+                    if let Some(s) = start {
+                        parent.detail = serde_json::json!({ "last_seen": s.row.ts });
+                    }
+                    let e = found.add(parent);
                     found.link(e, at, "spawned");
                     found.counts.processes += 1;
                 }
@@ -343,7 +368,7 @@ pub fn collect(
         for &i in &process.events {
             let event = &events[i];
             let part = part_of(event);
-            if part.is_empty() || !want(part) {
+            if part.is_empty() || !want(part) || is_noise(event) {
                 continue;
             }
             let n = taken.entry(part).or_default();
@@ -357,6 +382,34 @@ pub fn collect(
                 "network" => found.counts.network += 1,
                 "persistence" => found.counts.persistence += 1,
                 _ => {}
+            }
+        }
+    }
+
+    // Other events about a seed artefact (a WMI consumer's binding to its filter, a task
+    // changed, a service's start type): evidence of it too.
+    if want("persistence") {
+        let names: HashSet<String> = seeds
+            .iter()
+            .filter(|s| {
+                matches!(
+                    s.kind,
+                    EntityKind::Persistence | EntityKind::BitsJob | EntityKind::RegistryValue
+                )
+            })
+            .map(|s| s.name.to_lowercase())
+            .collect();
+        if !names.is_empty() {
+            for event in events.iter().filter(|e| {
+                e.artefact.as_ref().is_some_and(|a| {
+                    names.contains(&a.name.to_lowercase())
+                        || a.facts
+                            .iter()
+                            .any(|(_, v)| names.contains(&v.to_lowercase()))
+                })
+            }) {
+                found.merge(evidence::shown(&event.seen(), machine));
+                found.counts.persistence += 1;
             }
         }
     }

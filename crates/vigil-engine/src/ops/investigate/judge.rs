@@ -509,6 +509,25 @@ pub fn judge(case: &Case, h: &Heuristics) -> BTreeMap<i64, Judged> {
                         format!("{relation} by malicious process {}", a.name),
                     )
                 }
+                // Where a malicious script downloads from is where the attack's code is.
+                "downloads from" if malicious(from) && a.kind == EntityKind::Script => say(
+                    b.id,
+                    Verdict::Malicious,
+                    60,
+                    format!("a malicious script downloads from it ({})", a.name),
+                ),
+                "names"
+                    if malicious(from)
+                        && a.kind == EntityKind::Script
+                        && matches!(b.kind, EntityKind::Domain | EntityKind::Ip) =>
+                {
+                    say(
+                        b.id,
+                        Verdict::Suspicious,
+                        30,
+                        format!("named by a malicious script ({})", a.name),
+                    )
+                }
                 // The process that made a malicious artefact is suspicious.
                 "created" if malicious(to) && a.kind == EntityKind::Process => say(
                     a.id,

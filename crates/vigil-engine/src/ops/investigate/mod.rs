@@ -684,6 +684,116 @@ impl Vigil {
         Ok(())
     }
 
+    /// Runs investigations an import started or joined, oldest first. Alerts are filed
+    /// before any investigation runs, so one that the evidence collected later ties to an
+    /// earlier investigation (the process a WMI consumer started, the file a service runs)
+    /// started its own: after each run, the queued investigations its evidence ties to are
+    /// folded into it (their alerts join it) and it runs again. Returns how many were folded.
+    pub(crate) async fn run_related(
+        &self,
+        investigations: std::collections::BTreeSet<i64>,
+    ) -> Result<u32> {
+        let mut queue: std::collections::VecDeque<i64> = investigations.into_iter().collect();
+        let mut folded = 0u32;
+        while let Some(id) = queue.pop_front() {
+            let status = self.run_investigation(id).await?;
+            if !status.is_open() {
+                continue;
+            }
+            let waiting: Vec<i64> = queue.iter().copied().collect();
+            let into = self.fold_tied(id, &waiting).await?;
+            if into.is_empty() {
+                continue;
+            }
+            folded += into.len() as u32;
+            queue.retain(|q| !into.contains(q));
+            queue.push_front(id);
+        }
+        Ok(folded)
+    }
+
+    /// Folds the queued investigations among `candidates` that `into`'s ties reach into it:
+    /// their alerts, evidence, machines and ties join it, and they are gone. Returns them.
+    async fn fold_tied(&self, into: i64, candidates: &[i64]) -> Result<Vec<i64>> {
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.store().pool().begin().await?;
+        let window = time::Duration::minutes(i64::from(
+            crate::ops::policies::investigation_settings(&mut tx)
+                .await?
+                .window_minutes,
+        ));
+        let mut query: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(
+            "SELECT DISTINCT c.investigation_id FROM investigation_ties c
+             JOIN investigation_ties x ON x.tie = c.tie AND x.investigation_id = ",
+        );
+        query.push_bind(into).push(
+            " JOIN investigations i ON i.id = c.investigation_id AND i.status = 'queued'
+             WHERE c.investigation_id IN (",
+        );
+        let mut list = query.separated(", ");
+        for c in candidates {
+            list.push_bind(*c);
+        }
+        // Timed ties (a process, a tree, a session) only when seen close together.
+        query
+            .push(
+                ") AND (c.seen_from IS NULL OR x.seen_from IS NULL
+                     OR (c.seen_from <= strftime('%Y-%m-%dT%H:%M:%fZ', x.seen_to, ",
+            )
+            .push_bind(format!("+{} minutes", window.whole_minutes()))
+            .push(") AND c.seen_to >= strftime('%Y-%m-%dT%H:%M:%fZ', x.seen_from, ")
+            .push_bind(format!("-{} minutes", window.whole_minutes()))
+            .push(")))");
+        let tied: Vec<(i64,)> = query.build_query_as().fetch_all(&mut *tx).await?;
+        let tied: Vec<i64> = tied.into_iter().map(|(c,)| c).collect();
+        let mut steps = Steps::default();
+        for c in &tied {
+            let alerts: Vec<(i64, String, i64)> = sqlx::query_as(
+                "SELECT a.id, a.title, a.machine_id FROM investigation_alerts ia JOIN alerts a ON a.id = ia.alert_id
+                 WHERE ia.investigation_id = ? ORDER BY a.id",
+            )
+            .bind(c)
+            .fetch_all(&mut *tx)
+            .await?;
+            for (alert, title, machine) in alerts {
+                attach_alert(&mut tx, into, alert).await?;
+                steps.add(
+                    "Alert joined",
+                    Some(machine),
+                    "completed",
+                    step_start(),
+                    format!("{title} (what this investigation found ties it here)"),
+                );
+            }
+            sqlx::query(
+                "INSERT OR IGNORE INTO investigation_ties (investigation_id, tie, seen_from, seen_to)
+                 SELECT ?, tie, seen_from, seen_to FROM investigation_ties WHERE investigation_id = ?",
+            )
+            .bind(into)
+            .bind(c)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM investigations WHERE id = ? AND status = 'queued'")
+                .bind(c)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if !tied.is_empty() {
+            set_status(
+                &mut tx,
+                into,
+                InvestigationStatus::Running,
+                "related alerts joined",
+            )
+            .await?;
+        }
+        steps.flush(&mut tx, into).await?;
+        tx.commit().await?;
+        Ok(tied)
+    }
+
     /// Settles an investigation's status from its actions and findings.
     pub(crate) async fn settle(&self, id: i64) -> Result<InvestigationStatus> {
         let mut tx = self.store().pool().begin().await?;
