@@ -13,6 +13,23 @@ pub fn workspace_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(".."))
 }
 
+/// The shared public fixtures (`../shared/fixtures` beside the checkout, or where
+/// `VIGIL_SHARED_FIXTURES` says), or `None` with a message saying the test is skipped.
+pub fn shared_fixtures() -> Option<PathBuf> {
+    let dir = std::env::var_os("VIGIL_SHARED_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("../shared/fixtures"));
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "SKIPPED: {} is not here (the public attack samples live there)",
+            dir.display()
+        );
+        None
+    }
+}
+
 /// `cargo test` does not rebuild other packages' binaries, so the first call builds them
 /// (`cargo build --workspace --bins`, quick when nothing changed).
 fn build_binaries() {

@@ -376,7 +376,14 @@ pub fn collect(
                 continue;
             }
             *n += 1;
-            found.merge(evidence::shown(&event.seen(), machine));
+            let added = found.merge(evidence::shown(&event.seen(), machine));
+            // An event that names its process by pid alone (a script block): what it shows
+            // is this process's doing.
+            if event.row.image.is_none() {
+                if let Some(&first) = added.first() {
+                    found.link(at, first, "created");
+                }
+            }
             match part {
                 "files" => found.counts.files += 1,
                 "network" => found.counts.network += 1,

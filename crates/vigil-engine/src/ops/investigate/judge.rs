@@ -435,6 +435,16 @@ pub fn judge(case: &Case, h: &Heuristics) -> BTreeMap<i64, Judged> {
         let verdicts: HashMap<i64, Verdict> =
             judged.iter().map(|(id, j)| (*id, j.verdict())).collect();
         let malicious = |id: &i64| verdicts.get(id) == Some(&Verdict::Malicious);
+        // Entities whose own content a heuristic found suspect.
+        let content_suspect: std::collections::HashSet<i64> = judged
+            .iter()
+            .filter(|(_, j)| {
+                j.reasons
+                    .iter()
+                    .any(|r| r.reason.analyzer == "heuristic" && r.weight >= 45)
+            })
+            .map(|(id, _)| *id)
+            .collect();
         for (from, to, relation) in &case.links {
             let (Some(a), Some(b)) = (by_id.get(from), by_id.get(to)) else {
                 continue;
@@ -468,6 +478,19 @@ pub fn judge(case: &Case, h: &Heuristics) -> BTreeMap<i64, Judged> {
                     70,
                     format!("started by {} which is malicious", a.name),
                 ),
+                // The program a malicious service, task or subscription runs is its payload.
+                "starts"
+                    if malicious(from)
+                        && a.kind == EntityKind::Persistence
+                        && b.kind == EntityKind::File =>
+                {
+                    say(
+                        b.id,
+                        Verdict::Malicious,
+                        65,
+                        format!("the program {} runs, which is malicious", a.name),
+                    )
+                }
                 "starts" if malicious(to) && a.kind != EntityKind::Process => say(
                     a.id,
                     Verdict::Malicious,
@@ -496,6 +519,21 @@ pub fn judge(case: &Case, h: &Heuristics) -> BTreeMap<i64, Judged> {
                         Verdict::Malicious,
                         65,
                         format!("a program dropped by malicious process {}", a.name),
+                    )
+                }
+                // A script a malicious process ran, whose own text fetches or hides code, is
+                // the attack's code.
+                "created"
+                    if malicious(from)
+                        && a.kind == EntityKind::Process
+                        && b.kind == EntityKind::Script
+                        && content_suspect.contains(&b.id) =>
+                {
+                    say(
+                        b.id,
+                        Verdict::Malicious,
+                        60,
+                        format!("run by malicious process {}", a.name),
                     )
                 }
                 // What a malicious process made or reached is at least suspicious.
@@ -554,15 +592,18 @@ pub fn judge(case: &Case, h: &Heuristics) -> BTreeMap<i64, Judged> {
         } else {
             j.verdict()
         };
+        // Among equals, what the attack left (an artefact) comes before the process that
+        // left it, and that before the files and addresses.
         let kind_bonus = match item.kind {
             EntityKind::Persistence
             | EntityKind::RegistryValue
             | EntityKind::BitsJob
             | EntityKind::AvDetection
             | EntityKind::ServiceTicket
-            | EntityKind::Script => 3,
-            EntityKind::Process => 2,
-            EntityKind::File | EntityKind::User => 1,
+            | EntityKind::Script => 9,
+            EntityKind::User if item.detail.get("account").is_some() => 9,
+            EntityKind::Process => 6,
+            EntityKind::File | EntityKind::User => 3,
             _ => 0,
         };
         let verdict_rank = match verdict {
@@ -570,7 +611,7 @@ pub fn judge(case: &Case, h: &Heuristics) -> BTreeMap<i64, Judged> {
             Verdict::Suspicious => 1000,
             _ => 0,
         };
-        let score = verdict_rank + j.weight() * 10 + (j.reasons.len() as i64).min(5) + kind_bonus;
+        let score = verdict_rank + j.weight() * 10 + (j.reasons.len() as i64).min(3) + kind_bonus;
         out.insert(
             item.id,
             Judged {

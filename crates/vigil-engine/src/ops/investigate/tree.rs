@@ -32,8 +32,14 @@ impl Tree {
     /// Builds the tree of `events` (sorted by time) in one pass.
     pub fn build(events: &[CaseEvent]) -> Tree {
         let mut tree = Tree::default();
+        let mut unnamed: Vec<usize> = Vec::new();
         for (i, e) in events.iter().enumerate() {
-            let (Some(pid), Some(image)) = (e.row.pid, e.row.image.as_deref()) else {
+            let Some(pid) = e.row.pid else {
+                continue;
+            };
+            let Some(image) = e.row.image.as_deref() else {
+                // A script block or a pipeline event names its process by pid alone.
+                unnamed.push(i);
                 continue;
             };
             let p = tree.get_or_insert(pid, image);
@@ -52,6 +58,22 @@ impl Tree {
                 }
             } else {
                 tree.procs[p].events.push(i);
+            }
+        }
+        for i in unnamed {
+            let (pid, ts) = (events[i].row.pid, &events[i].row.ts);
+            // The process of that pid that started last before the event.
+            let owner = tree
+                .procs
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| Some(p.pid) == pid)
+                .filter(|(_, p)| p.start.is_none_or(|s| events[s].row.ts <= *ts))
+                .max_by_key(|(_, p)| p.start.map(|s| events[s].row.ts.clone()))
+                .map(|(at, _)| at);
+            if let Some(p) = owner {
+                tree.procs[p].events.push(i);
+                tree.procs[p].events.sort_unstable();
             }
         }
         tree
