@@ -75,9 +75,13 @@ pub fn canonical_path(path: &str) -> String {
     p
 }
 
-/// Whether `path` is an OS file in its system location (`C:\Windows\System32\…`, `/usr/bin/…`).
+/// Whether `path` is an OS file in its system location (`C:\Windows\System32\…`, `/usr/bin/…`),
+/// or an OS program named bare (`cmd.exe`, which Windows finds in System32).
 pub fn is_os_path(path: &str) -> bool {
     let p = canonical_path(path);
+    if !p.contains('/') {
+        return protected().os_binaries.contains(&p);
+    }
     if p.starts_with("/windows/temp/") {
         return false;
     }
@@ -680,6 +684,8 @@ mod tests {
             r"\SystemRoot\System32\drivers\x.sys",
             r"C:\Windows\explorer.exe",
             "/usr/bin/python3",
+            // A service that runs `cmd.exe /c …` names the shell bare.
+            "cmd.exe",
         ] {
             assert!(check(ActionKind::QuarantineFile, path).is_some(), "{path}");
         }

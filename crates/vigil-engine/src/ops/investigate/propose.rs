@@ -470,6 +470,11 @@ pub async fn settle_in(
     let status = settle(tally);
     if status != current {
         let started = step_start();
+        let why = if status == InvestigationStatus::Remediated && tally.succeeded == 0 {
+            "the threats were already gone: nothing was left to remediate"
+        } else {
+            ""
+        };
         let detail = format!(
             "{} succeeded, {} pending, {} failed, {} declined, {} threats ({} Vigil will not act on)",
             tally.succeeded,
@@ -479,7 +484,7 @@ pub async fn settle_in(
             tally.findings,
             tally.refused
         );
-        set_status(conn, investigation, status, "").await?;
+        set_status(conn, investigation, status, why).await?;
         log_step(
             conn,
             investigation,
