@@ -4,9 +4,13 @@
 
 use std::path::{Path, PathBuf};
 
-/// `../shared/fixtures` relative to the workspace root, if it exists.
+/// `../shared/fixtures` relative to the workspace root (or the folder `VIGIL_FIXTURES`
+/// names, for a checkout that is not beside `shared/`), if it exists.
 pub fn shared_fixtures() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures");
+    let dir = match std::env::var_os("VIGIL_FIXTURES") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures"),
+    };
     dir.is_dir().then_some(dir)
 }
 
@@ -39,5 +43,24 @@ pub fn files_with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
         }
     }
     out.sort();
+    out
+}
+
+/// The rule ids an `info.yml` of SigmaHQ's regression data names (under `rule_metadata`).
+pub fn info_rule_ids(info: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut in_meta = false;
+    for line in info.lines() {
+        if line.starts_with("rule_metadata:") {
+            in_meta = true;
+        } else if !line.starts_with(' ') && !line.is_empty() {
+            in_meta = false;
+        }
+        if in_meta {
+            if let Some(id) = line.trim().trim_start_matches("- ").strip_prefix("id:") {
+                out.push(id.trim().trim_matches('\'').trim_matches('"').to_string());
+            }
+        }
+    }
     out
 }
