@@ -16,5 +16,6 @@ pub mod intel;
 pub mod investigate;
 pub mod policies;
 pub mod ranked;
+pub mod rules;
 pub mod start;
 pub mod world;
