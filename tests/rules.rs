@@ -5,6 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use vigil_engine::ops::rules::{RuleSource, SigmaHqSource};
 use vigil_engine::{ErrorCode, OpenOptions, Vigil};
 
 async fn fresh() -> (Vigil, tempfile::TempDir) {
@@ -83,7 +84,7 @@ async fn rules_list_names_vigils_rules_sigmahqs_with_their_licence_and_the_users
     let sets = vigil.rule_sets().await.expect("rule sets");
     assert_eq!(sets.vigil_rules, 21);
     assert!(sets.sigmahq.rules > 2000, "{sets:?}");
-    assert_eq!(sets.sigmahq.source, "embedded");
+    assert_eq!(sets.sigmahq.source, SigmaHqSource::Embedded);
     assert_eq!(sets.sigmahq.commit.as_deref(), Some("8eaafff"));
     assert!(
         sets.attribution.contains("SigmaHQ")
@@ -116,7 +117,7 @@ async fn rules_update_takes_a_release_zip_and_later_imports_run_its_rules_instea
 
     let sets = vigil.rule_sets().await.expect("rule sets");
     assert_eq!(sets.sigmahq.rules, 1);
-    assert_eq!(sets.sigmahq.source, "update");
+    assert_eq!(sets.sigmahq.source, SigmaHqSource::Update);
     assert_eq!(
         sets.sigmahq.file.as_deref(),
         Some(archive.to_str().expect("utf-8"))
@@ -151,14 +152,14 @@ async fn rules_update_takes_a_release_zip_and_later_imports_run_its_rules_instea
         .await
         .expect("the rule is known");
     assert_eq!(
-        (info.origin.as_str(), info.author.as_str()),
-        ("sigmahq", "Release Author")
+        (info.origin, info.author.as_str()),
+        (RuleSource::Sigmahq, "Release Author")
     );
     assert!(info.attribution.is_some());
     for id in &sigma {
         let origin = vigil.sigma_rule(id).await.expect("known").origin;
         assert!(
-            origin != "sigmahq" || *id == "0e0e0e0e-0000-4000-8000-000000000001",
+            origin != RuleSource::Sigmahq || *id == "0e0e0e0e-0000-4000-8000-000000000001",
             "{id}: the embedded set no longer runs"
         );
     }
@@ -193,7 +194,11 @@ async fn a_broken_release_changes_nothing_and_says_which_member_and_line() {
     assert!(message.contains("not a readable zip archive"), "{message}");
 
     let sets = vigil.rule_sets().await.expect("rule sets");
-    assert_eq!(sets.sigmahq.source, "embedded", "nothing changed");
+    assert_eq!(
+        sets.sigmahq.source,
+        SigmaHqSource::Embedded,
+        "nothing changed"
+    );
     let left: Vec<_> = std::fs::read_dir(dir.path().join("sigmahq"))
         .map(|d| d.flatten().map(|e| e.file_name()).collect())
         .unwrap_or_default();
@@ -233,7 +238,7 @@ async fn an_absurd_release_is_refused_naming_the_bound() {
     assert!(message.contains("more than 20000 files"), "{message}");
     assert_eq!(
         vigil.rule_sets().await.expect("sets").sigmahq.source,
-        "embedded"
+        SigmaHqSource::Embedded
     );
 }
 
@@ -271,8 +276,8 @@ async fn the_fixtures_sigmahq_release_zipped_updates_to_the_shipped_selection() 
     );
     let sets = vigil.rule_sets().await.expect("sets");
     assert_eq!(
-        (sets.sigmahq.rules, sets.sigmahq.source.as_str()),
-        (before, "update")
+        (sets.sigmahq.rules, sets.sigmahq.source),
+        (before, SigmaHqSource::Update)
     );
 }
 
@@ -287,7 +292,7 @@ async fn a_sigmahq_alert_names_its_rules_author() {
     let mut authors = Vec::new();
     for a in alerts.iter().filter(|a| a.detection_source == "sigma") {
         let info = vigil.sigma_rule(&a.rule_id).await.expect("known rule");
-        if info.origin == "sigmahq" {
+        if info.origin == RuleSource::Sigmahq {
             assert!(!info.author.is_empty(), "{info:?}");
             assert!(info
                 .attribution

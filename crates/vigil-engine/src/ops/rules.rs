@@ -43,12 +43,43 @@ struct Provenance {
     skipped: u32,
 }
 
+/// Where the SigmaHQ rules in use come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum SigmaHqSource {
+    /// Built into Vigil.
+    Embedded,
+    /// Stored by `vigil rules update`.
+    Update,
+}
+
+/// Where a rule comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleSource {
+    /// Vigil's own rules.
+    Vigil,
+    /// SigmaHQ's, shipped or updated.
+    Sigmahq,
+    /// A folder the user added.
+    User,
+}
+
+impl From<RuleOrigin> for RuleSource {
+    fn from(origin: RuleOrigin) -> Self {
+        match origin {
+            RuleOrigin::Vigil => RuleSource::Vigil,
+            RuleOrigin::SigmaHq => RuleSource::Sigmahq,
+            RuleOrigin::User => RuleSource::User,
+        }
+    }
+}
+
 /// The SigmaHQ rules in use.
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
 pub struct SigmaHqSet {
     pub rules: u32,
-    /// `embedded` (built into Vigil) or `update` (stored by `vigil rules update`).
-    pub source: String,
+    pub source: SigmaHqSource,
     /// The SigmaHQ commit of the embedded set.
     pub commit: Option<String>,
     /// The archive or folder an update took them from, and when.
@@ -103,19 +134,10 @@ pub struct SigmaRuleInfo {
     pub author: String,
     /// Hunting-grade (a lead, not evidence on its own).
     pub hunting: bool,
-    /// `vigil`, `sigmahq` or `user`.
-    pub origin: String,
+    pub origin: RuleSource,
     pub file: String,
     /// The attribution its licence asks for (SigmaHQ's rules).
     pub attribution: Option<String>,
-}
-
-fn origin_name(origin: RuleOrigin) -> &'static str {
-    match origin {
-        RuleOrigin::Vigil => "vigil",
-        RuleOrigin::SigmaHq => "sigmahq",
-        RuleOrigin::User => "user",
-    }
 }
 
 /// What the cached engine was loaded from: the sources, and the size and time of every
@@ -304,7 +326,7 @@ impl Vigil {
         let sigmahq = match provenance {
             Some(p) => SigmaHqSet {
                 rules: counts.sigmahq as u32,
-                source: "update".into(),
+                source: SigmaHqSource::Update,
                 commit: None,
                 file: Some(p.source),
                 updated_at: Some(p.updated_at),
@@ -312,7 +334,7 @@ impl Vigil {
             },
             None => SigmaHqSet {
                 rules: counts.sigmahq as u32,
-                source: "embedded".into(),
+                source: SigmaHqSource::Embedded,
                 commit: Some(sigmahq::COMMIT.into()),
                 file: None,
                 updated_at: None,
@@ -351,7 +373,7 @@ impl Vigil {
             status: info.status,
             author: info.author,
             hunting: info.hunting,
-            origin: origin_name(info.origin).into(),
+            origin: info.origin.into(),
             file: info.file,
         })
     }
