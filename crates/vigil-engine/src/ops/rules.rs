@@ -25,10 +25,10 @@ const SOURCE_FILE: &str = "source.json";
 
 /// The compiled rules the cache keeps between imports, at most: counted in compiled rules
 /// (a rule anchored on several images counts once per shard it is in). Measured on the
-/// default set: ~51 KB of memory per compiled rule, so ~200 MB; compiling all 2,535
-/// default rules makes 3,402 and 188 MB, a Sysmon process-creation log ~480 and ~50 MB.
-/// An engine over it is dropped after the import and compiled again, as needed, by the
-/// next.
+/// default set: ~53 KB of memory per compiled rule, so ~210 MB; compiling all 2,535
+/// default rules makes 3,326 and takes 177 MB, a Sysmon process-creation file ~620 and
+/// ~50 MB. An engine over it is dropped after the import and compiled again, as needed,
+/// by the next.
 pub const RULE_CACHE_BUDGET: usize = 4_000;
 
 /// Where SigmaHQ's rules came from, as `vigil rules update` recorded it.

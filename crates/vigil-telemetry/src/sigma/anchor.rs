@@ -1,12 +1,18 @@
 //! Anchors: values a rule needs a record to carry before it can fire (the file name of its
-//! image, its original file name, its description…). A large logsource partition is split
-//! by anchor, so that a record compiles and evaluates only the rules that could fire on it
-//! plus those with no anchor.
+//! image, or its original file name). A large logsource partition is split by anchor, so
+//! that a record compiles and evaluates only the rules that could fire on it plus those
+//! with no anchor.
 //!
 //! The analysis is conservative: a rule gets anchors only when every way it can match
 //! needs one of them, read from rsigma's own parsed detection and condition (the same
 //! selector semantics and case folding its matcher uses). Anything it does not understand
 //! (negation, modifiers other than `endswith`, wildcards, keywords…) leaves it unanchored.
+//!
+//! Why these two fields: anchoring on `ParentImage`, `Description`, `Product` and `Company`
+//! as well took 148 more process-creation rules out of the always-evaluated shard but
+//! compiled a one-record Sysmon import no faster (its cost is in the heavy rules no field
+//! anchors: regexes, long command-line lists) and evaluated records ~4% slower (each
+//! anchored shard a record reaches is one more engine scanning its fields).
 
 use std::collections::BTreeSet;
 
@@ -24,38 +30,19 @@ pub const MAX_ANCHORS: usize = 8;
 pub enum AnchorField {
     /// `Image`, by its file name.
     Image,
-    /// `ParentImage`, by its file name.
-    ParentImage,
     /// `OriginalFileName`, whole.
     OriginalFileName,
-    /// `Description` (of the executable), whole.
-    Description,
-    /// `Product`, whole.
-    Product,
-    /// `Company`, whole.
-    Company,
 }
 
 impl AnchorField {
     /// Every anchor field.
-    pub const ALL: [AnchorField; 6] = [
-        AnchorField::Image,
-        AnchorField::ParentImage,
-        AnchorField::OriginalFileName,
-        AnchorField::Description,
-        AnchorField::Product,
-        AnchorField::Company,
-    ];
+    pub const ALL: [AnchorField; 2] = [AnchorField::Image, AnchorField::OriginalFileName];
 
     /// The Sigma field name.
     pub fn sigma_name(self) -> &'static str {
         match self {
             AnchorField::Image => "Image",
-            AnchorField::ParentImage => "ParentImage",
             AnchorField::OriginalFileName => "OriginalFileName",
-            AnchorField::Description => "Description",
-            AnchorField::Product => "Product",
-            AnchorField::Company => "Company",
         }
     }
 
@@ -63,11 +50,7 @@ impl AnchorField {
     pub fn tag(self) -> &'static str {
         match self {
             AnchorField::Image => "img",
-            AnchorField::ParentImage => "pimg",
             AnchorField::OriginalFileName => "ofn",
-            AnchorField::Description => "desc",
-            AnchorField::Product => "product",
-            AnchorField::Company => "company",
         }
     }
 
@@ -83,7 +66,7 @@ impl AnchorField {
 
     /// Whether the field is a path, anchored by its file name.
     fn is_path(self) -> bool {
-        matches!(self, AnchorField::Image | AnchorField::ParentImage)
+        self == AnchorField::Image
     }
 
     /// The anchor value of a field value as the matcher folds it: lower case, and for a
@@ -236,31 +219,44 @@ fn item_need(item: &DetectionItem) -> Need {
 }
 
 /// What a record shows of one anchor field.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RecordAnchor {
     /// The field is absent (or null): no rule anchored on it can fire.
     Absent,
-    /// Its folded value.
-    Value(Anchor),
+    /// A value, folded into the caller's buffer.
+    Value,
     /// A list or an object: any rule anchored on the field might fire.
     Any,
 }
 
-/// The anchor a record shows for `field`, folded as [`anchors`] folds rule values.
-pub(crate) fn record_anchor(event: &JsonEvent<'_>, field: AnchorField) -> RecordAnchor {
-    match event.get_field(field.sigma_name()) {
-        None | Some(EventValue::Null) => RecordAnchor::Absent,
-        Some(v @ (EventValue::Str(_) | EventValue::Int(_) | EventValue::Float(_))) => {
-            match v.as_str() {
-                Some(s) => RecordAnchor::Value(Anchor {
-                    field,
-                    value: field.fold(&s),
-                }),
-                None => RecordAnchor::Any,
-            }
-        }
-        Some(_) => RecordAnchor::Any,
+/// The anchor value a record shows for `field`, folded into `folded` as [`anchors`]
+/// folds rule values (ASCII, the usual case, without allocating).
+pub(crate) fn record_anchor(
+    event: &JsonEvent<'_>,
+    field: AnchorField,
+    folded: &mut String,
+) -> RecordAnchor {
+    let value = match event.get_field(field.sigma_name()) {
+        None | Some(EventValue::Null) => return RecordAnchor::Absent,
+        Some(v @ (EventValue::Str(_) | EventValue::Int(_) | EventValue::Float(_))) => v,
+        Some(_) => return RecordAnchor::Any,
+    };
+    let Some(s) = value.as_str() else {
+        return RecordAnchor::Any;
+    };
+    folded.clear();
+    if s.is_ascii() {
+        // Lower case and the part after the last backslash commute for ASCII.
+        let part = match (field.is_path(), s.rsplit_once('\\')) {
+            (true, Some((_, name))) => name,
+            _ => &s,
+        };
+        folded.push_str(part);
+        folded.make_ascii_lowercase();
+    } else {
+        folded.push_str(&field.fold(&s));
     }
+    RecordAnchor::Value
 }
 
 #[cfg(test)]
@@ -314,39 +310,56 @@ mod tests {
     #[test]
     fn all_of_them_takes_the_narrowest_and_one_of_unites() {
         let r = rule(
-            "  a:\n    Image|endswith: ['\\a.exe', '\\b.exe']\n  b:\n    ParentImage|endswith: '\\WINWORD.EXE'\n  condition: all of them",
+            "  a:\n    Image|endswith: ['\\a.exe', '\\b.exe']\n  b:\n    OriginalFileName: 'WINWORD.EXE'\n  condition: all of them",
         );
-        assert_eq!(tagged(&r), Some(vec!["pimg:winword.exe".to_string()]));
+        assert_eq!(tagged(&r), Some(vec!["ofn:winword.exe".to_string()]));
+        // Equally narrow: the same one whatever order the detections come in.
         let r = rule(
-            "  sel_a:\n    Image|endswith: '\\a.exe'\n  sel_b:\n    Product: 'PsExec'\n  condition: 1 of sel_*",
+            "  b:\n    OriginalFileName: 'B.EXE'\n  a:\n    Image|endswith: '\\a.exe'\n  condition: all of them",
+        );
+        assert_eq!(tagged(&r), Some(vec!["img:a.exe".to_string()]));
+        let r = rule(
+            "  sel_a:\n    Image|endswith: '\\a.exe'\n  sel_b:\n    OriginalFileName: 'PsExec.exe'\n  condition: 1 of sel_*",
         );
         assert_eq!(
             tagged(&r),
-            Some(vec!["img:a.exe".to_string(), "product:psexec".to_string()])
+            Some(vec!["img:a.exe".to_string(), "ofn:psexec.exe".to_string()])
         );
+        let r = rule(
+            "  a:\n    Image|endswith: '\\a.exe'\n  b:\n    ParentImage|endswith: '\\b.exe'\n  condition: a or b",
+        );
+        assert_eq!(tagged(&r), None, "a parent image does not anchor");
     }
 
     #[test]
     fn a_record_shows_the_file_name_of_its_image_in_lower_case() {
-        let raw = serde_json::json!({"Image": "C:\\Windows\\System32\\CMD.EXE", "Product": null, "Company": ["a", "b"]});
-        let event = JsonEvent::borrow(&raw);
+        let mut folded = String::new();
+        let mut seen = |raw: serde_json::Value, field| {
+            let r = record_anchor(&JsonEvent::borrow(&raw), field, &mut folded);
+            (r, folded.clone())
+        };
+        let image = |v: serde_json::Value| serde_json::json!({ "Image": v });
         assert_eq!(
-            record_anchor(&event, AnchorField::Image),
-            RecordAnchor::Value(Anchor {
-                field: AnchorField::Image,
-                value: "cmd.exe".into()
-            })
+            seen(
+                image("C:\\Windows\\System32\\CMD.EXE".into()),
+                AnchorField::Image
+            ),
+            (RecordAnchor::Value, "cmd.exe".into())
         );
         assert_eq!(
-            record_anchor(&event, AnchorField::Product),
+            seen(image("C:\\Ünïcode\\WÖRD.EXE".into()), AnchorField::Image),
+            (RecordAnchor::Value, "wörd.exe".into())
+        );
+        assert_eq!(
+            seen(image(serde_json::Value::Null), AnchorField::Image).0,
             RecordAnchor::Absent
         );
         assert_eq!(
-            record_anchor(&event, AnchorField::OriginalFileName),
+            seen(image("x".into()), AnchorField::OriginalFileName).0,
             RecordAnchor::Absent
         );
         assert_eq!(
-            record_anchor(&event, AnchorField::Company),
+            seen(image(serde_json::json!(["a", "b"])), AnchorField::Image).0,
             RecordAnchor::Any
         );
     }
@@ -354,8 +367,8 @@ mod tests {
     #[test]
     fn tagged_anchors_read_back() {
         let a = Anchor {
-            field: AnchorField::Description,
-            value: "windows powershell".into(),
+            field: AnchorField::OriginalFileName,
+            value: "powershell.exe".into(),
         };
         assert_eq!(Anchor::from_tagged(&a.to_tagged()), Some(a));
         assert_eq!(Anchor::from_tagged("nope:x"), None);

@@ -18,7 +18,12 @@ use crate::logsource::Gate;
 /// engine compiles fast enough and evaluates faster than several.
 const SHARD_AT: usize = 200;
 
-/// A shard of at least this many rules compiles on several threads.
+/// A shard of at least this many rules checks rsigma's bloom filter before its rules.
+const BLOOM_AT: usize = 64;
+
+/// A shard of at least this many rules compiles on several threads (parsing and compiling
+/// its rules; the index is built once, after): a one-record Sysmon import's shards in
+/// 110 ms on two cores instead of 132.
 const PARALLEL_AT: usize = 128;
 
 /// The compiled form of a shard.
@@ -62,19 +67,24 @@ pub(crate) struct Partition {
     /// Shard 0 holds the rules without anchors and is evaluated on every record; the others
     /// only on records that show one of their anchors.
     pub shards: Vec<Shard>,
-    by_anchor: HashMap<Anchor, usize>,
-    /// The fields the anchored shards are keyed by.
-    fields: Vec<AnchorField>,
+    /// For each field anchored shards are keyed by, its folded values' shards.
+    by_field: Vec<(AnchorField, HashMap<String, usize>)>,
 }
 
 impl Partition {
-    /// Splits a gate's rules into shards: when there are at least [`SHARD_AT`], each
-    /// anchored rule goes into the shard of every anchor it names (a record reaches it
-    /// through any of them) and the rest into shard 0.
+    /// Splits a gate's rules into shards: when there are at least [`SHARD_AT`] and a
+    /// quarter of them have anchors, each anchored rule goes into the shard of every
+    /// anchor it names (a record reaches it through any of them) and the rest into
+    /// shard 0. Otherwise one shard holds them all (routing a record costs more than it
+    /// saves).
     pub fn new(members: Vec<u32>, entries: &[RuleEntry]) -> Partition {
-        let shard = members.len() >= SHARD_AT;
+        let anchored = members
+            .iter()
+            .filter(|&&i| !entries[i as usize].anchors.is_empty())
+            .count();
+        let shard = members.len() >= SHARD_AT && anchored * 4 >= members.len();
         let mut unanchored = Vec::new();
-        let mut by_anchor: HashMap<Anchor, usize> = HashMap::new();
+        let mut by_anchor: HashMap<&Anchor, usize> = HashMap::new();
         let mut shards = vec![Shard::new(Vec::new())];
         for i in members {
             let anchors = &entries[i as usize].anchors;
@@ -83,7 +93,7 @@ impl Partition {
                 continue;
             }
             for a in anchors {
-                let s = *by_anchor.entry(a.clone()).or_insert_with(|| {
+                let s = *by_anchor.entry(a).or_insert_with(|| {
                     shards.push(Shard::new(Vec::new()));
                     shards.len() - 1
                 });
@@ -91,14 +101,17 @@ impl Partition {
             }
         }
         shards[0].entries = unanchored;
-        let mut fields: Vec<AnchorField> = by_anchor.keys().map(|a| a.field).collect();
-        fields.sort();
-        fields.dedup();
-        Partition {
-            shards,
-            by_anchor,
-            fields,
+        let mut by_field: Vec<(AnchorField, HashMap<String, usize>)> = Vec::new();
+        for (anchor, s) in by_anchor {
+            match by_field.iter_mut().find(|(f, _)| *f == anchor.field) {
+                Some((_, values)) => {
+                    values.insert(anchor.value.clone(), s);
+                }
+                None => by_field.push((anchor.field, HashMap::from([(anchor.value.clone(), s)]))),
+            }
         }
+        by_field.sort_by_key(|(f, _)| *f);
+        Partition { shards, by_field }
     }
 
     /// The shards a record reaches, each once: shard 0, and those of the anchors it shows
@@ -106,11 +119,12 @@ impl Partition {
     pub fn route(&self, event: &JsonEvent<'_>, out: &mut Vec<usize>) {
         out.clear();
         out.push(0);
-        for field in &self.fields {
-            match record_anchor(event, *field) {
+        let mut folded = String::new();
+        for (field, values) in &self.by_field {
+            match record_anchor(event, *field, &mut folded) {
                 RecordAnchor::Absent => {}
-                RecordAnchor::Value(anchor) => {
-                    if let Some(s) = self.by_anchor.get(&anchor) {
+                RecordAnchor::Value => {
+                    if let Some(s) = values.get(folded.as_str()) {
                         out.push(*s);
                     }
                 }
@@ -121,8 +135,10 @@ impl Partition {
                 }
             }
         }
-        out.sort_unstable();
-        out.dedup();
+        if out.len() > 2 {
+            out.sort_unstable();
+            out.dedup();
+        }
     }
 }
 
@@ -169,25 +185,27 @@ fn compile(files: &[RuleFile], entries: &[RuleEntry], members: &[u32]) -> Compil
     } else {
         vec![compile_part(files, entries, &by_file)]
     };
-    let mut members = HashMap::with_capacity(members.len());
+    let mut by_key = HashMap::with_capacity(members.len());
     let mut rules = Vec::with_capacity(members.len());
     let mut skipped = Vec::new();
     for part in parts {
         for (entry, rule) in part.rules {
             let key = entries[entry as usize].key.clone();
             let description = rule.description.clone().unwrap_or_default();
-            members.insert(key, (entry, description));
+            by_key.insert(key, (entry, description));
             rules.push(rule);
         }
         skipped.extend(part.skipped);
     }
     let mut engine = Engine::new();
-    engine.set_bloom_prefilter(true);
+    // The per-field bloom probes pay off over many rules; on an anchored shard of a few
+    // they cost more than they save (measured: 10.1 -> 8.3 us a record in small shards).
+    engine.set_bloom_prefilter(rules.len() >= BLOOM_AT);
     // One index build for the whole shard.
     engine.extend_compiled_rules(rules);
     Compiled {
         engine,
-        members,
+        members: by_key,
         skipped,
     }
 }
