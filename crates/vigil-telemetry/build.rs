@@ -1,5 +1,5 @@
 //! Embeds SigmaHQ's selected Windows rules (`sigmahq/`): a table of every rule's path, id,
-//! title, level, status, author, tags, logsource and anchors, from `sigmahq/index.jsonl`
+//! title, level, status, author, tags and logsource, from `sigmahq/index.jsonl`
 //! (written by `cargo run -p vigil-telemetry --example vendor_sigmahq`), with the text of
 //! each file. Every file is checked against the index, so that a rule edited or added by
 //! hand fails the build instead of running under a stale gate.
@@ -98,7 +98,7 @@ fn main() {
                 listed.insert(path.clone());
                 let _ = writeln!(
                     table,
-                    "    EmbeddedRule {{ path: {rel:?}, id: {:?}, title: {:?}, level: {:?}, status: {:?}, author: {:?}, tags: {}, product: {}, category: {}, service: {}, anchors: {} }},",
+                    "    EmbeddedRule {{ path: {rel:?}, id: {:?}, title: {:?}, level: {:?}, status: {:?}, author: {:?}, tags: {}, product: {}, category: {}, service: {} }},",
                     text(&value, "id"),
                     text(&value, "title"),
                     text(&value, "level"),
@@ -108,7 +108,6 @@ fn main() {
                     option(&value, "product"),
                     option(&value, "category"),
                     option(&value, "service"),
-                    list(&value, "anchors"),
                 );
                 let _ = writeln!(texts, "    include_str!({:?}),", path.display().to_string());
             }

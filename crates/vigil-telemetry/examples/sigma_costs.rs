@@ -1,7 +1,7 @@
 //! What loading and compiling Sigma rules costs, the numbers behind the lazy engine's
-//! choices: loading the default rules' index, indexing a user's rule folder lightly
-//! against parsing it with rsigma, compiling what a telemetry file's records need with
-//! anchored shards and with one engine per gate, and compiling everything.
+//! choices: loading the default rules' index, indexing a user's rule folder line by line
+//! against parsing it with rsigma, compiling what a telemetry file's records need (and
+//! evaluating them again once compiled), and compiling everything.
 //!
 //! Usage: `cargo run --release -p vigil-telemetry --example sigma_costs -- [--rules DIR] [FILE…]`
 //! (memory is the process's resident set, read on Linux).
@@ -36,7 +36,6 @@ fn main() {
             _ => files.push(PathBuf::from(arg)),
         }
     }
-    let vendored = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sigmahq");
 
     let before = rss_mb();
     let t = Instant::now();
@@ -95,45 +94,28 @@ fn main() {
                 continue;
             }
         };
-        for (how, sources) in [
-            (
-                "anchored shards",
-                RuleSources {
-                    sigmahq: SigmaHqRules::Embedded,
-                    user_dirs: Vec::new(),
-                },
-            ),
-            (
-                "one engine per gate",
-                RuleSources {
-                    sigmahq: SigmaHqRules::Off,
-                    user_dirs: vec![vendored.clone()],
-                },
-            ),
-        ] {
-            let Ok((engine, _)) = SigmaEngine::load(&sources) else {
-                continue;
-            };
-            let before = rss_mb();
-            let t = Instant::now();
-            let matches: usize = records.iter().map(|r| engine.evaluate(r).len()).sum();
-            let first = ms(t);
-            let t = Instant::now();
-            for r in &records {
-                engine.evaluate(r);
-            }
-            let again = ms(t);
-            let c = engine.compiled();
-            println!(
-                "{}: {} records, {matches} matches; {how}: {first:.1} ms first ({} of {} shards, {} rules compiled, +{:.1} MB), {again:.2} ms again",
-                file.display(),
-                records.len(),
-                c.shards,
-                c.shards_total,
-                c.rules,
-                rss_mb() - before
-            );
+        let Ok((engine, _)) = SigmaEngine::builtin_and_dirs(&[]) else {
+            continue;
+        };
+        let before = rss_mb();
+        let t = Instant::now();
+        let matches: usize = records.iter().map(|r| engine.evaluate(r).len()).sum();
+        let first = ms(t);
+        let t = Instant::now();
+        for r in &records {
+            engine.evaluate(r);
         }
+        let again = ms(t);
+        let c = engine.compiled();
+        println!(
+            "{}: {} records, {matches} matches: {first:.1} ms first ({} of {} partitions, {} rules compiled, +{:.1} MB), {again:.2} ms again",
+            file.display(),
+            records.len(),
+            c.partitions,
+            c.partitions_total,
+            c.rules,
+            rss_mb() - before
+        );
     }
 
     let Ok((engine, _)) = SigmaEngine::builtin_and_dirs(&[]) else {
@@ -144,9 +126,9 @@ fn main() {
     engine.compile_all();
     let c = engine.compiled();
     println!(
-        "every default rule compiled: {:.1} ms, {} shards, {} rules (anchored ones once per anchor), +{:.1} MB",
+        "every default rule compiled: {:.1} ms, {} partitions, {} rules, +{:.1} MB",
         ms(t),
-        c.shards,
+        c.partitions,
         c.rules,
         rss_mb() - before
     );

@@ -98,7 +98,7 @@ fn readme(selection: &Selection, commit: &str, options: SelectOptions) -> String
     let _ = writeln!(out, "## How they were picked\n");
     let _ = writeln!(
         out,
-        "`cargo run -p vigil-telemetry --example vendor_sigmahq -- SRC crates/vigil-telemetry/sigmahq --commit {commit}`\nmakes the same selection `vigil rules update` makes from a newer release: a rule is taken when\n\n- it is the only document in its file and has an `id`;\n- its `status` is `stable` or `test`;\n- it is not a hunting rule (tagged `detection.threat-hunting`){};\n- its logsource is one Vigil reads (`logsource-map.yaml`);\n- rsigma compiles it.\n\n`index.jsonl` (generated) gives every rule's gate and anchors, so that Vigil knows where each\nrule applies without parsing it; `build.rs` embeds the table and refuses a file that differs\nfrom it.\n",
+        "`cargo run -p vigil-telemetry --example vendor_sigmahq -- SRC crates/vigil-telemetry/sigmahq --commit {commit}`\nmakes the same selection `vigil rules update` makes from a newer release: a rule is taken when\n\n- it is the only document in its file and has an `id`;\n- its `status` is `stable` or `test`;\n- it is not a hunting rule (tagged `detection.threat-hunting`){};\n- its logsource is one Vigil reads (`logsource-map.yaml`);\n- rsigma compiles it.\n\n`index.jsonl` (generated) gives every rule's logsource, so that Vigil knows where each\nrule applies without parsing it; `build.rs` embeds the table and refuses a file that differs\nfrom it.\n",
         if options.hunting { " unless asked for" } else { "" },
     );
     let bytes: usize = selection.rules.iter().map(|r| r.text.len()).sum();

@@ -1,6 +1,6 @@
 //! SigmaHQ's shipped rules: loaded from the embedded index without parsing, compiled by
-//! shard as records need them, firing exactly as one engine per gate would; the selection
-//! `rules update` and the vendoring tool share; and what a match says of its rule.
+//! partition as records need them, gated exactly as reading their files gates them; the
+//! selection `rules update` and the vendoring tool share; and what a match says of its rule.
 
 mod common;
 
@@ -153,22 +153,22 @@ fn the_shipped_rules_load_from_the_index_without_compiling_anything() {
     assert_eq!(counts.sigmahq, sigmahq::embedded_count());
     assert!(counts.sigmahq > 2000, "{counts:?}");
     let compiled = engine.compiled();
-    assert_eq!(compiled.shards, 0, "{compiled:?}");
-    assert!(compiled.shards_total > 60, "{compiled:?}");
+    assert_eq!(compiled.partitions, 0, "{compiled:?}");
+    assert!(compiled.partitions_total > 50, "{compiled:?}");
 }
 
 #[test]
-fn a_record_compiles_only_the_shards_it_reaches() {
+fn a_record_compiles_only_the_partitions_it_reaches() {
     let engine = defaults();
-    let records = process_records();
-    engine.evaluate(&records[10]); // whoami, Sysmon 1
+    engine.evaluate(&whoami());
     let after_one = engine.compiled();
-    assert!(after_one.shards >= 2, "{after_one:?}");
+    // Sysmon 1's partitions: process creation, and the rules for any Sysmon event.
+    assert!(after_one.partitions <= 3, "{after_one:?}");
     assert!(
-        after_one.rules < 800,
-        "a process creation compiles its anchors' rules and the unanchored ones, not all: {after_one:?}"
+        after_one.rules > 1000 && after_one.rules < 1500,
+        "a process creation compiles the process-creation rules, not all: {after_one:?}"
     );
-    // A service install touches none of the process-creation shards.
+    // A service install compiles the System log's rules only.
     let fresh = defaults();
     let flat: Vec<Record> = Reader::open(common::data("flat.ndjson"))
         .expect("open")
@@ -179,8 +179,8 @@ fn a_record_compiles_only_the_shards_it_reaches() {
 }
 
 #[test]
-fn anchored_shards_fire_exactly_as_one_engine_per_gate() {
-    let sharded = defaults();
+fn the_embedded_index_gates_rules_as_reading_their_files_does() {
+    let embedded = defaults();
     let (whole, report) = SigmaEngine::from_dirs(&[vendored()]).expect("loads");
     assert_eq!(
         report.loaded,
@@ -189,7 +189,7 @@ fn anchored_shards_fire_exactly_as_one_engine_per_gate() {
         report.skipped
     );
     let records = process_records();
-    let (a, b) = (fired(&sharded, &records), fired(&whole, &records));
+    let (a, b) = (fired(&embedded, &records), fired(&whole, &records));
     for (i, (x, y)) in a.iter().zip(&b).enumerate() {
         assert_eq!(x, y, "record {i}: {}", records[i].location);
     }
@@ -208,7 +208,7 @@ fn anchored_shards_fire_exactly_as_one_engine_per_gate() {
     let mut compared = 0;
     for file in files {
         let records: Vec<Record> = Reader::open(&file).expect("open").flatten().collect();
-        let (a, b) = (fired(&sharded, &records), fired(&whole, &records));
+        let (a, b) = (fired(&embedded, &records), fired(&whole, &records));
         for (i, (x, y)) in a.iter().zip(&b).enumerate() {
             assert_eq!(x, y, "{}", records[i].location);
         }
@@ -218,7 +218,7 @@ fn anchored_shards_fire_exactly_as_one_engine_per_gate() {
 }
 
 #[test]
-fn shards_compile_once_when_workers_race() {
+fn partitions_compile_once_when_workers_race() {
     let engine = defaults();
     let records = process_records();
     let expected = fired(&defaults(), &records);
@@ -364,7 +364,7 @@ fn a_match_says_status_hunting_grade_author_and_the_level_as_written() {
 }
 
 #[test]
-fn a_rule_that_does_not_compile_is_reported_when_its_shard_compiles() {
+fn a_rule_that_does_not_compile_is_reported_when_its_partition_compiles() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("ok.yml"), rule("Ok", "")).expect("write");
     std::fs::write(
@@ -500,7 +500,7 @@ fn the_selection_takes_stable_and_test_windows_rules_and_says_why_it_passes_over
         std::fs::read_to_string(dir.path().join("rules/windows/a/test.yml")).expect("file"),
         "rules are written unmodified"
     );
-    // A rule edited after the update is refused when its shard compiles, not run.
+    // A rule edited after the update is refused when its partition compiles, not run.
     std::fs::write(dest.join("rules/windows/a/test.yml"), "title: changed\n").expect("write");
     engine.compile_all();
     let report = engine.report();

@@ -23,13 +23,13 @@ const CURRENT: &str = "current";
 /// Inside `current`, where they came from.
 const SOURCE_FILE: &str = "source.json";
 
-/// The compiled rules the cache keeps between imports, at most: counted in compiled rules
-/// (a rule anchored on several images counts once per shard it is in). Measured on the
-/// default set: ~53 KB of memory per compiled rule, so ~210 MB; compiling all 2,535
-/// default rules makes 3,326 and takes 177 MB, a Sysmon process-creation file ~620 and
-/// ~50 MB. An engine over it is dropped after the import and compiled again, as needed,
-/// by the next.
-pub const RULE_CACHE_BUDGET: usize = 4_000;
+/// The compiled rules the cache keeps between imports, at most. Measured on the default
+/// set: all 2,535 rules compiled take 165 MB (65 KB a rule on average, most of it in the
+/// few with long hash and command-line lists), a Sysmon process-creation file's 1,259
+/// ~57 MB; so ~195 MB, the default set and a few hundred rules of the user's. An engine
+/// over it (a user folder of thousands of rules) is dropped after the import and
+/// compiled again, as needed, by the next.
+pub const RULE_CACHE_BUDGET: usize = 3_000;
 
 /// Where SigmaHQ's rules came from, as `vigil rules update` recorded it.
 #[derive(Debug, Clone, Serialize, Deserialize)]

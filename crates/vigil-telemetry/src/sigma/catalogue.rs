@@ -1,5 +1,5 @@
 //! The rule catalogue: what Vigil knows of every rule before compiling it (id, title,
-//! level, status, author, tags, logsource, anchors, where its text is), from the embedded
+//! level, status, author, tags, logsource, where its text is), from the embedded
 //! tables, a `rules update` folder's index, or a light read of a user's rule files. Rules
 //! a user folder shares an id with win over the shipped ones.
 
@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::anchor::Anchor;
 use super::scan::{scan_head, Head, HeadLogsource};
 use super::{RuleOrigin, RuleSkip};
 use crate::error::{Result, TelemetryError};
@@ -82,8 +81,6 @@ pub(crate) struct RuleEntry {
     /// Hunting-grade: tagged `detection.threat-hunting` or from a `rules-threat-hunting`
     /// folder.
     pub hunting: bool,
-    /// Empty: evaluated on every record of its partition.
-    pub anchors: Vec<Anchor>,
 }
 
 /// Whether a rule is hunting-grade, by its tags and file.
@@ -154,7 +151,6 @@ pub(crate) fn index_text(out: &mut Indexed, name: String, text: Text, origin: Ru
             category: logsource.category,
             service: logsource.service,
             origin,
-            anchors: Vec::new(),
         }
     };
     if let Some(head) = scan_head(body) {

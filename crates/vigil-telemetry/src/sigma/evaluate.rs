@@ -1,5 +1,5 @@
-//! Evaluating a record: the partitions its channel and event id reach, the shards of them
-//! its anchors reach (compiled now if they were not), each rule once.
+//! Evaluating a record: the partitions its channel and event id reach, compiled now if
+//! they were not.
 
 use rsigma_eval::event::JsonEvent;
 use serde_json::Value;
@@ -9,8 +9,7 @@ use crate::read::Record;
 
 impl SigmaEngine {
     /// The rules that fire on a record, in no particular order. Only the rules whose
-    /// logsource covers the record's channel and event id are evaluated, and of a sharded
-    /// partition only the shards whose anchors the record shows.
+    /// logsource covers the record's channel and event id are evaluated.
     pub fn evaluate(&self, record: &Record) -> Vec<SigmaMatch> {
         let channel = record.event.channel.to_ascii_lowercase();
         let event_id = record.event.event_id;
@@ -39,44 +38,35 @@ impl SigmaEngine {
         };
         let event = JsonEvent::borrow(raw);
         let mut out: Vec<SigmaMatch> = Vec::new();
-        let mut shards = Vec::new();
         for partition in covering.into_iter().map(|i| &self.partitions[i]) {
-            partition.route(&event, &mut shards);
-            // A rule in several anchored shards the record reaches fires in each.
-            let several = shards.len() > 2;
-            for &s in &shards {
-                let compiled = partition.shards[s].compiled(&self.files, &self.entries);
-                for r in compiled.engine.evaluate(&event) {
-                    if !r.is_detection() {
-                        continue;
-                    }
-                    let header = r.header;
-                    let key = header
-                        .rule_id
-                        .clone()
-                        .unwrap_or_else(|| header.rule_title.clone());
-                    let Some((entry, description)) = compiled.members.get(&key) else {
-                        continue;
-                    };
-                    if several && out.iter().any(|m| m.rule_id == key) {
-                        continue;
-                    }
-                    let e = &self.entries[*entry as usize];
-                    out.push(SigmaMatch {
-                        description: description.clone(),
-                        rule_id: key,
-                        title: header.rule_title,
-                        level: header
-                            .level
-                            .map(|l| l.as_str().to_string())
-                            .unwrap_or_else(|| e.level.clone()),
-                        tags: header.tags,
-                        status: e.status.clone(),
-                        hunting: e.hunting,
-                        author: e.author.clone(),
-                        origin: e.origin,
-                    });
+            let compiled = partition.compiled(&self.files, &self.entries);
+            for r in compiled.engine.evaluate(&event) {
+                if !r.is_detection() {
+                    continue;
                 }
+                let header = r.header;
+                let key = header
+                    .rule_id
+                    .clone()
+                    .unwrap_or_else(|| header.rule_title.clone());
+                let Some((entry, description)) = compiled.members.get(&key) else {
+                    continue;
+                };
+                let e = &self.entries[*entry as usize];
+                out.push(SigmaMatch {
+                    description: description.clone(),
+                    rule_id: key,
+                    title: header.rule_title,
+                    level: header
+                        .level
+                        .map(|l| l.as_str().to_string())
+                        .unwrap_or_else(|| e.level.clone()),
+                    tags: header.tags,
+                    status: e.status.clone(),
+                    hunting: e.hunting,
+                    author: e.author.clone(),
+                    origin: e.origin,
+                });
             }
         }
         out

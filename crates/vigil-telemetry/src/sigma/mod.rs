@@ -4,14 +4,13 @@
 //!
 //! Loading is cheap: the shipped rules come with an index (built into the binary, or
 //! written beside an update) that tells every rule's gate without parsing YAML; a user's
-//! files are read lightly (their detection skipped). Rules are compiled by partition (one
-//! logsource gate, split into shards by anchor when large) the first time a record needs
-//! them. [`SigmaEngine::report`] says what loaded: rules known to be unusable when loading
-//! (logsource, YAML, duplicates) at once, rules that fail to compile as their shard
-//! compiles; the eager constructors ([`SigmaEngine::from_sources`], [`SigmaEngine::from_dirs`])
-//! compile everything first, so their report is complete.
+//! files are read line by line for their head (their detection is not parsed). Rules are
+//! compiled by partition (one logsource gate: a channel and its event ids) the first time
+//! a record needs them. [`SigmaEngine::report`] says what loaded: rules known to be
+//! unusable when loading (logsource, YAML, duplicates) at once, rules that fail to compile
+//! as their partition compiles; the eager constructors ([`SigmaEngine::from_sources`],
+//! [`SigmaEngine::from_dirs`]) compile everything first, so their report is complete.
 
-mod anchor;
 mod catalogue;
 mod evaluate;
 mod own;
@@ -28,14 +27,13 @@ use crate::logsource::{Gate, LogsourceMap};
 use catalogue::{Indexed, RuleEntry, RuleFile, Text};
 use partition::{Partition, PartitionIndex};
 
-pub use anchor::{Anchor, AnchorField, MAX_ANCHORS};
 pub use own::BUILTIN_RULES;
 pub use types::{
     CompileStats, LoadReport, RuleCounts, RuleInfo, RuleOrigin, RuleSkip, RuleSources,
     SigmaHqRules, SigmaMatch,
 };
 
-/// A loaded Sigma rule set, ready to evaluate records (shards compile on first use).
+/// A loaded Sigma rule set, ready to evaluate records (partitions compile on first use).
 pub struct SigmaEngine {
     files: Vec<RuleFile>,
     /// Gated rules only.
@@ -207,10 +205,7 @@ impl SigmaEngine {
                 }
             }
         }
-        let partitions: Vec<Partition> = members
-            .into_iter()
-            .map(|m| Partition::new(m, &entries))
-            .collect();
+        let partitions: Vec<Partition> = members.into_iter().map(Partition::new).collect();
         let by_key = entries
             .iter()
             .enumerate()
@@ -240,24 +235,20 @@ impl SigmaEngine {
         }
     }
 
-    /// Compiles every shard not compiled yet (what a check of a rule folder needs).
+    /// Compiles every partition not compiled yet (what a check of a rule folder needs).
     pub fn compile_all(&self) {
         for partition in &self.partitions {
-            for shard in &partition.shards {
-                shard.compiled(&self.files, &self.entries);
-            }
+            partition.compiled(&self.files, &self.entries);
         }
     }
 
-    /// The entries some compiled shard refused, each once, with the reason.
+    /// The entries the compiled partitions refused, with the reason.
     fn refused(&self) -> HashMap<u32, &RuleSkip> {
         let mut out = HashMap::new();
         for partition in &self.partitions {
-            for shard in &partition.shards {
-                if let Some(compiled) = shard.if_compiled() {
-                    for (entry, skip) in &compiled.skipped {
-                        out.entry(*entry).or_insert(skip);
-                    }
+            if let Some(compiled) = partition.if_compiled() {
+                for (entry, skip) in &compiled.skipped {
+                    out.insert(*entry, skip);
                 }
             }
         }
@@ -265,7 +256,7 @@ impl SigmaEngine {
     }
 
     /// What loaded and what did not, so far: rules refused when loading, and those the
-    /// shards compiled until now refused.
+    /// partitions compiled until now refused.
     pub fn report(&self) -> LoadReport {
         let refused = self.refused();
         let mut skipped: Vec<(u32, RuleSkip)> = self.skipped.clone();
@@ -306,12 +297,10 @@ impl SigmaEngine {
     pub fn compiled(&self) -> CompileStats {
         let mut stats = CompileStats::default();
         for partition in &self.partitions {
-            for shard in &partition.shards {
-                stats.shards_total += 1;
-                if shard.if_compiled().is_some() {
-                    stats.shards += 1;
-                    stats.rules += shard.entries.len();
-                }
+            stats.partitions_total += 1;
+            if partition.if_compiled().is_some() {
+                stats.partitions += 1;
+                stats.rules += partition.entries.len();
             }
         }
         stats

@@ -1,32 +1,33 @@
-//! Partitions: the rules of one logsource gate, split into shards by anchor when there
-//! are many, each shard compiled (parsed, compiled, indexed by rsigma) the first time a
-//! record needs it. Several import workers evaluate at once: a shard compiles once, the
-//! others wait for it.
+//! Partitions: the rules of one logsource gate in one rsigma engine, compiled (parsed,
+//! compiled, indexed) the first time a record needs it. Several import workers evaluate
+//! at once: a partition compiles once, the others wait for it.
+//!
+//! Why one engine per gate: splitting the large ones (Sysmon process creation: 1,259
+//! rules) by the image file name rules need took a one-record import from 1,259 compiled
+//! rules to 623 but only from ~140 to ~110 ms (the cost is in the heavy rules no image
+//! anchors: regexes, long command-line lists), and each extra engine a record reached
+//! cost evaluation time: `vigil bench import` spent 136 us of CPU a record against 118
+//! with one engine per gate.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use rsigma_eval::event::JsonEvent;
 use rsigma_eval::{CompiledRule, Engine};
 
-use super::anchor::{record_anchor, Anchor, AnchorField, RecordAnchor};
 use super::catalogue::{RuleEntry, RuleFile};
 use super::RuleSkip;
 use crate::logsource::Gate;
 
-/// A partition of at least this many rules is split into shards by anchor. Below it, one
-/// engine compiles fast enough and evaluates faster than several.
-const SHARD_AT: usize = 200;
-
-/// A shard of at least this many rules checks rsigma's bloom filter before its rules.
+/// A partition of at least this many rules checks rsigma's bloom filter before its rules
+/// (the per-field probes pay off over many rules; on a few they cost more than they save).
 const BLOOM_AT: usize = 64;
 
-/// A shard of at least this many rules compiles on several threads (parsing and compiling
-/// its rules; the index is built once, after): a one-record Sysmon import's shards in
-/// 110 ms on two cores instead of 132.
+/// A partition of at least this many rules compiles on several threads (parsing and
+/// compiling its rules; the index is built once, after): Sysmon process creation's in
+/// ~20% less time on two cores.
 const PARALLEL_AT: usize = 128;
 
-/// The compiled form of a shard.
+/// The compiled form of a partition.
 pub(crate) struct Compiled {
     pub engine: Engine,
     /// The rule key a match reports → (entry, the rule's description).
@@ -35,114 +36,34 @@ pub(crate) struct Compiled {
     pub skipped: Vec<(u32, RuleSkip)>,
 }
 
-/// Rules compiled together, when first needed.
-pub(crate) struct Shard {
+/// The rules of one gate, compiled together when first needed.
+pub(crate) struct Partition {
     /// Indexes into the catalogue's entries.
     pub entries: Vec<u32>,
     compiled: OnceLock<Compiled>,
 }
 
-impl Shard {
-    fn new(entries: Vec<u32>) -> Shard {
-        Shard {
+impl Partition {
+    pub fn new(entries: Vec<u32>) -> Partition {
+        Partition {
             entries,
             compiled: OnceLock::new(),
         }
     }
 
-    /// The compiled shard, compiling it now if no one has.
+    /// The compiled partition, compiling it now if no one has.
     pub fn compiled(&self, files: &[RuleFile], entries: &[RuleEntry]) -> &Compiled {
         self.compiled
             .get_or_init(|| compile(files, entries, &self.entries))
     }
 
-    /// The compiled shard, if it is.
+    /// The compiled partition, if it is.
     pub fn if_compiled(&self) -> Option<&Compiled> {
         self.compiled.get()
     }
 }
 
-/// The rules of one gate.
-pub(crate) struct Partition {
-    /// Shard 0 holds the rules without anchors and is evaluated on every record; the others
-    /// only on records that show one of their anchors.
-    pub shards: Vec<Shard>,
-    /// For each field anchored shards are keyed by, its folded values' shards.
-    by_field: Vec<(AnchorField, HashMap<String, usize>)>,
-}
-
-impl Partition {
-    /// Splits a gate's rules into shards: when there are at least [`SHARD_AT`] and a
-    /// quarter of them have anchors, each anchored rule goes into the shard of every
-    /// anchor it names (a record reaches it through any of them) and the rest into
-    /// shard 0. Otherwise one shard holds them all (routing a record costs more than it
-    /// saves).
-    pub fn new(members: Vec<u32>, entries: &[RuleEntry]) -> Partition {
-        let anchored = members
-            .iter()
-            .filter(|&&i| !entries[i as usize].anchors.is_empty())
-            .count();
-        let shard = members.len() >= SHARD_AT && anchored * 4 >= members.len();
-        let mut unanchored = Vec::new();
-        let mut by_anchor: HashMap<&Anchor, usize> = HashMap::new();
-        let mut shards = vec![Shard::new(Vec::new())];
-        for i in members {
-            let anchors = &entries[i as usize].anchors;
-            if !shard || anchors.is_empty() {
-                unanchored.push(i);
-                continue;
-            }
-            for a in anchors {
-                let s = *by_anchor.entry(a).or_insert_with(|| {
-                    shards.push(Shard::new(Vec::new()));
-                    shards.len() - 1
-                });
-                shards[s].entries.push(i);
-            }
-        }
-        shards[0].entries = unanchored;
-        let mut by_field: Vec<(AnchorField, HashMap<String, usize>)> = Vec::new();
-        for (anchor, s) in by_anchor {
-            match by_field.iter_mut().find(|(f, _)| *f == anchor.field) {
-                Some((_, values)) => {
-                    values.insert(anchor.value.clone(), s);
-                }
-                None => by_field.push((anchor.field, HashMap::from([(anchor.value.clone(), s)]))),
-            }
-        }
-        by_field.sort_by_key(|(f, _)| *f);
-        Partition { shards, by_field }
-    }
-
-    /// The shards a record reaches, each once: shard 0, and those of the anchors it shows
-    /// (all of them when a field holds a list or an object).
-    pub fn route(&self, event: &JsonEvent<'_>, out: &mut Vec<usize>) {
-        out.clear();
-        out.push(0);
-        let mut folded = String::new();
-        for (field, values) in &self.by_field {
-            match record_anchor(event, *field, &mut folded) {
-                RecordAnchor::Absent => {}
-                RecordAnchor::Value => {
-                    if let Some(s) = values.get(folded.as_str()) {
-                        out.push(*s);
-                    }
-                }
-                RecordAnchor::Any => {
-                    out.clear();
-                    out.extend(0..self.shards.len());
-                    return;
-                }
-            }
-        }
-        if out.len() > 2 {
-            out.sort_unstable();
-            out.dedup();
-        }
-    }
-}
-
-/// Parses and compiles the rules of a shard into one engine (a single index build), on
+/// Parses and compiles the rules of a partition into one engine (a single index build), on
 /// several threads when it is large. A rule that does not parse or compile is skipped
 /// with the reason.
 fn compile(files: &[RuleFile], entries: &[RuleEntry], members: &[u32]) -> Compiled {
@@ -198,10 +119,8 @@ fn compile(files: &[RuleFile], entries: &[RuleEntry], members: &[u32]) -> Compil
         skipped.extend(part.skipped);
     }
     let mut engine = Engine::new();
-    // The per-field bloom probes pay off over many rules; on an anchored shard of a few
-    // they cost more than they save (measured: 10.1 -> 8.3 us a record in small shards).
     engine.set_bloom_prefilter(rules.len() >= BLOOM_AT);
-    // One index build for the whole shard.
+    // One index build for the whole partition.
     engine.extend_compiled_rules(rules);
     Compiled {
         engine,

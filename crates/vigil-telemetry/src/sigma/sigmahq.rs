@@ -1,7 +1,7 @@
 //! SigmaHQ's Windows rules: the set embedded at build time (`sigmahq/`, see its README),
 //! the selection that picks them from a SigmaHQ release (a folder, a checkout or one of
 //! their release zips), and the index file that tells Vigil every selected rule's gate and
-//! anchors without parsing it.
+//! without parsing it.
 
 mod select;
 
@@ -9,7 +9,6 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::anchor::Anchor;
 use super::catalogue::{is_hunting, Indexed, RuleEntry, RuleFile, Text};
 use super::RuleOrigin;
 use crate::error::{Result, TelemetryError};
@@ -44,7 +43,6 @@ pub(crate) struct EmbeddedRule {
     pub product: Option<&'static str>,
     pub category: Option<&'static str>,
     pub service: Option<&'static str>,
-    pub anchors: &'static [&'static str],
 }
 
 include!(concat!(env!("OUT_DIR"), "/sigmahq_rules.rs"));
@@ -70,8 +68,6 @@ pub struct IndexLine {
     pub product: Option<String>,
     pub category: Option<String>,
     pub service: Option<String>,
-    /// `img:powershell.exe`…; empty when the rule has none (see `anchor.rs`).
-    pub anchors: Vec<String>,
 }
 
 fn entry(file: u32, line: Entry<'_>) -> RuleEntry {
@@ -89,11 +85,6 @@ fn entry(file: u32, line: Entry<'_>) -> RuleEntry {
         category: line.category.map(str::to_string),
         service: line.service.map(str::to_string),
         origin: RuleOrigin::SigmaHq,
-        anchors: line
-            .anchors
-            .iter()
-            .filter_map(|a| Anchor::from_tagged(a))
-            .collect(),
     }
 }
 
@@ -109,7 +100,6 @@ struct Entry<'a> {
     product: Option<&'a str>,
     category: Option<&'a str>,
     service: Option<&'a str>,
-    anchors: Vec<&'a str>,
 }
 
 /// The embedded rules, as catalogue entries (no YAML is read).
@@ -136,7 +126,6 @@ pub(crate) fn embedded() -> Indexed {
                 product: r.product,
                 category: r.category,
                 service: r.service,
-                anchors: r.anchors.to_vec(),
             },
         ));
     }
@@ -181,7 +170,6 @@ pub(crate) fn from_folder(dir: &Path) -> Result<Indexed> {
                 product: line.product.as_deref(),
                 category: line.category.as_deref(),
                 service: line.service.as_deref(),
-                anchors: line.anchors.iter().map(String::as_str).collect(),
             },
         ));
     }

@@ -55,7 +55,7 @@ pub struct RuleSkip {
 /// What loading a rule set did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LoadReport {
-    /// How many rules are loaded: indexed and gated, less those whose shard compiled
+    /// How many rules are loaded: indexed and gated, less those whose partition compiled
     /// and refused them.
     pub loaded: usize,
     /// What was skipped, with file and reason, in load order.
@@ -73,10 +73,10 @@ pub struct RuleCounts {
 /// What has been compiled so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CompileStats {
-    /// Shards compiled, of all.
-    pub shards: usize,
-    pub shards_total: usize,
-    /// Rules compiled (a rule in several anchored shards counts in each).
+    /// Partitions compiled, of all.
+    pub partitions: usize,
+    pub partitions_total: usize,
+    /// Rules in the compiled partitions.
     pub rules: usize,
 }
 

@@ -11,7 +11,6 @@ use serde::Deserialize;
 use super::{relative, IndexLine, INDEX_FILE};
 use crate::error::{Result, TelemetryError};
 use crate::logsource::LogsourceMap;
-use crate::sigma::anchor::{anchors, Anchor};
 use crate::sigma::catalogue::{fnv1a, is_hunting, status_name};
 use crate::sigma::RuleSkip;
 
@@ -360,11 +359,6 @@ pub fn select_files(
             product: rule.logsource.product.clone(),
             category: rule.logsource.category.clone(),
             service: rule.logsource.service.clone(),
-            anchors: anchors(&rule)
-                .unwrap_or_default()
-                .iter()
-                .map(Anchor::to_tagged)
-                .collect(),
         };
         out.rules.push(Selected { line, text });
     }
