@@ -180,3 +180,36 @@ fn an_ioc_list_says_where_its_indicators_were_already_seen() {
     assert_eq!(again["added"], 0);
     assert_eq!(again["seen_on"], serde_json::json!([]));
 }
+
+#[test]
+fn rules_list_names_the_shipped_sigmahq_rules_and_a_refused_update_says_why() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("vigil.sqlite3");
+    let out = vigil(&db, &["rules", "list"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    for expected in [
+        "Vigil's own rules: 21",
+        "shipped with Vigil, SigmaHQ commit 8eaafff",
+        "Detection rules by the SigmaHQ project and its contributors, under the Detection Rule License 1.1",
+        "Your rule folders: none",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in {text}");
+    }
+    let bad = dir.path().join("sigma_core.zip");
+    std::fs::write(&bad, "not a zip").expect("write");
+    let out = vigil(&db, &["rules", "update", bad.to_str().expect("utf-8")]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(
+        stderr.contains("sigma_core.zip: not a readable zip archive"),
+        "{stderr}"
+    );
+    let sets = json(&db, &["rules", "list"]);
+    assert_eq!(sets["sigmahq"]["source"], "embedded");
+}

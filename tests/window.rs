@@ -485,6 +485,23 @@ async fn imported_telemetry_shows_up_live_and_bad_files_say_where() -> Result<()
                 pane_scrolled.json()
             );
             shot(window, "15-ioc-lists").await?;
+            // The rules imports run, with SigmaHQ's attribution.
+            let rules = window.text("[data-testid=rule-sets]").await?;
+            assert!(rules.contains("Vigil's own rules: 21 rules"), "{rules}");
+            assert!(
+                rules.contains("shipped with Vigil (SigmaHQ commit 8eaafff)"),
+                "{rules}"
+            );
+            let credit = window.text("[data-testid=sigmahq-attribution]").await?;
+            assert!(credit.contains("Detection Rule License 1.1"), "{credit}");
+            window
+                .driver
+                .execute(
+                    "document.querySelector('[data-testid=detection-rules]').scrollIntoView()",
+                    vec![],
+                )
+                .await?;
+            shot(window, "15-detection-rules").await?;
             Ok(())
         })
         .await

@@ -18,6 +18,7 @@ use vigil_engine::ops::policies::{
     AlertPolicyInput, AlertPolicyView, AutomationLevelInfo, PolicyChoices,
 };
 use vigil_engine::ops::ranked::Move;
+use vigil_engine::ops::rules::{RuleSets, SigmaHqUpdate, SigmaRuleInfo};
 use vigil_engine::{ApiError, Vigil};
 
 use crate::background::{changed, run_investigation};
@@ -96,6 +97,28 @@ async fn rule_dirs(vigil: State<'_, Vigil>) -> Result<Vec<String>, ApiError> {
 #[specta::specta]
 async fn add_rule_dir(vigil: State<'_, Vigil>, path: String) -> Result<u32, ApiError> {
     Ok(vigil.add_rule_dir(std::path::Path::new(&path)).await?.0)
+}
+
+/// The rules imports run: Vigil's own, SigmaHQ's (shipped or updated, with their
+/// attribution) and the user's folders.
+#[tauri::command]
+#[specta::specta]
+async fn rule_sets(vigil: State<'_, Vigil>) -> Result<RuleSets, ApiError> {
+    Ok(vigil.rule_sets().await?)
+}
+
+/// Takes SigmaHQ's rules from a newer release (zip or folder) instead of the shipped ones.
+#[tauri::command]
+#[specta::specta]
+async fn update_sigmahq(vigil: State<'_, Vigil>, path: String) -> Result<SigmaHqUpdate, ApiError> {
+    Ok(vigil.update_sigmahq(std::path::Path::new(&path)).await?)
+}
+
+/// One Sigma rule by its id, with its author (an alert's page names it).
+#[tauri::command]
+#[specta::specta]
+async fn sigma_rule(vigil: State<'_, Vigil>, rule_id: String) -> Result<SigmaRuleInfo, ApiError> {
+    Ok(vigil.sigma_rule(&rule_id).await?)
 }
 
 /// Imports an IOC list (CSV or STIX 2.1) and looks its new indicators up in the stored
@@ -479,6 +502,9 @@ pub fn builder() -> Builder<tauri::Wry> {
             import_telemetry,
             rule_dirs,
             add_rule_dir,
+            rule_sets,
+            update_sigmahq,
+            sigma_rule,
             import_intel,
             intel_lists,
             remove_intel_list,

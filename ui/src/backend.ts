@@ -32,12 +32,15 @@ import {
   type NeverActOn,
   type Overview,
   type PolicyChoices,
+  type RuleSets_Serialize,
+  type SigmaHqUpdate,
+  type SigmaRuleInfo_Serialize,
 } from "./bindings";
 import { open } from "@tauri-apps/plugin-dialog";
 import { getCurrentWebview } from "@tauri-apps/api/webview";
 
 /** What the user picks in a file dialog. */
-export type PickKind = "telemetry-files" | "telemetry-folder" | "rule-folder" | "ioc-list";
+export type PickKind = "telemetry-files" | "telemetry-folder" | "rule-folder" | "sigma-release" | "ioc-list";
 
 // Types with a different shape each way (specta): the window receives the serialised one.
 export type ActionView = ActionView_Serialize;
@@ -49,6 +52,8 @@ export type GraphNode = GraphNode_Serialize;
 export type InvestigationDetails = InvestigationDetails_Serialize;
 export type InvestigationSummary = InvestigationSummary_Serialize;
 export type MachineView = MachineView_Serialize;
+export type RuleSets = RuleSets_Serialize;
+export type SigmaRuleInfo = SigmaRuleInfo_Serialize;
 
 export type {
   ActionFilter,
@@ -71,6 +76,7 @@ export type {
   NeverActOn,
   Overview,
   PolicyChoices,
+  SigmaHqUpdate,
 };
 export type {
   GraphEdge,
@@ -149,6 +155,12 @@ export interface Backend {
   importTelemetry(paths: string[]): Promise<ImportSummary>;
   ruleDirs(): Promise<string[]>;
   addRuleDir(path: string): Promise<number>;
+  /** The rules imports run: Vigil's own, SigmaHQ's (and where from), the user's folders. */
+  ruleSets(): Promise<RuleSets>;
+  /** Takes SigmaHQ's rules from a newer release (zip or folder) instead of the shipped ones. */
+  updateSigmahq(path: string): Promise<SigmaHqUpdate>;
+  /** One Sigma rule by id, with its author. */
+  sigmaRule(ruleId: string): Promise<SigmaRuleInfo>;
   importIntel(path: string): Promise<IntelSummary>;
   intelLists(): Promise<IntelList[]>;
   /** Forgets one IOC list's indicators; returns how many went. */
@@ -200,6 +212,9 @@ export const tauriBackend: Backend = {
   importTelemetry: async (paths) => unwrap(await commands.importTelemetry(paths)),
   ruleDirs: async () => unwrap(await commands.ruleDirs()),
   addRuleDir: async (path) => unwrap(await commands.addRuleDir(path)),
+  ruleSets: async () => unwrap(await commands.ruleSets()),
+  updateSigmahq: async (path) => unwrap(await commands.updateSigmahq(path)),
+  sigmaRule: async (ruleId) => unwrap(await commands.sigmaRule(ruleId)),
   importIntel: async (path) => unwrap(await commands.importIntel(path)),
   intelLists: async () => unwrap(await commands.intelLists()),
   removeIntelList: async (source) => unwrap(await commands.removeIntelList(source)),
@@ -210,7 +225,9 @@ export const tauriBackend: Backend = {
         ? [{ name: "Telemetry (EVTX, JSON lines, zip)", extensions: ["evtx", "json", "jsonl", "ndjson", "log", "zip"] }]
         : kind === "ioc-list"
           ? [{ name: "IOC list (CSV or STIX 2.1)", extensions: ["csv", "txt", "json"] }]
-          : undefined;
+          : kind === "sigma-release"
+            ? [{ name: "SigmaHQ release (zip)", extensions: ["zip"] }]
+            : undefined;
     const chosen = await open({ directory: folder, multiple: kind === "telemetry-files", filters });
     if (chosen === null) return null;
     return Array.isArray(chosen) ? chosen : [chosen];

@@ -25,6 +25,15 @@ export const commands = {
 	/**  Adds a Sigma rule folder (checked by loading it); returns how many rules loaded. */
 	addRuleDir: (path: string) => typedError<number, ApiError>(__TAURI_INVOKE("add_rule_dir", { path })),
 	/**
+	 *  The rules imports run: Vigil's own, SigmaHQ's (shipped or updated, with their
+	 *  attribution) and the user's folders.
+	 */
+	ruleSets: () => typedError<RuleSets_Serialize, ApiError>(__TAURI_INVOKE("rule_sets")),
+	/**  Takes SigmaHQ's rules from a newer release (zip or folder) instead of the shipped ones. */
+	updateSigmahq: (path: string) => typedError<SigmaHqUpdate, ApiError>(__TAURI_INVOKE("update_sigmahq", { path })),
+	/**  One Sigma rule by its id, with its author (an alert's page names it). */
+	sigmaRule: (ruleId: string) => typedError<SigmaRuleInfo_Serialize, ApiError>(__TAURI_INVOKE("sigma_rule", { ruleId })),
+	/**
 	 *  Imports an IOC list (CSV or STIX 2.1) and looks its new indicators up in the stored
 	 *  telemetry: what was new, and where it had already been seen.
 	 */
@@ -913,11 +922,47 @@ export type Reason = {
 	text: string,
 };
 
+/**  How many rules were passed over for one reason. */
+export type ReasonCount = {
+	reason: string,
+	count: number,
+};
+
 /**  Where an entity stands on the way to being remediated. */
 export type RemediationStatus = "none" | "pending_approval" | "running" | "remediated" | "declined" | "failed" | "not_found" | "undone";
 
 /**  How much a machine is at risk. */
 export type RiskLevel = "none" | "low" | "medium" | "high";
+
+/**  The rules imports run, for `rules list` and Settings. */
+export type RuleSets = RuleSets_Serialize | RuleSets_Deserialize;
+
+/**  The rules imports run, for `rules list` and Settings. */
+export type RuleSets_Deserialize = {
+	vigil_rules: number,
+	sigmahq: SigmaHqSet_Deserialize,
+	user_dirs: UserRuleDir[],
+	/**  What the Detection Rule License asks to be said of the SigmaHQ rules. */
+	attribution: string,
+};
+
+/**  The rules imports run, for `rules list` and Settings. */
+export type RuleSets_Serialize = {
+	vigil_rules: number,
+	sigmahq: SigmaHqSet_Serialize,
+	user_dirs: UserRuleDir[],
+	/**  What the Detection Rule License asks to be said of the SigmaHQ rules. */
+	attribution: string,
+};
+
+/**  Where a rule comes from. */
+export type RuleSource = 
+/**  Vigil's own rules. */
+"vigil" | 
+/**  SigmaHQ's, shipped or updated. */
+"sigmahq" | 
+/**  A folder the user added. */
+"user";
 
 /**  A machine in an investigation's scope. */
 export type ScopeMachine = {
@@ -937,6 +982,84 @@ export type ScopeUser = {
 /**  Severity of an alert. */
 export type Severity = "informational" | "low" | "medium" | "high" | "critical";
 
+/**  The SigmaHQ rules in use. */
+export type SigmaHqSet = SigmaHqSet_Serialize | SigmaHqSet_Deserialize;
+
+/**  The SigmaHQ rules in use. */
+export type SigmaHqSet_Deserialize = {
+	rules: number,
+	source: SigmaHqSource,
+	/**  The SigmaHQ commit of the embedded set. */
+	commit?: string | null,
+	/**  The archive or folder an update took them from, and when. */
+	file?: string | null,
+	updated_at?: string | null,
+	/**  Shipped rules a user's rule of the same id replaces. */
+	replaced_by_user: number,
+};
+
+/**  The SigmaHQ rules in use. */
+export type SigmaHqSet_Serialize = {
+	rules: number,
+	source: SigmaHqSource,
+	/**  The SigmaHQ commit of the embedded set. */
+	commit: string | null,
+	/**  The archive or folder an update took them from, and when. */
+	file: string | null,
+	updated_at: string | null,
+	/**  Shipped rules a user's rule of the same id replaces. */
+	replaced_by_user: number,
+};
+
+/**  Where the SigmaHQ rules in use come from. */
+export type SigmaHqSource = 
+/**  Built into Vigil. */
+"embedded" | 
+/**  Stored by `vigil rules update`. */
+"update";
+
+/**  What `rules update` did. */
+export type SigmaHqUpdate = {
+	source: string,
+	updated_at: string,
+	rules: number,
+	skipped: number,
+	skipped_by_reason: ReasonCount[],
+};
+
+/**  A Sigma rule as an alert's page shows it. */
+export type SigmaRuleInfo = SigmaRuleInfo_Serialize | SigmaRuleInfo_Deserialize;
+
+/**  A Sigma rule as an alert's page shows it. */
+export type SigmaRuleInfo_Deserialize = {
+	rule_id: string,
+	title: string,
+	level: string,
+	status: string,
+	author: string,
+	/**  Hunting-grade (a lead, not evidence on its own). */
+	hunting: boolean,
+	origin: RuleSource,
+	file: string,
+	/**  The attribution its licence asks for (SigmaHQ's rules). */
+	attribution?: string | null,
+};
+
+/**  A Sigma rule as an alert's page shows it. */
+export type SigmaRuleInfo_Serialize = {
+	rule_id: string,
+	title: string,
+	level: string,
+	status: string,
+	author: string,
+	/**  Hunting-grade (a lead, not evidence on its own). */
+	hunting: boolean,
+	origin: RuleSource,
+	file: string,
+	/**  The attribution its licence asks for (SigmaHQ's rules). */
+	attribution: string | null,
+};
+
 /**  How many investigations have one status. */
 export type StatusCount = {
 	status: InvestigationStatus,
@@ -947,6 +1070,13 @@ export type StatusCount = {
 export type StoreChanged = {
 	/**  What changed, e.g. "investigation", "action", "import". */
 	topic: string,
+};
+
+/**  A rule folder the user added. */
+export type UserRuleDir = {
+	path: string,
+	/**  Rules loaded from it. */
+	rules: number,
 };
 
 /**  Vigil's judgement of an entity, always given with reasons. */

@@ -121,7 +121,7 @@ enum Command {
         #[arg(required = true, value_name = "FILE|DIR")]
         paths: Vec<PathBuf>,
     },
-    /// Sigma rule folders.
+    /// Sigma rules: Vigil's own, SigmaHQ's Windows rules, and rule folders you add.
     Rules {
         #[command(subcommand)]
         command: RulesCommand,
@@ -180,10 +180,19 @@ enum BenchWhat {
 
 #[derive(Debug, Subcommand)]
 enum RulesCommand {
-    /// Add a folder of Sigma rules (e.g. a SigmaHQ checkout); used by every later import.
+    /// Add a folder of your own Sigma rules; used by every later import (a rule with the
+    /// id of a shipped one replaces it).
     Add { dir: PathBuf },
-    /// The rule folders in use (besides Vigil's own rules).
+    /// The rules imports run: Vigil's own, SigmaHQ's (and where they came from), your
+    /// folders.
     List,
+    /// Take SigmaHQ's Windows rules from a newer release, offline: one of their release
+    /// zips (sigma_all_rules.zip, sigma_core.zip…) or an unpacked folder or checkout. Used
+    /// instead of the shipped ones from then on; a bad release changes nothing.
+    Update {
+        #[arg(value_name = "FILE|DIR")]
+        path: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -420,17 +429,14 @@ async fn run(cli: Cli, out: &Output) -> Result<(), ApiError> {
         Command::Rules {
             command: RulesCommand::List,
         } => {
-            let dirs = vigil.rule_dirs().await?;
-            out.print(&dirs, || {
-                if dirs.is_empty() {
-                    "only Vigil's own rules (add a folder with: vigil rules add DIR)".to_string()
-                } else {
-                    dirs.iter()
-                        .map(|d| d.display().to_string())
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                }
-            });
+            let sets = vigil.rule_sets().await?;
+            out.print(&sets, || text::rule_sets(&sets));
+        }
+        Command::Rules {
+            command: RulesCommand::Update { path },
+        } => {
+            let update = vigil.update_sigmahq(&path).await?;
+            out.print(&update, || text::sigmahq_updated(&update));
         }
         Command::Intel {
             command: IntelCommand::Import { file },

@@ -373,6 +373,46 @@ pub fn rules_added(dir: &std::path::Path, loaded: u32, skipped: &[String]) -> St
     out
 }
 
+/// The rules imports run.
+pub fn rule_sets(s: &vigil_engine::ops::rules::RuleSets) -> String {
+    let mut out = format!("Vigil's own rules: {}", s.vigil_rules);
+    let from = match (&s.sigmahq.file, &s.sigmahq.updated_at, &s.sigmahq.commit) {
+        (Some(file), Some(at), _) => format!("from {file}, updated {at}"),
+        (_, _, Some(commit)) => format!("shipped with Vigil, SigmaHQ commit {commit}"),
+        _ => String::new(),
+    };
+    let _ = write!(out, "\nSigmaHQ rules: {} ({from})", s.sigmahq.rules);
+    if s.sigmahq.replaced_by_user > 0 {
+        let _ = write!(
+            out,
+            "; {} replaced by your rules of the same id",
+            s.sigmahq.replaced_by_user
+        );
+    }
+    let _ = write!(out, "\n  {}", s.attribution);
+    if s.user_dirs.is_empty() {
+        out.push_str("\nYour rule folders: none (add one with: vigil rules add DIR)");
+    } else {
+        out.push_str("\nYour rule folders:");
+        for d in &s.user_dirs {
+            let _ = write!(out, "\n  {} ({} rules)", d.path, d.rules);
+        }
+    }
+    out
+}
+
+/// What `rules update` took.
+pub fn sigmahq_updated(u: &vigil_engine::ops::rules::SigmaHqUpdate) -> String {
+    let mut out = format!(
+        "{}: {} SigmaHQ rules taken, {} passed over; used from now on instead of the shipped ones",
+        u.source, u.rules, u.skipped
+    );
+    for r in &u.skipped_by_reason {
+        let _ = write!(out, "\n  passed over {:5}  {}", r.count, r.reason);
+    }
+    out
+}
+
 /// One detection of a local scan or sweep.
 pub fn local_hit(r: &vigil_local::sensor::Reported) -> String {
     let routing = serde_json::to_value(r.routing)

@@ -44,6 +44,8 @@ struct Inner {
     /// work here holds it.
     work: tokio::sync::Mutex<Weak<WorkLock>>,
     running: Mutex<HashSet<i64>>,
+    /// The Sigma rules compiled so far, kept between imports while they do not change.
+    rules: crate::ops::rules::RuleCache,
 }
 
 /// Vigil's engine, opened on one store (cheap to clone).
@@ -98,6 +100,7 @@ impl Vigil {
                 permits: Semaphore::new(CONCURRENT_INVESTIGATIONS),
                 work: tokio::sync::Mutex::new(Weak::new()),
                 running: Mutex::new(HashSet::new()),
+                rules: crate::ops::rules::RuleCache::default(),
             }),
         }
     }
@@ -110,6 +113,11 @@ impl Vigil {
     /// The store underneath (for the engine's own modules and tests).
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// The Sigma engine kept between imports.
+    pub(crate) fn rule_cache(&self) -> &crate::ops::rules::RuleCache {
+        &self.inner.rules
     }
 
     /// The connectors, by name.

@@ -21,4 +21,7 @@ pub use intel::{parse_csv, parse_stix, Indicator, IndicatorKind, ParsedList};
 pub use read::{
     detect_format, raw_evtx_records, Format, ReadOptions, Reader, Record, Skip, SkipReport,
 };
-pub use sigma::{LoadReport, RuleSkip, SigmaEngine, SigmaMatch};
+pub use sigma::{
+    LoadReport, RuleCounts, RuleInfo, RuleOrigin, RuleSkip, RuleSources, SigmaEngine, SigmaHqRules,
+    SigmaMatch,
+};

@@ -22,24 +22,6 @@ fn fired(engine: &SigmaEngine, file: &Path) -> Result<BTreeSet<String>, String> 
     Ok(ids)
 }
 
-fn info_rule_ids(info: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut in_meta = false;
-    for line in info.lines() {
-        if line.starts_with("rule_metadata:") {
-            in_meta = true;
-        } else if !line.starts_with(' ') && !line.is_empty() {
-            in_meta = false;
-        }
-        if in_meta {
-            if let Some(id) = line.trim().trim_start_matches("- ").strip_prefix("id:") {
-                out.push(id.trim().trim_matches('\'').trim_matches('"').to_string());
-            }
-        }
-    }
-    out
-}
-
 #[test]
 fn sigmahq_regression_oracle() {
     let Some(fixtures) = common::shared_fixtures() else {
@@ -69,7 +51,7 @@ fn sigmahq_regression_oracle() {
     for info in &infos {
         let dir = info.parent().expect("info.yml has a folder");
         let text = std::fs::read_to_string(info).expect("info.yml");
-        let ids = info_rule_ids(&text);
+        let ids = common::info_rule_ids(&text);
         let evtx = common::files_with_ext(dir, ".evtx");
         if !text.contains("\nregression_tests_info:") {
             println!("NOT APPLICABLE {}: no regression_tests_info", dir.display());

@@ -79,7 +79,7 @@ fn rules_for_other_products_or_broken_yaml_are_reported() {
         ),
     ];
     let (engine, report) = SigmaEngine::from_sources(&sources);
-    assert_eq!(report.loaded, 1);
+    assert_eq!(report.loaded, 1, "{report:#?}");
     assert_eq!(engine.rule_count(), 1);
     let files: Vec<&str> = report.skipped.iter().map(|s| s.file.as_str()).collect();
     assert_eq!(

@@ -1,4 +1,5 @@
-import type { Backend } from "../backend";
+import { useEffect, useState } from "react";
+import type { Backend, SigmaRuleInfo } from "../backend";
 import type { Go } from "../route";
 import { Badge } from "../components/common/Badge";
 import { LoadError, Loading } from "../components/common/States";
@@ -50,6 +51,7 @@ export function AlertPage({ backend, go, id }: { backend: Backend; go: Go; id: n
             <dd>
               {a.detection_source} <span className="muted mono">{a.rule_id}</span>
             </dd>
+            {a.detection_source === "sigma" && <SigmaRule backend={backend} ruleId={a.rule_id} />}
             <dt>First seen</dt>
             <dd>{formatTime(a.first_seen)}</dd>
             <dt>Last seen</dt>
@@ -69,5 +71,31 @@ export function AlertPage({ backend, go, id }: { backend: Backend; go: Go; id: n
         </div>
       )}
     </section>
+  );
+}
+
+/** The Sigma rule behind an alert: who wrote it (the Detection Rule License asks that what
+ * is raised on a SigmaHQ rule names its author), its status and grade. */
+function SigmaRule({ backend, ruleId }: { backend: Backend; ruleId: string }) {
+  const [rule, setRule] = useState<SigmaRuleInfo | null>(null);
+  useEffect(() => {
+    setRule(null);
+    // A rule no longer loaded (its folder removed) leaves the alert as it was.
+    backend.sigmaRule(ruleId).then(setRule, () => setRule(null));
+  }, [backend, ruleId]);
+  if (!rule) return null;
+  return (
+    <>
+      <dt>Rule</dt>
+      <dd data-testid="alert-rule">
+        {rule.title} <span className="muted">by {rule.author || "an unnamed author"}</span>
+        <br />
+        <span className="muted small">
+          Status {rule.status || "unset"}
+          {rule.hunting && ", a hunting rule (a lead, not evidence on its own)"}
+          {rule.attribution && `. ${rule.attribution}.`}
+        </span>
+      </dd>
+    </>
   );
 }

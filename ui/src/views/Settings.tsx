@@ -4,6 +4,7 @@ import { intelMessage } from "../lib/intel";
 import type { Go } from "../route";
 import { LoadError, Loading } from "../components/common/States";
 import { Appearance } from "../components/settings/Appearance";
+import { DetectionRules } from "../components/settings/DetectionRules";
 import { Groups } from "../components/settings/Groups";
 import { InvestigationWindow } from "../components/settings/InvestigationWindow";
 import { NeverActOn } from "../components/settings/NeverActOn";
@@ -78,33 +79,19 @@ export function Settings({ backend, go = () => undefined }: { backend: Backend; 
   );
 }
 
-/** Sigma rule folders and IOC lists: what detections use besides Vigil's own rules. */
+/** The Sigma rules imports run and the IOC lists they match. */
 function DetectionContent({ backend, go }: { backend: Backend; go: Go }) {
-  const [dirs, setDirs] = useState<string[]>([]);
   const [lists, setLists] = useState<IntelList[]>([]);
   const [removing, setRemoving] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [seen, setSeen] = useState<IntelSummary | null>(null);
   const [error, setError] = useState<string | null>(null);
   const reload = () => {
-    backend.ruleDirs().then(setDirs, () => setDirs([]));
     backend.intelLists().then(setLists, () => setLists([]));
   };
   useEffect(reload, [backend]);
   const fail = (e: unknown) => setError(errorMessage(e));
 
-  const addRules = () => {
-    setError(null);
-    setSeen(null);
-    backend.pick("rule-folder").then((paths) => {
-      if (!paths) return;
-      setMessage("Loading the rules…");
-      backend.addRuleDir(paths[0]).then((loaded) => {
-        setMessage(`${loaded.toLocaleString()} rules loaded from ${paths[0]}; they run on every import from now on.`);
-        reload();
-      }, fail);
-    }, fail);
-  };
   const addIntel = () => {
     setError(null);
     backend.pick("ioc-list").then((paths) => {
@@ -133,18 +120,10 @@ function DetectionContent({ backend, go }: { backend: Backend; go: Go }) {
     <>
       <h2 id="detection">Detection rules and threat intelligence</h2>
       <p className="muted">
-        Vigil's own Sigma rules always run. Add a folder of Sigma rules (for example a SigmaHQ checkout) and IOC lists of file hashes (SHA-256, SHA-1, MD5), URLs,
-        domains and IPs: CSV as feeds and MISP export them, one indicator per line, or a STIX 2.1 bundle.
+        Imports run Vigil's own Sigma rules and SigmaHQ's Windows rules. Add a folder of your own rules (one with the id of a shipped rule replaces it) and IOC
+        lists of file hashes (SHA-256, SHA-1, MD5), URLs, domains and IPs: CSV as feeds and MISP export them, one indicator per line, or a STIX 2.1 bundle.
       </p>
-      <h3>Sigma rules</h3>
-      <ul data-testid="rule-dirs">
-        <li>Vigil's default rules</li>
-        {dirs.map((d) => (
-          <li key={d}>
-            <code>{d}</code>
-          </li>
-        ))}
-      </ul>
+      <DetectionRules backend={backend} />
       <h3>IOC lists</h3>
       {lists.length === 0 ? (
         <p className="muted" data-testid="intel-lists">
@@ -202,9 +181,6 @@ function DetectionContent({ backend, go }: { backend: Backend; go: Go }) {
         </table>
       )}
       <div className="button-row">
-        <button type="button" data-testid="add-rule-dir" onClick={addRules}>
-          Add a rule folder…
-        </button>
         <button type="button" data-testid="import-intel" onClick={addIntel}>
           Import an IOC list…
         </button>

@@ -514,12 +514,7 @@ impl Vigil {
         let files = expand(paths, &mut summary.skip_reasons)?;
         summary.skipped = summary.skip_reasons.len() as u32;
         summary.files = files.len() as u32;
-        let rule_dirs = self.rule_dirs().await?;
-        let rules = tokio::task::spawn_blocking(move || SigmaEngine::builtin_and_dirs(&rule_dirs))
-            .await
-            .map_err(|e| Error::InvalidInput(format!("loading rules failed: {e}")))?
-            .map_err(|e| Error::InvalidInput(e.to_string()))?
-            .0;
+        let rules = self.sigma_engine().await?;
         summary.rules = rules.rule_count() as u32;
         summary.rules_seconds = started.elapsed().as_secs_f64();
 
@@ -530,7 +525,6 @@ impl Vigil {
             parts: std::sync::Mutex::new(Part::of(files).into_iter()),
             failed: AtomicBool::new(false),
         });
-        let rules = Arc::new(rules);
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let workers: Vec<_> = (0..cores)
             .map(|_| {
@@ -684,6 +678,7 @@ impl Vigil {
         }
         // Freeing thousands of compiled rules takes a while: not while the import waits.
         let _freed = tokio::task::spawn_blocking(move || drop(rules));
+        self.trim_rule_cache();
         if let Some(e) = failed {
             return Err(e);
         }

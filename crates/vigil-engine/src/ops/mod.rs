@@ -19,6 +19,7 @@ pub mod investigate;
 pub mod policies;
 pub mod ranked;
 pub mod replay;
+pub mod rules;
 pub mod safety;
 pub mod start;
 pub mod world;

@@ -11,6 +11,7 @@ use vigil_telemetry::{Artefact, Event, Mention, MentionKind, Reader};
 /// checkout that sits elsewhere, such as a git worktree), if it exists.
 pub fn shared_fixtures() -> Option<PathBuf> {
     let dir = std::env::var_os("VIGIL_SHARED_FIXTURES")
+        .or_else(|| std::env::var_os("VIGIL_FIXTURES"))
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures"));
     dir.is_dir().then_some(dir)
@@ -97,4 +98,23 @@ pub fn mentions(list: &[(MentionKind, &str)]) -> Vec<Mention> {
             value: value.to_string(),
         })
         .collect()
+}
+
+/// The rule ids an `info.yml` of SigmaHQ's regression data names (under `rule_metadata`).
+pub fn info_rule_ids(info: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut in_meta = false;
+    for line in info.lines() {
+        if line.starts_with("rule_metadata:") {
+            in_meta = true;
+        } else if !line.starts_with(' ') && !line.is_empty() {
+            in_meta = false;
+        }
+        if in_meta {
+            if let Some(id) = line.trim().trim_start_matches("- ").strip_prefix("id:") {
+                out.push(id.trim().trim_matches('\'').trim_matches('"').to_string());
+            }
+        }
+    }
+    out
 }
