@@ -719,9 +719,15 @@ async fn an_alert_policy_edited_in_settings_routes_the_next_alert() -> Result<()
             window
                 .text_when(".notice[role=status]", |t| t.contains("saved"))
                 .await?;
-            // Tried first, it takes Sigma alerts before the default policy does.
+            // Tried first, it takes Sigma alerts before the three default policies do.
             let moved = "[data-policy=\"Only record Sigma alerts\"] [data-move=up]";
-            window.click(moved).await?;
+            for above in (1..=3).rev() {
+                window.click(moved).await?;
+                let at = format!("[data-testid=policies] li:nth-child({above})");
+                window
+                    .text_when(&at, |t| t.contains("Only record Sigma alerts"))
+                    .await?;
+            }
             window
                 .text_when("[data-testid=policies] li:first-child", |t| {
                     t.contains("Only record Sigma alerts") && t.contains("are only recorded")

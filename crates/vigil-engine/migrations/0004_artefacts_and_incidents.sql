@@ -58,3 +58,19 @@ ALTER TABLE investigation_machines ADD COLUMN seen_to TEXT;
 -- The alert policies Vigil ships say why they are set as they are (Settings shows it); an
 -- admin's edit makes the policy theirs and clears it.
 ALTER TABLE alert_policies ADD COLUMN why TEXT NOT NULL DEFAULT '';
+
+-- The default policies a small business wants, when the store still has the first one as it
+-- was shipped (an admin's own policies are left alone):
+UPDATE alert_policies
+   SET name = 'Investigate high and critical alerts',
+       why = 'Detection rules rate an alert high or critical when it seldom fires on ordinary work: each one is worth an investigation at once.'
+ WHERE name = 'Investigate high-severity alerts' AND rank = 1 AND min_severity = 'high'
+   AND detection_source IS NULL AND category IS NULL AND playbook = 'auto' AND start = 1;
+INSERT INTO alert_policies (name, rank, enabled, min_severity, category, playbook, start, why)
+SELECT 'Investigate persistence, even at medium severity', 2, 1, 'medium', 'Persistence', 'auto', 1,
+       'What an attack leaves behind to come back (a run key, a service, a scheduled task, a WMI subscription) is worth a look even when the rule is only medium: the investigation judges it, and proposes nothing unless it finds more.'
+ WHERE EXISTS (SELECT 1 FROM alert_policies WHERE name = 'Investigate high and critical alerts');
+INSERT INTO alert_policies (name, rank, enabled, min_severity, category, playbook, start, why)
+SELECT 'Investigate credential theft, even at medium severity', 3, 1, 'medium', 'Credential Access', 'auto', 1,
+       'Stolen passwords are how one infected machine becomes the whole office: a medium alert of credential theft starts an investigation too. Other medium and low alerts are recorded and join an investigation they are tied to.'
+ WHERE EXISTS (SELECT 1 FROM alert_policies WHERE name = 'Investigate high and critical alerts');

@@ -251,6 +251,19 @@ async fn ties_of(
     if let Some(session) = alert.logon_id.filter(|l| !SHARED_SESSIONS.contains(l)) {
         ties.push(format!("session:{machine}|{session}"));
     }
+    // Tickets one account asks for in a burst are one Kerberoasting run.
+    if alert
+        .entities
+        .iter()
+        .any(|e| e.kind == Some(EntityKind::ServiceTicket))
+    {
+        if let Some(user) = &alert.user_name {
+            ties.push(format!(
+                "session:{machine}|tickets of {}",
+                user.to_lowercase()
+            ));
+        }
+    }
     ties.sort();
     ties.dedup();
     Ok(ties)
@@ -332,6 +345,75 @@ async fn open_investigation_for(
         }
     }
     Ok(best)
+}
+
+/// A waiting alert (no policy took it) that names evidence of an investigation.
+#[derive(sqlx::FromRow)]
+struct Waiting {
+    id: i64,
+    title: String,
+    machine_id: i64,
+    kind: EntityKind,
+    path: Option<String>,
+    value: Option<String>,
+    name: String,
+    detail: String,
+}
+
+/// Attaches to `investigation` the alerts no policy took (low or medium, waiting for an
+/// analyst) that name a specific piece of its evidence, on a machine of its scope, within
+/// `window` of its alerts: an alert filed before the one that started it is as tied as one
+/// filed after. Returns (alert, title, machine) of each.
+pub(crate) async fn adopt_tied(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    window: time::Duration,
+) -> Result<Vec<(i64, String, i64)>> {
+    let (from, to): (Option<String>, Option<String>) = sqlx::query_as(
+        "SELECT MIN(a.first_seen), MAX(a.last_seen) FROM investigation_alerts ia
+         JOIN alerts a ON a.id = ia.alert_id WHERE ia.investigation_id = ?",
+    )
+    .bind(investigation)
+    .fetch_one(&mut *conn)
+    .await?;
+    let (Some(from), Some(to)) = (from, to) else {
+        return Ok(Vec::new());
+    };
+    let rows: Vec<Waiting> = sqlx::query_as(
+        "SELECT a.id, a.title, a.machine_id, e.kind, e.path, e.value, e.name, e.detail
+         FROM alerts a
+         JOIN investigation_machines im ON im.machine_id = a.machine_id AND im.investigation_id = ?1
+         JOIN alert_entities ae ON ae.alert_id = a.id
+         JOIN evidence v ON v.entity_id = ae.entity_id AND v.investigation_id = ?1
+         JOIN entities e ON e.id = ae.entity_id
+         WHERE a.investigation_id IS NULL AND a.status <> 'resolved'
+           AND a.first_seen <= ?2 AND a.last_seen >= ?3
+         ORDER BY a.id",
+    )
+    .bind(investigation)
+    .bind(clock::shift(&to, window))
+    .bind(clock::shift(&from, -window))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut adopted: Vec<(i64, String, i64)> = Vec::new();
+    for row in rows {
+        if adopted.iter().any(|(a, ..)| *a == row.id) {
+            continue;
+        }
+        let entity = NewEntity {
+            kind: Some(row.kind),
+            path: row.path,
+            value: row.value,
+            name: row.name,
+            detail: serde_json::from_str(&row.detail).unwrap_or_default(),
+            ..NewEntity::default()
+        };
+        if evidence::is_tie_worthy(&entity) {
+            attach_alert(conn, investigation, row.id).await?;
+            adopted.push((row.id, row.title, row.machine_id));
+        }
+    }
+    Ok(adopted)
 }
 
 /// An alert policy: min severity, detection source, category, playbook, start.

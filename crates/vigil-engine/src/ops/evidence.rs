@@ -242,12 +242,26 @@ pub fn artefact_entity(a: &Artefact, machine: i64) -> NewEntity {
                 _ => name.to_string(),
             };
             let mut e = persistence("run_key", location, name);
-            e.name = shown;
+            // A value with no name (or only invisible characters) hides from regedit.
+            e.name = if shown
+                .trim_matches(|c: char| c.is_whitespace() || c.is_control())
+                .is_empty()
+            {
+                format!(
+                    "{} (a value with no name)",
+                    location.rsplit('\\').next().unwrap_or(location)
+                )
+            } else {
+                shown
+            };
             e
         }
         ArtefactKind::RegistryValue => other(EntityKind::RegistryValue, a.name.clone()),
         ArtefactKind::Account => {
-            let mut e = NewEntity::global(EntityKind::User, &a.name);
+            // By its bare name: `CORP\\bob` is created, `bob` is put in a group.
+            let bare = a.name.rsplit('\\').next().unwrap_or(&a.name);
+            let mut e = NewEntity::global(EntityKind::User, bare);
+            e.name = a.name.clone();
             e.detail = json!({ "account": op_fact(a.op), "facts": facts_json(&facts) });
             e
         }
@@ -362,9 +376,19 @@ pub fn shown(seen: &Seen<'_>, machine: i64) -> Shown {
                 }
             }
         }
+        // The process an antivirus names found or ran the threat; it is not the threat.
+        let av_process = (a.kind == ArtefactKind::AvDetection)
+            .then(|| {
+                a.facts
+                    .iter()
+                    .find(|(l, _)| l == "process")
+                    .map(|(_, v)| v.to_lowercase())
+            })
+            .flatten();
         for m in &a.mentions {
             if m.kind == MentionKind::File
-                && crate::ops::entities::file_name(&m.value).trim().is_empty()
+                && (crate::ops::entities::file_name(&m.value).trim().is_empty()
+                    || av_process.as_deref() == Some(m.value.to_lowercase().as_str()))
             {
                 continue;
             }
@@ -473,6 +497,13 @@ pub fn shown(seen: &Seen<'_>, machine: i64) -> Shown {
             );
         }
     }
+    // A process started to fetch something names where from.
+    if let (Some(p), "process_start", Some(cmd)) = (process_index, seen.kind, seen.command_line) {
+        for url in urls_in(cmd) {
+            let j = out.push(NewEntity::global(EntityKind::Url, &url), Role::Evidence);
+            out.link(p, j, "downloads from");
+        }
+    }
     if let Some(ip) = seen.remote_ip {
         let relation = if seen.kind == "logon" {
             "logged on from"
@@ -527,13 +558,55 @@ pub fn is_tie_worthy(entity: &NewEntity) -> bool {
     }
 }
 
+/// The http(s) URLs a command line names, each once (at most a few).
+fn urls_in(command: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let lower = command.to_ascii_lowercase();
+    let mut at = 0;
+    while let Some(i) = lower[at..].find("http").map(|i| i + at) {
+        at = i + 4;
+        let rest = &command[i..];
+        if !(rest.len() > 8
+            && (rest[..7].eq_ignore_ascii_case("http://")
+                || rest[..8].eq_ignore_ascii_case("https://")))
+        {
+            continue;
+        }
+        let end = rest
+            .find(|c: char| {
+                c.is_whitespace()
+                    || matches!(
+                        c,
+                        '\'' | '"' | ')' | '(' | '<' | '>' | ';' | '|' | '`' | ','
+                    )
+            })
+            .unwrap_or(rest.len());
+        let url = rest[..end].trim_end_matches(['.', ']']);
+        if url.len() > 10 && !out.iter().any(|u| u == url) {
+            out.push(url.to_string());
+        }
+        if out.len() == 4 {
+            break;
+        }
+    }
+    out
+}
+
 /// The tie an entity gives by its id: `process:<id>` for a process (pids are reused, so it
 /// holds only close in time), `entity:<id>` for anything else.
 pub fn entity_tie(entity: &NewEntity, id: i64) -> String {
-    if entity.kind == Some(EntityKind::Process) {
-        format!("process:{id}")
-    } else {
-        format!("entity:{id}")
+    match entity.kind {
+        Some(EntityKind::Process) => format!("process:{id}"),
+        // An account is named `CORP\\bob` by its creation and `bob` by its group change.
+        Some(EntityKind::User) => {
+            let name = entity
+                .value
+                .as_deref()
+                .unwrap_or(&entity.name)
+                .to_lowercase();
+            format!("account:{}", name.rsplit('\\').next().unwrap_or(&name))
+        }
+        _ => format!("entity:{id}"),
     }
 }
 

@@ -302,7 +302,7 @@ fn process_cpu_seconds() -> f64 {
 
 /// The MITRE tactic (as a category) and technique in a rule's tags.
 fn attack_tags(tags: &[String]) -> (String, String) {
-    let mut category = String::new();
+    let mut tactics: Vec<String> = Vec::new();
     let mut technique = String::new();
     for tag in tags {
         let Some(rest) = tag.strip_prefix("attack.") else {
@@ -313,7 +313,10 @@ fn attack_tags(tags: &[String]) -> (String, String) {
             if technique.is_empty() {
                 technique = rest.to_uppercase();
             }
-        } else if category.is_empty() && !rest.starts_with('g') && !rest.starts_with('s') {
+        } else if !(rest.len() > 1
+            && (rest.starts_with('g') || rest.starts_with('s'))
+            && rest[1..].chars().all(|c| c.is_ascii_digit()))
+        {
             let words: Vec<String> = rest
                 .split(['_', '-'])
                 .map(|w| {
@@ -323,10 +326,15 @@ fn attack_tags(tags: &[String]) -> (String, String) {
                         .unwrap_or_default()
                 })
                 .collect();
-            category = words.join(" ");
+            let tactic = words.join(" ");
+            if !tactics.contains(&tactic) {
+                tactics.push(tactic);
+            }
         }
     }
-    (category, technique)
+    // Every tactic, so that a policy on "Persistence" takes a rule tagged privilege
+    // escalation first and persistence second.
+    (tactics.join(", "), technique)
 }
 
 /// What deduplicates an alert within one import: rule, machine and first entity.
@@ -829,10 +837,15 @@ mod tests {
         let tags = [
             "attack.credential_access".to_string(),
             "attack.t1003.001".to_string(),
+            "attack.s0002".to_string(),
+            "attack.persistence".to_string(),
         ];
         assert_eq!(
             attack_tags(&tags),
-            ("Credential Access".to_string(), "T1003.001".to_string())
+            (
+                "Credential Access, Persistence".to_string(),
+                "T1003.001".to_string()
+            )
         );
         assert_eq!(attack_tags(&[]), (String::new(), String::new()));
     }

@@ -388,8 +388,8 @@ mod tests {
             title: format!("Rule {rule} matched"),
             description: String::new(),
             severity,
-            category: "Credential access".into(),
-            technique: "T1003".into(),
+            category: "Discovery".into(),
+            technique: "T1087".into(),
             detection_source: source.into(),
             rule_id: rule.into(),
             machine_id,
@@ -403,12 +403,30 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_fresh_store_has_the_default_policy_and_five_levels() {
+    async fn a_fresh_store_has_the_default_policies_and_five_levels() {
         let vigil = Vigil::in_memory().await.expect("open");
         let policies = vigil.alert_policies().await.expect("policies");
-        assert_eq!(policies.len(), 1);
-        assert_eq!(policies[0].min_severity, Severity::High);
-        assert!(policies[0].start);
+        let shipped: Vec<(&str, Severity, Option<&str>)> = policies
+            .iter()
+            .map(|p| (p.name.as_str(), p.min_severity, p.category.as_deref()))
+            .collect();
+        assert_eq!(
+            shipped,
+            [
+                ("Investigate high and critical alerts", Severity::High, None),
+                (
+                    "Investigate persistence, even at medium severity",
+                    Severity::Medium,
+                    Some("Persistence")
+                ),
+                (
+                    "Investigate credential theft, even at medium severity",
+                    Severity::Medium,
+                    Some("Credential Access")
+                ),
+            ]
+        );
+        assert!(policies.iter().all(|p| p.start && !p.why.is_empty()));
         assert_eq!(vigil.automation_levels().len(), 5);
     }
 
@@ -483,11 +501,14 @@ mod tests {
             })
             .await
             .expect("save");
-        assert_eq!(quiet.rank, 2);
-        let order = vigil
-            .move_alert_policy(quiet.id, Move::Up)
-            .await
-            .expect("move");
+        assert_eq!(quiet.rank, 4);
+        for _ in 0..3 {
+            vigil
+                .move_alert_policy(quiet.id, Move::Up)
+                .await
+                .expect("move");
+        }
+        let order = vigil.alert_policies().await.expect("policies");
         assert_eq!(order[0].id, quiet.id);
         let raised = vigil
             .raise_alert(alert(m, "ioc1", Severity::High, "ioc"))
@@ -499,7 +520,7 @@ mod tests {
             .await
             .expect("move");
         vigil.delete_alert_policy(quiet.id).await.expect("delete");
-        assert_eq!(vigil.alert_policies().await.expect("policies").len(), 1);
+        assert_eq!(vigil.alert_policies().await.expect("policies").len(), 3);
         let raised = vigil
             .raise_alert(alert(m, "ioc2", Severity::High, "ioc"))
             .await
@@ -526,7 +547,10 @@ mod tests {
                 },
                 "not a playbook",
             ),
-            (input("INVESTIGATE HIGH-SEVERITY ALERTS"), "already called"),
+            (
+                input("INVESTIGATE HIGH AND CRITICAL ALERTS"),
+                "already called",
+            ),
         ];
         for (bad, expected) in cases {
             let error = vigil.save_alert_policy(&bad).await.expect_err("invalid");
@@ -535,6 +559,6 @@ mod tests {
         }
         let missing = vigil.delete_alert_policy(99).await.expect_err("missing");
         assert_eq!(missing.code(), ErrorCode::NotFound);
-        assert_eq!(vigil.alert_policies().await.expect("policies").len(), 1);
+        assert_eq!(vigil.alert_policies().await.expect("policies").len(), 3);
     }
 }

@@ -316,6 +316,10 @@ pub fn collect(
         recorded += 1;
         let process = &tree.procs[p];
         let start = process.start.map(|s| &events[s]);
+        // What its start names besides its parent: where its command line downloads from.
+        if let Some(start) = start.filter(|_| want("network")) {
+            found.merge(evidence::shown(&start.seen(), machine));
+        }
         if let Some(start) = start {
             if let Some(user) = start
                 .row

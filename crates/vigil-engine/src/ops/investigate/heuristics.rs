@@ -25,6 +25,10 @@ pub struct Heuristics {
     pub download_markers: Vec<String>,
     /// Script text that runs what it builds or fetches.
     pub execution_markers: Vec<String>,
+    /// Attack tools by name.
+    pub attack_tools: Vec<String>,
+    /// Groups whose members are given everything.
+    pub privileged_groups: Vec<String>,
 }
 
 impl Heuristics {
@@ -47,6 +51,16 @@ impl Heuristics {
         self.user_writable_markers
             .iter()
             .any(|m| t.contains(&m.replace('/', "\\")))
+    }
+
+    /// The attack tool a path or command names, if any.
+    pub fn attack_tool(&self, text: &str) -> Option<&str> {
+        let t = text.to_lowercase();
+        let name = file_name(&t);
+        self.attack_tools
+            .iter()
+            .find(|tool| name.contains(tool.as_str()))
+            .map(String::as_str)
     }
 
     /// Whether a command runs a shell or script host rather than a program.

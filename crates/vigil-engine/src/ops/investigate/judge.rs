@@ -152,6 +152,25 @@ fn alert_weight(role: Role, alert: &AlertFacts) -> Option<(Verdict, i64)> {
     })
 }
 
+/// An entity's facts (`detail.facts`, as [label, value] pairs).
+fn facts_of(detail: &Value) -> Vec<(String, String)> {
+    detail
+        .get("facts")
+        .and_then(Value::as_array)
+        .map(|facts| {
+            facts
+                .iter()
+                .filter_map(|f| {
+                    Some((
+                        f.get(0)?.as_str()?.to_string(),
+                        f.get(1)?.as_str()?.to_string(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// How a relation reads in a group's label ("37 files written by …").
 fn grouped_as(relation: &str) -> &'static str {
     match relation {
@@ -296,6 +315,19 @@ pub fn judge(case: &Case, h: &Heuristics) -> BTreeMap<i64, Judged> {
         let j = judged.entry(item.id).or_default();
         let lower = |s: &Option<String>| s.as_deref().unwrap_or("").to_ascii_lowercase();
         match item.kind {
+            EntityKind::Process | EntityKind::File => {
+                if let Some(tool) = item.path.as_deref().and_then(|p| h.attack_tool(p)) {
+                    j.add(
+                        "heuristic",
+                        Verdict::Suspicious,
+                        50,
+                        format!("its name is that of an attack tool ({tool})"),
+                    );
+                }
+            }
+            _ => {}
+        }
+        match item.kind {
             EntityKind::Process => {
                 let cmd = format!(" {} ", lower(&item.command_line));
                 let image = lower_name(item.path.as_deref().unwrap_or(""));
@@ -375,6 +407,30 @@ pub fn judge(case: &Case, h: &Heuristics) -> BTreeMap<i64, Judged> {
                     );
                 }
             }
+            EntityKind::User => {
+                let facts = facts_of(&item.detail);
+                if let Some((_, group)) = facts
+                    .iter()
+                    .find(|(l, v)| l == "group" && h.privileged_groups.contains(&v.to_lowercase()))
+                {
+                    j.add(
+                        "heuristic",
+                        Verdict::Suspicious,
+                        50,
+                        format!("put in the privileged group {group}, which is given everything"),
+                    );
+                }
+            }
+            EntityKind::ServiceTicket if lower(&item.value).contains("weak") => {
+                j.add(
+                    "heuristic",
+                    Verdict::Suspicious,
+                    45,
+                    "the ticket uses weak encryption (RC4 or DES): whoever asked for it can try to \
+                     crack the service account's password offline (Kerberoasting)"
+                        .into(),
+                );
+            }
             EntityKind::AvDetection => {
                 j.add(
                     "antivirus",
@@ -425,6 +481,33 @@ pub fn judge(case: &Case, h: &Heuristics) -> BTreeMap<i64, Judged> {
                 Verdict::Malicious,
                 90,
                 format!("the antivirus found the threat {} in it", a.name),
+            );
+        }
+    }
+
+    // A rule that names an artefact (or a process) as its culprit and a heuristic on its own
+    // content agree: two independent signs make it malicious, though neither alone does.
+    for item in &case.items {
+        let Some(j) = judged.get_mut(&item.id) else {
+            continue;
+        };
+        let rule = j.reasons.iter().any(|r| {
+            r.reason.analyzer == "alert"
+                && r.reason.text.starts_with("what the alert is about")
+                && r.weight >= 50
+        });
+        let heuristic = j
+            .reasons
+            .iter()
+            .filter(|r| r.reason.analyzer == "heuristic" && r.weight >= 45)
+            .map(|r| r.reason.text.clone())
+            .next();
+        if let (true, Some(h), false) = (rule, heuristic, j.verdict() == Verdict::Malicious) {
+            j.add(
+                "heuristic",
+                Verdict::Malicious,
+                65,
+                format!("a detection rule and a heuristic agree: {h}"),
             );
         }
     }
@@ -547,13 +630,19 @@ pub fn judge(case: &Case, h: &Heuristics) -> BTreeMap<i64, Judged> {
                         format!("{relation} by malicious process {}", a.name),
                     )
                 }
-                // Where a malicious script downloads from is where the attack's code is.
-                "downloads from" if malicious(from) && a.kind == EntityKind::Script => say(
-                    b.id,
-                    Verdict::Malicious,
-                    60,
-                    format!("a malicious script downloads from it ({})", a.name),
-                ),
+                // Where a malicious script or process downloads from is where the attack's
+                // code is.
+                "downloads from"
+                    if malicious(from)
+                        && matches!(a.kind, EntityKind::Script | EntityKind::Process) =>
+                {
+                    say(
+                        b.id,
+                        Verdict::Malicious,
+                        60,
+                        format!("{} downloads from it, and is malicious", a.name),
+                    )
+                }
                 "names"
                     if malicious(from)
                         && a.kind == EntityKind::Script

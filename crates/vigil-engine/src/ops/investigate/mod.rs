@@ -488,6 +488,17 @@ impl Vigil {
             }
             let mut tx = self.store().pool().begin().await?;
             let mut steps = Steps::default();
+            let window = time::Duration::minutes(i64::from(settings.window_minutes));
+            let adopted = crate::ops::alerts::adopt_tied(&mut tx, id, window).await?;
+            for (_, title, machine) in &adopted {
+                steps.add(
+                    "Alert joined",
+                    Some(*machine),
+                    "completed",
+                    step_start(),
+                    format!("{title} (it names evidence of this investigation)"),
+                );
+            }
             let started = step_start();
             let case = case::judge_case(&mut tx, id).await?;
             let judged = judge::judge(&case, heuristics());
@@ -514,7 +525,7 @@ impl Vigil {
             .await?;
             steps.flush(&mut tx, id).await?;
             tx.commit().await?;
-            if grown == 0 && remaining == 0 {
+            if grown == 0 && remaining == 0 && adopted.is_empty() {
                 break;
             }
         }

@@ -35,7 +35,11 @@ pub fn action_for(kind: EntityKind) -> Option<ActionKind> {
         EntityKind::User => ActionKind::DisableUser,
         EntityKind::RegistryValue => ActionKind::DeleteRegistryValue,
         EntityKind::BitsJob => ActionKind::CancelBitsJob,
-        EntityKind::AvDetection | EntityKind::ServiceTicket | EntityKind::Script => return None,
+        // A service account whose ticket may be cracked gets a new password.
+        EntityKind::ServiceTicket => ActionKind::ResetPassword,
+        // The antivirus's detection and a script are remediated through what they name
+        // (the file, the URLs).
+        EntityKind::AvDetection | EntityKind::Script => return None,
     })
 }
 

@@ -50,8 +50,16 @@ pub async fn upsert_entities(
                 sha256 = COALESCE(entities.sha256, excluded.sha256),
                 command_line = COALESCE(entities.command_line, excluded.command_line),
                 value = COALESCE(entities.value, excluded.value),
-                detail = CASE WHEN entities.kind = 'process' THEN json_patch(entities.detail, excluded.detail)
-                              WHEN entities.detail = '{}' THEN excluded.detail ELSE entities.detail END
+                detail = CASE
+                    WHEN entities.kind = 'process' THEN json_patch(entities.detail, excluded.detail)
+                    WHEN entities.detail = '{}' THEN excluded.detail
+                    -- Another event about the same artefact (the account put in a group after
+                    -- it was made) adds what it says to what is known.
+                    WHEN json_type(excluded.detail, '$.facts') = 'array' THEN json_set(entities.detail, '$.facts',
+                        (SELECT json_group_array(json(value)) FROM (
+                            SELECT value FROM json_each(entities.detail, '$.facts')
+                            UNION SELECT value FROM json_each(excluded.detail, '$.facts'))))
+                    ELSE entities.detail END
              RETURNING id, kind, key",
         );
         let rows: Vec<(i64, String, String)> = query.build_query_as().fetch_all(&mut *conn).await?;
