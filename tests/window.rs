@@ -599,6 +599,16 @@ async fn full_hd_in_dark_mode() -> Result<()> {
 
         // The theme follows the system until settings say otherwise.
         window.click("[data-nav=settings]").await?;
+        // The sections above load on their own; clicking before they are drawn clicks
+        // wherever the radio button was a moment earlier.
+        for loaded in [
+            "[data-testid=rule-sets]",
+            "[data-testid=intel-lists]",
+            "[data-testid=never-act-on]",
+            "[data-testid=investigation-window]",
+        ] {
+            window.element(loaded).await?;
+        }
         window.click("[data-theme-choice=dark]").await?;
         let theme = window
             .driver

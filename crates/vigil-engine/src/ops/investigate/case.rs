@@ -48,23 +48,26 @@ const EVENT_COLUMNS: &str = "id, ts, kind, user_name, pid, image, command_line, 
     parent_image, target_path, sha256, url, domain, remote_ip, registry_key, registry_value,
     extra, logon_id, artefact";
 
-/// A stored event with its artefact read.
+/// The columns of a window's read: scripts' texts (kilobytes each, thousands in a busy
+/// PowerShell window) are left for [`load_scripts`] to read for the processes that matter.
+const WINDOW_COLUMNS: &str = "id, ts, kind, user_name, pid, image, command_line, parent_pid,
+    parent_image, target_path, sha256, url, domain, remote_ip, registry_key, registry_value,
+    extra, logon_id, CASE WHEN kind = 'script_block' AND artefact IS NOT NULL THEN '' ELSE artefact END AS artefact";
+
+/// A stored event, its artefact read when first asked for (a window of PowerShell pipeline
+/// events holds thousands of scripts no one looks at).
 #[derive(Debug, Clone)]
 pub struct CaseEvent {
     pub row: StoredEvent,
-    pub artefact: Option<Artefact>,
+    artefact: std::sync::OnceLock<Option<Artefact>>,
     /// The name the source gave what the event is about (`extra.name`).
     pub name: Option<String>,
 }
 
 impl CaseEvent {
     fn of(row: StoredEvent) -> CaseEvent {
-        let artefact = row
-            .artefact
-            .as_deref()
-            .and_then(|a| serde_json::from_str(a).ok());
         let name = match row.kind.as_str() {
-            "service_install" | "scheduled_task" if artefact.is_none() => {
+            "service_install" | "scheduled_task" if row.artefact.is_none() => {
                 let extra: Option<serde_json::Value> = row
                     .extra
                     .as_deref()
@@ -75,9 +78,31 @@ impl CaseEvent {
         };
         CaseEvent {
             row,
-            artefact,
+            artefact: std::sync::OnceLock::new(),
             name,
         }
+    }
+
+    /// The artefact the event shows, if any.
+    pub fn artefact(&self) -> Option<&Artefact> {
+        self.artefact
+            .get_or_init(|| {
+                self.row
+                    .artefact
+                    .as_deref()
+                    .and_then(|a| serde_json::from_str(a).ok())
+            })
+            .as_ref()
+    }
+
+    /// Whether the event shows an artefact (without reading it).
+    pub fn has_artefact(&self) -> bool {
+        self.row.artefact.is_some()
+    }
+
+    /// Whether its artefact's text was left unread by the window's read.
+    fn deferred(&self) -> bool {
+        self.row.artefact.as_deref() == Some("")
     }
 
     /// The event as the evidence mapping reads it.
@@ -99,7 +124,7 @@ impl CaseEvent {
             registry_key: r.registry_key.as_deref(),
             registry_value: r.registry_value.as_deref(),
             name: self.name.as_deref(),
-            artefact: self.artefact.as_ref(),
+            artefact: self.artefact(),
         }
     }
 
@@ -172,7 +197,7 @@ pub async fn events_in(
     window: &Window,
 ) -> Result<Vec<CaseEvent>> {
     let rows: Vec<StoredEvent> = sqlx::query_as(&format!(
-        "SELECT {EVENT_COLUMNS} FROM events WHERE machine_id = ? AND ts >= ? AND ts <= ?
+        "SELECT {WINDOW_COLUMNS} FROM events WHERE machine_id = ? AND ts >= ? AND ts <= ?
          ORDER BY ts, id LIMIT ?"
     ))
     .bind(machine)
@@ -262,6 +287,37 @@ pub async fn complete_lineage(
         events.dedup_by_key(|e| e.row.id);
     }
     Ok(n)
+}
+
+/// Reads the scripts of the events `wanted` names (indexes into `events`) that the window's
+/// read left unread.
+pub async fn load_scripts(
+    conn: &mut SqliteConnection,
+    events: &mut [CaseEvent],
+    wanted: &[usize],
+) -> Result<usize> {
+    let ids: Vec<(usize, i64)> = wanted
+        .iter()
+        .filter(|&&i| events[i].deferred())
+        .map(|&i| (i, events[i].row.id))
+        .collect();
+    for chunk in ids.chunks(500) {
+        let mut query: sqlx::QueryBuilder<sqlx::Sqlite> =
+            sqlx::QueryBuilder::new("SELECT id, artefact FROM events WHERE id IN (");
+        let mut list = query.separated(", ");
+        for (_, id) in chunk {
+            list.push_bind(*id);
+        }
+        query.push(")");
+        let rows: Vec<(i64, Option<String>)> = query.build_query_as().fetch_all(&mut *conn).await?;
+        let texts: std::collections::HashMap<i64, Option<String>> = rows.into_iter().collect();
+        for (i, id) in chunk {
+            let e = &mut events[*i];
+            e.row.artefact = texts.get(id).cloned().flatten();
+            e.artefact = std::sync::OnceLock::new();
+        }
+    }
+    Ok(ids.len())
 }
 
 /// An entity already in the investigation's evidence (what collection starts from).

@@ -152,8 +152,12 @@ fn process_entity(machine: i64, tree: &Tree, events: &[CaseEvent], p: usize) -> 
 
 /// Which part of the playbook an event's evidence belongs to.
 fn part_of(e: &CaseEvent) -> &'static str {
-    if e.artefact.is_some() {
-        return "persistence";
+    if e.has_artefact() {
+        return if e.row.kind == "script_block" {
+            "process_tree"
+        } else {
+            "persistence"
+        };
     }
     match e.row.kind.as_str() {
         "file_create" => "files",
@@ -167,7 +171,10 @@ fn part_of(e: &CaseEvent) -> &'static str {
 /// An event every process makes and no attack needs: a registry key opened or created with
 /// no value written (Sysmon 12's CreateKey), outside the keys that start programs.
 fn is_noise(e: &CaseEvent) -> bool {
-    match &e.artefact {
+    if e.row.kind != "registry_set" {
+        return false;
+    }
+    match e.artefact() {
         Some(a) if a.kind == vigil_telemetry::ArtefactKind::RegistryValue => {
             a.value.is_none() && !evidence::is_autostart_key(&a.name)
         }
@@ -411,13 +418,16 @@ pub fn collect(
             .map(|s| s.name.to_lowercase())
             .collect();
         if !names.is_empty() {
+            // Scripts are not persistence: thousands of pipeline events go unread.
             for event in events.iter().filter(|e| {
-                e.artefact.as_ref().is_some_and(|a| {
-                    names.contains(&a.name.to_lowercase())
-                        || a.facts
-                            .iter()
-                            .any(|(_, v)| names.contains(&v.to_lowercase()))
-                })
+                e.has_artefact()
+                    && e.row.kind != "script_block"
+                    && e.artefact().is_some_and(|a| {
+                        names.contains(&a.name.to_lowercase())
+                            || a.facts
+                                .iter()
+                                .any(|(_, v)| names.contains(&v.to_lowercase()))
+                    })
             }) {
                 found.merge(evidence::shown(&event.seen(), machine));
                 found.counts.persistence += 1;
@@ -431,13 +441,11 @@ pub fn collect(
             .iter()
             .map(|(at, path, _)| (path_key(path), *at))
             .collect();
-        for event in events
-            .iter()
-            .filter(|e| e.artefact.is_some() || e.row.kind == "registry_set")
-        {
+        for event in events.iter().filter(|e| {
+            (e.has_artefact() && e.row.kind != "script_block") || e.row.kind == "registry_set"
+        }) {
             let text = event
-                .artefact
-                .as_ref()
+                .artefact()
                 .and_then(|a| a.value.clone())
                 .or_else(|| event.row.registry_value.clone())
                 .or_else(|| event.row.command_line.clone())

@@ -606,6 +606,26 @@ impl Vigil {
         );
         let started = step_start();
         let tree = Tree::build(&events);
+        // The scripts of the processes collection may reach, read now.
+        let seed_procs: Vec<usize> = lineage
+            .iter()
+            .filter_map(|(pid, image)| tree.get(*pid, image))
+            .chain(
+                seeds
+                    .iter()
+                    .filter(|s| s.kind == EntityKind::File)
+                    .flat_map(|s| {
+                        s.path
+                            .as_deref()
+                            .map(|p| tree.running(p).to_vec())
+                            .unwrap_or_default()
+                    }),
+            )
+            .collect();
+        let reach = tree.reach(&seed_procs, Limits::default().depth, |i| {
+            heuristics().is_broker(i)
+        });
+        case::load_scripts(&mut tx, &mut events, &reach).await?;
         if playbook_steps.contains(&"scan") {
             let detail = match &snapshot {
                 Some(s) => format!(

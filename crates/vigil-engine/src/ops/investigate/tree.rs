@@ -111,6 +111,38 @@ impl Tree {
             .unwrap_or(&[])
     }
 
+    /// The processes within `depth` generations of `seeds` (up to brokers, and down), and
+    /// the events of them all: what collection may read.
+    pub fn reach(
+        &self,
+        seeds: &[usize],
+        depth: usize,
+        is_broker: impl Fn(&str) -> bool,
+    ) -> Vec<usize> {
+        let mut seen: std::collections::HashSet<usize> = seeds.iter().copied().collect();
+        let mut frontier: Vec<usize> = seeds.to_vec();
+        for _ in 0..=depth {
+            let mut next = Vec::new();
+            for &p in &frontier {
+                let up = self
+                    .parent_of(p)
+                    .filter(|&q| !is_broker(&self.procs[q].image));
+                for q in up.into_iter().chain(self.procs[p].children.iter().copied()) {
+                    if seen.insert(q) {
+                        next.push(q);
+                    }
+                }
+            }
+            frontier = next;
+        }
+        let mut events: Vec<usize> = seen
+            .into_iter()
+            .flat_map(|p| self.procs[p].events.iter().copied())
+            .collect();
+        events.sort_unstable();
+        events
+    }
+
     /// The parent of process `p`, when the window knows it.
     pub fn parent_of(&self, p: usize) -> Option<usize> {
         let (ppid, pimage) = self.procs[p].parent.as_ref()?;
