@@ -217,6 +217,9 @@ async fn ties_of(
         if let Some(sha) = &entity.sha256 {
             ties.push(format!("sha256:{sha}"));
         }
+        if entity.role != Role::Evidence {
+            ties.extend(evidence::payload_tie(machine, entity));
+        }
         match entity.kind {
             Some(EntityKind::File) => {
                 ties.extend(

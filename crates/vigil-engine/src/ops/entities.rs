@@ -49,6 +49,20 @@ impl NewEntity {
         }
     }
 
+    /// A process whose start was logged without its process id (some collectors drop
+    /// Sysmon's `ProcessId`): known by its program and command line, never stopped by
+    /// Vigil, which cannot tell which process it is.
+    pub fn unnumbered_process(machine_id: i64, image: &str, command_line: Option<&str>) -> Self {
+        Self {
+            kind: Some(EntityKind::Process),
+            machine_id: Some(machine_id),
+            name: format!("{} (process id not logged)", file_name(image)),
+            path: Some(image.to_string()),
+            command_line: command_line.map(str::to_string),
+            ..Self::default()
+        }
+    }
+
     /// A URL, domain, IP address or user: global, identified by its value.
     pub fn global(kind: EntityKind, value: &str) -> Self {
         Self {
@@ -103,7 +117,10 @@ impl NewEntity {
         let lower = |s: &Option<String>| s.as_deref().unwrap_or("").to_lowercase();
         match self.kind.unwrap_or(EntityKind::File) {
             EntityKind::File => format!("{m}|{}", lower(&self.path)),
-            EntityKind::Process => format!("{m}|{}|{}", self.pid.unwrap_or(0), lower(&self.path)),
+            EntityKind::Process => match self.pid {
+                Some(pid) => format!("{m}|{pid}|{}", lower(&self.path)),
+                None => format!("{m}|-|{}|{}", lower(&self.path), lower(&self.command_line)),
+            },
             EntityKind::Persistence => {
                 let field = |k: &str| self.detail.get(k).and_then(Value::as_str).unwrap_or("");
                 format!(

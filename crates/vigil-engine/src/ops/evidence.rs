@@ -17,6 +17,8 @@ use crate::ops::safety::{canonical_path, is_system_account};
 pub struct Seen<'a> {
     /// The stored kind name (`process_start`, `service_install`, …).
     pub kind: &'a str,
+    /// When it happened (RFC 3339).
+    pub ts: Option<&'a str>,
     pub user: Option<&'a str>,
     pub pid: Option<i64>,
     pub image: Option<&'a str>,
@@ -40,6 +42,7 @@ impl<'a> Seen<'a> {
     pub fn of_event(e: &'a Event) -> Seen<'a> {
         Seen {
             kind: e.kind.as_str(),
+            ts: Some(&e.ts),
             user: e.user.as_deref(),
             pid: e.pid,
             image: e.image.as_deref(),
@@ -347,6 +350,14 @@ pub fn shown(seen: &Seen<'_>, machine: i64) -> Shown {
         (Some(pid), Some(image)) => {
             Some(NewEntity::process(machine, pid, image, seen.command_line))
         }
+        // A start logged without its process id is still the program that ran.
+        (None, Some(image)) if seen.kind == "process_start" => {
+            let mut p = NewEntity::unnumbered_process(machine, image, seen.command_line);
+            if let Some(ts) = seen.ts {
+                p.detail = json!({ "last_seen": ts });
+            }
+            Some(p)
+        }
         _ => None,
     };
     let process_role = match seen.kind {
@@ -610,6 +621,42 @@ pub fn entity_tie(entity: &NewEntity, id: i64) -> String {
     }
 }
 
+/// The tie an encoded PowerShell command gives (`payload:<machine>|<its start>`): a service,
+/// task or value that holds it, the shell that passes it on and the PowerShell that runs
+/// it are one chain, even where the log lost their process ids.
+pub fn payload_tie(machine: i64, entity: &NewEntity) -> Option<String> {
+    [entity.command_line.as_deref(), entity.value.as_deref()]
+        .into_iter()
+        .flatten()
+        .find_map(encoded_command)
+        .map(|payload| format!("payload:{machine}|{payload}"))
+}
+
+/// The first 64 characters of the base64 after `-enc`, `-e`, `-ec` or `-EncodedCommand`
+/// (any prefix PowerShell accepts), when it is long enough to be specific.
+fn encoded_command(command: &str) -> Option<&str> {
+    let lower = command.to_ascii_lowercase();
+    if !lower.contains("powershell") && !lower.contains("pwsh") {
+        return None;
+    }
+    let mut words = command.split_whitespace();
+    while let Some(word) = words.next() {
+        let flag = word.trim_start_matches(['-', '/']).to_ascii_lowercase();
+        if word.len() == flag.len() || flag.is_empty() {
+            continue;
+        }
+        if flag == "ec" || "encodedcommand".starts_with(&flag) && flag.starts_with('e') {
+            let arg = words.next()?.trim_matches(['"', '\'']);
+            let b64 = arg
+                .char_indices()
+                .find(|(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=')))
+                .map_or(arg, |(i, _)| &arg[..i]);
+            return (b64.len() >= 40).then(|| &b64[..64.min(b64.len())]);
+        }
+    }
+    None
+}
+
 /// The tie a file's path gives (`path:<machine>|<path>`), unless it is an OS file every
 /// process tree uses, or no path at all.
 pub fn path_tie(machine: i64, path: &str) -> Option<String> {
@@ -621,4 +668,52 @@ pub fn path_tie(machine: i64, path: &str) -> Option<String> {
 /// The canonical form the guard and the lists compare paths in.
 pub fn path_key(path: &str) -> String {
     canonical_path(&real_path(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const B64: &str =
+        "SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAIABOAGUAdAAuAFcAZQBiAEMAbABpAGUAbgB0ACkA";
+
+    #[test]
+    fn an_encoded_command_ties_the_service_the_shell_and_powershell() {
+        let service = NewEntity::persistence(
+            7,
+            "service",
+            "services",
+            "Updater",
+            &format!("%COMSPEC% /C start /b powershell -noP -sta -w 1 -enc {B64}"),
+        );
+        let shell = NewEntity::unnumbered_process(
+            7,
+            r"C:\Windows\System32\cmd.exe",
+            Some(&format!(
+                r"C:\windows\system32\cmd.exe /C start /b powershell -noP -sta -w 1 -enc  {B64}"
+            )),
+        );
+        let ps = NewEntity::process(
+            7,
+            4312,
+            r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe",
+            Some(&format!(
+                "powershell.exe -NoProfile -EncodedCommand \"{B64}\""
+            )),
+        );
+        let tie = payload_tie(7, &service).expect("a tie");
+        assert_eq!(tie, format!("payload:7|{}", &B64[..64]));
+        assert_eq!(payload_tie(7, &shell).as_ref(), Some(&tie));
+        assert_eq!(payload_tie(7, &ps).as_ref(), Some(&tie));
+        // Another machine, a short argument, a flag that is not PowerShell's: no tie.
+        assert_ne!(payload_tie(8, &ps).as_ref(), Some(&tie));
+        let short = NewEntity::process(7, 1, "powershell.exe", Some("powershell -e ZQBjAGgAbwA="));
+        assert_eq!(payload_tie(7, &short), None);
+        let other = NewEntity::process(7, 1, "app.exe", Some(&format!("app.exe -e {B64}")));
+        assert_eq!(payload_tie(7, &other), None);
+        // Two starts logged without process ids are two entities when their commands differ.
+        let again =
+            NewEntity::unnumbered_process(7, r"C:\Windows\System32\cmd.exe", Some("cmd /c dir"));
+        assert_ne!(shell.key(), again.key());
+    }
 }

@@ -110,6 +110,7 @@ impl CaseEvent {
         let r = &self.row;
         Seen {
             kind: &r.kind,
+            ts: Some(&r.ts),
             user: r.user_name.as_deref(),
             pid: r.pid,
             image: r.image.as_deref(),

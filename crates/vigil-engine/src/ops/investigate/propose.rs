@@ -77,6 +77,22 @@ fn ended(detail: &serde_json::Value) -> bool {
     clock::seconds_between(last, &clock::now()) > (PROCESS_LIFETIME_HOURS * 3600) as f64
 }
 
+/// Records why Vigil will not act on an entity the investigation judged malicious.
+async fn mark_protected(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    entity: i64,
+    why: &str,
+) -> Result<()> {
+    sqlx::query("UPDATE evidence SET protected = ? WHERE investigation_id = ? AND entity_id = ?")
+        .bind(why)
+        .bind(investigation)
+        .bind(entity)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// Whether the entity is still there, per the connector's snapshot (`None`: cannot tell).
 fn present(finding: &Finding, snapshot: Option<&Snapshot>) -> Option<bool> {
     let snapshot = snapshot?;
@@ -277,26 +293,24 @@ pub async fn propose(
             gone += 1;
             continue;
         }
+        let refuse =
+            |why: String| format!("{} {}: {why}", action_label(kind, mechanism), finding.name);
         if let Some(why) = guard.refusal(&subject) {
-            sqlx::query(
-                "UPDATE evidence SET protected = ? WHERE investigation_id = ? AND entity_id = ?",
-            )
-            .bind(&why)
-            .bind(investigation)
-            .bind(finding.id)
-            .execute(&mut *conn)
-            .await?;
-            refused.push(format!(
-                "{} {}: {why}",
-                action_label(kind, mechanism),
-                finding.name
-            ));
+            mark_protected(conn, investigation, finding.id, &why).await?;
+            refused.push(refuse(why));
             continue;
         }
         let gone_already = match (finding.kind, snapshots.get(&machine)) {
             (EntityKind::Process, None) => ended(&detail),
             _ => present(finding, snapshots.get(&machine)) == Some(false),
         };
+        if !gone_already && finding.kind == EntityKind::Process && finding.pid.is_none() {
+            let why = "its process id was not logged, so Vigil cannot tell which process to stop"
+                .to_string();
+            mark_protected(conn, investigation, finding.id, &why).await?;
+            refused.push(refuse(why));
+            continue;
+        }
         if gone_already {
             sqlx::query("UPDATE evidence SET remediation_status = ? WHERE investigation_id = ? AND entity_id = ?")
                 .bind(RemediationStatus::NotFound)

@@ -8,7 +8,7 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use crate::domain::EntityKind;
 use crate::ops::alerts::add_ties;
 use crate::ops::entities::NewEntity;
-use crate::ops::evidence::{entity_tie, is_tie_worthy, path_tie};
+use crate::ops::evidence::{entity_tie, is_tie_worthy, path_tie, payload_tie};
 use crate::{clock, Result};
 
 use super::case::Window;
@@ -142,6 +142,9 @@ pub async fn record(
         ties.push(entity_tie(entity, *id));
         if let Some(sha) = &entity.sha256 {
             ties.push(format!("sha256:{sha}"));
+        }
+        if let Some(machine) = entity.machine_id {
+            ties.extend(payload_tie(machine, entity));
         }
         if let (Some(EntityKind::File | EntityKind::Process), Some(path), Some(machine)) =
             (entity.kind, entity.path.as_deref(), entity.machine_id)
