@@ -91,6 +91,16 @@ pub fn is_os_path(path: &str) -> bool {
         .any(|folder| p.starts_with(folder.as_str()))
 }
 
+/// Whether `path` is one of Windows' own programs or libraries in its system location
+/// (`C:\Windows\System32\comsvcs.dll`), not merely a file that lies there
+/// (`C:\Windows\System32\mimilsa.log`, a planted DLL).
+pub fn is_os_binary(path: &str) -> bool {
+    is_os_path(path)
+        && protected()
+            .os_binaries
+            .contains(&file_name(path).to_lowercase())
+}
+
 /// Whether an image path is a process the OS cannot run without, in its real location
 /// (`lsass.exe` under System32 is; `lsass.exe` in a user's folder is not).
 pub fn is_critical_process(image: &str) -> bool {

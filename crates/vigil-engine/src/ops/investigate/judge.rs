@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::domain::{EntityKind, FolderClass, Grade, Reason, Role, Severity, Verdict};
 use crate::ops::entities::file_name;
-use crate::ops::safety::{is_critical_process, is_os_path, is_system_account};
+use crate::ops::safety::{is_critical_process, is_os_binary, is_os_path, is_system_account};
 
 use super::heuristics::Heuristics;
 
@@ -276,7 +276,15 @@ pub fn judge(case: &Case, h: &Heuristics) -> BTreeMap<i64, Judged> {
             continue;
         };
         // What the OS needs, and generic brokers, are the scene, not the culprit.
-        let bystander = is_os_own(item)
+        // A file a rule is about is the OS's own only if it is one of its programs: a log
+        // or a DLL planted in System32 is the attack's.
+        let os_own = match item.kind {
+            EntityKind::File if named.role == Role::Culprit => {
+                item.path.as_deref().is_some_and(is_os_binary)
+            }
+            _ => is_os_own(item),
+        };
+        let bystander = os_own
             || (item.kind == EntityKind::Process
                 && named.role != Role::Culprit
                 && item.path.as_deref().is_some_and(|p| h.is_broker(p)));
@@ -904,6 +912,35 @@ mod tests {
                 "{severity:?} {grade:?} {role:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_file_planted_in_the_os_folder_is_the_attacks_not_the_os() {
+        let file = |id, path: &str| item(id, EntityKind::File, file_name(path), Some(path));
+        let case = Case {
+            items: vec![
+                file(1, r"C:\Windows\System32\mimilsa.log"),
+                file(2, r"C:\Windows\System32\ualapi.dll"),
+                file(3, r"C:\Windows\System32\comsvcs.dll"),
+            ],
+            alerts: vec![alert(Severity::Critical, Grade::Detection)],
+            named: (1..=3)
+                .map(|entity| Named {
+                    entity,
+                    role: Role::Culprit,
+                    alert: 0,
+                })
+                .collect(),
+            ..Case::default()
+        };
+        assert_eq!(
+            verdicts(&case),
+            [
+                (1, Verdict::Malicious),
+                (2, Verdict::Malicious),
+                (3, Verdict::Suspicious)
+            ]
+        );
     }
 
     #[test]
