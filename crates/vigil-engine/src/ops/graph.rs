@@ -16,6 +16,9 @@ pub const MAX_DRAWN: usize = 150;
 /// Like nodes from one neighbour make a cluster from this many on.
 const CLUSTER_MIN: usize = 5;
 
+/// How many alerts a graph draws one by one; beyond, those about one entity are one node.
+const ALERTS_DRAWN: usize = 12;
+
 /// The investigation graph of its alerts, machines, users, evidence and actions, with like
 /// nodes in clusters.
 pub async fn of_investigation(
@@ -289,6 +292,47 @@ pub fn cluster(graph: &mut Graph, max: usize) {
         taken.extend(members.iter().copied());
         clusters.push((id, label, members));
     }
+    // Pass 1b: where alerts are many, the alerts about one entity are one node.
+    let alerts: Vec<usize> = (0..graph.nodes.len())
+        .filter(|&i| graph.nodes[i].group == "alert")
+        .collect();
+    if alerts.len() > ALERTS_DRAWN {
+        // Each alert's anchor: the first finding it names, else the first entity.
+        let mut anchor_of: HashMap<usize, (bool, &str)> = HashMap::new();
+        for e in graph.edges.iter().filter(|e| e.label == "evidence") {
+            let (Some(&s), Some(&t)) = (index.get(&e.source), index.get(&e.target)) else {
+                continue;
+            };
+            if graph.nodes[s].group != "alert" {
+                continue;
+            }
+            let candidate = (graph.nodes[t].group != "finding", e.target.as_str());
+            let best = anchor_of.entry(s).or_insert(candidate);
+            if candidate < *best {
+                *best = candidate;
+            }
+        }
+        let mut about: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (alert, (_, anchor)) in &anchor_of {
+            about.entry(anchor).or_default().push(*alert);
+        }
+        for (anchor, mut members) in about {
+            if members.len() < 2 {
+                continue;
+            }
+            let severity = |i: &usize| {
+                ["critical", "high", "medium", "low"]
+                    .iter()
+                    .position(|s| *s == graph.nodes[*i].kind)
+                    .unwrap_or(4)
+            };
+            members.sort_by_key(|i| (severity(i), *i));
+            let anchor_label = label_of.get(anchor).cloned().unwrap_or_default();
+            let label = format!("{} alerts about {anchor_label}", members.len());
+            taken.extend(members.iter().copied());
+            clusters.push((format!("cluster:{anchor}:alerts"), label, members));
+        }
+    }
     let mut drawn_now = graph.nodes.len() - taken.len() + clusters.len();
     // Pass 2: by group and kind (and verdict), the largest first, while too many are drawn.
     if drawn_now > max {
@@ -387,6 +431,49 @@ mod tests {
         assert_eq!(clusters[0].size, 37);
         assert_eq!(clusters[0].label, "37 files written by entity:1");
         assert_eq!(drawn(&g), 3, "the process, the odd file and the cluster");
+    }
+
+    #[test]
+    fn many_alerts_about_one_entity_are_one_node() {
+        let mut g = Graph::default();
+        g.nodes.push(node("machine:m", "machine", "machine"));
+        g.nodes.push(node("entity:1", "finding", "persistence"));
+        g.nodes.push(node("entity:2", "entity", "process"));
+        for i in 0..20 {
+            let severity = if i == 7 { "critical" } else { "high" };
+            let alert = format!("alert:{i}");
+            g.nodes.push(node(&alert, "alert", severity));
+            g.edges.push(edge(&alert, "machine:m", "raised on"));
+            // Most name the service (and its process); one names the process alone.
+            if i != 19 {
+                g.edges.push(edge(&alert, "entity:1", "evidence"));
+            }
+            g.edges.push(edge(&alert, "entity:2", "evidence"));
+        }
+        cluster(&mut g, MAX_DRAWN);
+        let clusters: Vec<&GraphNode> = g.nodes.iter().filter(|n| n.group == "cluster").collect();
+        assert_eq!(clusters.len(), 1);
+        assert_eq!(clusters[0].label, "19 alerts about entity:1");
+        assert_eq!(
+            clusters[0].kind, "critical",
+            "drawn as its most severe alert"
+        );
+        assert_eq!(
+            drawn(&g),
+            5,
+            "the machine, two entities, the cluster, the odd alert"
+        );
+
+        // A few alerts are drawn one by one.
+        let mut few = Graph::default();
+        few.nodes.push(node("entity:1", "finding", "file"));
+        for i in 0..5 {
+            few.nodes.push(node(&format!("alert:{i}"), "alert", "high"));
+            few.edges
+                .push(edge(&format!("alert:{i}"), "entity:1", "evidence"));
+        }
+        cluster(&mut few, MAX_DRAWN);
+        assert_eq!(drawn(&few), 6);
     }
 
     #[test]

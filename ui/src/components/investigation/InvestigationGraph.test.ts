@@ -214,6 +214,23 @@ describe("investigation graph clusters", () => {
     expect(elements(nodes, edges, new Set()).filter((e) => e.group === "nodes")).toHaveLength(5);
   });
 
+  it("draws alerts drawn as one as an alert, not as a machine", () => {
+    const nodes: GraphNode[] = [
+      { id: "machine:ws01", group: "machine", kind: "machine", label: "ws01", verdict: null, remediation_status: null, cluster: null, size: 1 },
+      { id: "cluster:entity:1:alerts", group: "cluster", kind: "high", label: "3 alerts about Service Updater", verdict: null, remediation_status: null, cluster: null, size: 3 },
+    ];
+    for (let i = 0; i < 3; i++) {
+      nodes.push({ id: `alert:${i}`, group: "alert", kind: "high", label: `Alert ${i}`, verdict: null, remediation_status: null, cluster: "cluster:entity:1:alerts", size: 1 });
+    }
+    const edges = [0, 1, 2].map((i) => ({ source: `alert:${i}`, target: "machine:ws01", label: "on" }));
+    cy = cytoscape({ headless: true, styleEnabled: true, style: style(), elements: elements(nodes, edges, new Set()) });
+    const alerts = cy.getElementById("cluster:entity:1:alerts");
+    const machine = cy.getElementById("machine:ws01");
+    expect(alerts.style("shape")).toBe("diamond");
+    expect(alerts.style("background-color")).not.toBe(machine.style("background-color"));
+    expect(cy.edges().length).toBe(1);
+  });
+
   it("uses the label as it is when it already says how many", () => {
     const [el] = elements([{ id: "cluster:1", group: "cluster", kind: "file", label: "37 files written by evil.exe (4120)", verdict: null, remediation_status: null, cluster: null, size: 37 }], []);
     expect(el?.data.full).toMatch(/^37 files written by evil.exe \(4120\) — click/);

@@ -151,6 +151,8 @@ export function style(): cytoscape.StylesheetJson {
     { selector: 'node[kind = "action"]', style: { shape: "tag", width: 20, height: 20 } },
     // Many alike drawn as one: a larger square with a double border.
     { selector: 'node[kind = "cluster"]', style: { shape: "round-rectangle", width: 40, height: 30, "border-width": 4, "border-style": "double", "border-color": p.text } },
+    // Alerts drawn as one stay alerts: a diamond, double-bordered.
+    { selector: 'node[kind = "cluster"][lane = "alert"]', style: { shape: "diamond", width: 42, height: 42, "background-color": p.malicious } },
     { selector: 'node[tone = "malicious"]', style: { "background-color": p.malicious } },
     { selector: 'node[tone = "suspicious"]', style: { "background-color": p.suspicious } },
     { selector: 'node[waiting = "yes"]', style: { "border-color": p.text, "border-style": "dashed", "border-width": 2 } },
