@@ -600,3 +600,160 @@ async fn ten_new_machines_from_one_hash_wait_for_expand_scope() {
         "the machine playbook ran there"
     );
 }
+
+/// The demo office's week (the ordinary days and the attack), written as the Sysmon log a
+/// real office's machines would give: a JSON line per process start, connection, file,
+/// registry value and DNS query.
+async fn demo_week_as_sysmon(vigil: &Vigil, out: &std::path::Path) -> usize {
+    type Row = (
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT e.ts, e.kind, m.name, e.user_name, e.pid, e.image, e.command_line, e.parent_pid,
+                e.parent_image, e.target_path, e.sha256, e.domain, e.remote_ip, e.remote_port,
+                e.registry_key, e.registry_value
+         FROM events e JOIN machines m ON m.id = e.machine_id ORDER BY e.ts, e.id",
+    )
+    .fetch_all(vigil.store().pool())
+    .await
+    .expect("events");
+    let mut lines = String::new();
+    for (
+        ts,
+        kind,
+        machine,
+        user,
+        pid,
+        image,
+        cmd,
+        ppid,
+        pimage,
+        target,
+        sha,
+        domain,
+        ip,
+        port,
+        key,
+        value,
+    ) in rows
+    {
+        let id = match kind.as_str() {
+            "process_start" => 1,
+            "network_connection" => 3,
+            "file_create" => 11,
+            "registry_set" => 13,
+            "dns_query" => 22,
+            _ => continue,
+        };
+        let mut r = serde_json::json!({
+            "@timestamp": ts,
+            "Hostname": format!("{machine}.northwind.local"),
+            "Channel": "Microsoft-Windows-Sysmon/Operational",
+            "SourceName": "Microsoft-Windows-Sysmon",
+            "EventID": id,
+            "User": user, "ProcessId": pid, "Image": image, "CommandLine": cmd,
+            "ParentProcessId": ppid, "ParentImage": pimage,
+        });
+        let fields = r.as_object_mut().expect("object");
+        if let Some(sha) = sha {
+            fields.insert(
+                "Hashes".into(),
+                format!("SHA256={}", sha.to_uppercase()).into(),
+            );
+        }
+        match id {
+            11 => drop(fields.insert("TargetFilename".into(), target.into())),
+            13 => {
+                fields.insert("EventType".into(), "SetValue".into());
+                fields.insert("TargetObject".into(), key.into());
+                fields.insert("Details".into(), value.into());
+            }
+            22 => drop(fields.insert("QueryName".into(), domain.into())),
+            3 => {
+                fields.insert("DestinationIp".into(), ip.into());
+                fields.insert("DestinationPort".into(), port.into());
+                fields.insert("DestinationHostname".into(), domain.into());
+            }
+            _ => {}
+        }
+        fields.retain(|_, v| !v.is_null());
+        lines.push_str(&r.to_string());
+        lines.push('\n');
+    }
+    std::fs::write(out, &lines).expect("write");
+    lines.lines().count()
+}
+
+#[tokio::test]
+async fn the_shipped_rules_on_the_demo_offices_week_start_the_attacks_investigation_alone() {
+    let d = demo().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("northwind-week.ndjson");
+    let written = demo_week_as_sysmon(&d.vigil, &log).await;
+    assert!(written > 3_000, "{written} events");
+
+    let office = Vigil::open(OpenOptions {
+        db: Some(dir.path().join("office.sqlite3")),
+        ..OpenOptions::default()
+    })
+    .await
+    .expect("open");
+    let summary = office.import(&[log], |_| {}).await.expect("import");
+    assert_eq!(summary.events_added as usize, written);
+    let list = office
+        .investigations(&Default::default())
+        .await
+        .expect("list");
+    // One, on client4, whose scope grew to client7 where the payload also lies.
+    let machines: Vec<Vec<String>> = list.iter().map(|i| i.machine_names.clone()).collect();
+    assert_eq!(
+        machines,
+        [vec!["client4".to_string(), "client7".to_string()]],
+        "{list:#?}"
+    );
+    // The attack is what it found: the Office document's script and the payload it left.
+    let details = office.investigation(list[0].id).await.expect("details");
+    let found: Vec<&str> = details
+        .key_findings
+        .iter()
+        .filter(|f| f.verdict == Verdict::Malicious)
+        .map(|f| f.name.as_str())
+        .collect();
+    assert!(
+        found
+            .iter()
+            .any(|f| f.contains("WindowsUpdater") || f.contains("updater.exe")),
+        "{found:?}"
+    );
+    // The ordinary days raise alerts the admin can read later, none an investigation.
+    let ordinary: Vec<(Severity, String)> = office
+        .alerts(None)
+        .await
+        .expect("alerts")
+        .into_iter()
+        .filter(|a| a.machine != "client4")
+        .map(|a| (a.severity, a.title))
+        .collect();
+    assert!(
+        ordinary.iter().all(|(s, _)| matches!(
+            s,
+            Severity::Low | Severity::Medium | Severity::Informational
+        )),
+        "{ordinary:?}"
+    );
+}
