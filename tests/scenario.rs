@@ -740,7 +740,8 @@ async fn the_shipped_rules_on_the_demo_offices_week_start_the_attacks_investigat
             .any(|f| f.contains("WindowsUpdater") || f.contains("updater.exe")),
         "{found:?}"
     );
-    // The ordinary days raise alerts the admin can read later, none an investigation.
+    // The ordinary days raise nothing above low severity (rules that look at parents and
+    // folders flag a server program started oddly; the demo starts them as Windows does).
     let ordinary: Vec<(Severity, String)> = office
         .alerts(None)
         .await
@@ -750,10 +751,9 @@ async fn the_shipped_rules_on_the_demo_offices_week_start_the_attacks_investigat
         .map(|a| (a.severity, a.title))
         .collect();
     assert!(
-        ordinary.iter().all(|(s, _)| matches!(
-            s,
-            Severity::Low | Severity::Medium | Severity::Informational
-        )),
+        ordinary
+            .iter()
+            .all(|(s, _)| matches!(s, Severity::Low | Severity::Informational)),
         "{ordinary:?}"
     );
 }

@@ -10,6 +10,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::domain::{AutomationLevel, GroupRule};
 use crate::ops::alerts::Routing;
+use crate::ops::entities::file_name;
 use crate::ops::groups::{create_group, NewGroup};
 use crate::ops::world::{
     add_indicators, insert_events, upsert_machine, upsert_user, NewEvent, NewIndicator, NewMachine,
@@ -335,8 +336,15 @@ fn ordinary_week(
                 .trim()
                 .to_string(),
             );
-            start.parent_pid = Some(explorer_pid);
-            start.parent_image = Some(r"C:\Windows\explorer.exe".into());
+            // A server's programs are services: the service manager (or, for WMI's
+            // provider host, DCOM's svchost) starts them, not the desktop.
+            let (parent_pid, parent) = match file_name(image).to_ascii_lowercase().as_str() {
+                "svchost.exe" | "veeamagent.exe" => (640, r"C:\Windows\System32\services.exe"),
+                "wmiprvse.exe" => (812, r"C:\Windows\System32\svchost.exe"),
+                _ => (explorer_pid, r"C:\Windows\explorer.exe"),
+            };
+            start.parent_pid = Some(parent_pid);
+            start.parent_image = Some(parent.into());
             out.push(start);
             for j in 0..(1 + rng.below(3)) as i64 {
                 let domain = rng.pick(&domains);
