@@ -483,6 +483,18 @@ pub fn shown(seen: &Seen<'_>, machine: i64) -> Shown {
                     out.link(p, j, "opened");
                 }
             }
+            // A driver or library loaded (Sysmon 6, 7): with no process to blame (a
+            // driver), the file is what the event is about; else it is what the process
+            // loaded.
+            "other" => match process_index {
+                None => {
+                    out.push(NewEntity::file(machine, path, seen.sha256), Role::Culprit);
+                }
+                Some(p) => {
+                    let j = out.push(NewEntity::file(machine, path, seen.sha256), Role::Evidence);
+                    out.link(p, j, "loaded");
+                }
+            },
             _ => {}
         }
     }
@@ -515,7 +527,12 @@ pub fn shown(seen: &Seen<'_>, machine: i64) -> Shown {
             out.link(p, j, "downloads from");
         }
     }
-    if let Some(ip) = seen.remote_ip {
+    // A local address says nothing of where an attack came from or went.
+    let remote = seen.remote_ip.filter(|ip| {
+        !ip.parse::<std::net::IpAddr>()
+            .is_ok_and(|a| a.is_loopback() || a.is_unspecified())
+    });
+    if let Some(ip) = remote {
         let relation = if seen.kind == "logon" {
             "logged on from"
         } else {
@@ -523,9 +540,9 @@ pub fn shown(seen: &Seen<'_>, machine: i64) -> Shown {
         };
         reached(&mut out, NewEntity::global(EntityKind::Ip, ip), relation);
     }
-    // With no process and no artefact (a logon, a directory access), the account is the
-    // evidence.
-    if process_index.is_none() && artefact_index.is_none() {
+    // A logon is about the account that logged on (the logon process only carried it);
+    // with no process and no artefact (a directory access), the account is the evidence.
+    if seen.kind == "logon" || process_index.is_none() && artefact_index.is_none() {
         if let Some(user) = seen.user.filter(|u| !is_system_account(u)) {
             out.push(NewEntity::global(EntityKind::User, user), Role::Culprit);
         }

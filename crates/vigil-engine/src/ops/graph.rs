@@ -222,6 +222,7 @@ fn relation_words(relation: &str) -> &str {
         "evidence" => "named by",
         "remediates" => "on",
         "ran" => "run by",
+        "loaded" => "loaded by",
         "on" => "on",
         other => other,
     }

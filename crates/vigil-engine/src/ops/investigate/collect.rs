@@ -314,6 +314,32 @@ pub fn collect(
         }
     }
 
+    // Who wrote a seed file (a dropped program, a driver about to be loaded): its writer
+    // and the writer's tree are the attack's.
+    if want("files") && !seed_files.is_empty() {
+        for (at, path, _) in &seed_files {
+            let path = path.to_lowercase();
+            let writers = events.iter().filter(|e| {
+                e.row.kind == "file_create"
+                    && e.row.target_path.as_deref().map(str::to_lowercase) == Some(path.clone())
+            });
+            for e in writers.take(limits.children) {
+                let (Some(pid), Some(image)) = (e.row.pid, e.row.image.as_deref()) else {
+                    continue;
+                };
+                let Some(p) = tree.get(pid, image) else {
+                    continue;
+                };
+                let w = found.add(process_entity(machine, tree, events, p));
+                found.link(w, *at, "wrote");
+                found.counts.processes += 1;
+                if queued.insert(p) {
+                    queue.push_back((p, w, 0));
+                }
+            }
+        }
+    }
+
     // The process tree, up and down, and what each process did.
     let mut recorded = 0usize;
     while let Some((p, at, depth)) = queue.pop_front() {

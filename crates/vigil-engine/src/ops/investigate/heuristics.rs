@@ -15,6 +15,8 @@ pub struct Heuristics {
     pub encoded_command_markers: Vec<String>,
     pub executable_extensions: Vec<String>,
     pub user_writable_markers: Vec<String>,
+    /// Programs that save what a user receives (mail clients, browsers…).
+    pub receivers: Vec<String>,
     /// Processes that start others on someone else's behalf: the tree stops there.
     pub brokers: Vec<String>,
     /// Registry keys whose values start programs.
@@ -35,6 +37,11 @@ impl Heuristics {
     /// Whether the image's file name is a broker (services, WMI, DCOM, the shell…).
     pub fn is_broker(&self, image: &str) -> bool {
         self.brokers.contains(&file_name(image).to_lowercase())
+    }
+
+    /// Whether the image's file name is a program that saves what a user receives.
+    pub fn is_receiver(&self, image: &str) -> bool {
+        self.receivers.contains(&file_name(image).to_lowercase())
     }
 
     /// Whether a path ends with an executable or script extension.
@@ -86,6 +93,7 @@ mod tests {
             serde_json::from_str(include_str!("../../../content/heuristics.json"))
                 .expect("heuristics.json parses");
         assert!(!h.brokers.is_empty() && !h.autostart_registry.is_empty());
+        assert!(h.is_receiver(r"C:\Program Files\Microsoft Office\root\Office16\OUTLOOK.EXE"));
         assert!(h.is_broker(r"C:\Windows\System32\services.exe"));
         assert!(h.runs_commands(r"%COMSPEC% /C echo dir > \\127.0.0.1\C$\x"));
     }

@@ -663,13 +663,28 @@ pub fn judge(case: &Case, h: &Heuristics) -> BTreeMap<i64, Judged> {
                         format!("named by a malicious script ({})", a.name),
                     )
                 }
-                // The process that made a malicious artefact is suspicious.
-                "created" if malicious(to) && a.kind == EntityKind::Process => say(
-                    a.id,
-                    Verdict::Suspicious,
-                    40,
-                    format!("made {} which is malicious", b.name),
-                ),
+                // The process that made a malicious artefact, or wrote a malicious file,
+                // is suspicious.
+                "created" | "wrote"
+                    if malicious(to)
+                        && a.kind == EntityKind::Process
+                        && (relation == "created"
+                            || !a
+                                .path
+                                .as_deref()
+                                .is_some_and(|p| h.is_broker(p) || h.is_receiver(p))) =>
+                {
+                    say(
+                        a.id,
+                        Verdict::Suspicious,
+                        40,
+                        format!(
+                            "{} {} which is malicious",
+                            if relation == "wrote" { "wrote" } else { "made" },
+                            b.name
+                        ),
+                    )
+                }
                 _ => {}
             }
         }
