@@ -317,6 +317,14 @@ pub fn cluster(graph: &mut Graph, max: usize) {
         for (alert, (_, anchor)) in &anchor_of {
             about.entry(anchor).or_default().push(*alert);
         }
+        // Worth it only if it leaves few alerts to draw; else they are grouped by severity
+        // below, like anything else too numerous.
+        let drawn_after = about.values().filter(|m| m.len() >= 2).count()
+            + about.values().filter(|m| m.len() < 2).count()
+            + (alerts.len() - anchor_of.len());
+        if drawn_after > ALERTS_DRAWN * 3 {
+            about.clear();
+        }
         for (anchor, mut members) in about {
             if members.len() < 2 {
                 continue;
@@ -464,6 +472,21 @@ mod tests {
             5,
             "the machine, two entities, the cluster, the odd alert"
         );
+
+        // Alerts about many entities each are left to be grouped by severity.
+        let mut wide = Graph::default();
+        for i in 0..400 {
+            wide.nodes
+                .push(node(&format!("entity:{i}"), "finding", "persistence"));
+            for a in 0..2 {
+                let alert = format!("alert:{i}-{a}");
+                wide.nodes.push(node(&alert, "alert", "high"));
+                wide.edges
+                    .push(edge(&alert, &format!("entity:{i}"), "evidence"));
+            }
+        }
+        cluster(&mut wide, MAX_DRAWN);
+        assert!(drawn(&wide) <= MAX_DRAWN, "{} drawn", drawn(&wide));
 
         // A few alerts are drawn one by one.
         let mut few = Graph::default();
