@@ -25,6 +25,12 @@ fn render(details: &[InvestigationDetails], alerts_without: &[(String, String)])
             d.summary.machine_names.join(", "),
             d.summary.status.as_str()
         );
+        // What the status leaves to the admin (findings to review).
+        if d.summary.status == vigil_engine::domain::InvestigationStatus::NoThreatsFound
+            && !d.summary.status_detail.is_empty()
+        {
+            let _ = writeln!(out, "  {}", d.summary.status_detail);
+        }
         let mut alerts: Vec<String> = d
             .alerts
             .iter()

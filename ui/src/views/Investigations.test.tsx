@@ -70,6 +70,22 @@ describe("Investigations", () => {
     expect(document.body.textContent).not.toContain("alert_policy");
   });
 
+  it("says when an investigation with no threats left suspicious findings to review", async () => {
+    const backend = fakeBackend({
+      investigations: async () => [
+        summary({ id: 1, status: "no_threats_found", status_detail: "2 suspicious findings to review" }),
+        summary({ id: 2, status: "no_threats_found", status_detail: "" }),
+        summary({ id: 3, status: "remediated", status_detail: "the threats were already gone: nothing was left to remediate" }),
+      ],
+    });
+    render(<Investigations backend={backend} go={vi.fn()} />);
+    await screen.findByText("#1");
+    const detail = (id: number) => document.querySelector(`[data-investigation="${id}"] [data-testid=status-detail]`)?.textContent;
+    expect(detail(1)).toBe("2 suspicious findings to review");
+    expect(detail(2)).toBeUndefined();
+    expect(detail(3)).toBeUndefined();
+  });
+
   it("keeps every column's text, users and threat types included, in a tooltip", async () => {
     const backend = fakeBackend({
       investigations: async () => [summary({ id: 1, machine_names: ["fileserver-01.northwind.local", "client4"], user_names: ["NORTHWIND\\alice"], threat_types: ["Credential access"] })],

@@ -216,6 +216,11 @@ export function Investigations({ backend, go }: { backend: Backend; go: Go }) {
                 </div>
                 <div role="cell">
                   <Badge value={r.status} />
+                  {r.status === "no_threats_found" && r.status_detail && (
+                    <span className="muted small block" data-testid="status-detail">
+                      {r.status_detail}
+                    </span>
+                  )}
                 </div>
                 <TwoLines cell="trigger" first={triggerText(r)} second={startedFromAlertBy(r) ?? ""} clamp />
                 <TwoLines cell="source" first={r.detection_source || "—"} second={r.threat_types.join(", ")} />

@@ -488,10 +488,25 @@ pub async fn settle_in(
     let status = settle(tally);
     if status != current {
         let started = step_start();
-        let why = if status == InvestigationStatus::Remediated && tally.succeeded == 0 {
-            "the threats were already gone: nothing was left to remediate"
-        } else {
-            ""
+        let why = match status {
+            InvestigationStatus::Remediated if tally.succeeded == 0 => {
+                "the threats were already gone: nothing was left to remediate".to_string()
+            }
+            // Nothing is a threat by itself, but what is suspicious waits for a person.
+            InvestigationStatus::NoThreatsFound => {
+                let (suspicious,): (i64,) = sqlx::query_as(
+                    "SELECT COUNT(*) FROM evidence WHERE investigation_id = ? AND verdict = 'suspicious'",
+                )
+                .bind(investigation)
+                .fetch_one(&mut *conn)
+                .await?;
+                match suspicious {
+                    0 => String::new(),
+                    1 => "1 suspicious finding to review".to_string(),
+                    n => format!("{n} suspicious findings to review"),
+                }
+            }
+            _ => String::new(),
         };
         let detail = format!(
             "{} succeeded, {} pending, {} failed, {} declined, {} threats ({} Vigil will not act on)",
@@ -502,7 +517,7 @@ pub async fn settle_in(
             tally.findings,
             tally.refused
         );
-        set_status(conn, investigation, status, why).await?;
+        set_status(conn, investigation, status, &why).await?;
         log_step(
             conn,
             investigation,
