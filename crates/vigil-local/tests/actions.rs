@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use vigil_engine::connectors::{Applied, Connector, MachineRef, Outcome, Target};
 use vigil_engine::domain::{ActionKind, EntityKind};
 use vigil_local::actions::quarantine;
@@ -23,7 +21,7 @@ async fn a_dummy_process_is_killed_by_pid_and_start_time_and_a_mismatch_is_refus
     // A real process with a marker name: `sleep` copied under another name.
     let dummy = sandbox.home.join("vigil-test-marker-dropper");
     std::fs::copy("/bin/sleep", &dummy).expect("copy sleep");
-    let mut child = Command::new(&dummy).arg("300").spawn().expect("spawn");
+    let mut child = common::start(&dummy, &["300"]);
     let pid = i64::from(child.id());
     // Until the child has exec'd, /proc shows the test binary's name and arguments.
     let mut seen = None;

@@ -88,7 +88,7 @@ fn dummy_program(dir: &Path, name: &str) -> (PathBuf, Child) {
     std::fs::write(&exe, bytes).expect("write");
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    let child = Command::new(&exe).arg("300").spawn().expect("spawn");
+    let child = common::start(&exe, &["300"]);
     (exe, child)
 }
 

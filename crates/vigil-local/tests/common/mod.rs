@@ -100,3 +100,20 @@ pub async fn import_iocs(vigil: &Vigil, sandbox: &Sandbox, lines: &[String]) {
     std::fs::write(&csv, lines.join("\n") + "\n").expect("csv");
     vigil.import_intel(&csv).await.expect("intel");
 }
+
+/// Starts `program` with `args`, a program the test has just written. Another test's
+/// thread may fork while the file is still open for writing; the child holds it until it
+/// execs, and starting the program meanwhile fails with "Text file busy": try again for a
+/// moment.
+pub fn start(program: &std::path::Path, args: &[&str]) -> std::process::Child {
+    let mut tries = 0;
+    loop {
+        match std::process::Command::new(program).args(args).spawn() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 50 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other.expect("spawn"),
+        }
+    }
+}
