@@ -325,6 +325,42 @@ async fn a_related_alert_joins_the_open_investigation_and_duplicates_fold() {
 }
 
 #[tokio::test]
+async fn the_same_file_seen_again_weeks_later_is_another_incident() {
+    let d = demo().await;
+    let details = d
+        .vigil
+        .investigate_machine("client4", "test")
+        .await
+        .expect("investigate");
+    let client4 = machine_id(&d.vigil, "client4").await;
+    let later = |days: i64, title: &str| {
+        let at =
+            vigil_engine::clock::shift(&vigil_engine::clock::now(), time::Duration::days(days));
+        NewAlert {
+            first_seen: at.clone(),
+            last_seen: at,
+            ..alert_on_the_payload(client4, title)
+        }
+    };
+    // Within the week an action may wait, the payload ties the alert to the attack…
+    let soon = d
+        .vigil
+        .raise_alert(later(2, "Payload seen again"))
+        .await
+        .expect("raise");
+    assert_eq!(soon.routing, Routing::Joined);
+    assert_eq!(soon.investigation, Some(i64::from(details.summary.id)));
+    // …a month later it is another incident, investigated on its own.
+    let month = d
+        .vigil
+        .raise_alert(later(30, "Payload back a month later"))
+        .await
+        .expect("raise");
+    assert_eq!(month.routing, Routing::Started);
+    assert_ne!(month.investigation, Some(i64::from(details.summary.id)));
+}
+
+#[tokio::test]
 async fn an_unrelated_alert_on_the_same_machine_starts_its_own_investigation() {
     let d = demo().await;
     let details = d

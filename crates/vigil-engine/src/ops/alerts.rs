@@ -285,15 +285,10 @@ pub(crate) async fn add_ties(
             "INSERT INTO investigation_ties (investigation_id, tie, seen_from, seen_to) ",
         );
         query.push_values(chunk, |mut row, tie| {
-            let (from, to) = if timed(tie) {
-                (Some(span.0), Some(span.1))
-            } else {
-                (None, None)
-            };
             row.push_bind(investigation)
                 .push_bind(tie)
-                .push_bind(from)
-                .push_bind(to);
+                .push_bind(span.0)
+                .push_bind(span.1);
         });
         query.push(
             " ON CONFLICT (tie, investigation_id) DO UPDATE SET
@@ -305,11 +300,17 @@ pub(crate) async fn add_ties(
     Ok(())
 }
 
-/// Whether a tie holds only close in time: a process or its tree (pids are reused) and a
-/// user session. An artefact, a file, a hash tie at any time while the investigation is open.
+/// Whether a tie holds only close in time (within the investigation window): a process or
+/// its tree (pids are reused) and a user session. An artefact, a file, a hash or a payload
+/// ties for [`ARTEFACT_HORIZON_DAYS`] around when it was seen.
 fn timed(tie: &str) -> bool {
     tie.starts_with("tree:") || tie.starts_with("session:") || tie.starts_with("process:")
 }
+
+/// How long an artefact, file, hash or payload ties alerts together: a week, as long as an
+/// action may wait. The same service name installed again years later (or in another lab's
+/// log of a machine of the same name) is another incident.
+pub(crate) const ARTEFACT_HORIZON_DAYS: i64 = 7;
 
 /// The open investigation `alert` is tied to (by a process, tree or session only when it
 /// was seen there within `window` of the alert): the oldest when there are several.
@@ -334,13 +335,18 @@ async fn open_investigation_for(
             list.push_bind(tie);
         }
         query.push(")");
-        if timed_ties {
-            query
-                .push(" AND t.seen_from <= ")
-                .push_bind(clock::shift(&alert.last_seen, window))
-                .push(" AND t.seen_to >= ")
-                .push_bind(clock::shift(&alert.first_seen, -window));
-        }
+        let within = if timed_ties {
+            window
+        } else {
+            time::Duration::days(ARTEFACT_HORIZON_DAYS)
+        };
+        // Ties recorded before they had times hold at any time.
+        query
+            .push(" AND (t.seen_from IS NULL OR (t.seen_from <= ")
+            .push_bind(clock::shift(&alert.last_seen, within))
+            .push(" AND t.seen_to >= ")
+            .push_bind(clock::shift(&alert.first_seen, -within))
+            .push("))");
         query.push(" ORDER BY t.investigation_id LIMIT 1");
         let row: Option<(i64,)> = query.build_query_as().fetch_optional(&mut *conn).await?;
         if let Some((id,)) = row {

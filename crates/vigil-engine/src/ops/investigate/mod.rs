@@ -767,15 +767,24 @@ impl Vigil {
         for c in candidates {
             list.push_bind(*c);
         }
-        // Timed ties (a process, a tree, a session) only when seen close together.
+        // Ties seen close together: a process, a tree or a session within the window, an
+        // artefact, file, hash or payload within the artefact horizon.
+        let horizon = crate::ops::alerts::ARTEFACT_HORIZON_DAYS * 24 * 60;
+        let within = |sign: &str| {
+            format!(
+                "CASE WHEN c.tie LIKE 'tree:%' OR c.tie LIKE 'session:%' OR c.tie LIKE 'process:%'
+                      THEN '{sign}{} minutes' ELSE '{sign}{horizon} minutes' END",
+                window.whole_minutes()
+            )
+        };
         query
             .push(
                 ") AND (c.seen_from IS NULL OR x.seen_from IS NULL
                      OR (c.seen_from <= strftime('%Y-%m-%dT%H:%M:%fZ', x.seen_to, ",
             )
-            .push_bind(format!("+{} minutes", window.whole_minutes()))
+            .push(within("+"))
             .push(") AND c.seen_to >= strftime('%Y-%m-%dT%H:%M:%fZ', x.seen_from, ")
-            .push_bind(format!("-{} minutes", window.whole_minutes()))
+            .push(within("-"))
             .push(")))");
         let tied: Vec<(i64,)> = query.build_query_as().fetch_all(&mut *tx).await?;
         let tied: Vec<i64> = tied.into_iter().map(|(c,)| c).collect();
