@@ -185,20 +185,24 @@ pub(crate) fn index_text(out: &mut Indexed, name: String, text: Text, origin: Ru
     }
     let file = out.push_file(name.clone(), text.clone(), seq);
     for (ordinal, rule) in collection.rules.into_iter().enumerate() {
-        let head = Head {
-            title: Some(rule.title),
-            id: rule.id,
-            status: rule.status.map(|s| status_name(s).to_string()),
-            level: rule.level.map(|l| l.as_str().to_string()),
-            author: rule.author,
-            tags: rule.tags,
-            logsource: Some(HeadLogsource {
-                product: rule.logsource.product,
-                category: rule.logsource.category,
-                service: rule.logsource.service,
-            }),
-        };
-        out.entries.push(entry(file, ordinal, head));
+        out.entries.push(entry(file, ordinal, head_of(rule)));
+    }
+}
+
+/// The head of a rule rsigma's parser read.
+pub(crate) fn head_of(rule: rsigma_parser::SigmaRule) -> Head {
+    Head {
+        title: Some(rule.title),
+        id: rule.id,
+        status: rule.status.map(|s| status_name(s).to_string()),
+        level: rule.level.map(|l| l.as_str().to_string()),
+        author: rule.author,
+        tags: rule.tags,
+        logsource: Some(HeadLogsource {
+            product: rule.logsource.product,
+            category: rule.logsource.category,
+            service: rule.logsource.service,
+        }),
     }
 }
 

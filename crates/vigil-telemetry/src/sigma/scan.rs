@@ -184,7 +184,7 @@ fn scalar(text: &str) -> Option<Option<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sigma::catalogue::{rule_files, status_name};
+    use crate::sigma::catalogue::{head_of, rule_files};
     use std::path::{Path, PathBuf};
 
     /// What rsigma's parser makes of a single-rule file, as a head.
@@ -193,20 +193,7 @@ mod tests {
         if c.rules.len() != 1 || !c.errors.is_empty() {
             return None;
         }
-        let rule = c.rules.remove(0);
-        Some(Head {
-            title: Some(rule.title),
-            id: rule.id,
-            status: rule.status.map(|s| status_name(s).to_string()),
-            level: rule.level.map(|l| l.as_str().to_string()),
-            author: rule.author,
-            tags: rule.tags,
-            logsource: Some(HeadLogsource {
-                product: rule.logsource.product,
-                category: rule.logsource.category,
-                service: rule.logsource.service,
-            }),
-        })
+        Some(head_of(c.rules.remove(0)))
     }
 
     fn shipped_texts() -> Vec<(String, String)> {
