@@ -11,7 +11,6 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use vigil_engine::domain::InvestigationDetails;
-use vigil_engine::{OpenOptions, Vigil};
 
 /// Everything an admin would read to decide: per investigation, its alerts, its findings
 /// in rank order with the strongest reason, its actions, and what Vigil refused to do.
@@ -92,13 +91,7 @@ fn render(details: &[InvestigationDetails], alerts_without: &[(String, String)])
 
 /// Imports `input` into a fresh store and renders what the investigations concluded.
 async fn verdicts_of(input: &Path) -> String {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let vigil = Vigil::open(OpenOptions {
-        db: Some(dir.path().join("vigil.sqlite3")),
-        ..OpenOptions::default()
-    })
-    .await
-    .expect("open");
+    let (vigil, _dir) = vigil_tests::fresh_store().await;
     vigil
         .import(&[input.to_path_buf()], |_| {})
         .await
@@ -173,21 +166,7 @@ async fn each_public_attack_sample_is_judged_as_its_golden_file_says() {
     let Some(fixtures) = vigil_tests::shared_fixtures() else {
         return;
     };
-    let mut inputs = Vec::new();
-    for folder in ["EVTX-ATTACK-SAMPLES", "Security-Datasets"] {
-        let mut stack = vec![fixtures.join(folder)];
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).expect("read dir").flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    stack.push(path);
-                } else if path.extension().is_some_and(|e| e == "evtx" || e == "zip") {
-                    inputs.push(path);
-                }
-            }
-        }
-    }
-    inputs.sort();
+    let inputs = vigil_tests::attack_samples(&fixtures);
     assert!(!inputs.is_empty(), "the attack samples are there");
     let goldens = vigil_tests::workspace_root().join("tests/golden/fixtures");
     let mut failures = Vec::new();

@@ -4,18 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use vigil_engine::domain::{EntityKind, InvestigationDetails, InvestigationStatus, Verdict};
-use vigil_engine::{ErrorCode, OpenOptions, Vigil};
-
-async fn fresh() -> (Vigil, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let vigil = Vigil::open(OpenOptions {
-        db: Some(dir.path().join("vigil.sqlite3")),
-        ..OpenOptions::default()
-    })
-    .await
-    .expect("open");
-    (vigil, dir)
-}
+use vigil_engine::{ErrorCode, Vigil};
 
 fn data(name: &str) -> PathBuf {
     vigil_tests::workspace_root().join("tests/data").join(name)
@@ -45,22 +34,9 @@ fn judged_by_the_list(details: &InvestigationDetails, name: &str) {
     );
 }
 
-fn shared_fixtures() -> Option<PathBuf> {
-    // A checkout that is not beside `shared/` (a worktree) names the folder instead.
-    let dir = std::env::var_os("VIGIL_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| vigil_tests::workspace_root().join("../shared/fixtures"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("SKIPPED: ../shared/fixtures is not here (the public attack samples live there)");
-        None
-    }
-}
-
 #[tokio::test]
 async fn an_office_macro_import_starts_an_investigation_and_a_reimport_adds_nothing() {
-    let (vigil, _dir) = fresh().await;
+    let (vigil, _dir) = vigil_tests::fresh_store().await;
     let summary = vigil
         .import(&[data("office_macro.ndjson")], |_| {})
         .await
@@ -109,7 +85,7 @@ async fn an_office_macro_import_starts_an_investigation_and_a_reimport_adds_noth
 
 #[tokio::test]
 async fn a_malformed_file_changes_nothing_and_the_error_says_where() {
-    let (vigil, dir) = fresh().await;
+    let (vigil, dir) = vigil_tests::fresh_store().await;
     let good = std::fs::read_to_string(data("office_macro.ndjson")).expect("fixture");
     let mut lines: Vec<&str> = good.lines().collect();
     lines.insert(
@@ -146,7 +122,7 @@ async fn a_malformed_file_changes_nothing_and_the_error_says_where() {
 
 #[tokio::test]
 async fn an_ioc_list_makes_the_payload_malicious() {
-    let (vigil, _dir) = fresh().await;
+    let (vigil, _dir) = vigil_tests::fresh_store().await;
     let intel = vigil.import_intel(&data("iocs.csv")).await.expect("intel");
     assert_eq!((intel.indicators, intel.added), (2, 2));
     assert!(intel.seen_on.is_empty(), "nothing stored yet: {intel:?}");
@@ -166,7 +142,7 @@ async fn an_ioc_list_makes_the_payload_malicious() {
 
 #[tokio::test]
 async fn an_ioc_list_that_comes_after_the_telemetry_finds_where_it_was_seen() {
-    let (vigil, _dir) = fresh().await;
+    let (vigil, _dir) = vigil_tests::fresh_store().await;
     vigil
         .import(&[data("office_macro.ndjson")], |_| {})
         .await
@@ -215,7 +191,7 @@ async fn an_ioc_list_that_comes_after_the_telemetry_finds_where_it_was_seen() {
 
 #[tokio::test]
 async fn md5_and_sha1_indicators_match_what_sysmon_hashed() {
-    let (vigil, dir) = fresh().await;
+    let (vigil, dir) = vigil_tests::fresh_store().await;
     let line = |host: &str, ts: &str| {
         serde_json::json!({
             "@timestamp": ts, "Hostname": host, "EventID": 1,
@@ -294,7 +270,7 @@ async fn md5_and_sha1_indicators_match_what_sysmon_hashed() {
 
 #[tokio::test]
 async fn ioc_lists_are_listed_by_file_and_one_can_be_removed() {
-    let (vigil, dir) = fresh().await;
+    let (vigil, dir) = vigil_tests::fresh_store().await;
     assert!(vigil.intel_lists().await.expect("lists").is_empty());
     vigil.import_intel(&data("iocs.csv")).await.expect("intel");
     let other = dir.path().join("c2.csv");
@@ -365,7 +341,7 @@ async fn ioc_lists_are_listed_by_file_and_one_can_be_removed() {
 
 #[tokio::test]
 async fn a_plain_list_from_an_advisory_goes_in_and_says_what_it_passed_over() {
-    let (vigil, dir) = fresh().await;
+    let (vigil, dir) = vigil_tests::fresh_store().await;
     vigil
         .import(&[data("office_macro.ndjson")], |_| {})
         .await
@@ -391,7 +367,7 @@ async fn a_plain_list_from_an_advisory_goes_in_and_says_what_it_passed_over() {
 
 #[tokio::test]
 async fn an_ioc_list_in_a_telemetry_folder_is_passed_over_with_where_it_belongs() {
-    let (vigil, dir) = fresh().await;
+    let (vigil, dir) = vigil_tests::fresh_store().await;
     let folder = dir.path().join("collected");
     std::fs::create_dir_all(&folder).expect("folder");
     for name in ["office_macro.ndjson", "iocs.csv"] {
@@ -412,7 +388,7 @@ async fn an_ioc_list_in_a_telemetry_folder_is_passed_over_with_where_it_belongs(
 
 /// The key findings of the investigations an import of `path` starts (by policy).
 async fn findings_of_sample(path: &Path) -> Result<Vec<(String, String, Verdict)>, String> {
-    let (vigil, _dir) = fresh().await;
+    let (vigil, _dir) = vigil_tests::fresh_store().await;
     vigil
         .import(&[path.to_path_buf()], |_| {})
         .await
@@ -508,24 +484,10 @@ const CULPRITS: &[(&str, &str, &str)] = &[
 
 #[tokio::test]
 async fn every_attack_sample_yields_an_investigation_that_names_the_culprit() {
-    let Some(fixtures) = shared_fixtures() else {
+    let Some(fixtures) = vigil_tests::shared_fixtures() else {
         return;
     };
-    let mut samples = Vec::new();
-    for folder in ["EVTX-ATTACK-SAMPLES", "Security-Datasets"] {
-        let mut stack = vec![fixtures.join(folder)];
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).expect("read dir").flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    stack.push(path);
-                } else if path.extension().is_some_and(|e| e == "evtx" || e == "zip") {
-                    samples.push(path);
-                }
-            }
-        }
-    }
-    samples.sort();
+    let samples = vigil_tests::attack_samples(&fixtures);
     assert_eq!(samples.len(), CULPRITS.len(), "a culprit for every sample");
     let mut misses = Vec::new();
     for sample in &samples {
@@ -563,7 +525,7 @@ async fn every_attack_sample_yields_an_investigation_that_names_the_culprit() {
 #[tokio::test]
 async fn an_antivirus_health_log_starts_nothing() {
     // A week of Defender saying it is up, updating its signatures and scanning.
-    let (vigil, _dir) = fresh().await;
+    let (vigil, _dir) = vigil_tests::fresh_store().await;
     let summary = vigil
         .import(&[data("defender_health.ndjson")], |_| {})
         .await
@@ -578,10 +540,10 @@ async fn an_antivirus_health_log_starts_nothing() {
 
 #[tokio::test]
 async fn the_benign_application_log_starts_nothing() {
-    let Some(fixtures) = shared_fixtures() else {
+    let Some(fixtures) = vigil_tests::shared_fixtures() else {
         return;
     };
-    let (vigil, _dir) = fresh().await;
+    let (vigil, _dir) = vigil_tests::fresh_store().await;
     let summary = vigil
         .import(&[fixtures.join("DeepBlueCLI")], |_| {})
         .await
@@ -600,12 +562,12 @@ async fn the_benign_application_log_starts_nothing() {
 
 #[tokio::test]
 async fn the_same_import_makes_the_same_alerts_whatever_order_the_workers_finish_in() {
-    let Some(fixtures) = shared_fixtures() else {
+    let Some(fixtures) = vigil_tests::shared_fixtures() else {
         return;
     };
     let mut runs = Vec::new();
     for _ in 0..3 {
-        let (vigil, _dir) = fresh().await;
+        let (vigil, _dir) = vigil_tests::fresh_store().await;
         vigil
             .import(&[fixtures.join("EVTX-ATTACK-SAMPLES")], |_| {})
             .await

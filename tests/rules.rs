@@ -6,30 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use vigil_engine::ops::rules::{RuleSource, SigmaHqSource};
-use vigil_engine::{ErrorCode, OpenOptions, Vigil};
-
-async fn fresh() -> (Vigil, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let vigil = Vigil::open(OpenOptions {
-        db: Some(dir.path().join("vigil.sqlite3")),
-        ..OpenOptions::default()
-    })
-    .await
-    .expect("open");
-    (vigil, dir)
-}
-
-fn shared_fixtures() -> Option<PathBuf> {
-    let dir = std::env::var_os("VIGIL_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| vigil_tests::workspace_root().join("../shared/fixtures"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("SKIPPED: ../shared/fixtures is not here (the SigmaHQ rules live there)");
-        None
-    }
-}
+use vigil_engine::ErrorCode;
 
 /// A zip of (member name, text).
 fn zip(path: &Path, members: &[(String, String)]) {
@@ -80,7 +57,7 @@ fn data(name: &str) -> PathBuf {
 
 #[tokio::test]
 async fn rules_list_names_vigils_rules_sigmahqs_with_their_licence_and_the_users_folders() {
-    let (vigil, dir) = fresh().await;
+    let (vigil, dir) = vigil_tests::fresh_store().await;
     let sets = vigil.rule_sets().await.expect("rule sets");
     assert_eq!(sets.vigil_rules, 21);
     assert!(sets.sigmahq.rules > 2000, "{sets:?}");
@@ -108,7 +85,7 @@ async fn rules_list_names_vigils_rules_sigmahqs_with_their_licence_and_the_users
 
 #[tokio::test]
 async fn rules_update_takes_a_release_zip_and_later_imports_run_its_rules_instead() {
-    let (vigil, dir) = fresh().await;
+    let (vigil, dir) = vigil_tests::fresh_store().await;
     let archive = dir.path().join("sigma_core.zip");
     zip(&archive, &a_small_release());
     let update = vigil.update_sigmahq(&archive).await.expect("update");
@@ -167,7 +144,7 @@ async fn rules_update_takes_a_release_zip_and_later_imports_run_its_rules_instea
 
 #[tokio::test]
 async fn a_broken_release_changes_nothing_and_says_which_member_and_line() {
-    let (vigil, dir) = fresh().await;
+    let (vigil, dir) = vigil_tests::fresh_store().await;
     let mut members = a_small_release();
     members.push((
         "rules/windows/process_creation/broken.yml".into(),
@@ -207,7 +184,7 @@ async fn a_broken_release_changes_nothing_and_says_which_member_and_line() {
 
 #[tokio::test]
 async fn an_absurd_release_is_refused_naming_the_bound() {
-    let (vigil, dir) = fresh().await;
+    let (vigil, dir) = vigil_tests::fresh_store().await;
     let big = dir.path().join("big.zip");
     zip(
         &big,
@@ -244,7 +221,7 @@ async fn an_absurd_release_is_refused_naming_the_bound() {
 
 #[tokio::test]
 async fn the_fixtures_sigmahq_release_zipped_updates_to_the_shipped_selection() {
-    let Some(fixtures) = shared_fixtures() else {
+    let Some(fixtures) = vigil_tests::shared_fixtures() else {
         return;
     };
     let root = fixtures.join("sigma-rules");
@@ -265,7 +242,7 @@ async fn the_fixtures_sigmahq_release_zipped_updates_to_the_shipped_selection() 
             }
         }
     }
-    let (vigil, dir) = fresh().await;
+    let (vigil, dir) = vigil_tests::fresh_store().await;
     let before = vigil.rule_sets().await.expect("sets").sigmahq.rules;
     let archive = dir.path().join("sigma_all_rules.zip");
     zip(&archive, &members);
@@ -283,7 +260,7 @@ async fn the_fixtures_sigmahq_release_zipped_updates_to_the_shipped_selection() 
 
 #[tokio::test]
 async fn a_sigmahq_alert_names_its_rules_author() {
-    let (vigil, _dir) = fresh().await;
+    let (vigil, _dir) = vigil_tests::fresh_store().await;
     vigil
         .import(&[data("office_macro.ndjson")], |_| {})
         .await

@@ -10,7 +10,7 @@ use vigil_engine::domain::{
 use vigil_engine::ops::actions::ActionFilter;
 use vigil_engine::ops::alerts::{NewAlert, Routing};
 use vigil_engine::ops::entities::NewEntity;
-use vigil_engine::{ErrorCode, OpenOptions, Vigil};
+use vigil_engine::{ErrorCode, Vigil};
 
 struct Demo {
     vigil: Vigil,
@@ -18,13 +18,7 @@ struct Demo {
 }
 
 async fn demo() -> Demo {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let vigil = Vigil::open(OpenOptions {
-        db: Some(dir.path().join("vigil.sqlite3")),
-        ..OpenOptions::default()
-    })
-    .await
-    .expect("open");
+    let (vigil, dir) = vigil_tests::fresh_store().await;
     vigil.load_demo().await.expect("demo");
     Demo { vigil, _dir: dir }
 }
@@ -743,12 +737,7 @@ async fn the_shipped_rules_on_the_demo_offices_week_start_the_attacks_investigat
     let written = demo_week_as_sysmon(&d.vigil, &log).await;
     assert!(written > 3_000, "{written} events");
 
-    let office = Vigil::open(OpenOptions {
-        db: Some(dir.path().join("office.sqlite3")),
-        ..OpenOptions::default()
-    })
-    .await
-    .expect("open");
+    let (office, _store) = vigil_tests::fresh_store().await;
     let summary = office.import(&[log], |_| {}).await.expect("import");
     assert_eq!(summary.events_added as usize, written);
     let list = office

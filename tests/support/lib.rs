@@ -3,7 +3,7 @@
 
 pub mod window;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The workspace root (the folder holding the top-level `Cargo.toml`).
 pub fn workspace_root() -> PathBuf {
@@ -14,9 +14,11 @@ pub fn workspace_root() -> PathBuf {
 }
 
 /// The shared public fixtures (`../shared/fixtures` beside the checkout, or where
-/// `VIGIL_SHARED_FIXTURES` says), or `None` with a message saying the test is skipped.
+/// `VIGIL_SHARED_FIXTURES` or `VIGIL_FIXTURES` says, for a checkout elsewhere such as a
+/// worktree), or `None` with a message saying the test is skipped.
 pub fn shared_fixtures() -> Option<PathBuf> {
     let dir = std::env::var_os("VIGIL_SHARED_FIXTURES")
+        .or_else(|| std::env::var_os("VIGIL_FIXTURES"))
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join("../shared/fixtures"));
     if dir.is_dir() {
@@ -28,6 +30,39 @@ pub fn shared_fixtures() -> Option<PathBuf> {
         );
         None
     }
+}
+
+/// The fixtures' attack samples (EVTX-ATTACK-SAMPLES' `.evtx` files and Security-Datasets'
+/// zips), sorted.
+pub fn attack_samples(fixtures: &Path) -> Vec<PathBuf> {
+    let mut samples = Vec::new();
+    for folder in ["EVTX-ATTACK-SAMPLES", "Security-Datasets"] {
+        let mut stack = vec![fixtures.join(folder)];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).expect("read dir").flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "evtx" || e == "zip") {
+                    samples.push(path);
+                }
+            }
+        }
+    }
+    samples.sort();
+    samples
+}
+
+/// A new store in a folder of its own (kept while the folder lives).
+pub async fn fresh_store() -> (vigil_engine::Vigil, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let vigil = vigil_engine::Vigil::open(vigil_engine::OpenOptions {
+        db: Some(dir.path().join("vigil.sqlite3")),
+        ..vigil_engine::OpenOptions::default()
+    })
+    .await
+    .expect("open");
+    (vigil, dir)
 }
 
 /// `cargo test` does not rebuild other packages' binaries, so the first call builds them
