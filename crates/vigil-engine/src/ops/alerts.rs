@@ -356,6 +356,22 @@ async fn open_investigation_for(
     Ok(best)
 }
 
+/// When an investigation's alerts were seen: the first one's start and the last one's end
+/// (none before it holds an alert).
+pub(crate) async fn alert_span(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+) -> Result<Option<(String, String)>> {
+    let (from, to): (Option<String>, Option<String>) = sqlx::query_as(
+        "SELECT MIN(a.first_seen), MAX(a.last_seen) FROM investigation_alerts ia
+         JOIN alerts a ON a.id = ia.alert_id WHERE ia.investigation_id = ?",
+    )
+    .bind(investigation)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(from.zip(to))
+}
+
 /// A waiting alert (no policy took it) that names evidence of an investigation.
 #[derive(sqlx::FromRow)]
 struct Waiting {
@@ -378,14 +394,7 @@ pub(crate) async fn adopt_tied(
     investigation: i64,
     window: time::Duration,
 ) -> Result<Vec<(i64, String, i64)>> {
-    let (from, to): (Option<String>, Option<String>) = sqlx::query_as(
-        "SELECT MIN(a.first_seen), MAX(a.last_seen) FROM investigation_alerts ia
-         JOIN alerts a ON a.id = ia.alert_id WHERE ia.investigation_id = ?",
-    )
-    .bind(investigation)
-    .fetch_one(&mut *conn)
-    .await?;
-    let (Some(from), Some(to)) = (from, to) else {
+    let Some((from, to)) = alert_span(conn, investigation).await? else {
         return Ok(Vec::new());
     };
     let rows: Vec<Waiting> = sqlx::query_as(

@@ -161,14 +161,7 @@ pub async fn affected_users(
     .await?;
     // Who logged on to a machine in scope while the threat was there (interactive, network,
     // remote desktop or cached logons; not the machine's own service logons).
-    let (from, to): (Option<String>, Option<String>) = sqlx::query_as(
-        "SELECT MIN(a.first_seen), MAX(a.last_seen) FROM alerts a
-         JOIN investigation_alerts ia ON ia.alert_id = a.id WHERE ia.investigation_id = ?",
-    )
-    .bind(investigation)
-    .fetch_one(&mut *conn)
-    .await?;
-    if let (Some(from), Some(to)) = (from, to) {
+    if let Some((from, to)) = crate::ops::alerts::alert_span(conn, investigation).await? {
         let around = time::Duration::minutes(i64::from(window_minutes));
         let machines: Vec<(i64,)> = sqlx::query_as(
             "SELECT machine_id FROM investigation_machines WHERE investigation_id = ?",
