@@ -319,9 +319,7 @@ pub fn cluster(graph: &mut Graph, max: usize) {
         }
         // Worth it only if it leaves few alerts to draw; else they are grouped by severity
         // below, like anything else too numerous.
-        let drawn_after = about.values().filter(|m| m.len() >= 2).count()
-            + about.values().filter(|m| m.len() < 2).count()
-            + (alerts.len() - anchor_of.len());
+        let drawn_after = about.len() + (alerts.len() - anchor_of.len());
         if drawn_after > ALERTS_DRAWN * 3 {
             about.clear();
         }

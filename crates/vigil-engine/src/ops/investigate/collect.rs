@@ -321,7 +321,10 @@ pub fn collect(
             let path = path.to_lowercase();
             let writers = events.iter().filter(|e| {
                 e.row.kind == "file_create"
-                    && e.row.target_path.as_deref().map(str::to_lowercase) == Some(path.clone())
+                    && e.row
+                        .target_path
+                        .as_deref()
+                        .is_some_and(|t| t.to_lowercase() == path)
             });
             for e in writers.take(limits.children) {
                 let (Some(pid), Some(image)) = (e.row.pid, e.row.image.as_deref()) else {
