@@ -5,6 +5,7 @@ pub mod clock;
 pub mod connectors;
 pub mod domain;
 pub mod error;
+pub mod failpoint;
 pub mod logging;
 pub mod ops;
 pub mod paths;

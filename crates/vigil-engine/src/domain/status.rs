@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::names::names;
-use super::RemediationStatus;
+use super::{EntityKind, RemediationStatus};
 
 /// Where an investigation stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, specta::Type)]
@@ -12,6 +12,8 @@ pub enum InvestigationStatus {
     Queued,
     Running,
     PendingAction,
+    /// Approved actions wait for their machine (no connector yet, or its agent is away).
+    WaitingForMachine,
     Remediated,
     PartiallyRemediated,
     NoThreatsFound,
@@ -27,6 +29,7 @@ names!(InvestigationStatus {
     Queued => "queued",
     Running => "running",
     PendingAction => "pending_action",
+    WaitingForMachine => "waiting_for_machine",
     Remediated => "remediated",
     PartiallyRemediated => "partially_remediated",
     NoThreatsFound => "no_threats_found",
@@ -40,7 +43,10 @@ names!(InvestigationStatus {
 impl InvestigationStatus {
     /// Still working or waiting: alerts on its machines join it.
     pub fn is_open(self) -> bool {
-        matches!(self, Self::Queued | Self::Running | Self::PendingAction)
+        matches!(
+            self,
+            Self::Queued | Self::Running | Self::PendingAction | Self::WaitingForMachine
+        )
     }
 
     /// Whether the status may move from `self` to `to`.
@@ -54,11 +60,22 @@ impl InvestigationStatus {
             // Waiting for approval: actions are decided, run, or expire.
             (
                 PendingAction,
-                Running | Remediated | PartiallyRemediated | TerminatedBySystem | TerminatedByUser
-                | Failed,
+                Running | WaitingForMachine | Remediated | PartiallyRemediated | TerminatedBySystem
+                | TerminatedByUser | Failed,
             ) => true,
-            // New evidence (a joining alert, an undo) reopens a settled investigation.
-            (Remediated | PartiallyRemediated | NoThreatsFound, Running | PendingAction) => true,
+            // Approved, waiting for a machine: the machine comes back, it is done by hand, a new
+            // decision is asked for, or the admin cancels.
+            (
+                WaitingForMachine,
+                Running | PendingAction | Remediated | PartiallyRemediated | TerminatedBySystem
+                | TerminatedByUser | Failed,
+            ) => true,
+            // New evidence (a joining alert, an undo, a finding remediated by hand) reopens a
+            // settled investigation.
+            (
+                Remediated | PartiallyRemediated | NoThreatsFound,
+                Running | PendingAction | WaitingForMachine,
+            ) => true,
             (Remediated, PartiallyRemediated) => true,
             _ => false,
         }
@@ -70,6 +87,8 @@ impl InvestigationStatus {
 pub struct ActionTally {
     pub pending: u32,
     pub in_flight: u32,
+    /// Approved, waiting for their machine.
+    pub waiting: u32,
     pub succeeded: u32,
     pub failed: u32,
     pub declined: u32,
@@ -88,6 +107,8 @@ pub fn settle(tally: ActionTally) -> InvestigationStatus {
         PendingAction
     } else if tally.in_flight > 0 {
         Running
+    } else if tally.waiting > 0 {
+        WaitingForMachine
     } else if tally.expired > 0 {
         TerminatedBySystem
     } else if tally.findings == 0 {
@@ -150,6 +171,43 @@ impl ActionKind {
         )
     }
 
+    /// The action that remediates an entity of this kind.
+    pub fn for_entity(kind: EntityKind) -> Option<ActionKind> {
+        Some(match kind {
+            EntityKind::File => ActionKind::QuarantineFile,
+            EntityKind::Process => ActionKind::KillProcess,
+            EntityKind::Persistence => ActionKind::RemovePersistence,
+            EntityKind::Url => ActionKind::BlockUrl,
+            EntityKind::Domain => ActionKind::BlockDomain,
+            EntityKind::Ip => ActionKind::BlockIp,
+            EntityKind::EmailMessage => ActionKind::SoftDeleteEmail,
+            EntityKind::User => ActionKind::DisableUser,
+            EntityKind::RegistryValue => ActionKind::DeleteRegistryValue,
+            EntityKind::BitsJob => ActionKind::CancelBitsJob,
+            // A service account whose ticket may be cracked gets a new password.
+            EntityKind::ServiceTicket => ActionKind::ResetPassword,
+            // The antivirus's detection and a script are remediated through what they name
+            // (the file, the URLs).
+            EntityKind::AvDetection | EntityKind::Script => return None,
+        })
+    }
+
+    /// The action's name for people, made precise by the persistence mechanism it removes.
+    pub fn label_for(self, mechanism: Option<&str>) -> String {
+        match (self, mechanism) {
+            (ActionKind::RemovePersistence, Some(m)) => match m {
+                "service" => "Remove service".into(),
+                "scheduled_task" => "Remove scheduled task".into(),
+                "wmi_subscription" => "Remove WMI subscription".into(),
+                "run_key" => "Remove run key value".into(),
+                "systemd_unit" => "Remove systemd unit".into(),
+                "cron" => "Remove cron job".into(),
+                _ => self.label().into(),
+            },
+            _ => self.label().into(),
+        }
+    }
+
     /// The action's name for people.
     pub fn label(self) -> &'static str {
         match self {
@@ -177,6 +235,9 @@ impl ActionKind {
 pub enum ActionState {
     Pending,
     Approved,
+    /// Approved, but its machine cannot take it now (no connector yet, or its agent is
+    /// away): it runs when the machine can, or is done by hand.
+    WaitingForMachine,
     Rejected,
     Expired,
     Running,
@@ -188,6 +249,7 @@ pub enum ActionState {
 names!(ActionState {
     Pending => "pending",
     Approved => "approved",
+    WaitingForMachine => "waiting_for_machine",
     Rejected => "rejected",
     Expired => "expired",
     Running => "running",
@@ -208,6 +270,46 @@ pub enum ActionEvent {
     Undo,
     /// A crash left it running and the connector could not tell whether it ran: run again.
     Retry,
+    /// Its machine cannot take it now.
+    Wait,
+    /// Its machine can take it again.
+    Resume,
+    /// The admin did it by hand on a machine Vigil cannot reach, and says what was done.
+    DoneByHand,
+}
+
+impl ActionEvent {
+    /// Every event, for tables and tests.
+    pub const ALL: &'static [ActionEvent] = &[
+        Self::Approve,
+        Self::Reject,
+        Self::Expire,
+        Self::Start,
+        Self::Succeed,
+        Self::Fail,
+        Self::Undo,
+        Self::Retry,
+        Self::Wait,
+        Self::Resume,
+        Self::DoneByHand,
+    ];
+
+    /// The event as a verb, for messages ("cannot be approved").
+    pub fn past(self) -> &'static str {
+        match self {
+            Self::Approve => "approved",
+            Self::Reject => "rejected",
+            Self::Expire => "expired",
+            Self::Start => "started",
+            Self::Succeed => "marked succeeded",
+            Self::Fail => "marked failed",
+            Self::Undo => "undone",
+            Self::Retry => "retried",
+            Self::Wait => "put to wait for its machine",
+            Self::Resume => "resumed",
+            Self::DoneByHand => "marked done by hand",
+        }
+    }
 }
 
 impl ActionState {
@@ -223,6 +325,11 @@ impl ActionState {
             (Running, Succeed) => Some(Succeeded),
             (Running, Fail) => Some(Failed),
             (Running, Retry) => Some(Approved),
+            (Approved, Wait) => Some(WaitingForMachine),
+            (WaitingForMachine, Resume) => Some(Approved),
+            (WaitingForMachine, DoneByHand) => Some(Succeeded),
+            // Cancelled, by the admin or with its investigation.
+            (WaitingForMachine, Reject) => Some(Rejected),
             (Succeeded, Undo) => Some(Undone),
             _ => None,
         }
@@ -241,6 +348,7 @@ impl ActionState {
         match self {
             Self::Pending => RemediationStatus::PendingApproval,
             Self::Approved | Self::Running => RemediationStatus::Running,
+            Self::WaitingForMachine => RemediationStatus::WaitingForMachine,
             Self::Rejected | Self::Expired => RemediationStatus::Declined,
             Self::Succeeded => RemediationStatus::Remediated,
             Self::Failed => RemediationStatus::Failed,
@@ -257,7 +365,6 @@ mod tests {
 
     #[test]
     fn action_transitions_as_a_table() {
-        let events = [Approve, Reject, Expire, Start, Succeed, Fail, Undo, Retry];
         // (from, event, to) for every allowed move; everything else is refused.
         let allowed = [
             (Pending, Approve, Approved),
@@ -267,10 +374,14 @@ mod tests {
             (Running, Succeed, Succeeded),
             (Running, Fail, Failed),
             (Running, Retry, Approved),
+            (Approved, Wait, WaitingForMachine),
+            (WaitingForMachine, Resume, Approved),
+            (WaitingForMachine, DoneByHand, Succeeded),
+            (WaitingForMachine, Reject, Rejected),
             (Succeeded, Undo, Undone),
         ];
         for &from in ActionState::ALL {
-            for event in events {
+            for &event in ActionEvent::ALL {
                 let expected = allowed
                     .iter()
                     .find(|(f, e, _)| *f == from && *e == event)
@@ -294,6 +405,7 @@ mod tests {
                 undone,
                 findings,
                 refused: 0,
+                waiting: 0,
             }
         };
         let table = [
@@ -319,6 +431,21 @@ mod tests {
             ..ActionTally::default()
         };
         assert_eq!(settle(refused), PartiallyRemediated);
+        // Approved actions whose machine cannot take them: waiting, unless a decision is due.
+        let waiting = ActionTally {
+            waiting: 1,
+            succeeded: 1,
+            findings: 2,
+            ..ActionTally::default()
+        };
+        assert_eq!(settle(waiting), WaitingForMachine);
+        assert_eq!(
+            settle(ActionTally {
+                pending: 1,
+                ..waiting
+            }),
+            PendingAction
+        );
     }
 
     #[test]
@@ -333,6 +460,10 @@ mod tests {
             (PendingAction, TerminatedBySystem, true),
             (PendingAction, NoThreatsFound, false),
             (Remediated, PendingAction, true),
+            (PendingAction, WaitingForMachine, true),
+            (WaitingForMachine, Remediated, true),
+            (WaitingForMachine, Queued, false),
+            (Remediated, WaitingForMachine, true),
             (TerminatedByUser, Running, false),
             (TerminatedBySystem, Remediated, false),
             (NotApplicable, Running, false),

@@ -180,6 +180,8 @@ impl Verdict {
 pub enum RemediationStatus {
     None,
     PendingApproval,
+    /// Approved; its machine cannot take the action now.
+    WaitingForMachine,
     Running,
     Remediated,
     Declined,
@@ -191,6 +193,7 @@ pub enum RemediationStatus {
 names!(RemediationStatus {
     None => "none",
     PendingApproval => "pending_approval",
+    WaitingForMachine => "waiting_for_machine",
     Running => "running",
     Remediated => "remediated",
     Declined => "declined",

@@ -1,19 +1,20 @@
-//! Actions: approve, reject, run, undo, expire, and recover after a crash. Every decision
-//! is written before it is acted on: an action goes approved → running (committed) →
-//! connector → succeeded / failed (committed), and a restart asks the connector whether a
-//! running action took effect, so none runs twice and none is lost.
+//! Actions: approve, reject, remediate, undo, mark done by hand, expire, and recover after
+//! a crash. Every state change goes through [`actions::transition`]; running goes through
+//! [`execute`], and a restart asks the connector whether a running action took effect, so
+//! none runs twice and none is lost.
 
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
-use sqlx::SqliteConnection;
 
-use crate::connectors::{ActionRequest, Applied, Outcome, Target};
+use crate::connectors::{Applied, Outcome};
 use crate::domain::{ActionEvent, ActionKind, ActionState, ActionView, InvestigationStatus};
-use crate::ops::investigate::{self, log_step, set_status, step_start};
+use crate::ops::execute::{self, request_for, run_one};
+use crate::ops::safety::Subject;
+use crate::ops::settle::{settle_in, sync_remediation};
+use crate::store::actions::{self, Change, Listing, NewAction};
+use crate::store::{evidence, investigations, log};
 use crate::{clock, Error, Result, Vigil};
-
-use investigate::propose::{settle_in, sync_remediation, NOT_FOUND_PREFIX, WAITING_PREFIX};
 
 /// Which actions to list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -24,104 +25,6 @@ pub enum ActionFilter {
     /// Decided: automatic and manual, whatever their result.
     History,
     All,
-}
-
-const ACTION_SELECT: &str = "SELECT a.id, a.investigation_id, a.kind, a.entity_id, e.name AS entity, e.kind AS entity_kind,
-        v.verdict, m.name AS machine, a.source, a.state, a.reason, a.decided_by, a.decided_at, a.decision_note,
-        a.proposed_at, a.expires_at, a.started_at, a.finished_at, a.result, a.reversible,
-        json_extract(e.detail, '$.mechanism') AS mechanism, a.group_key, a.group_label
-    FROM actions a
-    LEFT JOIN entities e ON e.id = a.entity_id
-    LEFT JOIN evidence v ON v.investigation_id = a.investigation_id AND v.entity_id = a.entity_id
-    LEFT JOIN machines m ON m.id = a.machine_id";
-
-#[derive(sqlx::FromRow)]
-struct ActionRow {
-    id: i64,
-    investigation_id: Option<i64>,
-    kind: ActionKind,
-    entity_id: Option<i64>,
-    entity: Option<String>,
-    entity_kind: Option<String>,
-    verdict: Option<String>,
-    machine: Option<String>,
-    source: String,
-    state: ActionState,
-    reason: String,
-    decided_by: Option<String>,
-    decided_at: Option<String>,
-    decision_note: Option<String>,
-    proposed_at: String,
-    expires_at: String,
-    started_at: Option<String>,
-    finished_at: Option<String>,
-    result: String,
-    reversible: bool,
-    mechanism: Option<String>,
-    group_key: Option<String>,
-    group_label: Option<String>,
-}
-
-impl From<ActionRow> for ActionView {
-    fn from(r: ActionRow) -> Self {
-        ActionView {
-            id: r.id as u32,
-            investigation_id: r.investigation_id.map(|i| i as u32),
-            kind: r.kind,
-            label: investigate::propose::action_label(r.kind, r.mechanism.as_deref()),
-            entity_id: r.entity_id.map(|i| i as u32),
-            entity: r.entity,
-            entity_kind: r
-                .entity_kind
-                .as_deref()
-                .and_then(crate::domain::EntityKind::parse),
-            verdict: r.verdict.as_deref().and_then(crate::domain::Verdict::parse),
-            machine: r.machine,
-            source: r.source,
-            state: r.state,
-            reason: r.reason,
-            decided_by: r.decided_by,
-            decided_at: r.decided_at,
-            decision_note: r.decision_note,
-            proposed_at: r.proposed_at,
-            expires_at: r.expires_at,
-            started_at: r.started_at,
-            finished_at: r.finished_at,
-            result: r.result,
-            reversible: r.reversible && r.kind.reversible(),
-            group: r.group_key,
-            group_label: r.group_label,
-        }
-    }
-}
-
-/// The actions of one investigation (all of them), oldest first.
-pub async fn of_investigation(
-    conn: &mut SqliteConnection,
-    investigation: i64,
-) -> Result<Vec<ActionView>> {
-    let rows: Vec<ActionRow> = sqlx::query_as(&format!(
-        "{ACTION_SELECT} WHERE a.investigation_id = ? ORDER BY a.id"
-    ))
-    .bind(investigation)
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(rows.into_iter().map(ActionView::from).collect())
-}
-
-async fn load(conn: &mut SqliteConnection, ids: &[u32]) -> Result<Vec<ActionView>> {
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        let row: Option<ActionRow> = sqlx::query_as(&format!("{ACTION_SELECT} WHERE a.id = ?"))
-            .bind(i64::from(*id))
-            .fetch_optional(&mut *conn)
-            .await?;
-        out.push(row.map(ActionView::from).ok_or_else(|| Error::NotFound {
-            what: "action",
-            name: id.to_string(),
-        })?);
-    }
-    Ok(out)
 }
 
 /// Checks that every action can take `event`, and that several are of one kind.
@@ -145,11 +48,12 @@ fn check_all(actions: &[ActionView], event: ActionEvent, verb: &str) -> Result<(
     for action in actions {
         if action.state.next(event).is_none() {
             return Err(Error::Conflict(format!(
-                "action {} ({} {}) is {}, so it cannot be {verb}d",
+                "action {} ({} {}) is {}, so it cannot be {}",
                 action.id,
                 action.label,
                 action.entity.as_deref().unwrap_or(""),
-                action.state.as_str()
+                action.state.as_str().replace('_', " "),
+                event.past()
             )));
         }
         if event == ActionEvent::Undo && !action.reversible {
@@ -162,265 +66,10 @@ fn check_all(actions: &[ActionView], event: ActionEvent, verb: &str) -> Result<(
     Ok(())
 }
 
-#[derive(sqlx::FromRow)]
-struct TargetRow {
-    kind: String,
-    name: String,
-    path: Option<String>,
-    sha256: Option<String>,
-    pid: Option<i64>,
-    value: Option<String>,
-    detail: String,
-}
-
-/// A finding the admin asks to remediate, with what the guard needs.
-#[derive(sqlx::FromRow)]
-struct RemediableRow {
-    kind: crate::domain::EntityKind,
-    name: String,
-    path: Option<String>,
-    sha256: Option<String>,
-    value: Option<String>,
-    detail: String,
-    machine_id: Option<i64>,
-    machine: Option<String>,
-    connector: Option<String>,
-    open: i64,
-}
-
-/// An action request and the connector that carries it out.
-type Runnable = (
-    ActionRequest,
-    std::sync::Arc<dyn crate::connectors::Connector>,
-);
-
-async fn request_for(
-    vigil: &Vigil,
-    conn: &mut SqliteConnection,
-    action: i64,
-) -> Result<Option<Runnable>> {
-    let (kind, machine, entity): (ActionKind, Option<i64>, Option<i64>) =
-        sqlx::query_as("SELECT kind, machine_id, entity_id FROM actions WHERE id = ?")
-            .bind(action)
-            .fetch_one(&mut *conn)
-            .await?;
-    let Some(machine) = machine else {
-        return Ok(None);
-    };
-    let (machine_ref, connector_name) = investigate::machine_ref(conn, machine).await?;
-    let Some(connector) = vigil.connectors().get(connector_name.as_deref()) else {
-        return Ok(None);
-    };
-    let mut target = Target::default();
-    if let Some(entity) = entity {
-        let row: TargetRow = sqlx::query_as(
-            "SELECT kind, name, path, sha256, pid, value, detail FROM entities WHERE id = ?",
-        )
-        .bind(entity)
-        .fetch_one(&mut *conn)
-        .await?;
-        target = Target {
-            kind: crate::domain::EntityKind::parse(&row.kind),
-            name: row.name,
-            path: row.path,
-            sha256: row.sha256,
-            pid: row.pid,
-            value: row.value,
-            detail: serde_json::from_str(&row.detail).unwrap_or_default(),
-        };
-    }
-    Ok(Some((
-        ActionRequest {
-            action_id: action,
-            kind,
-            machine: machine_ref,
-            target,
-        },
-        connector,
-    )))
-}
-
-/// Writes an action's final state and settles its investigation.
-async fn finish(
-    conn: &mut SqliteConnection,
-    action: i64,
-    state: ActionState,
-    result: &str,
-    undo: Option<&str>,
-) -> Result<()> {
-    sqlx::query(
-        "UPDATE actions SET state = ?, result = ?, finished_at = ?, undo_data = COALESCE(?, undo_data)
-         WHERE id = ?",
-    )
-    .bind(state)
-    .bind(result)
-    .bind(clock::now())
-    .bind(undo)
-    .bind(action)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-/// Runs one approved action through its connector (or the engine, for "expand scope").
-async fn run_one(vigil: &Vigil, action: i64) -> Result<()> {
-    let mut conn = vigil.store().pool().acquire().await?;
-    let (kind, investigation, state): (ActionKind, Option<i64>, ActionState) =
-        sqlx::query_as("SELECT kind, investigation_id, state FROM actions WHERE id = ?")
-            .bind(action)
-            .fetch_one(&mut *conn)
-            .await?;
-    if state != ActionState::Approved {
-        return Ok(());
-    }
-    if kind == ActionKind::ExpandScope {
-        let mut tx = vigil.store().pool().begin().await?;
-        let (targets,): (Option<String>,) =
-            sqlx::query_as("SELECT undo_data FROM actions WHERE id = ?")
-                .bind(action)
-                .fetch_one(&mut *tx)
-                .await?;
-        let machines: Vec<i64> = targets
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .unwrap_or_default();
-        let inv = investigation.unwrap_or_default();
-        for machine in &machines {
-            investigate::add_machine(&mut tx, inv, *machine, "scope expanded by approval").await?;
-        }
-        sqlx::query("UPDATE actions SET state = 'running', started_at = ? WHERE id = ?")
-            .bind(clock::now())
-            .bind(action)
-            .execute(&mut *tx)
-            .await?;
-        finish(
-            &mut tx,
-            action,
-            ActionState::Succeeded,
-            &format!("{} machines joined the scope", machines.len()),
-            None,
-        )
-        .await?;
-        set_status(&mut tx, inv, InvestigationStatus::Running, "scope expanded").await?;
-        tx.commit().await?;
-        return Ok(());
-    }
-    let Some((request, connector)) = request_for(vigil, &mut conn, action).await? else {
-        let (machine,): (Option<String>,) = sqlx::query_as(
-            "SELECT m.name FROM actions a LEFT JOIN machines m ON m.id = a.machine_id WHERE a.id = ?",
-        )
-        .bind(action)
-        .fetch_one(&mut *conn)
-        .await?;
-        let result = format!(
-            "{WAITING_PREFIX}{} has no connector yet; the action runs when one exists, or mark it done by hand",
-            machine.unwrap_or_else(|| "the machine".into())
-        );
-        sqlx::query("UPDATE actions SET result = ? WHERE id = ?")
-            .bind(result)
-            .bind(action)
-            .execute(&mut *conn)
-            .await?;
-        return Ok(());
-    };
-    // The guard again: the admin's list may have changed since it was proposed.
-    let guard = vigil.guard(&mut conn).await?;
-    let t = &request.target;
-    let refusal = guard.refusal(&crate::ops::safety::Subject {
-        action: Some(request.kind),
-        kind: t.kind,
-        name: &t.name,
-        path: t.path.as_deref(),
-        sha256: t.sha256.as_deref(),
-        value: t.value.as_deref(),
-        mechanism: t.detail.get("mechanism").and_then(|m| m.as_str()),
-        machine: &request.machine.name,
-        connector: Some(connector.name()),
-        // It passed the guard when it was proposed or asked for; only lists may have changed.
-        confirmed: true,
-    });
-    if let Some(why) = refusal {
-        let mut tx = vigil.store().pool().begin().await?;
-        sqlx::query("UPDATE actions SET state = 'running', started_at = ? WHERE id = ? AND state = 'approved'")
-            .bind(clock::now())
-            .bind(action)
-            .execute(&mut *tx)
-            .await?;
-        finish(
-            &mut tx,
-            action,
-            ActionState::Failed,
-            &format!("Vigil does not act on this: {why}"),
-            None,
-        )
-        .await?;
-        tx.commit().await?;
-        return Ok(());
-    }
-    // Written before it is acted on.
-    let started = sqlx::query(
-        "UPDATE actions SET state = 'running', started_at = ? WHERE id = ? AND state = 'approved'",
-    )
-    .bind(clock::now())
-    .bind(action)
-    .execute(&mut *conn)
-    .await?;
-    if started.rows_affected() == 0 {
-        return Ok(());
-    }
-    let outcome = connector.execute(&request).await;
-    let mut tx = vigil.store().pool().begin().await?;
-    match outcome {
-        Ok(Outcome::Done { message, undo }) => {
-            finish(
-                &mut tx,
-                action,
-                ActionState::Succeeded,
-                &message,
-                undo.as_deref(),
-            )
-            .await?
-        }
-        Ok(Outcome::NotFound { message }) => {
-            finish(
-                &mut tx,
-                action,
-                ActionState::Succeeded,
-                &format!("{NOT_FOUND_PREFIX}{message}"),
-                None,
-            )
-            .await?
-        }
-        Err(error) => {
-            tracing::warn!(action, %error, "action failed");
-            finish(
-                &mut tx,
-                action,
-                ActionState::Failed,
-                &error.to_string(),
-                None,
-            )
-            .await?
-        }
-    }
-    tx.commit().await?;
-    Ok(())
-}
-
 /// Runs every approved action (of one investigation, or all), then settles the
-/// investigations concerned.
+/// investigations concerned other than `investigation` (its caller settles it).
 pub(crate) async fn run_approved(vigil: &Vigil, investigation: Option<i64>) -> Result<()> {
-    let ids: Vec<(i64, Option<i64>)> = sqlx::query_as(
-        "SELECT id, investigation_id FROM actions WHERE state = 'approved' AND (?1 IS NULL OR investigation_id = ?1)
-           AND result NOT LIKE 'Waiting for machine: %' ORDER BY id",
-    )
-    .bind(investigation)
-    .fetch_all(vigil.store().pool())
-    .await?;
-    let mut touched = BTreeSet::new();
-    for (id, inv) in ids {
-        run_one(vigil, id).await?;
-        touched.extend(inv);
-    }
+    let touched = execute::run_approved(vigil, investigation).await?;
     for inv in touched {
         if Some(inv) == investigation {
             continue;
@@ -433,11 +82,10 @@ pub(crate) async fn run_approved(vigil: &Vigil, investigation: Option<i64>) -> R
 impl Vigil {
     /// Settles an investigation after its actions changed, re-running it when its scope grew.
     pub(crate) async fn resume_or_settle(&self, investigation: i64) -> Result<InvestigationStatus> {
-        let (status,): (InvestigationStatus,) =
-            sqlx::query_as("SELECT status FROM investigations WHERE id = ?")
-                .bind(investigation)
-                .fetch_one(self.store().pool())
-                .await?;
+        let status = {
+            let mut conn = self.store().pool().acquire().await?;
+            investigations::status_of(&mut conn, investigation).await?
+        };
         if status == InvestigationStatus::Running {
             return self.run_investigation(investigation).await;
         }
@@ -456,16 +104,13 @@ impl Vigil {
         filter: ActionFilter,
         limit: Option<u32>,
     ) -> Result<Vec<ActionView>> {
-        let clause = match filter {
-            ActionFilter::Pending => "WHERE a.state = 'pending' ORDER BY a.id",
-            ActionFilter::History => "WHERE a.state <> 'pending' ORDER BY a.id DESC",
-            ActionFilter::All => "ORDER BY a.id DESC",
+        let listing = match filter {
+            ActionFilter::Pending => Listing::Pending,
+            ActionFilter::History => Listing::Decided,
+            ActionFilter::All => Listing::All,
         };
-        let rows: Vec<ActionRow> = sqlx::query_as(&format!("{ACTION_SELECT} {clause} LIMIT ?"))
-            .bind(limit.map_or(-1, i64::from))
-            .fetch_all(self.store().pool())
-            .await?;
-        Ok(rows.into_iter().map(ActionView::from).collect())
+        let mut conn = self.store().pool().acquire().await?;
+        actions::list(&mut conn, listing, limit).await
     }
 
     /// Approves pending actions (one, or several of the same type) and runs them.
@@ -478,7 +123,8 @@ impl Vigil {
         self.decide(ids, ActionEvent::Approve, by, note).await
     }
 
-    /// Rejects pending actions (one, or several of the same type).
+    /// Rejects pending actions (one, or several of the same type), or cancels approved ones
+    /// that wait for their machine.
     pub async fn reject(
         &self,
         ids: &[u32],
@@ -498,31 +144,29 @@ impl Vigil {
         let _work = self.work_lock().await?;
         self.expire_pending().await?;
         let mut tx = self.store().pool().begin().await?;
-        let actions = load(&mut tx, ids).await?;
+        let found = actions::load(&mut tx, ids).await?;
         let verb = if event == ActionEvent::Approve {
             "approve"
         } else {
             "reject"
         };
-        check_all(&actions, event, verb)?;
+        check_all(&found, event, verb)?;
         let now = clock::now();
         let mut investigations = BTreeSet::new();
-        for action in &actions {
-            let to = action.state.next(event).unwrap_or(action.state);
-            sqlx::query(
-                "UPDATE actions SET state = ?, decided_by = ?, decided_at = ?, decision_note = ? WHERE id = ? AND state = 'pending'",
-            )
-            .bind(to)
-            .bind(by)
-            .bind(&now)
-            .bind(note)
-            .bind(i64::from(action.id))
-            .execute(&mut *tx)
-            .await?;
+        for action in &found {
+            let change = Change {
+                at: Some(&now),
+                by: Some(by),
+                note,
+                ..Change::default()
+            };
+            let to = actions::transition(&mut tx, i64::from(action.id), event, change)
+                .await?
+                .unwrap_or(action.state);
             if let Some(inv) = action.investigation_id {
                 investigations.insert(i64::from(inv));
-                let started = step_start();
-                log_step(
+                let started = log::step_start();
+                log::log_step(
                     &mut tx,
                     i64::from(inv),
                     &format!("Action {}d", verb),
@@ -552,7 +196,7 @@ impl Vigil {
             self.resume_or_settle(inv).await?;
         }
         let mut conn = self.store().pool().acquire().await?;
-        load(&mut conn, ids).await
+        actions::load(&mut conn, ids).await
     }
 
     /// Remediates findings the investigation proposed nothing for (a suspicious entity, say):
@@ -571,30 +215,20 @@ impl Vigil {
         let guard = self.guard(&mut tx).await?;
         let mut ids = Vec::with_capacity(entities.len());
         for entity in entities {
-            let row: Option<RemediableRow> = sqlx::query_as(
-                "SELECT e.kind, e.name, e.path, e.sha256, e.value, e.detail, e.machine_id,
-                        m.name AS machine, m.connector,
-                        (SELECT COUNT(*) FROM actions a WHERE a.investigation_id = v.investigation_id
-                           AND a.entity_id = e.id AND a.state IN ('pending', 'approved', 'running', 'succeeded')) AS open
-                 FROM evidence v JOIN entities e ON e.id = v.entity_id LEFT JOIN machines m ON m.id = e.machine_id
-                 WHERE v.investigation_id = ? AND v.entity_id = ?",
-            )
-            .bind(inv)
-            .bind(i64::from(*entity))
-            .fetch_optional(&mut *tx)
-            .await?;
-            let row = row.ok_or_else(|| Error::NotFound {
-                what: "finding",
-                name: format!("entity {entity} of investigation {investigation}"),
-            })?;
-            let Some(kind) = investigate::propose::action_for(row.kind) else {
+            let row = evidence::remediable(&mut tx, inv, i64::from(*entity))
+                .await?
+                .ok_or_else(|| Error::NotFound {
+                    what: "finding",
+                    name: format!("entity {entity} of investigation {investigation}"),
+                })?;
+            let Some(kind) = ActionKind::for_entity(row.kind) else {
                 return Err(Error::Conflict(format!(
                     "{}: Vigil has no action for a {}",
                     row.name,
                     row.kind.as_str().replace('_', " ")
                 )));
             };
-            if row.open > 0 {
+            if actions::open_on(&mut tx, inv, i64::from(*entity)).await? > 0 {
                 return Err(Error::Conflict(format!(
                     "{} already has an action in this investigation",
                     row.name
@@ -602,7 +236,7 @@ impl Vigil {
             }
             let detail: serde_json::Value = serde_json::from_str(&row.detail).unwrap_or_default();
             let machine_name = row.machine.clone().unwrap_or_default();
-            let subject = crate::ops::safety::Subject {
+            let subject = Subject {
                 action: Some(kind),
                 kind: Some(row.kind),
                 name: &row.name,
@@ -622,37 +256,30 @@ impl Vigil {
             }
             let machine = match row.machine_id {
                 Some(m) => m,
-                None => {
-                    let (m,): (i64,) = sqlx::query_as(
-                        "SELECT trigger_machine_id FROM investigations WHERE id = ?",
-                    )
-                    .bind(inv)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    m
-                }
+                None => investigations::trigger_machine(&mut tx, inv).await?,
             };
             let now = clock::now();
-            let id = sqlx::query(
-                "INSERT INTO actions (investigation_id, kind, entity_id, machine_id, source, state, reason,
-                    decided_by, decided_at, proposed_at, expires_at, reversible)
-                 VALUES (?, ?, ?, ?, 'manual', 'approved', ?, ?, ?, ?, ?, ?)",
+            let reason = format!("{by} asked for it");
+            let id = actions::insert(
+                &mut tx,
+                &NewAction {
+                    investigation: inv,
+                    kind,
+                    entity: Some(i64::from(*entity)),
+                    machine,
+                    source: "manual",
+                    state: ActionState::Approved,
+                    reason: &reason,
+                    decided_by: Some(by),
+                    proposed_at: &now,
+                    group_key: None,
+                    group_label: None,
+                    undo_data: None,
+                },
             )
-            .bind(inv)
-            .bind(kind)
-            .bind(i64::from(*entity))
-            .bind(machine)
-            .bind(format!("{} asked for it", by))
-            .bind(by)
-            .bind(&now)
-            .bind(&now)
-            .bind(clock::shift(&now, time::Duration::days(7)))
-            .bind(kind.reversible())
-            .execute(&mut *tx)
-            .await?
-            .last_insert_rowid();
-            let started = step_start();
-            log_step(
+            .await?;
+            let started = log::step_start();
+            log::log_step(
                 &mut tx,
                 inv,
                 "Action requested",
@@ -672,42 +299,44 @@ impl Vigil {
         self.resume_or_settle(inv).await?;
         let mut conn = self.store().pool().acquire().await?;
         let ids: Vec<u32> = ids.into_iter().map(|i| i as u32).collect();
-        load(&mut conn, &ids).await
+        actions::load(&mut conn, &ids).await
     }
 
     /// Undoes succeeded, reversible actions.
     pub async fn undo(&self, ids: &[u32], by: &str) -> Result<Vec<ActionView>> {
         let _work = self.work_lock().await?;
-        let mut conn = self.store().pool().acquire().await?;
-        let actions = load(&mut conn, ids).await?;
-        check_all(&actions, ActionEvent::Undo, "undo")?;
-        for action in &actions {
+        let found = {
+            let mut conn = self.store().pool().acquire().await?;
+            actions::load(&mut conn, ids).await?
+        };
+        check_all(&found, ActionEvent::Undo, "undo")?;
+        for action in &found {
             let id = i64::from(action.id);
-            let Some((request, connector)) = request_for(self, &mut conn, id).await? else {
+            let Some((request, connector)) = request_for(self, id).await? else {
                 return Err(Error::Conflict(format!(
                     "action {}: the machine has no connector to undo it on",
                     action.id
                 )));
             };
-            let (undo_data,): (Option<String>,) =
-                sqlx::query_as("SELECT undo_data FROM actions WHERE id = ?")
-                    .bind(id)
-                    .fetch_one(&mut *conn)
-                    .await?;
+            let undo_data = {
+                let mut conn = self.store().pool().acquire().await?;
+                actions::record(&mut conn, id).await?.undo_data
+            };
             let outcome = connector.undo(&request, undo_data.as_deref()).await?;
             let message = match outcome {
                 Outcome::Done { message, .. } | Outcome::NotFound { message } => message,
             };
             let mut tx = self.store().pool().begin().await?;
-            sqlx::query("UPDATE actions SET state = 'undone', result = ?, decision_note = ? WHERE id = ? AND state = 'succeeded'")
-                .bind(&message)
-                .bind(format!("undone by {by}"))
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            let note = format!("undone by {by}");
+            let change = Change {
+                result: Some(&message),
+                note: Some(&note),
+                ..Change::default()
+            };
+            actions::transition(&mut tx, id, ActionEvent::Undo, change).await?;
             if let Some(inv) = action.investigation_id {
-                let started = step_start();
-                log_step(
+                let started = log::step_start();
+                log::log_step(
                     &mut tx,
                     i64::from(inv),
                     "Action undone",
@@ -721,7 +350,8 @@ impl Vigil {
             }
             tx.commit().await?;
         }
-        load(&mut conn, ids).await
+        let mut conn = self.store().pool().acquire().await?;
+        actions::load(&mut conn, ids).await
     }
 
     /// Marks approved actions that wait for a machine without a connector as done by hand,
@@ -733,29 +363,28 @@ impl Vigil {
             ));
         }
         let mut tx = self.store().pool().begin().await?;
-        let actions = load(&mut tx, ids).await?;
-        for action in &actions {
-            if action.state != ActionState::Approved || !action.result.starts_with(WAITING_PREFIX) {
+        let found = actions::load(&mut tx, ids).await?;
+        for action in &found {
+            if action.state != ActionState::WaitingForMachine {
                 return Err(Error::Conflict(format!(
                     "action {} is {}; only approved actions waiting for a machine can be marked done by hand",
                     action.id,
-                    action.state.as_str()
+                    action.state.as_str().replace('_', " ")
                 )));
             }
         }
         let now = clock::now();
+        let result = format!("Done by hand by {by}: {note}");
         let mut investigations = BTreeSet::new();
-        for action in &actions {
-            sqlx::query(
-                "UPDATE actions SET state = 'succeeded', started_at = COALESCE(started_at, ?1), finished_at = ?1,
-                    result = ?2, decision_note = ?3 WHERE id = ?4",
-            )
-            .bind(&now)
-            .bind(format!("Done by hand by {by}: {note}"))
-            .bind(note)
-            .bind(i64::from(action.id))
-            .execute(&mut *tx)
-            .await?;
+        for action in &found {
+            let change = Change {
+                at: Some(&now),
+                result: Some(&result),
+                note: Some(note),
+                ..Change::default()
+            };
+            actions::transition(&mut tx, i64::from(action.id), ActionEvent::DoneByHand, change)
+                .await?;
             investigations.extend(action.investigation_id.map(i64::from));
         }
         for inv in investigations {
@@ -763,7 +392,7 @@ impl Vigil {
         }
         tx.commit().await?;
         let mut conn = self.store().pool().acquire().await?;
-        load(&mut conn, ids).await
+        actions::load(&mut conn, ids).await
     }
 
     /// Pending actions older than 7 days expire; their investigations are "terminated by
@@ -775,41 +404,34 @@ impl Vigil {
     /// As `expire_pending`, as if it were `now`.
     pub async fn expire_pending_at(&self, now: &str) -> Result<u32> {
         let mut tx = self.store().pool().begin().await?;
-        let expired: Vec<(i64, Option<i64>)> = sqlx::query_as(
-            "SELECT id, investigation_id FROM actions WHERE state = 'pending' AND expires_at < ?",
-        )
-        .bind(now)
-        .fetch_all(&mut *tx)
-        .await?;
+        let expired = actions::pending_expired_at(&mut tx, now).await?;
         if expired.is_empty() {
             return Ok(0);
         }
         let mut investigations = BTreeSet::new();
         for (id, inv) in &expired {
-            sqlx::query("UPDATE actions SET state = 'expired', decided_by = 'system', decided_at = ?, decision_note = 'pending for more than 7 days' WHERE id = ?")
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            let change = Change {
+                at: Some(now),
+                by: Some("system"),
+                note: Some("pending for more than 7 days"),
+                ..Change::default()
+            };
+            actions::transition(&mut tx, *id, ActionEvent::Expire, change).await?;
             investigations.extend(*inv);
         }
         for inv in investigations {
             sync_remediation(&mut tx, inv).await?;
-            let (status,): (InvestigationStatus,) =
-                sqlx::query_as("SELECT status FROM investigations WHERE id = ?")
-                    .bind(inv)
-                    .fetch_one(&mut *tx)
-                    .await?;
+            let status = investigations::status_of(&mut tx, inv).await?;
             if status.can_become(InvestigationStatus::TerminatedBySystem) {
-                set_status(
+                investigations::set_status(
                     &mut tx,
                     inv,
                     InvestigationStatus::TerminatedBySystem,
                     "actions pending for more than 7 days expired",
                 )
                 .await?;
-                let started = step_start();
-                log_step(
+                let started = log::step_start();
+                log::log_step(
                     &mut tx,
                     inv,
                     "Expired",
@@ -829,77 +451,177 @@ impl Vigil {
     /// they took effect), runs approved ones, and resumes interrupted investigations.
     pub async fn recover(&self) -> Result<()> {
         let _work = self.work_lock().await?;
-        let running: Vec<(i64,)> =
-            sqlx::query_as("SELECT id FROM actions WHERE state = 'running' ORDER BY id")
-                .fetch_all(self.store().pool())
-                .await?;
-        for (id,) in running {
+        let running = {
             let mut conn = self.store().pool().acquire().await?;
-            let applied = match request_for(self, &mut conn, id).await? {
+            actions::in_state(&mut conn, ActionState::Running, None).await?
+        };
+        for (id, _) in running {
+            let applied = match request_for(self, id).await? {
                 Some((request, connector)) => connector.was_applied(&request).await?,
                 None => Applied::Unknown,
             };
-            match applied {
-                Applied::Yes => {
-                    finish(
-                        &mut conn,
-                        id,
-                        ActionState::Succeeded,
-                        "completed (confirmed after a restart)",
-                        None,
-                    )
-                    .await?
-                }
-                Applied::No => {
-                    sqlx::query(
-                        "UPDATE actions SET state = 'approved' WHERE id = ? AND state = 'running'",
-                    )
-                    .bind(id)
-                    .execute(&mut *conn)
-                    .await?;
-                }
-                Applied::Unknown => {
-                    finish(
-                        &mut conn,
-                        id,
-                        ActionState::Failed,
-                        "interrupted by a restart; whether it ran is unknown: check the machine",
-                        None,
-                    )
-                    .await?
-                }
-            }
-        }
-        let open: Vec<(i64,)> = sqlx::query_as(
-            "SELECT id FROM investigations WHERE status IN ('queued', 'running') ORDER BY id",
-        )
-        .fetch_all(self.store().pool())
-        .await?;
-        for (id,) in open {
+            let (event, result) = match applied {
+                Applied::Yes => (
+                    ActionEvent::Succeed,
+                    "completed (confirmed after a restart)",
+                ),
+                Applied::No => (ActionEvent::Retry, ""),
+                Applied::Unknown => (
+                    ActionEvent::Fail,
+                    "interrupted by a restart; whether it ran is unknown: check the machine",
+                ),
+            };
             let mut conn = self.store().pool().acquire().await?;
-            let started = step_start();
-            log_step(
+            let change = Change {
+                result: Some(result),
+                ..Change::default()
+            };
+            actions::transition(&mut conn, id, event, change).await?;
+        }
+        let open = {
+            let mut conn = self.store().pool().acquire().await?;
+            investigations::ids_in(
                 &mut conn,
-                id,
-                "Resumed",
-                None,
-                "running",
-                started,
-                "resumed after an interruption",
+                &[InvestigationStatus::Queued, InvestigationStatus::Running],
             )
-            .await?;
-            drop(conn);
+            .await?
+        };
+        for id in open {
+            {
+                let mut conn = self.store().pool().acquire().await?;
+                let started = log::step_start();
+                log::log_step(
+                    &mut conn,
+                    id,
+                    "Resumed",
+                    None,
+                    "running",
+                    started,
+                    "resumed after an interruption",
+                )
+                .await?;
+            }
             self.run_investigation(id).await?;
         }
         run_approved(self, None).await?;
-        let pending: Vec<(i64,)> =
-            sqlx::query_as("SELECT id FROM investigations WHERE status = 'pending_action'")
-                .fetch_all(self.store().pool())
-                .await?;
-        for (id,) in pending {
+        let waiting = {
+            let mut conn = self.store().pool().acquire().await?;
+            investigations::ids_in(
+                &mut conn,
+                &[
+                    InvestigationStatus::PendingAction,
+                    InvestigationStatus::WaitingForMachine,
+                ],
+            )
+            .await?
+        };
+        for id in waiting {
             self.settle(id).await?;
         }
         self.expire_pending().await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::{ActionState, InvestigationStatus, RemediationStatus};
+    use crate::Vigil;
+
+    /// The demo's client4 with its connector taken away, investigated: what it found waits
+    /// for approval. Returns the investigation and its pending actions of one kind.
+    async fn unreachable_client4(vigil: &Vigil) -> (u32, Vec<u32>) {
+        vigil.load_demo().await.expect("demo");
+        sqlx::query("UPDATE machines SET connector = NULL WHERE name = 'client4'")
+            .execute(vigil.store().pool())
+            .await
+            .expect("no connector");
+        let details = vigil
+            .investigate_machine("client4", "tester")
+            .await
+            .expect("investigate");
+        assert_eq!(details.summary.status, InvestigationStatus::PendingAction);
+        let on_client4: Vec<_> = details
+            .pending_actions
+            .iter()
+            .filter(|a| a.machine.as_deref() == Some("client4"))
+            .collect();
+        let kind = on_client4.first().expect("an action on client4").kind;
+        let ids = on_client4
+            .iter()
+            .filter(|a| a.kind == kind)
+            .map(|a| a.id)
+            .collect();
+        (details.summary.id, ids)
+    }
+
+    #[tokio::test]
+    async fn approved_on_a_machine_without_connector_waits_for_it_then_is_done_by_hand() {
+        let vigil = Vigil::in_memory().await.expect("open");
+        let (investigation, ids) = unreachable_client4(&vigil).await;
+        let approved = vigil.approve(&ids, "tester", None).await.expect("approve");
+        assert!(approved
+            .iter()
+            .all(|a| a.state == ActionState::WaitingForMachine && a.result.contains("client4")));
+        let details = vigil.investigation(investigation).await.expect("details");
+        let waiting_entity = approved[0].entity_id.expect("entity");
+        let entity = details
+            .entities
+            .iter()
+            .find(|e| e.id == waiting_entity)
+            .expect("entity");
+        assert_eq!(entity.remediation_status, RemediationStatus::WaitingForMachine);
+        if details.pending_actions.is_empty() {
+            assert_eq!(details.summary.status, InvestigationStatus::WaitingForMachine);
+        }
+        // Neither approved again nor marked done without saying what was done.
+        assert!(vigil.approve(&ids, "tester", None).await.is_err());
+        assert!(vigil.mark_done(&ids, "tester", " ").await.is_err());
+        let done = vigil
+            .mark_done(&ids, "tester", "deleted the file at the desk")
+            .await
+            .expect("done by hand");
+        assert!(done.iter().all(|a| a.state == ActionState::Succeeded
+            && a.result.contains("deleted the file at the desk")
+            && a.started_at.is_some()));
+        assert!(vigil.mark_done(&ids, "tester", "again").await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_waiting_action_runs_when_its_machine_has_a_connector_again() {
+        let vigil = Vigil::in_memory().await.expect("open");
+        let (_, ids) = unreachable_client4(&vigil).await;
+        vigil.approve(&ids, "tester", None).await.expect("approve");
+        sqlx::query("UPDATE machines SET connector = 'lab' WHERE name = 'client4'")
+            .execute(vigil.store().pool())
+            .await
+            .expect("connector back");
+        vigil.recover().await.expect("recover");
+        let mut conn = vigil.store().pool().acquire().await.expect("conn");
+        let after = crate::store::actions::load(&mut conn, &ids)
+            .await
+            .expect("load");
+        assert!(
+            after.iter().all(|a| a.state == ActionState::Succeeded),
+            "{:?}",
+            after.iter().map(|a| (a.state, &a.result)).collect::<Vec<_>>()
+        );
+    }
+
+    #[tokio::test]
+    async fn cancelling_an_investigation_cancels_what_waits_for_its_machine() {
+        let vigil = Vigil::in_memory().await.expect("open");
+        let (investigation, ids) = unreachable_client4(&vigil).await;
+        vigil.approve(&ids, "tester", None).await.expect("approve");
+        let details = vigil
+            .cancel_investigation(investigation, "tester")
+            .await
+            .expect("cancel");
+        assert_eq!(details.summary.status, InvestigationStatus::TerminatedByUser);
+        assert!(details
+            .actions
+            .iter()
+            .filter(|a| ids.contains(&a.id))
+            .all(|a| a.state == ActionState::Rejected));
     }
 }

@@ -8,7 +8,8 @@ use sqlx::SqliteConnection;
 use crate::domain::{AlertView, EntityKind, Grade, InvestigationStatus, Role, Severity};
 use crate::ops::entities::{self, NewEntity};
 use crate::ops::evidence;
-use crate::ops::investigate::{attach_alert, set_status, Playbook, Trigger};
+use crate::ops::investigate::{Playbook, Trigger};
+use crate::store::investigations::{attach_alert, set_status};
 use crate::{clock, Error, Result, Vigil};
 
 /// Alerts with the same rule, machine and first entity within this many minutes are one.
@@ -326,10 +327,11 @@ async fn open_investigation_for(
         if these.is_empty() {
             continue;
         }
-        let mut query: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(
+        let mut query: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(format!(
             "SELECT t.investigation_id FROM investigation_ties t JOIN investigations i ON i.id = t.investigation_id
-             WHERE i.status IN ('queued', 'running', 'pending_action') AND t.tie IN (",
-        );
+             WHERE i.status IN {} AND t.tie IN (",
+            crate::store::investigations::OPEN
+        ));
         let mut list = query.separated(", ");
         for tie in these {
             list.push_bind(tie);
@@ -540,8 +542,8 @@ impl Vigil {
                 )
                 .await?;
             }
-            let started = crate::ops::investigate::step_start();
-            crate::ops::investigate::log_step(
+            let started = crate::store::log::step_start();
+            crate::store::log::log_step(
                 conn,
                 inv,
                 "Alert joined",

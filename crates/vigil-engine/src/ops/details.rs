@@ -401,7 +401,7 @@ impl Vigil {
         .bind(id64)
         .fetch_all(&mut *conn)
         .await?;
-        let actions = crate::ops::actions::of_investigation(&mut conn, id64).await?;
+        let actions = crate::store::actions::of_investigation(&mut conn, id64).await?;
         let mut details = InvestigationDetails {
             summary,
             alerts: alerts.into_iter().map(Into::into).collect(),

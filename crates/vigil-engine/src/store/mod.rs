@@ -2,12 +2,21 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
 use crate::{Error, Result};
+
+pub(crate) mod actions;
+pub(crate) mod alerts;
+pub(crate) mod entities;
+pub(crate) mod evidence;
+pub(crate) mod investigations;
+pub(crate) mod log;
+pub(crate) mod machines;
 
 /// The migrations compiled into the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -28,16 +37,32 @@ impl Store {
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true);
-        Self::connect(options, 4).await
+        Self::connect(options, SqlitePoolOptions::new().max_connections(4)).await
     }
 
-    /// An in-memory store, for tests.
+    /// An in-memory store, for tests: its own database, shared by a pool of four connections
+    /// (as a file store has), that waits at most two seconds for a free connection, so a
+    /// test that holds one connection while it asks for another fails at once instead of
+    /// stalling.
     pub async fn in_memory() -> Result<Self> {
-        let options = SqliteConnectOptions::from_str("sqlite::memory:")?;
-        Self::connect(options, 1).await
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let name = format!(
+            "file:vigil-memory-{}-{}?mode=memory&cache=shared",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let options = SqliteConnectOptions::from_str(&format!("sqlite:{name}"))?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            // The database lives as long as one connection to it: keep one, always.
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .acquire_timeout(Duration::from_secs(2));
+        Self::connect(options, pool).await
     }
 
-    async fn connect(options: SqliteConnectOptions, max_connections: u32) -> Result<Self> {
+    async fn connect(options: SqliteConnectOptions, pool: SqlitePoolOptions) -> Result<Self> {
         let options = options
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
@@ -46,10 +71,7 @@ impl Store {
             // the large lists touch more pages than that; it fills only as pages are read.
             .pragma("cache_size", "-16384")
             .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(max_connections)
-            .connect_with(options)
-            .await?;
+        let pool = pool.connect_with(options).await?;
         MIGRATOR.run(&pool).await?;
         Ok(Self { pool })
     }

@@ -16,15 +16,19 @@ mod tree;
 mod write;
 
 use std::collections::HashMap;
-use std::time::Instant;
 
 use sqlx::SqliteConnection;
 
-use crate::connectors::{MachineRef, Snapshot};
+use crate::connectors::Snapshot;
 use crate::domain::{
-    AutomationLevel, EntityKind, InvestigationDetails, InvestigationStatus, Verdict,
+    ActionEvent, ActionState, AutomationLevel, EntityKind, InvestigationDetails, InvestigationStatus, Verdict,
 };
-use crate::ops::{actions, groups};
+use crate::ops::settle::{settle_in, sync_remediation};
+use crate::ops::{actions as run, groups};
+use crate::store::actions::{self, Change};
+use crate::store::investigations::{add_machine, attach_alert, set_status};
+use crate::store::log::{log_step, step_start, Steps};
+use crate::store::machines::machine_ref;
 use crate::{clock, Error, Result, Vigil};
 
 use collect::Limits;
@@ -43,220 +47,6 @@ pub enum Trigger {
     Alert { alert: i64 },
     /// An analyst, from a machine.
     Machine { machine: i64 },
-}
-
-/// Writes one step to the investigation's log.
-pub(crate) async fn log_step(
-    conn: &mut SqliteConnection,
-    investigation: i64,
-    step: &str,
-    machine: Option<i64>,
-    status: &str,
-    started: (String, Instant),
-    detail: &str,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO investigation_log (investigation_id, step, machine_id, status, started_at, duration_ms, detail)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(investigation)
-    .bind(step)
-    .bind(machine)
-    .bind(status)
-    .bind(started.0)
-    .bind(i64::try_from(started.1.elapsed().as_millis()).unwrap_or(i64::MAX))
-    .bind(detail)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-/// Log steps of a run, written together (one statement) before its transaction ends.
-#[derive(Debug, Default)]
-pub(crate) struct Steps {
-    rows: Vec<(String, Option<i64>, String, String, i64, String)>,
-}
-
-impl Steps {
-    /// A step to write: its title, machine, status, start and detail.
-    pub fn add(
-        &mut self,
-        step: &str,
-        machine: Option<i64>,
-        status: &str,
-        started: (String, Instant),
-        detail: String,
-    ) {
-        let ms = i64::try_from(started.1.elapsed().as_millis()).unwrap_or(i64::MAX);
-        self.rows.push((
-            step.to_string(),
-            machine,
-            status.to_string(),
-            started.0,
-            ms,
-            detail,
-        ));
-    }
-
-    /// Writes the steps held, in order.
-    pub async fn flush(&mut self, conn: &mut SqliteConnection, investigation: i64) -> Result<()> {
-        for chunk in self.rows.chunks(500) {
-            let mut query: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(
-                "INSERT INTO investigation_log (investigation_id, step, machine_id, status, started_at, duration_ms, detail) ",
-            );
-            query.push_values(chunk, |mut row, (step, machine, status, at, ms, detail)| {
-                row.push_bind(investigation)
-                    .push_bind(step)
-                    .push_bind(machine)
-                    .push_bind(status)
-                    .push_bind(at)
-                    .push_bind(ms)
-                    .push_bind(detail);
-            });
-            query.build().execute(&mut *conn).await?;
-        }
-        self.rows.clear();
-        Ok(())
-    }
-}
-
-/// Now, as a log step's start.
-pub(crate) fn step_start() -> (String, Instant) {
-    (clock::now(), Instant::now())
-}
-
-/// Moves an investigation to `to`, keeping pending time and end time right.
-pub(crate) async fn set_status(
-    conn: &mut SqliteConnection,
-    investigation: i64,
-    to: InvestigationStatus,
-    detail: &str,
-) -> Result<()> {
-    let (from, pending_since): (InvestigationStatus, Option<String>) =
-        sqlx::query_as("SELECT status, pending_since FROM investigations WHERE id = ?")
-            .bind(investigation)
-            .fetch_one(&mut *conn)
-            .await?;
-    if !from.can_become(to) {
-        return Err(Error::Conflict(format!(
-            "investigation {investigation} is {} and cannot become {}",
-            from.as_str(),
-            to.as_str()
-        )));
-    }
-    let now = clock::now();
-    let pending_ms = match (&pending_since, to) {
-        (Some(since), t) if t != InvestigationStatus::PendingAction => {
-            (clock::seconds_between(since, &now) * 1000.0) as i64
-        }
-        _ => 0,
-    };
-    let final_status = !to.is_open();
-    sqlx::query(
-        "UPDATE investigations SET status = ?, status_detail = ?,
-            pending_ms_total = pending_ms_total + ?,
-            pending_since = CASE WHEN ? THEN COALESCE(pending_since, ?) ELSE NULL END,
-            started_at = COALESCE(started_at, CASE WHEN ? = 'running' THEN ? END),
-            ended_at = CASE WHEN ? THEN ? ELSE NULL END
-         WHERE id = ?",
-    )
-    .bind(to)
-    .bind(detail)
-    .bind(pending_ms)
-    .bind(to == InvestigationStatus::PendingAction)
-    .bind(&now)
-    .bind(to.as_str())
-    .bind(&now)
-    .bind(final_status)
-    .bind(&now)
-    .bind(investigation)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-/// Loads the machine reference a connector needs, with the machine's connector name.
-pub(crate) async fn machine_ref(
-    conn: &mut SqliteConnection,
-    machine: i64,
-) -> Result<(MachineRef, Option<String>)> {
-    let (name, os_family, connector): (String, String, Option<String>) =
-        sqlx::query_as("SELECT name, os_family, connector FROM machines WHERE id = ?")
-            .bind(machine)
-            .fetch_one(&mut *conn)
-            .await?;
-    Ok((
-        MachineRef {
-            id: machine,
-            name,
-            os_family,
-        },
-        connector,
-    ))
-}
-
-/// Adds a machine to an investigation's scope (once); true when it is new there.
-pub(crate) async fn add_machine(
-    conn: &mut SqliteConnection,
-    investigation: i64,
-    machine: i64,
-    reason: &str,
-) -> Result<bool> {
-    let done = sqlx::query(
-        "INSERT OR IGNORE INTO investigation_machines (investigation_id, machine_id, reason, joined_at)
-         VALUES (?, ?, ?, ?)",
-    )
-    .bind(investigation)
-    .bind(machine)
-    .bind(reason)
-    .bind(clock::now())
-    .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected() > 0)
-}
-
-/// Attaches an alert (and its entities as evidence) to an investigation.
-pub(crate) async fn attach_alert(
-    conn: &mut SqliteConnection,
-    investigation: i64,
-    alert: i64,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT OR IGNORE INTO investigation_alerts (investigation_id, alert_id, joined_at) VALUES (?, ?, ?)",
-    )
-    .bind(investigation)
-    .bind(alert)
-    .bind(clock::now())
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query("UPDATE alerts SET investigation_id = ?, status = 'in_progress' WHERE id = ?")
-        .bind(investigation)
-        .bind(alert)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query(
-        "INSERT OR IGNORE INTO evidence (investigation_id, entity_id, found_at)
-         SELECT ?, entity_id, ? FROM alert_entities WHERE alert_id = ?",
-    )
-    .bind(investigation)
-    .bind(clock::now())
-    .bind(alert)
-    .execute(&mut *conn)
-    .await?;
-    let (machine,): (i64,) = sqlx::query_as("SELECT machine_id FROM alerts WHERE id = ?")
-        .bind(alert)
-        .fetch_one(&mut *conn)
-        .await?;
-    if add_machine(conn, investigation, machine, "alert").await? {
-        return Ok(());
-    }
-    // A known machine with new evidence: its playbook runs again.
-    sqlx::query("UPDATE investigation_machines SET playbook_done = 0 WHERE investigation_id = ? AND machine_id = ?")
-        .bind(investigation)
-        .bind(machine)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
 }
 
 impl Vigil {
@@ -358,11 +148,12 @@ impl Vigil {
                 Some(a) => attach_alert(tx, id, a).await?,
                 None => {
                     // From a machine: its open alerts come along.
-                    let open: Vec<(i64,)> = sqlx::query_as(
+                    let open: Vec<(i64,)> = sqlx::query_as(&format!(
                         "SELECT id FROM alerts WHERE machine_id = ? AND status <> 'resolved'
                            AND (investigation_id IS NULL OR investigation_id NOT IN
-                                (SELECT id FROM investigations WHERE status IN ('queued', 'running', 'pending_action')))",
-                    )
+                                (SELECT id FROM investigations WHERE status IN {}))",
+                        crate::store::investigations::OPEN
+                    ))
                     .bind(machine)
                     .fetch_all(&mut *tx)
                     .await?;
@@ -537,7 +328,7 @@ impl Vigil {
         steps.flush(&mut tx, id).await?;
         tx.commit().await?;
         tracing::debug!(investigation = id, proposed, "actions proposed");
-        actions::run_approved(self, Some(id)).await?;
+        run::run_approved(self, Some(id)).await?;
         self.settle(id).await
     }
 
@@ -837,7 +628,7 @@ impl Vigil {
     /// Settles an investigation's status from its actions and findings.
     pub(crate) async fn settle(&self, id: i64) -> Result<InvestigationStatus> {
         let mut tx = self.store().pool().begin().await?;
-        let status = propose::settle_in(&mut tx, id).await?;
+        let status = settle_in(&mut tx, id).await?;
         tx.commit().await?;
         Ok(status)
     }
@@ -864,16 +655,20 @@ impl Vigil {
     pub async fn cancel_investigation(&self, id: u32, by: &str) -> Result<InvestigationDetails> {
         let mut tx = self.store().pool().begin().await?;
         let id64 = i64::from(id);
-        sqlx::query(
-            "UPDATE actions SET state = 'rejected', decided_by = ?, decided_at = ?, decision_note = 'investigation cancelled'
-             WHERE investigation_id = ? AND state = 'pending'",
-        )
-        .bind(by)
-        .bind(clock::now())
-        .bind(id64)
-        .execute(&mut *tx)
-        .await?;
-        propose::sync_remediation(&mut tx, id64).await?;
+        // What waits for a decision or for its machine will not run.
+        let now = clock::now();
+        for state in [ActionState::Pending, ActionState::WaitingForMachine] {
+            for (action, _) in actions::in_state(&mut tx, state, Some(id64)).await? {
+                let change = Change {
+                    at: Some(&now),
+                    by: Some(by),
+                    note: Some("investigation cancelled"),
+                    ..Change::default()
+                };
+                actions::transition(&mut tx, action, ActionEvent::Reject, change).await?;
+            }
+        }
+        sync_remediation(&mut tx, id64).await?;
         set_status(
             &mut tx,
             id64,

@@ -8,40 +8,16 @@ use sqlx::SqliteConnection;
 
 use crate::connectors::Snapshot;
 use crate::domain::{
-    decide, settle, ActionKind, ActionState, ActionTally, Decision, EntityKind, FolderClass,
-    InvestigationStatus, Reason, RemediationStatus, Verdict,
+    decide, ActionKind, ActionState, Decision, EntityKind, FolderClass, Reason, RemediationStatus,
+    Verdict,
 };
 use crate::ops::groups;
 use crate::ops::safety::{Guard, Subject};
 use crate::{clock, Result};
 
-use super::{log_step, set_status, step_start, Steps};
+use crate::ops::settle::sync_remediation;
+use crate::store::log::{step_start, Steps};
 
-/// The result text of an action whose target was already gone.
-pub const NOT_FOUND_PREFIX: &str = "Not found: ";
-/// The result text of an approved action on a machine with no connector.
-pub const WAITING_PREFIX: &str = "Waiting for machine: ";
-
-/// The action that remediates an entity of this kind.
-pub fn action_for(kind: EntityKind) -> Option<ActionKind> {
-    Some(match kind {
-        EntityKind::File => ActionKind::QuarantineFile,
-        EntityKind::Process => ActionKind::KillProcess,
-        EntityKind::Persistence => ActionKind::RemovePersistence,
-        EntityKind::Url => ActionKind::BlockUrl,
-        EntityKind::Domain => ActionKind::BlockDomain,
-        EntityKind::Ip => ActionKind::BlockIp,
-        EntityKind::EmailMessage => ActionKind::SoftDeleteEmail,
-        EntityKind::User => ActionKind::DisableUser,
-        EntityKind::RegistryValue => ActionKind::DeleteRegistryValue,
-        EntityKind::BitsJob => ActionKind::CancelBitsJob,
-        // A service account whose ticket may be cracked gets a new password.
-        EntityKind::ServiceTicket => ActionKind::ResetPassword,
-        // The antivirus's detection and a script are remediated through what they name
-        // (the file, the URLs).
-        EntityKind::AvDetection | EntityKind::Script => return None,
-    })
-}
 
 #[derive(Debug, sqlx::FromRow)]
 struct Finding {
@@ -132,23 +108,6 @@ fn present(finding: &Finding, snapshot: Option<&Snapshot>) -> Option<bool> {
     }
 }
 
-/// How an action reads for people, from its kind and its target (a persistence entry's
-/// mechanism: "Remove service", "Remove scheduled task"…).
-pub fn action_label(kind: ActionKind, mechanism: Option<&str>) -> String {
-    match (kind, mechanism) {
-        (ActionKind::RemovePersistence, Some(m)) => match m {
-            "service" => "Remove service".into(),
-            "scheduled_task" => "Remove scheduled task".into(),
-            "wmi_subscription" => "Remove WMI subscription".into(),
-            "run_key" => "Remove run key value".into(),
-            "systemd_unit" => "Remove systemd unit".into(),
-            "cron" => "Remove cron job".into(),
-            _ => kind.label().into(),
-        },
-        _ => kind.label().into(),
-    }
-}
-
 /// Whether an antivirus already dealt with a file (its detection says it quarantined,
 /// removed or blocked it): Vigil then has nothing to do to it.
 async fn handled_by_antivirus(
@@ -225,7 +184,7 @@ pub async fn propose(
         }
     }
     for finding in &findings {
-        let Some(kind) = action_for(finding.kind) else {
+        let Some(kind) = ActionKind::for_entity(finding.kind) else {
             continue;
         };
         // Global entities (URL, domain, IP, mail) are acted on where they were seen.
@@ -294,7 +253,7 @@ pub async fn propose(
             continue;
         }
         let refuse =
-            |why: String| format!("{} {}: {why}", action_label(kind, mechanism), finding.name);
+            |why: String| format!("{} {}: {why}", kind.label_for(mechanism), finding.name);
         if let Some(why) = guard.refusal(&subject) {
             mark_protected(conn, investigation, finding.id, &why).await?;
             refused.push(refuse(why));
@@ -346,7 +305,7 @@ pub async fn propose(
         let (group_key, group_label) = match (&finding.group_key, &finding.group_label) {
             (Some(key), Some(label)) if group_sizes.get(key).copied().unwrap_or(0) > 1 => (
                 Some(format!("{key}:{}", kind.as_str())),
-                Some(format!("{} — {label}", action_label(kind, mechanism))),
+                Some(format!("{} — {label}", kind.label_for(mechanism))),
             ),
             _ => (None, None),
         };
@@ -402,141 +361,4 @@ pub async fn propose(
         detail.to_string(),
     );
     Ok(automatic + pending)
-}
-
-/// Copies each action's state onto its entity's remediation status.
-pub async fn sync_remediation(conn: &mut SqliteConnection, investigation: i64) -> Result<()> {
-    let actions: Vec<(i64, ActionState, String)> = sqlx::query_as(
-        "SELECT entity_id, state, result FROM actions
-         WHERE investigation_id = ? AND entity_id IS NOT NULL AND kind <> 'expand_scope' ORDER BY id",
-    )
-    .bind(investigation)
-    .fetch_all(&mut *conn)
-    .await?;
-    for (entity, state, result) in actions {
-        let status = if state == ActionState::Succeeded && result.starts_with(NOT_FOUND_PREFIX) {
-            RemediationStatus::NotFound
-        } else if state == ActionState::Approved && result.starts_with(WAITING_PREFIX) {
-            RemediationStatus::PendingApproval
-        } else {
-            state.remediation()
-        };
-        sqlx::query("UPDATE evidence SET remediation_status = ? WHERE investigation_id = ? AND entity_id = ?")
-            .bind(status)
-            .bind(investigation)
-            .bind(entity)
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(())
-}
-
-/// The investigation's actions and findings, counted for settling.
-pub async fn tally(conn: &mut SqliteConnection, investigation: i64) -> Result<ActionTally> {
-    let rows: Vec<(ActionState, String)> =
-        sqlx::query_as("SELECT state, result FROM actions WHERE investigation_id = ?")
-            .bind(investigation)
-            .fetch_all(&mut *conn)
-            .await?;
-    let mut t = ActionTally::default();
-    for (state, result) in rows {
-        match state {
-            ActionState::Pending => t.pending += 1,
-            ActionState::Approved if result.starts_with(WAITING_PREFIX) => t.pending += 1,
-            ActionState::Approved | ActionState::Running => t.in_flight += 1,
-            ActionState::Succeeded => t.succeeded += 1,
-            ActionState::Failed => t.failed += 1,
-            ActionState::Rejected => t.declined += 1,
-            ActionState::Expired => t.expired += 1,
-            ActionState::Undone => t.undone += 1,
-        }
-    }
-    // Settled by its threats: suspicious entities are findings to review, not threats.
-    let (findings, refused): (i64, i64) = sqlx::query_as(
-        "SELECT COUNT(*), COUNT(protected) - SUM(remediation_status = 'remediated' AND protected IS NOT NULL)
-         FROM evidence WHERE investigation_id = ? AND verdict = 'malicious'",
-    )
-    .bind(investigation)
-    .fetch_one(&mut *conn)
-    .await?;
-    t.findings = findings as u32;
-    t.refused = refused.max(0) as u32;
-    Ok(t)
-}
-
-/// Settles the status from the actions; a cancelled or finished-by-system investigation
-/// keeps its status.
-pub async fn settle_in(
-    conn: &mut SqliteConnection,
-    investigation: i64,
-) -> Result<InvestigationStatus> {
-    sync_remediation(conn, investigation).await?;
-    let (current,): (InvestigationStatus,) =
-        sqlx::query_as("SELECT status FROM investigations WHERE id = ?")
-            .bind(investigation)
-            .fetch_one(&mut *conn)
-            .await?;
-    if matches!(
-        current,
-        InvestigationStatus::TerminatedByUser
-            | InvestigationStatus::TerminatedBySystem
-            | InvestigationStatus::NotApplicable
-    ) {
-        return Ok(current);
-    }
-    let tally = tally(conn, investigation).await?;
-    let status = settle(tally);
-    if status != current {
-        let started = step_start();
-        let why = match status {
-            InvestigationStatus::Remediated if tally.succeeded == 0 => {
-                "the threats were already gone: nothing was left to remediate".to_string()
-            }
-            // Nothing is a threat by itself, but what is suspicious waits for a person.
-            InvestigationStatus::NoThreatsFound => {
-                let (suspicious,): (i64,) = sqlx::query_as(
-                    "SELECT COUNT(*) FROM evidence WHERE investigation_id = ? AND verdict = 'suspicious'",
-                )
-                .bind(investigation)
-                .fetch_one(&mut *conn)
-                .await?;
-                match suspicious {
-                    0 => String::new(),
-                    1 => "1 suspicious finding to review".to_string(),
-                    n => format!("{n} suspicious findings to review"),
-                }
-            }
-            _ => String::new(),
-        };
-        let detail = format!(
-            "{} succeeded, {} pending, {} failed, {} declined, {} threats ({} Vigil will not act on)",
-            tally.succeeded,
-            tally.pending,
-            tally.failed,
-            tally.declined,
-            tally.findings,
-            tally.refused
-        );
-        set_status(conn, investigation, status, &why).await?;
-        log_step(
-            conn,
-            investigation,
-            "Status",
-            None,
-            status.as_str(),
-            started,
-            &detail,
-        )
-        .await?;
-    }
-    if matches!(
-        status,
-        InvestigationStatus::Remediated | InvestigationStatus::NoThreatsFound
-    ) {
-        sqlx::query("UPDATE alerts SET status = 'resolved' WHERE investigation_id = ?")
-            .bind(investigation)
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(status)
 }

@@ -9,7 +9,8 @@ use crate::ops::evidence::is_tie_worthy;
 use crate::ops::safety::is_system_account;
 use crate::{clock, Result};
 
-use super::{add_machine, step_start, Steps};
+use crate::store::investigations::add_machine;
+use crate::store::log::{step_start, Steps};
 
 /// This many new machines from one entity wait for approval ("expand scope").
 pub const EXPAND_SCOPE_APPROVAL: usize = 10;

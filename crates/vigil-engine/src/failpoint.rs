@@ -1,0 +1,39 @@
+//! Named fail points, for the crash tests: with `VIGIL_FAILPOINT=<name>` in its environment
+//! the process aborts exactly where [`hit`]`("<name>")` stands, as a power cut would stop it
+//! there. Each stands just after a commit (or just before one) that recovery must handle.
+//! Unset, a fail point costs one comparison.
+
+use std::sync::OnceLock;
+
+/// Every fail point, for the tests that visit each one.
+pub const ALL: &[&str] = &[
+    ACTION_RUNNING,
+    ACTION_CONNECTOR_DONE,
+    ACTION_FINISHED,
+    INVESTIGATION_CREATED,
+    INVESTIGATION_PLAYBOOK,
+    INVESTIGATION_PROPOSED,
+];
+
+/// An action's "running" is committed; its connector has not been called.
+pub const ACTION_RUNNING: &str = "action_after_running_commit";
+/// The connector carried the action out; its result is not written yet.
+pub const ACTION_CONNECTOR_DONE: &str = "action_after_connector";
+/// The action's result is committed; its investigation is not settled yet.
+pub const ACTION_FINISHED: &str = "action_after_result_commit";
+/// The investigation is committed (queued); no step has run.
+pub const INVESTIGATION_CREATED: &str = "investigation_after_create_commit";
+/// A machine's playbook is committed; the investigation goes on.
+pub const INVESTIGATION_PLAYBOOK: &str = "investigation_after_playbook_commit";
+/// The proposed actions are committed; the approved ones have not run.
+pub const INVESTIGATION_PROPOSED: &str = "investigation_after_propose_commit";
+
+/// Aborts the process when `name` is the fail point its environment names.
+pub fn hit(name: &str) {
+    static ARMED: OnceLock<Option<String>> = OnceLock::new();
+    let armed = ARMED.get_or_init(|| std::env::var("VIGIL_FAILPOINT").ok());
+    if armed.as_deref() == Some(name) {
+        eprintln!("vigil: fail point {name} reached: aborting");
+        std::process::abort();
+    }
+}

@@ -1,0 +1,80 @@
+//! The `evidence` table: each investigation's entities with their verdict and remediation.
+
+use sqlx::SqliteConnection;
+
+use crate::domain::RemediationStatus;
+use crate::Result;
+
+/// Sets an entity's remediation status in one investigation.
+pub(crate) async fn set_remediation(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    entity: i64,
+    status: RemediationStatus,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE evidence SET remediation_status = ? WHERE investigation_id = ? AND entity_id = ?",
+    )
+    .bind(status)
+    .bind(investigation)
+    .bind(entity)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// An investigation's malicious findings, and of them those the guard protects that are
+/// not remediated.
+pub(crate) async fn threats(conn: &mut SqliteConnection, investigation: i64) -> Result<(u32, u32)> {
+    let (findings, refused): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COUNT(protected) - SUM(remediation_status = 'remediated' AND protected IS NOT NULL)
+         FROM evidence WHERE investigation_id = ? AND verdict = 'malicious'",
+    )
+    .bind(investigation)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok((findings.max(0) as u32, refused.max(0) as u32))
+}
+
+/// How many of an investigation's findings are suspicious.
+pub(crate) async fn suspicious(conn: &mut SqliteConnection, investigation: i64) -> Result<u32> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM evidence WHERE investigation_id = ? AND verdict = 'suspicious'",
+    )
+    .bind(investigation)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(n.max(0) as u32)
+}
+
+/// A finding the admin asks to remediate, with what the guard needs.
+#[derive(sqlx::FromRow)]
+pub(crate) struct Remediable {
+    pub kind: crate::domain::EntityKind,
+    pub name: String,
+    pub path: Option<String>,
+    pub sha256: Option<String>,
+    pub value: Option<String>,
+    pub detail: String,
+    pub machine_id: Option<i64>,
+    pub machine: Option<String>,
+    pub connector: Option<String>,
+}
+
+/// One finding of an investigation, as remediating it needs it.
+pub(crate) async fn remediable(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    entity: i64,
+) -> Result<Option<Remediable>> {
+    Ok(sqlx::query_as(
+        "SELECT e.kind, e.name, e.path, e.sha256, e.value, e.detail, e.machine_id,
+                m.name AS machine, m.connector
+         FROM evidence v JOIN entities e ON e.id = v.entity_id LEFT JOIN machines m ON m.id = e.machine_id
+         WHERE v.investigation_id = ? AND v.entity_id = ?",
+    )
+    .bind(investigation)
+    .bind(entity)
+    .fetch_optional(&mut *conn)
+    .await?)
+}

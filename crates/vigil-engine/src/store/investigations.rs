@@ -1,0 +1,187 @@
+//! The `investigations` table and its scope (`investigation_machines`,
+//! `investigation_alerts`): status changes checked against the table, machines and alerts
+//! joining.
+
+use sqlx::SqliteConnection;
+
+use crate::domain::InvestigationStatus;
+use crate::{clock, Error, Result};
+
+/// The open statuses ([`InvestigationStatus::is_open`]) as an SQL list.
+pub(crate) const OPEN: &str = "('queued', 'running', 'pending_action', 'waiting_for_machine')";
+
+/// An investigation's status.
+pub(crate) async fn status_of(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+) -> Result<InvestigationStatus> {
+    let row: Option<(InvestigationStatus,)> =
+        sqlx::query_as("SELECT status FROM investigations WHERE id = ?")
+            .bind(investigation)
+            .fetch_optional(&mut *conn)
+            .await?;
+    row.map(|(s,)| s).ok_or_else(|| Error::NotFound {
+        what: "investigation",
+        name: investigation.to_string(),
+    })
+}
+
+/// The ids of investigations in one of `statuses`, oldest first.
+pub(crate) async fn ids_in(
+    conn: &mut SqliteConnection,
+    statuses: &[InvestigationStatus],
+) -> Result<Vec<i64>> {
+    let mut ids = Vec::new();
+    for status in statuses {
+        let rows: Vec<(i64,)> = sqlx::query_as("SELECT id FROM investigations WHERE status = ?")
+            .bind(status)
+            .fetch_all(&mut *conn)
+            .await?;
+        ids.extend(rows.into_iter().map(|(id,)| id));
+    }
+    ids.sort_unstable();
+    Ok(ids)
+}
+
+/// The machine an investigation started on.
+pub(crate) async fn trigger_machine(conn: &mut SqliteConnection, investigation: i64) -> Result<i64> {
+    let (m,): (i64,) = sqlx::query_as("SELECT trigger_machine_id FROM investigations WHERE id = ?")
+        .bind(investigation)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(m)
+}
+
+/// Moves an investigation to `to`, keeping pending time and end time right.
+pub(crate) async fn set_status(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    to: InvestigationStatus,
+    detail: &str,
+) -> Result<()> {
+    let (from, pending_since): (InvestigationStatus, Option<String>) =
+        sqlx::query_as("SELECT status, pending_since FROM investigations WHERE id = ?")
+            .bind(investigation)
+            .fetch_one(&mut *conn)
+            .await?;
+    if !from.can_become(to) {
+        return Err(Error::Conflict(format!(
+            "investigation {investigation} is {} and cannot become {}",
+            from.as_str(),
+            to.as_str()
+        )));
+    }
+    let now = clock::now();
+    let pending_ms = match (&pending_since, to) {
+        (Some(since), t) if t != InvestigationStatus::PendingAction => {
+            (clock::seconds_between(since, &now) * 1000.0) as i64
+        }
+        _ => 0,
+    };
+    let final_status = !to.is_open();
+    sqlx::query(
+        "UPDATE investigations SET status = ?, status_detail = ?,
+            pending_ms_total = pending_ms_total + ?,
+            pending_since = CASE WHEN ? THEN COALESCE(pending_since, ?) ELSE NULL END,
+            started_at = COALESCE(started_at, CASE WHEN ? = 'running' THEN ? END),
+            ended_at = CASE WHEN ? THEN ? ELSE NULL END
+         WHERE id = ?",
+    )
+    .bind(to)
+    .bind(detail)
+    .bind(pending_ms)
+    .bind(to == InvestigationStatus::PendingAction)
+    .bind(&now)
+    .bind(to.as_str())
+    .bind(&now)
+    .bind(final_status)
+    .bind(&now)
+    .bind(investigation)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Adds a machine to an investigation's scope (once); true when it is new there.
+pub(crate) async fn add_machine(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    machine: i64,
+    reason: &str,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT OR IGNORE INTO investigation_machines (investigation_id, machine_id, reason, joined_at)
+         VALUES (?, ?, ?, ?)",
+    )
+    .bind(investigation)
+    .bind(machine)
+    .bind(reason)
+    .bind(clock::now())
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Attaches an alert (and its entities as evidence) to an investigation.
+pub(crate) async fn attach_alert(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    alert: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT OR IGNORE INTO investigation_alerts (investigation_id, alert_id, joined_at) VALUES (?, ?, ?)",
+    )
+    .bind(investigation)
+    .bind(alert)
+    .bind(clock::now())
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE alerts SET investigation_id = ?, status = 'in_progress' WHERE id = ?")
+        .bind(investigation)
+        .bind(alert)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT OR IGNORE INTO evidence (investigation_id, entity_id, found_at)
+         SELECT ?, entity_id, ? FROM alert_entities WHERE alert_id = ?",
+    )
+    .bind(investigation)
+    .bind(clock::now())
+    .bind(alert)
+    .execute(&mut *conn)
+    .await?;
+    let (machine,): (i64,) = sqlx::query_as("SELECT machine_id FROM alerts WHERE id = ?")
+        .bind(alert)
+        .fetch_one(&mut *conn)
+        .await?;
+    if add_machine(conn, investigation, machine, "alert").await? {
+        return Ok(());
+    }
+    // A known machine with new evidence: its playbook runs again.
+    sqlx::query("UPDATE investigation_machines SET playbook_done = 0 WHERE investigation_id = ? AND machine_id = ?")
+        .bind(investigation)
+        .bind(machine)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sql_list_of_open_statuses_is_the_domains() {
+        let listed: Vec<&str> = OPEN
+            .trim_matches(|c| c == '(' || c == ')')
+            .split(", ")
+            .map(|s| s.trim_matches('\''))
+            .collect();
+        let open: Vec<&str> = InvestigationStatus::ALL
+            .iter()
+            .filter(|s| s.is_open())
+            .map(|s| s.as_str())
+            .collect();
+        assert_eq!(listed, open);
+    }
+}

@@ -1,0 +1,87 @@
+//! The `investigation_log` table: each investigation's steps, as the Log tab shows them.
+
+use std::time::Instant;
+
+use sqlx::SqliteConnection;
+
+use crate::{clock, Result};
+
+/// Now, as a log step's start.
+pub(crate) fn step_start() -> (String, Instant) {
+    (clock::now(), Instant::now())
+}
+
+/// Writes one step to the investigation's log.
+pub(crate) async fn log_step(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    step: &str,
+    machine: Option<i64>,
+    status: &str,
+    started: (String, Instant),
+    detail: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO investigation_log (investigation_id, step, machine_id, status, started_at, duration_ms, detail)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(investigation)
+    .bind(step)
+    .bind(machine)
+    .bind(status)
+    .bind(started.0)
+    .bind(i64::try_from(started.1.elapsed().as_millis()).unwrap_or(i64::MAX))
+    .bind(detail)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Log steps of a run, written together (one statement) before its transaction ends.
+#[derive(Debug, Default)]
+pub(crate) struct Steps {
+    rows: Vec<(String, Option<i64>, String, String, i64, String)>,
+}
+
+impl Steps {
+    /// A step to write: its title, machine, status, start and detail.
+    pub fn add(
+        &mut self,
+        step: &str,
+        machine: Option<i64>,
+        status: &str,
+        started: (String, Instant),
+        detail: String,
+    ) {
+        let ms = i64::try_from(started.1.elapsed().as_millis()).unwrap_or(i64::MAX);
+        self.rows.push((
+            step.to_string(),
+            machine,
+            status.to_string(),
+            started.0,
+            ms,
+            detail,
+        ));
+    }
+
+    /// Writes the steps held, in order.
+    pub async fn flush(&mut self, conn: &mut SqliteConnection, investigation: i64) -> Result<()> {
+        for chunk in self.rows.chunks(500) {
+            let mut query: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(
+                "INSERT INTO investigation_log (investigation_id, step, machine_id, status, started_at, duration_ms, detail) ",
+            );
+            query.push_values(chunk, |mut row, (step, machine, status, at, ms, detail)| {
+                row.push_bind(investigation)
+                    .push_bind(step)
+                    .push_bind(machine)
+                    .push_bind(status)
+                    .push_bind(at)
+                    .push_bind(ms)
+                    .push_bind(detail);
+            });
+            query.build().execute(&mut *conn).await?;
+        }
+        self.rows.clear();
+        Ok(())
+    }
+}
