@@ -16,7 +16,7 @@ const MEMBERS_SHOWN = 100;
  * opened to show their members and decided as one; each finding says what it is, why it
  * was judged so, what is known of it, and what the admin can still do about it.
  */
-export function KeyFindings({
+export function KeyFindingsTab({
   backend,
   d,
   focus,

@@ -2,18 +2,18 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { BackendError } from "../../backend";
 import { fakeBackend, psexecInvestigation, WRITTEN_FILES } from "../../testing/fakeBackend";
-import { KeyFindings } from "./KeyFindings";
+import { KeyFindingsTab } from "./KeyFindingsTab";
 
 afterEach(cleanup);
 
 const show = (backend = fakeBackend(), d = psexecInvestigation()) => {
   const onChanged = vi.fn();
-  render(<KeyFindings backend={backend} d={d} focus={null} onChanged={onChanged} />);
+  render(<KeyFindingsTab backend={backend} d={d} focus={null} onChanged={onChanged} />);
   return { backend, onChanged };
 };
 const finding = (id: number) => document.querySelector(`[data-finding="${id}"]`) as HTMLElement;
 
-describe("KeyFindings", () => {
+describe("KeyFindingsTab", () => {
   it("ranks the culprit first and says what it is, why, and what is known of it", () => {
     show();
     const rows = [...screen.getByTestId("key-findings").children];
