@@ -10,8 +10,9 @@ import { LogTab } from "../components/investigation/LogTab";
 import { MachinesTab } from "../components/investigation/MachinesTab";
 import { PendingActionsTab } from "../components/investigation/PendingActionsTab";
 import { SummaryCard } from "../components/investigation/SummaryCard";
-import { OPEN, TABS } from "../components/investigation/tabs";
+import { TABS } from "../components/investigation/tabs";
 import { UsersTab } from "../components/investigation/UsersTab";
+import { stillWorking } from "../lib/statuses";
 import { useLive } from "../lib/useLive";
 
 /** One investigation: where it stands, and a tab for each part of what it found. */
@@ -35,7 +36,7 @@ export function InvestigationPage({
 
   // Live: follow the run (event + a poll every 700 ms while queued or running).
   useEffect(() => {
-    if (!status || !OPEN.includes(status)) return;
+    if (!status || !stillWorking(status)) return;
     const timer = setInterval(live.reload, 700);
     return () => clearInterval(timer);
   }, [status, live.reload]);

@@ -30,9 +30,6 @@ export function focusClass(focused: boolean, base?: string): string | undefined 
   return base ? `${base} focus` : "focus";
 }
 
-/** Statuses in which an investigation is still working (the page follows it live). */
-export const OPEN = ["queued", "running"];
-
 /** Which tab shows a graph node, and the row to point at. */
 export function tabOf(node: GraphNode, d: InvestigationDetails): { tab: InvestigationTab; focus: string } {
   switch (node.group) {
