@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { age, formatDuration } from "./format";
+import { age, formatDuration, kindLabel } from "./format";
 
 describe("age", () => {
   const now = Date.parse("2026-11-28T02:00:00.000Z");
@@ -21,5 +21,12 @@ describe("age", () => {
 
   it("leaves step durations their milliseconds", () => {
     expect(formatDuration(0.25)).toBe("250 ms");
+  });
+});
+
+describe("kindLabel", () => {
+  it("takes the engine's name for a kind, else the kind in plain words", () => {
+    expect(kindLabel({ kind: "script", kind_label: "PowerShell script" })).toBe("PowerShell script");
+    expect(kindLabel({ kind: "registry_value", kind_label: "" })).toBe("Registry value");
   });
 });

@@ -37,6 +37,11 @@ export function humanize(value: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
+/** What kind of thing an entity is, as the engine names it ("PowerShell script"), else its kind humanised. */
+export function kindLabel(e: { kind: string; kind_label: string }): string {
+  return e.kind_label || humanize(e.kind);
+}
+
 /** The message of a failed call, for the person reading the screen. */
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

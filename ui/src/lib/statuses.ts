@@ -3,6 +3,11 @@ import type { InvestigationStatus, Severity } from "../backend";
 /** Alert severities, lowest first. */
 export const SEVERITIES: Severity[] = ["informational", "low", "medium", "high", "critical"];
 
+/** Whether an investigation is still working (queued or running): a view follows it live. */
+export function stillWorking(status: InvestigationStatus): boolean {
+  return status === "queued" || status === "running";
+}
+
 /** Every investigation status, in the order views list them. */
 export const INVESTIGATION_STATUSES: InvestigationStatus[] = [
   "queued",

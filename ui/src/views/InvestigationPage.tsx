@@ -2,16 +2,17 @@ import { useEffect, useState } from "react";
 import type { Backend } from "../backend";
 import type { Go, InvestigationTab } from "../route";
 import { LoadError, Loading } from "../components/common/States";
-import { ActionsTab } from "../components/investigation/ActionsTab";
 import { AlertsTab } from "../components/investigation/AlertsTab";
 import { EntitiesTab } from "../components/investigation/EntitiesTab";
 import { GraphTab } from "../components/investigation/GraphTab";
-import { KeyFindings } from "../components/investigation/KeyFindings";
+import { KeyFindingsTab } from "../components/investigation/KeyFindingsTab";
 import { LogTab } from "../components/investigation/LogTab";
 import { MachinesTab } from "../components/investigation/MachinesTab";
+import { PendingActionsTab } from "../components/investigation/PendingActionsTab";
 import { SummaryCard } from "../components/investigation/SummaryCard";
-import { OPEN, TABS } from "../components/investigation/tabs";
+import { TABS } from "../components/investigation/tabs";
 import { UsersTab } from "../components/investigation/UsersTab";
+import { stillWorking } from "../lib/statuses";
 import { useLive } from "../lib/useLive";
 
 /** One investigation: where it stands, and a tab for each part of what it found. */
@@ -35,7 +36,7 @@ export function InvestigationPage({
 
   // Live: follow the run (event + a poll every 700 ms while queued or running).
   useEffect(() => {
-    if (!status || !OPEN.includes(status)) return;
+    if (!status || !stillWorking(status)) return;
     const timer = setInterval(live.reload, 700);
     return () => clearInterval(timer);
   }, [status, live.reload]);
@@ -106,10 +107,10 @@ export function InvestigationPage({
             {tab === "alerts" && <AlertsTab d={d} go={go} />}
             {tab === "machines" && <MachinesTab d={d} go={go} focus={focus} />}
             {tab === "users" && <UsersTab d={d} focus={focus} />}
-            {tab === "findings" && <KeyFindings backend={backend} d={d} focus={focus} onChanged={live.reload} />}
+            {tab === "findings" && <KeyFindingsTab backend={backend} d={d} focus={focus} onChanged={live.reload} />}
             {tab === "entities" && <EntitiesTab entities={d.entities} focus={focus} />}
             {tab === "log" && <LogTab d={d} />}
-            {tab === "pending" && <ActionsTab backend={backend} d={d} onDecided={live.reload} />}
+            {tab === "pending" && <PendingActionsTab backend={backend} d={d} onDecided={live.reload} />}
           </div>
         </>
       )}

@@ -1,9 +1,10 @@
 import type { EntityView } from "../../backend";
-import { humanize } from "../../lib/format";
+import { kindLabel } from "../../lib/format";
 import { Badge } from "../common/Badge";
 import { LongText } from "../common/LongText";
 import { Empty } from "../common/States";
 import { Facts } from "./Facts";
+import { entityNode, focusClass } from "./tabs";
 
 /**
  * Every entity the investigation collected, with what it is and what is known of it. All of
@@ -35,15 +36,15 @@ export function EntitiesTab({ entities, focus }: { entities: EntityView[]; focus
         {entities.map((e) => (
           <tr
             key={e.id}
-            data-node={`entity:${e.id}`}
+            data-node={entityNode(e.id)}
             data-entity={e.name}
             data-remediation={e.remediation_status}
-            className={focus === `entity:${e.id}` ? "focus" : undefined}
+            className={focusClass(focus === entityNode(e.id))}
           >
             <td className="mono break">
               <LongText text={e.name} limit={120} />
             </td>
-            <td>{e.kind_label || humanize(e.kind)}</td>
+            <td>{kindLabel(e)}</td>
             <td>{e.machine ?? "—"}</td>
             <td>
               <Badge value={e.verdict} />

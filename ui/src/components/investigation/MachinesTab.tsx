@@ -1,6 +1,7 @@
 import type { InvestigationDetails } from "../../backend";
 import type { Go } from "../../route";
 import { formatTime, humanize } from "../../lib/format";
+import { focusClass, machineNode } from "./tabs";
 
 /** The machines in the investigation's scope, and why each is there. */
 export function MachinesTab({ d, go, focus }: { d: InvestigationDetails; go: Go; focus: string | null }) {
@@ -17,9 +18,9 @@ export function MachinesTab({ d, go, focus }: { d: InvestigationDetails; go: Go;
       </thead>
       <tbody>
         {d.machines.map((m) => {
-          const node = `machine:${m.name.toLowerCase()}`;
+          const node = machineNode(m.name);
           return (
-            <tr key={m.name} data-node={node} className={focus === node ? "focus" : undefined}>
+            <tr key={m.name} data-node={node} className={focusClass(focus === node)}>
               <td>
                 <button type="button" className="link" onClick={() => go({ view: "machine", name: m.name })}>
                   {m.name}

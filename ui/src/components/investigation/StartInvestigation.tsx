@@ -1,9 +1,9 @@
 import { useEffect, useState } from "react";
 import type { Backend, InvestigationStatus } from "../../backend";
 import type { Go } from "../../route";
+import { errorMessage } from "../../lib/format";
+import { stillWorking } from "../../lib/statuses";
 import { Badge } from "../common/Badge";
-
-const OPEN: InvestigationStatus[] = ["queued", "running"];
 
 /**
  * One click starts an investigation; the button then follows it live (events, and a poll
@@ -37,7 +37,7 @@ export function StartInvestigation({
       );
     refresh();
     const timer = setInterval(() => {
-      if (status === null || OPEN.includes(status)) refresh();
+      if (status === null || stillWorking(status)) refresh();
     }, 700);
     let unlisten: (() => void) | undefined;
     backend
@@ -62,12 +62,12 @@ export function StartInvestigation({
       },
       (e: unknown) => {
         setBusy(false);
-        setError(e instanceof Error ? e.message : String(e));
+        setError(errorMessage(e));
       },
     );
   };
 
-  const running = status !== null && OPEN.includes(status);
+  const running = status !== null && stillWorking(status);
   return (
     <div className="start-investigation">
       <button

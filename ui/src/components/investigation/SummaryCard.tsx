@@ -1,8 +1,8 @@
 import { useState } from "react";
 import type { Backend, InvestigationDetails } from "../../backend";
 import { formatDuration, formatTime } from "../../lib/format";
+import { stillWorking } from "../../lib/statuses";
 import { Badge } from "../common/Badge";
-import { OPEN } from "./tabs";
 
 /** Where the investigation stands: status, times, who or what started it, what waits. */
 export function SummaryCard({
@@ -30,7 +30,7 @@ export function SummaryCard({
         <div>
           <dt>Status</dt>
           <dd data-testid="investigation-status" data-status={d.status}>
-            {OPEN.includes(d.status) && <span className="spinner" aria-hidden="true" />}
+            {stillWorking(d.status) && <span className="spinner" aria-hidden="true" />}
             <Badge value={d.status} />
           </dd>
         </div>

@@ -1,5 +1,6 @@
 import type { InvestigationDetails } from "../../backend";
 import { Empty } from "../common/States";
+import { focusClass, userNode } from "./tabs";
 
 /** The users the investigation names as affected. */
 export function UsersTab({ d, focus }: { d: InvestigationDetails; focus: string | null }) {
@@ -14,7 +15,7 @@ export function UsersTab({ d, focus }: { d: InvestigationDetails; focus: string 
       </thead>
       <tbody>
         {d.users.map((u) => (
-          <tr key={u.name} data-node={`user:${u.name}`} className={focus === `user:${u.name}` ? "focus" : undefined}>
+          <tr key={u.name} data-node={userNode(u.name)} className={focusClass(focus === userNode(u.name))}>
             <td className="mono">{u.name}</td>
             <td>{u.reason}</td>
           </tr>

@@ -1,4 +1,5 @@
-// The investigation page's tabs, and which of them shows a node of the graph.
+// The investigation page's tabs, which of them shows a node of the graph, and how a row
+// names the node it shows.
 import type { GraphNode, InvestigationDetails } from "../../backend";
 import type { InvestigationTab } from "../../route";
 
@@ -13,8 +14,21 @@ export const TABS: { id: InvestigationTab; label: (d: InvestigationDetails) => s
   { id: "log", label: (d) => `Log (${d.log.length})` },
 ];
 
-/** Statuses in which an investigation is still working (the page follows it live). */
-export const OPEN = ["queued", "running"];
+/**
+ * The graph's id of an entity's node (an account is drawn as its user's node instead): a
+ * row carries its node's id in `data-node`, and the graph points at the row by it.
+ */
+export const entityNode = (id: number) => `entity:${id}`;
+/** The graph's id of a machine's node (machine names are matched without case). */
+export const machineNode = (name: string) => `machine:${name.toLowerCase()}`;
+/** The graph's id of a user's node. */
+export const userNode = (name: string) => `user:${name}`;
+
+/** A row's class, with `focus` added when it is the row the graph pointed at. */
+export function focusClass(focused: boolean, base?: string): string | undefined {
+  if (!focused) return base;
+  return base ? `${base} focus` : "focus";
+}
 
 /** Which tab shows a graph node, and the row to point at. */
 export function tabOf(node: GraphNode, d: InvestigationDetails): { tab: InvestigationTab; focus: string } {

