@@ -351,6 +351,21 @@ async fn undo(
     Ok(result?)
 }
 
+/// Marks approved actions that wait for their machine as done by hand, with what was done.
+#[tauri::command]
+#[specta::specta]
+async fn mark_done(
+    app: AppHandle,
+    vigil: State<'_, Vigil>,
+    operator: State<'_, Operator>,
+    ids: Vec<u32>,
+    note: String,
+) -> Result<Vec<ActionView>, ApiError> {
+    let result = vigil.mark_done(&ids, &operator.0, &note).await;
+    changed(&app, "action");
+    Ok(result?)
+}
+
 /// Machine groups, highest rank first.
 #[tauri::command]
 #[specta::specta]
@@ -525,6 +540,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             investigation_settings,
             save_investigation_settings,
             undo,
+            mark_done,
             groups,
             set_group_level,
             automation_levels,

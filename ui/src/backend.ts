@@ -130,6 +130,8 @@ export interface Backend {
    */
   remediate(investigation: number, entities: number[]): Promise<ActionView[]>;
   undo(ids: number[]): Promise<ActionView[]>;
+  /** Approved actions that wait for their machine, done by hand: the note says what was done. */
+  markDone(ids: number[], note: string): Promise<ActionView[]>;
   /** What Vigil must never act on: the admin's list. */
   neverActOn(): Promise<NeverActOn>;
   /** Replaces the admin's list; returns it tidied, or refuses naming the bad entry. */
@@ -192,6 +194,7 @@ export const tauriBackend: Backend = {
   reject: async (ids, reason) => unwrap(await commands.reject(ids, reason)),
   remediate: async (investigation, entities) => unwrap(await commands.remediate(investigation, entities)),
   undo: async (ids) => unwrap(await commands.undo(ids)),
+  markDone: async (ids, note) => unwrap(await commands.markDone(ids, note)),
   neverActOn: async () => unwrap(await commands.neverActOn()),
   saveNeverActOn: async (list) => unwrap(await commands.saveNeverActOn(list)),
   investigationSettings: async () => unwrap(await commands.investigationSettings()),

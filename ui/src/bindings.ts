@@ -79,6 +79,8 @@ export const commands = {
 	saveInvestigationSettings: (settings: InvestigationSettings) => typedError<InvestigationSettings, ApiError>(__TAURI_INVOKE("save_investigation_settings", { settings })),
 	/**  Undoes reversible actions that succeeded. */
 	undo: (ids: number[]) => typedError<ActionView_Serialize[], ApiError>(__TAURI_INVOKE("undo", { ids })),
+	/**  Marks approved actions that wait for their machine as done by hand, with what was done. */
+	markDone: (ids: number[], note: string) => typedError<ActionView_Serialize[], ApiError>(__TAURI_INVOKE("mark_done", { ids, note })),
 	/**  Machine groups, highest rank first. */
 	groups: () => typedError<GroupView[], ApiError>(__TAURI_INVOKE("groups")),
 	/**  Sets a group's automation level. */
@@ -126,7 +128,12 @@ export type ActionFilter =
 export type ActionKind = "quarantine_file" | "kill_process" | "remove_persistence" | "block_url" | "block_domain" | "block_ip" | "isolate_machine" | "disable_user" | "reset_password" | "require_mfa" | "soft_delete_email" | "expand_scope" | "delete_registry_value" | "cancel_bits_job";
 
 /**  Where an action stands. */
-export type ActionState = "pending" | "approved" | "rejected" | "expired" | "running" | "succeeded" | "failed" | "undone";
+export type ActionState = "pending" | "approved" | 
+/**
+ *  Approved, but its machine cannot take it now (no connector yet, or its agent is
+ *  away): it runs when the machine can, or is done by hand.
+ */
+"waiting_for_machine" | "rejected" | "expired" | "running" | "succeeded" | "failed" | "undone";
 
 /**  A remediation action. */
 export type ActionView = ActionView_Serialize | ActionView_Deserialize;
@@ -730,7 +737,9 @@ export type InvestigationSettings = {
 };
 
 /**  Where an investigation stands. */
-export type InvestigationStatus = "queued" | "running" | "pending_action" | "remediated" | "partially_remediated" | "no_threats_found" | "failed" | "partially_investigated" | "terminated_by_system" | "terminated_by_user" | 
+export type InvestigationStatus = "queued" | "running" | "pending_action" | 
+/**  Approved actions wait for their machine (no connector yet, or its agent is away). */
+"waiting_for_machine" | "remediated" | "partially_remediated" | "no_threats_found" | "failed" | "partially_investigated" | "terminated_by_system" | "terminated_by_user" | 
 /**  Unsupported alert type, or the machine is not protected. */
 "not_applicable";
 
@@ -929,7 +938,9 @@ export type ReasonCount = {
 };
 
 /**  Where an entity stands on the way to being remediated. */
-export type RemediationStatus = "none" | "pending_approval" | "running" | "remediated" | "declined" | "failed" | "not_found" | "undone";
+export type RemediationStatus = "none" | "pending_approval" | 
+/**  Approved; its machine cannot take the action now. */
+"waiting_for_machine" | "running" | "remediated" | "declined" | "failed" | "not_found" | "undone";
 
 /**  How much a machine is at risk. */
 export type RiskLevel = "none" | "low" | "medium" | "high";

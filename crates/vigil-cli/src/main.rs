@@ -289,26 +289,6 @@ async fn run(cli: Cli, out: &Output) -> Result<(), ApiError> {
         connectors: vec![connector.clone()],
     })
     .await?;
-    let works = matches!(
-        cli.command,
-        Command::Demo
-            | Command::Investigate { .. }
-            | Command::Approve { .. }
-            | Command::Reject { .. }
-            | Command::Undo { .. }
-            | Command::Done { .. }
-            | Command::Cancel { .. }
-            | Command::Recover
-            | Command::Import { .. }
-            | Command::Local {
-                command: local::LocalCommand::Scan { .. }
-                    | local::LocalCommand::Sweep { .. }
-                    | local::LocalCommand::Watch { .. }
-            }
-    );
-    if works {
-        vigil.recover().await?;
-    }
     match cli.command {
         Command::Demo => {
             let summary = vigil.load_demo().await?;
@@ -406,7 +386,10 @@ async fn run(cli: Cli, out: &Output) -> Result<(), ApiError> {
                 machine: None,
             };
             match format {
-                Format::Csv => print!("{}", vigil.export_investigations_csv(&filter).await?),
+                Format::Csv => {
+                    let csv = vigil.export_investigations_csv(&filter).await?;
+                    output::say(csv.strip_suffix('\n').unwrap_or(&csv));
+                }
                 Format::Json => {
                     let rows = vigil.investigations(&filter).await?;
                     Output { json: true }.print(&rows, String::new);
@@ -499,6 +482,7 @@ async fn run(cli: Cli, out: &Output) -> Result<(), ApiError> {
         }
         Command::Local { command } => local::run(&vigil, connector, command, out).await?,
         Command::Recover => {
+            vigil.recover().await?;
             let overview = vigil.overview().await?;
             out.print(&overview, || {
                 "recovered; nothing was left unfinished".to_string()

@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -44,6 +45,9 @@ struct Inner {
     /// work here holds it.
     work: tokio::sync::Mutex<Weak<WorkLock>>,
     running: Mutex<HashSet<i64>>,
+    /// Whether this process has finished what an earlier one left (it does so the first
+    /// time it takes the work lock).
+    recovered: AtomicBool,
     /// The Sigma rules compiled so far, kept between imports while they do not change.
     rules: crate::ops::rules::RuleCache,
 }
@@ -100,6 +104,7 @@ impl Vigil {
                 permits: Semaphore::new(CONCURRENT_INVESTIGATIONS),
                 work: tokio::sync::Mutex::new(Weak::new()),
                 running: Mutex::new(HashSet::new()),
+                recovered: AtomicBool::new(false),
                 rules: crate::ops::rules::RuleCache::default(),
             }),
         }
@@ -153,21 +158,37 @@ impl Vigil {
     /// ends, even by a kill), for as long as the returned guard lives: a long-lived
     /// process (the watcher, the app) does not keep others waiting while it is idle.
     /// Waits a while for another process that holds it.
+    ///
+    /// The first time a process takes it on a store file, it first finishes what an earlier
+    /// process left (actions left running, investigations cut short: [`Vigil::recover`]), so
+    /// whichever front end does work, the work starts from a consistent store.
     pub(crate) async fn work_lock(&self) -> Result<Arc<WorkLock>> {
         let Some(db) = self.inner.db_path.clone() else {
+            // A store in memory has no earlier process to recover from.
             return Ok(Arc::new(WorkLock { _file: None }));
         };
-        let mut slot = self.inner.work.lock().await;
-        if let Some(held) = slot.upgrade() {
-            return Ok(held);
+        let held = {
+            let mut slot = self.inner.work.lock().await;
+            if let Some(held) = slot.upgrade() {
+                return Ok(held);
+            }
+            let path = PathBuf::from(format!("{}.work-lock", db.display()));
+            let file = tokio::task::spawn_blocking(move || acquire_work_lock(&path))
+                .await
+                .map_err(|e| Error::Conflict(format!("cannot take the work lock: {e}")))??;
+            let held = Arc::new(WorkLock { _file: Some(file) });
+            *slot = Arc::downgrade(&held);
+            held
+        };
+        if !self.inner.recovered.swap(true, Ordering::SeqCst) {
+            Box::pin(self.recover()).await?;
         }
-        let path = PathBuf::from(format!("{}.work-lock", db.display()));
-        let file = tokio::task::spawn_blocking(move || acquire_work_lock(&path))
-            .await
-            .map_err(|e| Error::Conflict(format!("cannot take the work lock: {e}")))??;
-        let held = Arc::new(WorkLock { _file: Some(file) });
-        *slot = Arc::downgrade(&held);
         Ok(held)
+    }
+
+    /// Notes that this process recovers now (so taking the work lock does not again).
+    pub(crate) fn mark_recovered(&self) {
+        self.inner.recovered.store(true, Ordering::SeqCst);
     }
 
     /// Counts of what the store holds.

@@ -7,13 +7,19 @@ use std::sync::OnceLock;
 
 /// Every fail point, for the tests that visit each one.
 pub const ALL: &[&str] = &[
+    INVESTIGATION_CREATED,
+    INVESTIGATION_PLAYBOOK,
+    INVESTIGATION_JUDGED,
+    INVESTIGATION_PROPOSED,
+    INVESTIGATION_SETTLED,
+    ACTION_DECIDED,
     ACTION_RUNNING,
     ACTION_CONNECTOR_DONE,
     ACTION_FINISHED,
-    INVESTIGATION_CREATED,
-    INVESTIGATION_PLAYBOOK,
-    INVESTIGATION_PROPOSED,
 ];
+
+/// The admin's decision is committed; the approved actions have not started.
+pub const ACTION_DECIDED: &str = "action_after_decision_commit";
 
 /// An action's "running" is committed; its connector has not been called.
 pub const ACTION_RUNNING: &str = "action_after_running_commit";
@@ -25,8 +31,12 @@ pub const ACTION_FINISHED: &str = "action_after_result_commit";
 pub const INVESTIGATION_CREATED: &str = "investigation_after_create_commit";
 /// A machine's playbook is committed; the investigation goes on.
 pub const INVESTIGATION_PLAYBOOK: &str = "investigation_after_playbook_commit";
+/// A round of judging and pivoting is committed; another round or the proposal follows.
+pub const INVESTIGATION_JUDGED: &str = "investigation_after_judge_commit";
 /// The proposed actions are committed; the approved ones have not run.
 pub const INVESTIGATION_PROPOSED: &str = "investigation_after_propose_commit";
+/// The investigation's settled status is committed.
+pub const INVESTIGATION_SETTLED: &str = "investigation_after_settle_commit";
 
 /// Aborts the process when `name` is the fail point its environment names.
 pub fn hit(name: &str) {

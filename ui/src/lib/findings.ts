@@ -38,7 +38,7 @@ export function findingRows(findings: EntityView[], groups: FindingGroup[], enti
 }
 
 /** Action states in which an entity is already being dealt with (Vigil proposes nothing more). */
-const OPEN: ActionState[] = ["pending", "approved", "running", "succeeded"];
+const OPEN: ActionState[] = ["pending", "approved", "waiting_for_machine", "running", "succeeded"];
 
 /** The actions of an investigation on one entity that are still open or done. */
 export function openActionsOn(entity: number, actions: ActionView[]): ActionView[] {

@@ -13,6 +13,7 @@ export const INVESTIGATION_STATUSES: InvestigationStatus[] = [
   "queued",
   "running",
   "pending_action",
+  "waiting_for_machine",
   "remediated",
   "partially_remediated",
   "no_threats_found",

@@ -150,6 +150,7 @@ export function fixtureBackend(over: Partial<Backend> = {}): Backend {
     remediate: async (_investigation, entities) =>
       entities.map((id, i) => action({ id: 900 + i, entity_id: id, source: "manual", state: "succeeded", decided_by: "admin", result: "done" })),
     undo: async (ids: number[]) => ids.map((id) => action({ id, state: "undone" })),
+    markDone: async (ids: number[], note: string) => ids.map((id) => action({ id, state: "succeeded", result: `Done by hand by tester: ${note}` })),
     neverActOn: async () => ({ hosts: [], ips: [], domains: [], paths: [], hashes: [] }),
     saveNeverActOn: async (list) => list,
     investigationSettings: async () => ({ window_minutes: 60 }),

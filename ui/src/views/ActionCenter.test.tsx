@@ -34,6 +34,21 @@ describe("ActionCenter", () => {
     fireEvent.click(screen.getByText("Undo"));
     await waitFor(() => expect(backend.undo).toHaveBeenCalledWith([9]));
   });
+
+  it("marks an action that waits for its machine done by hand, only with a note of what was done", async () => {
+    const waiting = action({ id: 12, state: "waiting_for_machine", result: "client9 has no connector yet", decided_by: "admin" });
+    const backend = fakeBackend({ actions: async (f) => (f === "pending" ? [] : [waiting]) });
+    render(<ActionCenter backend={backend} go={vi.fn()} tab="history" />);
+    // The badge and the result filter both name the state.
+    expect(await screen.findAllByText("Waiting for machine")).toHaveLength(2);
+    expect(screen.queryByText("Undo")).toBeNull();
+    fireEvent.click(screen.getByText("Mark done by hand…"));
+    const done = screen.getByText("Mark done") as HTMLButtonElement;
+    expect(done.disabled).toBe(true);
+    fireEvent.change(screen.getByLabelText("What was done by hand"), { target: { value: "deleted it at the desk" } });
+    fireEvent.click(done);
+    await waitFor(() => expect(backend.markDone).toHaveBeenCalledWith([12], "deleted it at the desk"));
+  });
 });
 
 describe("ActionCenter, grouped actions", () => {

@@ -83,6 +83,9 @@ function History({ backend, go, rows, onChanged }: { backend: Backend; go: Go; r
   const [saved, setSaved] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState<number | null>(null);
+  // The waiting action being marked done by hand, and what the admin says was done.
+  const [marking, setMarking] = useState<number | null>(null);
+  const [note, setNote] = useState("");
   const states = useMemo(() => [...new Set(rows.map((r) => r.state))], [rows]);
   const shown = useMemo(() => {
     const q = search.trim().toLowerCase();
@@ -100,6 +103,23 @@ function History({ backend, go, rows, onChanged }: { backend: Backend; go: Go; r
     backend.undo([a.id]).then(
       () => {
         setBusy(null);
+        onChanged();
+      },
+      (e: unknown) => {
+        setBusy(null);
+        setError(e instanceof Error ? e.message : String(e));
+      },
+    );
+  };
+
+  const markDone = (a: ActionView) => {
+    setBusy(a.id);
+    setError(null);
+    backend.markDone([a.id], note).then(
+      () => {
+        setBusy(null);
+        setMarking(null);
+        setNote("");
         onChanged();
       },
       (e: unknown) => {
@@ -194,6 +214,41 @@ function History({ backend, go, rows, onChanged }: { backend: Backend; go: Go; r
                       Undo
                     </button>
                   )}
+                  {a.state === "waiting_for_machine" &&
+                    (marking === a.id ? (
+                      <form
+                        className="mark-done"
+                        onSubmit={(e) => {
+                          e.preventDefault();
+                          markDone(a);
+                        }}
+                      >
+                        <input
+                          aria-label="What was done by hand"
+                          placeholder="What did you do on the machine?"
+                          value={note}
+                          onChange={(e) => setNote(e.target.value)}
+                          autoFocus
+                        />
+                        <button type="submit" disabled={busy === a.id || note.trim() === ""}>
+                          Mark done
+                        </button>
+                        <button type="button" className="quiet" onClick={() => setMarking(null)}>
+                          Cancel
+                        </button>
+                      </form>
+                    ) : (
+                      <button
+                        type="button"
+                        className="quiet"
+                        onClick={() => {
+                          setMarking(a.id);
+                          setNote("");
+                        }}
+                      >
+                        Mark done by hand…
+                      </button>
+                    ))}
                 </td>
               </tr>
             ))}

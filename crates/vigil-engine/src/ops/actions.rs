@@ -14,7 +14,7 @@ use crate::ops::safety::Subject;
 use crate::ops::settle::{settle_in, sync_remediation};
 use crate::store::actions::{self, Change, Listing, NewAction};
 use crate::store::{evidence, investigations, log};
-use crate::{clock, Error, Result, Vigil};
+use crate::{clock, failpoint, Error, Result, Vigil};
 
 /// Which actions to list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -186,6 +186,7 @@ impl Vigil {
             sync_remediation(&mut tx, *inv).await?;
         }
         tx.commit().await?;
+        failpoint::hit(failpoint::ACTION_DECIDED);
         tracing::info!(?ids, verb, by, "actions decided");
         if event == ActionEvent::Approve {
             for id in ids {
@@ -362,6 +363,7 @@ impl Vigil {
                 "say what was done by hand (a note is required)".into(),
             ));
         }
+        let _work = self.work_lock().await?;
         let mut tx = self.store().pool().begin().await?;
         let found = actions::load(&mut tx, ids).await?;
         for action in &found {
@@ -383,8 +385,13 @@ impl Vigil {
                 note: Some(note),
                 ..Change::default()
             };
-            actions::transition(&mut tx, i64::from(action.id), ActionEvent::DoneByHand, change)
-                .await?;
+            actions::transition(
+                &mut tx,
+                i64::from(action.id),
+                ActionEvent::DoneByHand,
+                change,
+            )
+            .await?;
             investigations.extend(action.investigation_id.map(i64::from));
         }
         for inv in investigations {
@@ -450,6 +457,7 @@ impl Vigil {
     /// After a crash or kill: settles actions left running (asking the connector whether
     /// they took effect), runs approved ones, and resumes interrupted investigations.
     pub async fn recover(&self) -> Result<()> {
+        self.mark_recovered();
         let _work = self.work_lock().await?;
         let running = {
             let mut conn = self.store().pool().acquire().await?;
@@ -570,9 +578,15 @@ mod tests {
             .iter()
             .find(|e| e.id == waiting_entity)
             .expect("entity");
-        assert_eq!(entity.remediation_status, RemediationStatus::WaitingForMachine);
+        assert_eq!(
+            entity.remediation_status,
+            RemediationStatus::WaitingForMachine
+        );
         if details.pending_actions.is_empty() {
-            assert_eq!(details.summary.status, InvestigationStatus::WaitingForMachine);
+            assert_eq!(
+                details.summary.status,
+                InvestigationStatus::WaitingForMachine
+            );
         }
         // Neither approved again nor marked done without saying what was done.
         assert!(vigil.approve(&ids, "tester", None).await.is_err());
@@ -604,7 +618,10 @@ mod tests {
         assert!(
             after.iter().all(|a| a.state == ActionState::Succeeded),
             "{:?}",
-            after.iter().map(|a| (a.state, &a.result)).collect::<Vec<_>>()
+            after
+                .iter()
+                .map(|a| (a.state, &a.result))
+                .collect::<Vec<_>>()
         );
     }
 
@@ -617,7 +634,10 @@ mod tests {
             .cancel_investigation(investigation, "tester")
             .await
             .expect("cancel");
-        assert_eq!(details.summary.status, InvestigationStatus::TerminatedByUser);
+        assert_eq!(
+            details.summary.status,
+            InvestigationStatus::TerminatedByUser
+        );
         assert!(details
             .actions
             .iter()

@@ -169,7 +169,10 @@ async fn expand_scope(vigil: &Vigil, action: i64, record: &actions::Record) -> R
 /// Runs every approved action (of one investigation, or all), first giving back to
 /// "approved" those waiting for a machine that can now take them. Returns the
 /// investigations whose actions ran, for the caller to settle.
-pub(crate) async fn run_approved(vigil: &Vigil, investigation: Option<i64>) -> Result<BTreeSet<i64>> {
+pub(crate) async fn run_approved(
+    vigil: &Vigil,
+    investigation: Option<i64>,
+) -> Result<BTreeSet<i64>> {
     let waiting = {
         let mut conn = vigil.store().pool().acquire().await?;
         actions::in_state(&mut conn, ActionState::WaitingForMachine, investigation).await?

@@ -357,7 +357,13 @@ pub(crate) async fn transition(
     if written == 0 {
         return Ok(None);
     }
-    tracing::debug!(action, from = from.as_str(), to = to.as_str(), ?event, "action");
+    tracing::debug!(
+        action,
+        from = from.as_str(),
+        to = to.as_str(),
+        ?event,
+        "action"
+    );
     Ok(Some(to))
 }
 
@@ -373,9 +379,9 @@ mod tests {
              SELECT 'pc1', 'windows', id, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'
              FROM machine_groups WHERE is_default",
         )
-            .execute(&mut *conn)
-            .await
-            .expect("machine");
+        .execute(&mut *conn)
+        .await
+        .expect("machine");
         sqlx::query(
             "INSERT INTO investigations (title, status, trigger_kind, trigger_machine_id, playbook, created_at)
              VALUES ('test', 'running', 'machine', 1, 'machine', '2026-01-01T00:00:00Z')",
@@ -476,12 +482,16 @@ mod tests {
                 }
                 let text = std::fs::read_to_string(&path).unwrap_or_default();
                 let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-                if flat.contains("UPDATE actions SET state") || flat.contains("actions SET state =") {
+                if flat.contains("UPDATE actions SET state") || flat.contains("actions SET state =")
+                {
                     offenders.push(path.display().to_string());
                 }
             }
         }
-        assert!(offenders.is_empty(), "action states written outside transition: {offenders:?}");
+        assert!(
+            offenders.is_empty(),
+            "action states written outside transition: {offenders:?}"
+        );
     }
 }
 
@@ -527,11 +537,10 @@ mod migration_tests {
             sqlx::query(sql).execute(&pool).await.expect(sql);
         }
         super::super::MIGRATOR.run(&pool).await.expect("migrate");
-        let (state, result): (String, String) =
-            sqlx::query_as("SELECT state, result FROM actions")
-                .fetch_one(&pool)
-                .await
-                .expect("action");
+        let (state, result): (String, String) = sqlx::query_as("SELECT state, result FROM actions")
+            .fetch_one(&pool)
+            .await
+            .expect("action");
         assert_eq!(
             (state.as_str(), result.as_str()),
             ("waiting_for_machine", "pc1 has no connector yet")

@@ -44,7 +44,10 @@ pub(crate) async fn ids_in(
 }
 
 /// The machine an investigation started on.
-pub(crate) async fn trigger_machine(conn: &mut SqliteConnection, investigation: i64) -> Result<i64> {
+pub(crate) async fn trigger_machine(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+) -> Result<i64> {
     let (m,): (i64,) = sqlx::query_as("SELECT trigger_machine_id FROM investigations WHERE id = ?")
         .bind(investigation)
         .fetch_one(&mut *conn)

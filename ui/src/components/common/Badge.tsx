@@ -8,6 +8,7 @@ const TONES: Record<string, "critical" | "danger" | "warn" | "ok" | "info" | "mu
   unknown: "muted",
   // remediation
   pending_approval: "warn",
+  waiting_for_machine: "warn",
   remediated: "ok",
   declined: "muted",
   failed: "danger",

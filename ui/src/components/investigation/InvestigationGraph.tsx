@@ -96,7 +96,7 @@ export function elements(nodes: GraphNode[], edges: GraphEdge[], expanded: Reado
         kind: n.group,
         lane: laneOf(n),
         tone: nodeTone(n),
-        waiting: n.remediation_status === "pending_approval" ? "yes" : "no",
+        waiting: n.remediation_status === "pending_approval" || n.remediation_status === "waiting_for_machine" ? "yes" : "no",
         // An alert's kind is its severity.
         ...(n.group === "alert" ? { severity: n.kind } : {}),
         ...(cluster ? { expanded: open ? "yes" : "no", size: n.size } : {}),

@@ -18,7 +18,8 @@ export function SummaryCard({
   onChanged: () => void;
 }) {
   const [cancelling, setCancelling] = useState(false);
-  const cancellable = ["queued", "running", "pending_action"].includes(d.status);
+  const cancellable = ["queued", "running", "pending_action", "waiting_for_machine"].includes(d.status);
+  const waiting = d.actions.filter((a) => a.state === "waiting_for_machine").length;
   // The title is most often the triggering alert's: said once. Without an alert, who
   // started it says from where.
   const trigger = d.trigger_alert_title !== null && d.trigger_alert_title !== d.title ? d.trigger_alert_title : null;
@@ -64,7 +65,7 @@ export function SummaryCard({
         </p>
       )}
       {d.status_detail && <p className="muted">{d.status_detail}</p>}
-      {(d.status === "pending_action" || cancellable) && (
+      {(d.status === "pending_action" || cancellable || waiting > 0) && (
         <div className="summary-actions">
           {d.status === "pending_action" && (
             <p className="notice">
@@ -72,6 +73,13 @@ export function SummaryCard({
               <button type="button" className="link" onClick={onReview}>
                 Review them
               </button>
+            </p>
+          )}
+          {waiting > 0 && (
+            <p className="notice" data-testid="waiting-for-machine">
+              {waiting} approved action{waiting === 1 ? " waits" : "s wait"} for {waiting === 1 ? "its machine" : "their machines"}: Vigil runs{" "}
+              {waiting === 1 ? "it" : "them"} when the machine can be reached. If you did it yourself, mark it done by hand in the action
+              center's history.
             </p>
           )}
           <span className="spacer" />

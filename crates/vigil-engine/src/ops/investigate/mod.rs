@@ -21,7 +21,8 @@ use sqlx::SqliteConnection;
 
 use crate::connectors::Snapshot;
 use crate::domain::{
-    ActionEvent, ActionState, AutomationLevel, EntityKind, InvestigationDetails, InvestigationStatus, Verdict,
+    ActionEvent, ActionState, AutomationLevel, EntityKind, InvestigationDetails,
+    InvestigationStatus, Verdict,
 };
 use crate::ops::settle::{settle_in, sync_remediation};
 use crate::ops::{actions as run, groups};
@@ -29,7 +30,7 @@ use crate::store::actions::{self, Change};
 use crate::store::investigations::{add_machine, attach_alert, set_status};
 use crate::store::log::{log_step, step_start, Steps};
 use crate::store::machines::machine_ref;
-use crate::{clock, Error, Result, Vigil};
+use crate::{clock, failpoint, Error, Result, Vigil};
 
 use collect::Limits;
 use tree::Tree;
@@ -56,6 +57,7 @@ impl Vigil {
         let mut tx = self.store().pool().begin().await?;
         let (id, _) = self.create_investigation_in(&mut tx, trigger, by).await?;
         tx.commit().await?;
+        failpoint::hit(failpoint::INVESTIGATION_CREATED);
         Ok(id)
     }
 
@@ -316,6 +318,7 @@ impl Vigil {
             .await?;
             steps.flush(&mut tx, id).await?;
             tx.commit().await?;
+            failpoint::hit(failpoint::INVESTIGATION_JUDGED);
             if grown == 0 && remaining == 0 && adopted.is_empty() {
                 break;
             }
@@ -327,6 +330,7 @@ impl Vigil {
         let proposed = propose::propose(&mut tx, id, &guard, &snapshots, &mut steps).await?;
         steps.flush(&mut tx, id).await?;
         tx.commit().await?;
+        failpoint::hit(failpoint::INVESTIGATION_PROPOSED);
         tracing::debug!(investigation = id, proposed, "actions proposed");
         run::run_approved(self, Some(id)).await?;
         self.settle(id).await
@@ -500,6 +504,7 @@ impl Vigil {
             .await?;
         steps.flush(&mut tx, id).await?;
         tx.commit().await?;
+        failpoint::hit(failpoint::INVESTIGATION_PLAYBOOK);
         if let Some(snapshot) = snapshot {
             snapshots.insert(machine, snapshot);
         }
@@ -630,6 +635,7 @@ impl Vigil {
         let mut tx = self.store().pool().begin().await?;
         let status = settle_in(&mut tx, id).await?;
         tx.commit().await?;
+        failpoint::hit(failpoint::INVESTIGATION_SETTLED);
         Ok(status)
     }
 
@@ -653,6 +659,7 @@ impl Vigil {
     /// Cancels an investigation: pending actions are rejected, the status is
     /// "terminated by user".
     pub async fn cancel_investigation(&self, id: u32, by: &str) -> Result<InvestigationDetails> {
+        let _work = self.work_lock().await?;
         let mut tx = self.store().pool().begin().await?;
         let id64 = i64::from(id);
         // What waits for a decision or for its machine will not run.

@@ -18,7 +18,6 @@ use crate::{clock, Result};
 use crate::ops::settle::sync_remediation;
 use crate::store::log::{step_start, Steps};
 
-
 #[derive(Debug, sqlx::FromRow)]
 struct Finding {
     id: i64,
@@ -252,8 +251,7 @@ pub async fn propose(
             gone += 1;
             continue;
         }
-        let refuse =
-            |why: String| format!("{} {}: {why}", kind.label_for(mechanism), finding.name);
+        let refuse = |why: String| format!("{} {}: {why}", kind.label_for(mechanism), finding.name);
         if let Some(why) = guard.refusal(&subject) {
             mark_protected(conn, investigation, finding.id, &why).await?;
             refused.push(refuse(why));
