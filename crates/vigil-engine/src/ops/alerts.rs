@@ -8,7 +8,7 @@ use sqlx::SqliteConnection;
 use crate::domain::{AlertView, EntityKind, Grade, InvestigationStatus, Role, Severity};
 use crate::ops::entities::{self, NewEntity};
 use crate::ops::evidence;
-use crate::ops::investigate::{Playbook, Trigger};
+use crate::ops::playbooks::{Playbook, Trigger};
 use crate::store::investigations::{attach_alert, set_status};
 use crate::{clock, Error, Result, Vigil};
 
@@ -82,7 +82,7 @@ struct Inserted {
 }
 
 async fn insert_alert(conn: &mut SqliteConnection, alert: &NewAlert) -> Result<Inserted> {
-    let entity_ids = crate::ops::investigate::upsert_entities(conn, &alert.entities).await?;
+    let entity_ids = crate::store::entities::upsert_entities(conn, &alert.entities).await?;
     let dedupe_key = format!(
         "{}|{}|{}|{}",
         alert.detection_source,
@@ -171,7 +171,7 @@ pub(crate) async fn tree_root(
     image: &str,
     at: &str,
 ) -> Result<(i64, String)> {
-    let brokers = &crate::ops::investigate::heuristics().brokers;
+    let brokers = &crate::ops::heuristics::heuristics().brokers;
     let mut current = (pid, image.to_string());
     for _ in 0..8 {
         let parent: Option<(Option<i64>, Option<String>)> = sqlx::query_as(
@@ -653,5 +653,51 @@ impl From<AlertRow> for AlertView {
             first_seen: r.first_seen,
             last_seen: r.last_seen,
         }
+    }
+}
+
+/// What filing a batch of alerts did.
+pub(crate) struct Filed {
+    /// Alerts filed, those already open (deduplicated) not counted.
+    pub alerts: u32,
+    pub investigations_started: u32,
+    /// The investigations they started or joined, each once, to run.
+    pub to_run: std::collections::BTreeSet<i64>,
+}
+
+impl Vigil {
+    /// Files alerts in the order of their events (first seen, then rule and machine name:
+    /// `names` holds the names of their machines by id), so that the same input makes the
+    /// same alerts and investigations whatever order it was found in.
+    pub(crate) async fn file_alerts(
+        &self,
+        mut alerts: Vec<NewAlert>,
+        names: &std::collections::HashMap<i64, String>,
+    ) -> Result<Filed> {
+        alerts.sort_by_cached_key(|a| {
+            let machine = names.get(&a.machine_id).cloned().unwrap_or_default();
+            (a.first_seen.clone(), a.rule_id.clone(), machine)
+        });
+        let mut filed = Filed {
+            alerts: 0,
+            investigations_started: 0,
+            to_run: std::collections::BTreeSet::new(),
+        };
+        for raised in self.file_all(&alerts).await? {
+            match raised.routing {
+                Routing::Deduplicated => {}
+                Routing::Started => {
+                    filed.alerts += 1;
+                    filed.investigations_started += 1;
+                    filed.to_run.extend(raised.investigation);
+                }
+                Routing::Joined => {
+                    filed.alerts += 1;
+                    filed.to_run.extend(raised.investigation);
+                }
+                Routing::NotProtected | Routing::Waiting => filed.alerts += 1,
+            }
+        }
+        Ok(filed)
     }
 }

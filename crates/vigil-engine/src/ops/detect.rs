@@ -5,7 +5,7 @@
 use crate::domain::Severity;
 use crate::ops::alerts::NewAlert;
 use crate::ops::entities::{file_name, NewEntity};
-use crate::ops::investigate::heuristics;
+use crate::ops::heuristics::heuristics;
 use crate::ops::world::NewEvent;
 
 /// The rule id of "Office application started a script host".

@@ -9,7 +9,7 @@ use vigil_telemetry::{Artefact, ArtefactKind, ArtefactOp, Event, MentionKind};
 
 use crate::domain::{EntityKind, Role};
 use crate::ops::entities::NewEntity;
-use crate::ops::investigate::heuristics;
+use crate::ops::heuristics::heuristics;
 use crate::ops::safety::{canonical_path, is_system_account};
 
 /// An event, as the evidence mapping reads it (from an import's `Event` or a stored row).

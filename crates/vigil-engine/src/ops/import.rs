@@ -18,11 +18,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use vigil_telemetry::{Event, Format, Reader, SigmaEngine, SigmaMatch};
 
-use crate::domain::{Grade, Severity};
-use crate::ops::alerts::{NewAlert, Routing};
-use crate::ops::entities::NewEntity;
-use crate::ops::evidence::{self, Seen};
-use crate::ops::intel::{ioc_alert, Intel, Sighting};
+use crate::ops::detections::{ioc_alert, sigma_alert, AlertSet, Sighting};
+use crate::ops::intel::Intel;
 use crate::ops::world::{insert_new_events, upsert_machine, upsert_user, NewEvent, NewMachine};
 use crate::{Error, Result, Vigil};
 
@@ -300,123 +297,6 @@ fn process_cpu_seconds() -> f64 {
     }
 }
 
-/// The MITRE tactic (as a category) and technique in a rule's tags.
-fn attack_tags(tags: &[String]) -> (String, String) {
-    let mut tactics: Vec<String> = Vec::new();
-    let mut technique = String::new();
-    for tag in tags {
-        let Some(rest) = tag.strip_prefix("attack.") else {
-            continue;
-        };
-        if rest.len() > 1 && rest.starts_with('t') && rest[1..2].chars().all(|c| c.is_ascii_digit())
-        {
-            if technique.is_empty() {
-                technique = rest.to_uppercase();
-            }
-        } else if !(rest.len() > 1
-            && (rest.starts_with('g') || rest.starts_with('s'))
-            && rest[1..].chars().all(|c| c.is_ascii_digit()))
-        {
-            let words: Vec<String> = rest
-                .split(['_', '-'])
-                .map(|w| {
-                    let mut c = w.chars();
-                    c.next()
-                        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
-                        .unwrap_or_default()
-                })
-                .collect();
-            let tactic = words.join(" ");
-            if !tactics.contains(&tactic) {
-                tactics.push(tactic);
-            }
-        }
-    }
-    // Every tactic, so that a policy on "Persistence" takes a rule tagged privilege
-    // escalation first and persistence second.
-    (tactics.join(", "), technique)
-}
-
-/// What deduplicates an alert within one import: rule, machine and first entity.
-pub(crate) type AlertKey = (String, i64, String);
-
-/// Raises an alert once per key: a second event under the same key widens the first
-/// alert's time span, and the alert keeps the user and entities of its earliest event, in
-/// whatever order the workers delivered the events.
-pub(crate) fn raise(
-    keys: &mut HashMap<AlertKey, usize>,
-    alerts: &mut Vec<NewAlert>,
-    key: AlertKey,
-    alert: NewAlert,
-) {
-    let Some(&i) = keys.get(&key) else {
-        keys.insert(key, alerts.len());
-        alerts.push(alert);
-        return;
-    };
-    let known = &mut alerts[i];
-    let last_seen = std::cmp::max(&known.last_seen, &alert.last_seen).clone();
-    // Two events of the same millisecond: the same one wins whichever came first.
-    let earlier = match alert.first_seen.cmp(&known.first_seen) {
-        std::cmp::Ordering::Less => true,
-        std::cmp::Ordering::Greater => false,
-        std::cmp::Ordering::Equal => tie_key(&alert) < tie_key(known),
-    };
-    if earlier {
-        *known = alert;
-    }
-    known.last_seen = last_seen;
-}
-
-/// What orders two alerts of one key raised at the same time.
-fn tie_key(alert: &NewAlert) -> (Option<&str>, String) {
-    (alert.user_name.as_deref(), format!("{:?}", alert.entities))
-}
-
-/// The entities an event names, for an alert's evidence: the culprit first.
-fn entities_of(event: &Event, machine: i64) -> Vec<NewEntity> {
-    let mut entities = evidence::shown(&Seen::of_event(event), machine).entities;
-    entities.sort_by_key(|e| e.role);
-    entities
-}
-
-/// The alert a Sigma rule's hit on an event raises on `machine`, under the key that
-/// deduplicates it within one import (rule, machine, culprit).
-pub(crate) fn sigma_alert(e: &Event, m: &SigmaMatch, machine: i64) -> (AlertKey, NewAlert) {
-    let entities = entities_of(e, machine);
-    let first = entities.first().map(NewEntity::key).unwrap_or_default();
-    let (category, technique) = attack_tags(&m.tags);
-    let alert = NewAlert {
-        title: m.title.clone(),
-        description: m.description.clone(),
-        severity: Severity::of_level(&m.level),
-        category,
-        technique,
-        detection_source: "sigma".into(),
-        rule_id: m.rule_id.clone(),
-        machine_id: machine,
-        user_name: e.user.clone(),
-        first_seen: e.ts.clone(),
-        last_seen: e.ts.clone(),
-        entities,
-        grade: grade_of(m),
-        logon_id: e.logon_id,
-    };
-    ((m.rule_id.clone(), machine, first), alert)
-}
-
-/// Whether a rule is a threat-hunting lead rather than a detection.
-fn grade_of(m: &SigmaMatch) -> Grade {
-    if m.tags
-        .iter()
-        .any(|t| t.eq_ignore_ascii_case("detection.threat-hunting"))
-    {
-        Grade::Hunting
-    } else {
-        Grade::Detection
-    }
-}
-
 /// Where an imported event came from, kept with it as JSON.
 #[derive(Serialize)]
 struct Extra<'a> {
@@ -547,9 +427,8 @@ impl Vigil {
         let intel = Intel::load(&mut tx).await?;
         let mut machines: HashMap<String, i64> = HashMap::new();
         let mut users: HashSet<String> = HashSet::new();
-        let mut alerts: Vec<NewAlert> = Vec::new();
+        let mut alerts = AlertSet::default();
         // One alert per rule, machine and first entity in an import, spanning its events.
-        let mut alert_keys: HashMap<AlertKey, usize> = HashMap::new();
         let mut files_done = 0u32;
         let mut last_progress: Option<Instant> = None;
         let mut last_file = String::new();
@@ -635,7 +514,7 @@ impl Vigil {
                 let e = &parsed.event;
                 for m in &parsed.matches {
                     let (key, alert) = sigma_alert(e, m, row.machine_id);
-                    raise(&mut alert_keys, &mut alerts, key, alert);
+                    alerts.add(key, alert);
                 }
                 for hit in intel.hits(e) {
                     let seen = Sighting {
@@ -646,7 +525,7 @@ impl Vigil {
                         sha256: e.sha256.as_deref(),
                     };
                     let (key, alert) = ioc_alert(&hit, &seen);
-                    raise(&mut alert_keys, &mut alerts, key, alert);
+                    alerts.add(key, alert);
                 }
             }
             // Batches are small; the window hears of them ten times a second at most.
@@ -719,134 +598,12 @@ impl Vigil {
 
         let names: HashMap<i64, String> =
             machines.into_iter().map(|(name, id)| (id, name)).collect();
-        let filed = self.file_alerts(alerts, &names).await?;
+        let filed = self.file_alerts(alerts.into_alerts(), &names).await?;
         summary.alerts = filed.alerts;
         summary.investigations_started = filed.investigations_started;
         summary.ingest_seconds = started.elapsed().as_secs_f64();
         summary.investigations_started -= self.run_related(filed.to_run).await?;
         summary.seconds = started.elapsed().as_secs_f64();
         Ok(summary)
-    }
-}
-
-/// What filing a batch of alerts did.
-pub(crate) struct Filed {
-    /// Alerts filed, those already open (deduplicated) not counted.
-    pub alerts: u32,
-    pub investigations_started: u32,
-    /// The investigations they started or joined, each once, to run.
-    pub to_run: std::collections::BTreeSet<i64>,
-}
-
-impl Vigil {
-    /// Files alerts in the order of their events (first seen, then rule and machine name:
-    /// `names` holds the names of their machines by id), so that the same input makes the
-    /// same alerts and investigations whatever order it was found in.
-    pub(crate) async fn file_alerts(
-        &self,
-        mut alerts: Vec<NewAlert>,
-        names: &HashMap<i64, String>,
-    ) -> Result<Filed> {
-        alerts.sort_by_cached_key(|a| {
-            let machine = names.get(&a.machine_id).cloned().unwrap_or_default();
-            (a.first_seen.clone(), a.rule_id.clone(), machine)
-        });
-        let mut filed = Filed {
-            alerts: 0,
-            investigations_started: 0,
-            to_run: std::collections::BTreeSet::new(),
-        };
-        for raised in self.file_all(&alerts).await? {
-            match raised.routing {
-                Routing::Deduplicated => {}
-                Routing::Started => {
-                    filed.alerts += 1;
-                    filed.investigations_started += 1;
-                    filed.to_run.extend(raised.investigation);
-                }
-                Routing::Joined => {
-                    filed.alerts += 1;
-                    filed.to_run.extend(raised.investigation);
-                }
-                Routing::NotProtected | Routing::Waiting => filed.alerts += 1,
-            }
-        }
-        Ok(filed)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{attack_tags, raise, AlertKey, NewAlert};
-    use std::collections::HashMap;
-
-    fn alert(at: &str, user: &str) -> NewAlert {
-        NewAlert {
-            title: "t".into(),
-            description: String::new(),
-            severity: crate::domain::Severity::High,
-            category: String::new(),
-            technique: String::new(),
-            detection_source: "sigma".into(),
-            rule_id: "r".into(),
-            machine_id: 1,
-            user_name: Some(user.into()),
-            first_seen: at.into(),
-            last_seen: at.into(),
-            entities: Vec::new(),
-            grade: Default::default(),
-            logon_id: None,
-        }
-    }
-
-    /// The alert `raise` keeps for events delivered in this order: (user, first, last).
-    fn kept(order: &[(&str, &str)]) -> (String, String, String) {
-        let mut keys: HashMap<AlertKey, usize> = HashMap::new();
-        let mut alerts = Vec::new();
-        for (at, user) in order {
-            raise(
-                &mut keys,
-                &mut alerts,
-                ("r".into(), 1, String::new()),
-                alert(at, user),
-            );
-        }
-        assert_eq!(alerts.len(), 1);
-        let a = &alerts[0];
-        (
-            a.user_name.clone().unwrap_or_default(),
-            a.first_seen.clone(),
-            a.last_seen.clone(),
-        )
-    }
-
-    #[test]
-    fn one_alert_per_key_spans_its_events_whatever_order_they_came_in() {
-        let early = ("2026-11-20T09:00:00.000Z", "bob");
-        let late = ("2026-11-20T10:00:00.000Z", "carol");
-        let expected = ("bob".to_string(), early.0.to_string(), late.0.to_string());
-        assert_eq!(kept(&[early, late]), expected);
-        assert_eq!(kept(&[late, early]), expected);
-        // Same millisecond: the same event wins either way.
-        let tie = ("2026-11-20T09:00:00.000Z", "anna");
-        assert_eq!(kept(&[early, tie]), kept(&[tie, early]));
-    }
-
-    #[test]
-    fn mitre_tags_give_category_and_technique() {
-        let tags = [
-            "attack.credential_access".to_string(),
-            "attack.t1003.001".to_string(),
-            "attack.s0002".to_string(),
-            "attack.persistence".to_string(),
-        ];
-        assert_eq!(
-            attack_tags(&tags),
-            (
-                "Credential Access, Persistence".to_string(),
-                "T1003.001".to_string()
-            )
-        );
-        assert_eq!(attack_tags(&[]), (String::new(), String::new()));
     }
 }

@@ -10,10 +10,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
 use vigil_telemetry::{Event, IndicatorKind};
 
-use crate::domain::{EntityKind, Severity};
-use crate::ops::alerts::NewAlert;
-use crate::ops::entities::NewEntity;
-use crate::ops::import::{raise, AlertKey};
+use crate::ops::detections::{ioc_alert, AlertSet, Hit, Sighting};
 use crate::ops::world::{add_indicators, NewIndicator};
 use crate::{Error, Result, Vigil};
 
@@ -55,69 +52,6 @@ pub struct IntelList {
 pub struct KindCount {
     pub kind: String,
     pub count: u32,
-}
-
-/// An indicator an event shows.
-pub(crate) struct Hit {
-    pub kind: &'static str,
-    pub value: String,
-    pub source: String,
-    pub description: String,
-}
-
-/// Where and when an indicator was seen.
-pub(crate) struct Sighting<'a> {
-    pub machine_id: i64,
-    pub user: Option<String>,
-    pub ts: &'a str,
-    /// The file the event is about, or its process's image.
-    pub path: Option<&'a str>,
-    pub sha256: Option<&'a str>,
-}
-
-/// The alert an indicator's sighting raises, under the key that deduplicates it within one
-/// import: one alert per indicator and machine.
-pub(crate) fn ioc_alert(hit: &Hit, seen: &Sighting<'_>) -> (AlertKey, NewAlert) {
-    let key = (
-        format!("ioc:{}:{}", hit.kind, hit.value),
-        seen.machine_id,
-        String::new(),
-    );
-    let entity = match hit.kind {
-        "sha256" | "sha1" | "md5" => NewEntity::file(
-            seen.machine_id,
-            seen.path.unwrap_or(&hit.value),
-            seen.sha256,
-        ),
-        "domain" => NewEntity::global(EntityKind::Domain, &hit.value),
-        "url" => NewEntity::global(EntityKind::Url, &hit.value),
-        _ => NewEntity::global(EntityKind::Ip, &hit.value),
-    };
-    let what = if hit.description.is_empty() {
-        "a known threat"
-    } else {
-        &hit.description
-    };
-    let alert = NewAlert {
-        title: format!("Known threat seen: {what}"),
-        description: format!(
-            "{} {} matches an indicator in {}",
-            hit.kind, hit.value, hit.source
-        ),
-        severity: Severity::High,
-        category: "Malware".into(),
-        technique: String::new(),
-        detection_source: "ioc".into(),
-        rule_id: format!("ioc:{}", hit.source),
-        machine_id: seen.machine_id,
-        user_name: seen.user.clone(),
-        first_seen: seen.ts.to_string(),
-        last_seen: seen.ts.to_string(),
-        entities: vec![entity],
-        grade: Default::default(),
-        logon_id: None,
-    };
-    (key, alert)
 }
 
 /// Indicators by kind, for matching events during an import.
@@ -353,8 +287,7 @@ impl Vigil {
         };
         tx.commit().await?;
 
-        let mut keys = HashMap::new();
-        let mut alerts = Vec::new();
+        let mut alerts = AlertSet::default();
         let mut names: HashMap<i64, String> = HashMap::new();
         for row in &found {
             let hit = Hit {
@@ -372,13 +305,13 @@ impl Vigil {
                 sha256: row.sha256.as_deref(),
             };
             let (key, alert) = ioc_alert(&hit, &seen);
-            raise(&mut keys, &mut alerts, key, alert);
+            alerts.add(key, alert);
             names.insert(row.machine_id, row.machine.clone());
         }
         summary.seen_on = names.values().cloned().collect();
         summary.seen_on.sort();
 
-        let filed = self.file_alerts(alerts, &names).await?;
+        let filed = self.file_alerts(alerts.into_alerts(), &names).await?;
         summary.alerts = filed.alerts;
         summary.investigations_started = filed.investigations_started;
         for investigation in filed.to_run {

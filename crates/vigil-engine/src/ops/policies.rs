@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{AutomationLevel, InvestigationSettings, Severity};
-use crate::ops::investigate::Playbook;
+use crate::ops::playbooks::Playbook;
 use crate::ops::ranked::{name_taken, rerank, Move};
 use crate::{Error, Result, Vigil};
 

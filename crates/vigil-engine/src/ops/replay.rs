@@ -11,7 +11,8 @@ use serde::Serialize;
 use vigil_telemetry::{Event, Reader, SigmaEngine, SigmaMatch};
 
 use crate::domain::Severity;
-use crate::ops::import::{expand, new_event, sigma_alert};
+use crate::ops::detections::sigma_alert;
+use crate::ops::import::{expand, new_event};
 use crate::ops::world::{insert_events, upsert_machine, NewMachine};
 use crate::{clock, Error, Result, Vigil};
 

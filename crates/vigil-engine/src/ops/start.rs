@@ -1,7 +1,7 @@
 //! Starting investigations without waiting for them: the desktop app creates one, gets its
 //! id at once, and runs it in the background with `Vigil::run_investigation`.
 
-use crate::ops::investigate::Trigger;
+use crate::ops::playbooks::Trigger;
 use crate::store::investigations::OPEN;
 use crate::{Error, Result, Vigil};
 

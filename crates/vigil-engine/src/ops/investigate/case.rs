@@ -242,7 +242,7 @@ pub async fn complete_lineage(
     seeds: &[(i64, String)],
     events: &mut Vec<CaseEvent>,
 ) -> Result<usize> {
-    let h = super::heuristics();
+    let h = crate::ops::heuristics::heuristics();
     let mut added = Vec::new();
     for (pid, image) in seeds {
         let mut current = Some((*pid, image.clone()));

@@ -12,8 +12,8 @@ use crate::ops::evidence::{self, path_key, program_of};
 use crate::ops::safety::is_system_account;
 
 use super::case::{CaseEvent, Known};
-use super::heuristics;
 use super::tree::Tree;
+use crate::ops::heuristics::heuristics;
 
 /// How far collection reaches, so that a noisy machine cannot make one investigation huge.
 #[derive(Debug, Clone, Copy)]

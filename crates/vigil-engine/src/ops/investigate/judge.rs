@@ -12,7 +12,7 @@ use crate::domain::{EntityKind, FolderClass, Grade, Reason, Role, Severity, Verd
 use crate::ops::entities::file_name;
 use crate::ops::safety::{is_critical_process, is_os_binary, is_os_path, is_system_account};
 
-use super::heuristics::Heuristics;
+use crate::ops::heuristics::Heuristics;
 
 /// An entity of the case.
 #[derive(Debug, Clone)]
@@ -825,7 +825,7 @@ fn group(case: &Case, by_id: &HashMap<i64, &Item>, judged: &mut BTreeMap<i64, Ju
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::investigate::heuristics;
+    use crate::ops::heuristics::heuristics;
 
     fn item(id: i64, kind: EntityKind, name: &str, path: Option<&str>) -> Item {
         Item {

@@ -6,10 +6,8 @@
 
 mod case;
 mod collect;
-mod heuristics;
 pub(crate) mod judge;
 mod live;
-mod playbooks;
 pub(crate) mod propose;
 mod scope;
 mod tree;
@@ -24,6 +22,8 @@ use crate::domain::{
     ActionEvent, ActionState, AutomationLevel, EntityKind, InvestigationDetails,
     InvestigationStatus, Verdict,
 };
+use crate::ops::heuristics::heuristics;
+use crate::ops::playbooks::{Playbook, Trigger};
 use crate::ops::settle::{settle_in, sync_remediation};
 use crate::ops::{actions as run, groups};
 use crate::store::actions::{self, Change};
@@ -34,21 +34,6 @@ use crate::{clock, failpoint, Error, Result, Vigil};
 
 use collect::Limits;
 use tree::Tree;
-
-pub use heuristics::{heuristics, Heuristics};
-pub use playbooks::Playbook;
-pub(crate) use write::upsert_entities;
-
-/// What started an investigation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Trigger {
-    /// An alert that an alert policy routed.
-    Policy { alert: i64, playbook: Playbook },
-    /// An analyst, from an alert.
-    Alert { alert: i64 },
-    /// An analyst, from a machine.
-    Machine { machine: i64 },
-}
 
 impl Vigil {
     /// Creates an investigation for `trigger` (queued, or "not applicable" for a machine
@@ -430,7 +415,7 @@ impl Vigil {
                 None => "skipped: no connector on this machine (telemetry only)".to_string(),
             };
             steps.add(
-                playbooks::step_title("scan"),
+                crate::ops::playbooks::step_title("scan"),
                 Some(machine),
                 "completed",
                 started.clone(),
@@ -475,7 +460,7 @@ impl Vigil {
                         detail.push_str(&format!("; {added} new entities and links in all"));
                     }
                     steps.add(
-                        playbooks::step_title(step),
+                        crate::ops::playbooks::step_title(step),
                         Some(machine),
                         "completed",
                         first.take().unwrap_or_else(step_start),

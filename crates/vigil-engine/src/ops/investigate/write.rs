@@ -1,14 +1,14 @@
 //! Writing what a pass found and what the judge said: entities (upserted by kind and key),
 //! evidence, links, ties, verdicts — each in a few multi-row statements, not one per row.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::domain::EntityKind;
 use crate::ops::alerts::add_ties;
-use crate::ops::entities::NewEntity;
 use crate::ops::evidence::{entity_tie, is_tie_worthy, path_tie, payload_tie};
+use crate::store::entities::upsert_entities;
 use crate::{clock, Result};
 
 use super::case::Window;
@@ -17,64 +17,6 @@ use super::judge::Judged;
 
 /// Rows per multi-row statement (each binds at most 11 values).
 const ROWS: usize = 500;
-
-/// Upserts entities and returns their ids, in order.
-pub async fn upsert_entities(
-    conn: &mut SqliteConnection,
-    entities: &[NewEntity],
-) -> Result<Vec<i64>> {
-    let mut ids: HashMap<(String, String), i64> = HashMap::new();
-    for chunk in entities.chunks(ROWS) {
-        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT INTO entities (kind, key, machine_id, name, path, sha256, pid, command_line, value, detail) ",
-        );
-        query.push_values(chunk, |mut row, e| {
-            let kind = e.kind.unwrap_or(EntityKind::File);
-            row.push_bind(kind)
-                .push_bind(e.key())
-                .push_bind(e.machine_id)
-                .push_bind(&e.name)
-                .push_bind(&e.path)
-                .push_bind(&e.sha256)
-                .push_bind(e.pid)
-                .push_bind(&e.command_line)
-                .push_bind(&e.value)
-                .push_bind(if e.detail.is_null() {
-                    "{}".to_string()
-                } else {
-                    e.detail.to_string()
-                });
-        });
-        query.push(
-            " ON CONFLICT (kind, key) DO UPDATE SET
-                sha256 = COALESCE(entities.sha256, excluded.sha256),
-                command_line = COALESCE(entities.command_line, excluded.command_line),
-                value = COALESCE(entities.value, excluded.value),
-                detail = CASE
-                    WHEN entities.kind = 'process' THEN json_patch(entities.detail, excluded.detail)
-                    WHEN entities.detail = '{}' THEN excluded.detail
-                    -- Another event about the same artefact (the account put in a group after
-                    -- it was made) adds what it says to what is known.
-                    WHEN json_type(excluded.detail, '$.facts') = 'array' THEN json_set(entities.detail, '$.facts',
-                        (SELECT json_group_array(json(value)) FROM (
-                            SELECT value FROM json_each(entities.detail, '$.facts')
-                            UNION SELECT value FROM json_each(excluded.detail, '$.facts'))))
-                    ELSE entities.detail END
-             RETURNING id, kind, key",
-        );
-        let rows: Vec<(i64, String, String)> = query.build_query_as().fetch_all(&mut *conn).await?;
-        for (id, kind, key) in rows {
-            ids.insert((kind, key), id);
-        }
-    }
-    Ok(entities
-        .iter()
-        .map(|e| {
-            let kind = e.kind.unwrap_or(EntityKind::File).as_str().to_string();
-            ids.get(&(kind, e.key())).copied().unwrap_or_default()
-        })
-        .collect())
-}
 
 /// Makes entities evidence of the investigation (once each); returns how many were new.
 pub async fn add_evidence(

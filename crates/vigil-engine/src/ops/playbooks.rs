@@ -22,7 +22,7 @@ struct Content {
 fn content() -> &'static Content {
     static CONTENT: OnceLock<Content> = OnceLock::new();
     CONTENT.get_or_init(|| {
-        serde_json::from_str(include_str!("../../../content/playbooks.json")).unwrap_or(Content {
+        serde_json::from_str(include_str!("../../content/playbooks.json")).unwrap_or(Content {
             playbooks: HashMap::new(),
             step_titles: HashMap::new(),
             by_category: Vec::new(),
@@ -109,6 +109,17 @@ pub fn step_title(step: &str) -> &'static str {
         .get(step)
         .map(String::as_str)
         .unwrap_or("Collect")
+}
+
+/// What started an investigation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// An alert that an alert policy routed.
+    Policy { alert: i64, playbook: Playbook },
+    /// An analyst, from an alert.
+    Alert { alert: i64 },
+    /// An analyst, from a machine.
+    Machine { machine: i64 },
 }
 
 #[cfg(test)]

@@ -81,7 +81,7 @@ impl Heuristics {
 pub fn heuristics() -> &'static Heuristics {
     static CONTENT: OnceLock<Heuristics> = OnceLock::new();
     CONTENT.get_or_init(|| {
-        serde_json::from_str(include_str!("../../../content/heuristics.json")).unwrap_or_default()
+        serde_json::from_str(include_str!("../../content/heuristics.json")).unwrap_or_default()
     })
 }
 
@@ -90,7 +90,7 @@ mod tests {
     #[test]
     fn the_embedded_heuristics_parse_and_are_filled() {
         let h: super::Heuristics =
-            serde_json::from_str(include_str!("../../../content/heuristics.json"))
+            serde_json::from_str(include_str!("../../content/heuristics.json"))
                 .expect("heuristics.json parses");
         assert!(!h.brokers.is_empty() && !h.autostart_registry.is_empty());
         assert!(h.is_receiver(r"C:\Program Files\Microsoft Office\root\Office16\OUTLOOK.EXE"));
