@@ -1,6 +1,7 @@
 //! Vigil's nouns: the types that the store holds and every front end shows.
 
 mod automation;
+mod entity;
 mod names;
 mod overview;
 mod status;
@@ -8,6 +9,7 @@ mod verdict;
 mod views;
 
 pub use automation::{decide, AutomationLevel, Decision, FolderClass};
+pub use entity::{file_name, NewEntity};
 pub use overview::{Dashboard, Overview, StatusCount};
 pub use status::{settle, ActionEvent, ActionKind, ActionState, ActionTally, InvestigationStatus};
 pub use verdict::{EntityKind, Grade, Reason, RemediationStatus, Role, Severity, Verdict};

@@ -7,9 +7,8 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::domain::Severity;
+use crate::domain::{NewEntity, Severity};
 use crate::ops::alerts::{NewAlert, Routing};
-use crate::ops::entities::NewEntity;
 use crate::ops::world::{insert_events, upsert_machine, NewEvent, NewMachine};
 use crate::{clock, Error, Result, Vigil};
 

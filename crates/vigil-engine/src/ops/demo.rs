@@ -8,9 +8,8 @@ use serde_json::json;
 use sqlx::SqliteConnection;
 use time::{Duration, OffsetDateTime};
 
-use crate::domain::{AutomationLevel, GroupRule};
+use crate::domain::{file_name, AutomationLevel, GroupRule};
 use crate::ops::alerts::Routing;
-use crate::ops::entities::file_name;
 use crate::ops::groups::{create_group, NewGroup};
 use crate::ops::world::{
     add_indicators, insert_events, upsert_machine, upsert_user, NewEvent, NewIndicator, NewMachine,

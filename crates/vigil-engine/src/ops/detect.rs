@@ -2,9 +2,8 @@
 //! detections come with the telemetry issue). The lists they use are data, shared with the
 //! analysers (`content/heuristics.json`).
 
-use crate::domain::Severity;
+use crate::domain::{file_name, NewEntity, Severity};
 use crate::ops::alerts::NewAlert;
-use crate::ops::entities::{file_name, NewEntity};
 use crate::ops::investigate::heuristics;
 use crate::ops::world::NewEvent;
 

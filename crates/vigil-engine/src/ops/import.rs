@@ -18,9 +18,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use vigil_telemetry::{Event, Format, Reader, SigmaEngine, SigmaMatch};
 
-use crate::domain::{Grade, Severity};
+use crate::domain::{Grade, NewEntity, Severity};
 use crate::ops::alerts::{NewAlert, Routing};
-use crate::ops::entities::NewEntity;
 use crate::ops::evidence::{self, Seen};
 use crate::ops::intel::{ioc_alert, Intel, Sighting};
 use crate::ops::world::{insert_new_events, upsert_machine, upsert_user, NewEvent, NewMachine};

@@ -10,9 +10,8 @@ use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
 use vigil_telemetry::{Event, IndicatorKind};
 
-use crate::domain::{EntityKind, Severity};
+use crate::domain::{EntityKind, NewEntity, Severity};
 use crate::ops::alerts::NewAlert;
-use crate::ops::entities::NewEntity;
 use crate::ops::import::{raise, AlertKey};
 use crate::ops::world::{add_indicators, NewIndicator};
 use crate::{Error, Result, Vigil};

@@ -8,7 +8,6 @@ pub mod dashboard;
 pub mod demo;
 pub mod details;
 pub mod detect;
-pub mod entities;
 pub mod evidence;
 pub mod export;
 pub mod graph;

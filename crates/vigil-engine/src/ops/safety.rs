@@ -13,8 +13,7 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 use sqlx::SqliteConnection;
 
-use crate::domain::{ActionKind, EntityKind, NeverActOn};
-use crate::ops::entities::file_name;
+use crate::domain::{file_name, ActionKind, EntityKind, NeverActOn};
 use crate::{Error, Result, Vigil};
 
 /// The settings key holding the admin's "never act on" list (JSON).

@@ -9,6 +9,8 @@ use sqlx::SqlitePool;
 
 use crate::{Error, Result};
 
+pub(crate) mod entities;
+
 /// The migrations compiled into the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 

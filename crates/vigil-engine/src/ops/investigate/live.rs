@@ -7,8 +7,8 @@ use std::collections::HashSet;
 use sqlx::SqliteConnection;
 
 use crate::connectors::{LiveProcess, Snapshot};
-use crate::domain::EntityKind;
-use crate::ops::entities::{self, NewEntity};
+use crate::domain::{EntityKind, NewEntity};
+use crate::store::entities;
 use crate::Result;
 
 /// A running process from a connector's snapshot, with the start time that identifies it

@@ -3,10 +3,10 @@
 
 use sqlx::SqliteConnection;
 
-use crate::domain::{ActionKind, EntityKind};
-use crate::ops::entities::{self, NewEntity};
+use crate::domain::{ActionKind, EntityKind, NewEntity};
 use crate::ops::evidence::is_tie_worthy;
 use crate::ops::safety::is_system_account;
+use crate::store::entities;
 use crate::{clock, Result};
 
 use super::{add_machine, step_start, Steps};

@@ -5,9 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
-use crate::domain::EntityKind;
+use crate::domain::{EntityKind, NewEntity};
 use crate::ops::alerts::add_ties;
-use crate::ops::entities::NewEntity;
 use crate::ops::evidence::{entity_tie, is_tie_worthy, path_tie, payload_tie};
 use crate::{clock, Result};
 
