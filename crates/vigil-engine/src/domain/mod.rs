@@ -7,6 +7,7 @@ mod overview;
 mod status;
 mod verdict;
 mod views;
+mod world;
 
 pub use automation::{decide, AutomationLevel, Decision, FolderClass};
 pub use entity::{file_name, NewEntity};
@@ -14,3 +15,4 @@ pub use overview::{Dashboard, Overview, StatusCount};
 pub use status::{settle, ActionEvent, ActionKind, ActionState, ActionTally, InvestigationStatus};
 pub use verdict::{EntityKind, Grade, Reason, RemediationStatus, Role, Severity, Verdict};
 pub use views::*;
+pub use world::{NewEvent, NewIndicator, NewMachine};

@@ -19,10 +19,11 @@ use tokio::sync::mpsc;
 use vigil_telemetry::{Event, Format, Reader, SigmaEngine, SigmaMatch};
 
 use crate::domain::{Grade, NewEntity, Severity};
+use crate::domain::{NewEvent, NewMachine};
 use crate::ops::alerts::{NewAlert, Routing};
 use crate::ops::evidence::{self, Seen};
 use crate::ops::intel::{ioc_alert, Intel, Sighting};
-use crate::ops::world::{insert_new_events, upsert_machine, upsert_user, NewEvent, NewMachine};
+use crate::store::{events, machines, users};
 use crate::{Error, Result, Vigil};
 
 /// The settings key holding the user's Sigma rule folders (a JSON list).
@@ -589,7 +590,7 @@ impl Vigil {
                                 .await?;
                         let windows = e.channel.contains("Microsoft-Windows")
                             || matches!(e.channel.as_str(), "Security" | "System" | "Application");
-                        let id = upsert_machine(
+                        let id = machines::upsert(
                             &mut tx,
                             &NewMachine {
                                 name: key.clone(),
@@ -617,12 +618,12 @@ impl Vigil {
                 };
                 if let Some(user) = e.user.as_ref().filter(|u| !users.contains(u.as_str())) {
                     if users.insert(user.clone()) {
-                        upsert_user(&mut tx, user, "", "").await?;
+                        users::upsert(&mut tx, user, "", "").await?;
                     }
                 }
                 rows.push(new_event(e, machine, &parsed.source));
             }
-            let new = insert_new_events(&mut tx, &rows).await?;
+            let new = events::insert_new(&mut tx, &rows).await?;
             let added = new.iter().filter(|n| **n).count();
             summary.records += batch.len() as u32;
             summary.events_added += added as u32;

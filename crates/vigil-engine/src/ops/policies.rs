@@ -346,8 +346,9 @@ impl Vigil {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::NewMachine;
     use crate::ops::alerts::{NewAlert, Routing};
-    use crate::ops::world::{upsert_machine, NewMachine};
+    use crate::store::machines;
     use crate::{clock, ErrorCode};
 
     fn input(name: &str) -> AlertPolicyInput {
@@ -365,7 +366,7 @@ mod tests {
 
     async fn machine(vigil: &Vigil, name: &str) -> i64 {
         let mut conn = vigil.store().pool().acquire().await.expect("conn");
-        upsert_machine(
+        machines::upsert(
             &mut conn,
             &NewMachine {
                 name: name.into(),

@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use vigil_telemetry::{Event, Reader, SigmaEngine, SigmaMatch};
 
+use crate::domain::NewMachine;
 use crate::domain::Severity;
 use crate::ops::import::{expand, new_event, sigma_alert};
-use crate::ops::world::{insert_events, upsert_machine, NewMachine};
+use crate::store::{events, machines};
 use crate::{clock, Error, Result, Vigil};
 
 /// Results of the real-shape investigation benchmark.
@@ -118,7 +119,7 @@ impl Vigil {
         let copies = (events.div_ceil(base.len() as u64)).max(1) as u32;
         let started = Instant::now();
         let mut tx = self.store().pool().begin().await?;
-        let machine = upsert_machine(
+        let machine = machines::upsert(
             &mut tx,
             &NewMachine {
                 name: "bench-pc".into(),
@@ -133,12 +134,12 @@ impl Vigil {
             let mut rows = Vec::with_capacity(base.len());
             for e in &base {
                 if written + rows.len() as u64 >= events {
-                    written += insert_events(&mut tx, &rows).await?;
+                    written += events::insert(&mut tx, &rows).await?;
                     break 'copies;
                 }
                 rows.push(new_event(&copy_of(e, k), machine, "replay"));
             }
-            written += insert_events(&mut tx, &rows).await?;
+            written += events::insert(&mut tx, &rows).await?;
         }
         tx.commit().await?;
         let seed_seconds = started.elapsed().as_secs_f64();

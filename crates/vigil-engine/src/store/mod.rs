@@ -10,6 +10,12 @@ use sqlx::SqlitePool;
 use crate::{Error, Result};
 
 pub(crate) mod entities;
+/// Public for the integration tests, which write events of their own.
+pub mod events;
+pub(crate) mod indicators;
+/// Public for the integration tests, which add machines of their own.
+pub mod machines;
+pub(crate) mod users;
 
 /// The migrations compiled into the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

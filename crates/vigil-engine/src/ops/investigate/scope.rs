@@ -204,7 +204,7 @@ pub async fn affected_users(
     found.retain(|(u, _)| !is_system_account(u));
     let mut named = 0;
     for (user, reason) in found {
-        let user_id = crate::ops::world::upsert_user(conn, &user, "", "").await?;
+        let user_id = crate::store::users::upsert(conn, &user, "", "").await?;
         let done = sqlx::query(
             "INSERT OR IGNORE INTO investigation_users (investigation_id, user_id, reason) VALUES (?, ?, ?)",
         )

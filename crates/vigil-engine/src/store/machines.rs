@@ -1,0 +1,74 @@
+//! The `machines` table: machines as telemetry or an inventory describes them, each in
+//! one group.
+
+use sqlx::SqliteConnection;
+
+use crate::domain::NewMachine;
+use crate::ops::groups;
+use crate::{clock, Result};
+
+/// The id of the machine called `name`, if it is known.
+pub(crate) async fn id_by_name(conn: &mut SqliteConnection, name: &str) -> Result<Option<i64>> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM machines WHERE name = ?")
+        .bind(name)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.map(|(id,)| id))
+}
+
+/// Adds a machine or refreshes a known one, and puts it in its group. Returns its id.
+pub async fn upsert(conn: &mut SqliteConnection, machine: &NewMachine) -> Result<i64> {
+    let now = clock::now();
+    let id = match id_by_name(conn, &machine.name).await? {
+        Some(id) => {
+            sqlx::query(
+                "UPDATE machines SET
+                    domain = CASE WHEN ?1 <> '' THEN ?1 ELSE domain END,
+                    os = CASE WHEN ?2 <> '' THEN ?2 ELSE os END,
+                    os_family = CASE WHEN ?3 <> 'unknown' AND ?3 <> '' THEN ?3 ELSE os_family END,
+                    role = CASE WHEN ?4 <> '' THEN ?4 ELSE role END,
+                    tags = CASE WHEN ?5 <> '' THEN ?5 ELSE tags END,
+                    ip = CASE WHEN ?6 <> '' THEN ?6 ELSE ip END,
+                    connector = COALESCE(?7, connector),
+                    last_seen = ?8
+                 WHERE id = ?9",
+            )
+            .bind(&machine.domain)
+            .bind(&machine.os)
+            .bind(&machine.os_family)
+            .bind(&machine.role)
+            .bind(machine.tags.join(","))
+            .bind(&machine.ip)
+            .bind(&machine.connector)
+            .bind(&now)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+            id
+        }
+        None => {
+            let default_group = groups::default_group_id(conn).await?;
+            sqlx::query(
+                "INSERT INTO machines
+                    (name, domain, os, os_family, role, tags, ip, group_id, connector, first_seen, last_seen)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&machine.name)
+            .bind(&machine.domain)
+            .bind(&machine.os)
+            .bind(if machine.os_family.is_empty() { "unknown" } else { &machine.os_family })
+            .bind(&machine.role)
+            .bind(machine.tags.join(","))
+            .bind(&machine.ip)
+            .bind(default_group)
+            .bind(&machine.connector)
+            .bind(&now)
+            .bind(&now)
+            .execute(&mut *conn)
+            .await?
+            .last_insert_rowid()
+        }
+    };
+    groups::assign_machine(conn, id).await?;
+    Ok(id)
+}
