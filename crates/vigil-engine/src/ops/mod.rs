@@ -16,7 +16,6 @@ pub mod import;
 pub mod intel;
 pub mod investigate;
 pub mod policies;
-pub mod ranked;
 pub mod replay;
 pub mod rules;
 pub mod safety;

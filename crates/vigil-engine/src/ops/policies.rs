@@ -3,9 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{AutomationLevel, InvestigationSettings, Severity};
+use crate::domain::{AutomationLevel, InvestigationSettings, Move, Severity};
 use crate::ops::investigate::Playbook;
-use crate::ops::ranked::{name_taken, rerank, Move};
+use crate::store::ranked::{name_taken, rerank};
 use crate::{Error, Result, Vigil};
 
 /// The detection sources an alert can come from, as alerts and policies name them.

@@ -15,6 +15,7 @@ pub mod events;
 pub(crate) mod indicators;
 /// Public for the integration tests, which add machines of their own.
 pub mod machines;
+pub(crate) mod ranked;
 pub(crate) mod users;
 
 /// The migrations compiled into the binary.

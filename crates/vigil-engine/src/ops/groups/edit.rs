@@ -10,8 +10,8 @@ use super::{
     assign_all, check_rules, create_group, default_group_id, facts, rules_match, write_rules,
     MachineRow, NewGroup, Placement,
 };
-use crate::domain::{AutomationLevel, GroupRule, GroupView};
-use crate::ops::ranked::{name_taken, rerank, Move};
+use crate::domain::{AutomationLevel, GroupRule, GroupView, Move};
+use crate::store::ranked::{name_taken, rerank};
 use crate::{Error, Result, Vigil};
 
 /// A machine group as the admin writes it: a new one (ranked last, above "Ungrouped
