@@ -4,7 +4,8 @@
 use sqlx::SqliteConnection;
 
 use crate::domain::NewMachine;
-use crate::ops::groups;
+use crate::ops::groups::assign_machine;
+use crate::store::groups;
 use crate::{clock, Result};
 
 /// The id of the machine called `name`, if it is known.
@@ -47,7 +48,7 @@ pub async fn upsert(conn: &mut SqliteConnection, machine: &NewMachine) -> Result
             id
         }
         None => {
-            let default_group = groups::default_group_id(conn).await?;
+            let default_group = groups::default_id(conn).await?;
             sqlx::query(
                 "INSERT INTO machines
                     (name, domain, os, os_family, role, tags, ip, group_id, connector, first_seen, last_seen)
@@ -69,6 +70,70 @@ pub async fn upsert(conn: &mut SqliteConnection, machine: &NewMachine) -> Result
             .last_insert_rowid()
         }
     };
-    groups::assign_machine(conn, id).await?;
+    assign_machine(conn, id).await?;
     Ok(id)
+}
+
+/// A machine's name, domain, OS and comma-separated tags, as stored: what group rules
+/// look at.
+pub(crate) type FactsRow = (String, String, String, String);
+
+/// The facts group rules look at of one machine.
+pub(crate) async fn facts_of(conn: &mut SqliteConnection, machine_id: i64) -> Result<FactsRow> {
+    Ok(
+        sqlx::query_as("SELECT name, domain, os, tags FROM machines WHERE id = ?")
+            .bind(machine_id)
+            .fetch_one(&mut *conn)
+            .await?,
+    )
+}
+
+/// The facts group rules look at of every machine, by name.
+pub(crate) async fn all_facts(conn: &mut SqliteConnection) -> Result<Vec<FactsRow>> {
+    Ok(
+        sqlx::query_as("SELECT name, domain, os, tags FROM machines ORDER BY name")
+            .fetch_all(&mut *conn)
+            .await?,
+    )
+}
+
+/// Every machine's id.
+pub(crate) async fn ids(conn: &mut SqliteConnection) -> Result<Vec<i64>> {
+    let ids: Vec<(i64,)> = sqlx::query_as("SELECT id FROM machines")
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(ids.into_iter().map(|(id,)| id).collect())
+}
+
+/// Every machine's group and name, by name.
+pub(crate) async fn group_members(conn: &mut SqliteConnection) -> Result<Vec<(i64, String)>> {
+    Ok(
+        sqlx::query_as("SELECT group_id, name FROM machines ORDER BY name")
+            .fetch_all(&mut *conn)
+            .await?,
+    )
+}
+
+/// Puts one machine in a group.
+pub(crate) async fn set_group(
+    conn: &mut SqliteConnection,
+    machine_id: i64,
+    group: i64,
+) -> Result<()> {
+    sqlx::query("UPDATE machines SET group_id = ? WHERE id = ?")
+        .bind(group)
+        .bind(machine_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Moves every machine of group `from` to group `to`.
+pub(crate) async fn regroup(conn: &mut SqliteConnection, from: i64, to: i64) -> Result<()> {
+    sqlx::query("UPDATE machines SET group_id = ? WHERE group_id = ?")
+        .bind(to)
+        .bind(from)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }

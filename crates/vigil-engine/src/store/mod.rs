@@ -12,6 +12,7 @@ use crate::{Error, Result};
 pub(crate) mod entities;
 /// Public for the integration tests, which write events of their own.
 pub mod events;
+pub(crate) mod groups;
 pub(crate) mod indicators;
 /// Public for the integration tests, which add machines of their own.
 pub mod machines;
