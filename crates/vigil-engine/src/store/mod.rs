@@ -16,7 +16,9 @@ pub(crate) mod groups;
 pub(crate) mod indicators;
 /// Public for the integration tests, which add machines of their own.
 pub mod machines;
+pub(crate) mod policies;
 pub(crate) mod ranked;
+pub(crate) mod settings;
 pub(crate) mod users;
 
 /// The migrations compiled into the binary.
