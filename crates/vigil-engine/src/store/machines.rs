@@ -137,3 +137,12 @@ pub(crate) async fn regroup(conn: &mut SqliteConnection, from: i64, to: i64) -> 
         .await?;
     Ok(())
 }
+
+/// Every machine's name, domain and addresses (comma- or space-separated), as stored.
+pub(crate) async fn addresses(
+    conn: &mut SqliteConnection,
+) -> Result<Vec<(String, String, String)>> {
+    Ok(sqlx::query_as("SELECT name, domain, ip FROM machines")
+        .fetch_all(&mut *conn)
+        .await?)
+}
