@@ -17,6 +17,14 @@ pub(crate) async fn id_by_name(conn: &mut SqliteConnection, name: &str) -> Resul
     Ok(row.map(|(id,)| id))
 }
 
+/// How many machines there are.
+pub(crate) async fn count(conn: &mut SqliteConnection) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM machines")
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(n)
+}
+
 /// Adds a machine or refreshes a known one, and puts it in its group. Returns its id.
 pub async fn upsert(conn: &mut SqliteConnection, machine: &NewMachine) -> Result<i64> {
     let now = clock::now();
