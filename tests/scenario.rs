@@ -3,13 +3,13 @@
 
 use std::collections::BTreeMap;
 
+use vigil_engine::domain::NewEntity;
 use vigil_engine::domain::{
     ActionKind, ActionState, AutomationLevel, InvestigationDetails, InvestigationStatus,
     RemediationStatus, Severity, Verdict,
 };
 use vigil_engine::ops::actions::ActionFilter;
 use vigil_engine::ops::alerts::{NewAlert, Routing};
-use vigil_engine::ops::entities::NewEntity;
 use vigil_engine::{ErrorCode, Vigil};
 
 struct Demo {
@@ -573,16 +573,16 @@ async fn ten_new_machines_from_one_hash_wait_for_expand_scope() {
         let mut conn = d.vigil.store().pool().acquire().await.expect("conn");
         let mut events = Vec::new();
         for n in 0..10 {
-            let id = vigil_engine::ops::world::upsert_machine(
+            let id = vigil_engine::store::machines::upsert(
                 &mut conn,
-                &vigil_engine::ops::world::NewMachine {
+                &vigil_engine::domain::NewMachine {
                     name: format!("kiosk{n}"),
                     ..Default::default()
                 },
             )
             .await
             .expect("machine");
-            events.push(vigil_engine::ops::world::NewEvent {
+            events.push(vigil_engine::domain::NewEvent {
                 machine_id: id,
                 ts: "2030-01-01T00:00:00.000Z".into(),
                 kind: "file_create".into(),
@@ -591,7 +591,7 @@ async fn ten_new_machines_from_one_hash_wait_for_expand_scope() {
                 ..Default::default()
             });
         }
-        vigil_engine::ops::world::insert_events(&mut conn, &events)
+        vigil_engine::store::events::insert(&mut conn, &events)
             .await
             .expect("events");
     }

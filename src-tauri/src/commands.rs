@@ -5,8 +5,8 @@ use tauri::{AppHandle, State};
 use tauri_specta::{collect_commands, collect_events, Builder, Event};
 use vigil_engine::domain::{
     ActionView, AlertView, AutomationLevel, Dashboard, GroupView, InvestigationDetails,
-    InvestigationSettings, InvestigationStatus, InvestigationSummary, MachineView, NeverActOn,
-    Overview,
+    InvestigationSettings, InvestigationStatus, InvestigationSummary, MachineView, Move,
+    NeverActOn, Overview,
 };
 use vigil_engine::ops::actions::ActionFilter;
 use vigil_engine::ops::demo::DemoSummary;
@@ -17,7 +17,6 @@ use vigil_engine::ops::intel::{IntelList, IntelSummary};
 use vigil_engine::ops::policies::{
     AlertPolicyInput, AlertPolicyView, AutomationLevelInfo, PolicyChoices,
 };
-use vigil_engine::ops::ranked::Move;
 use vigil_engine::ops::rules::{RuleSets, SigmaHqUpdate, SigmaRuleInfo};
 use vigil_engine::{ApiError, Vigil};
 

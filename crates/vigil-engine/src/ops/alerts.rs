@@ -5,8 +5,9 @@
 use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
 
-use crate::domain::{AlertView, EntityKind, Grade, InvestigationStatus, Role, Severity};
-use crate::ops::entities::{self, NewEntity};
+use crate::domain::{
+    file_name, AlertView, EntityKind, Grade, InvestigationStatus, NewEntity, Role, Severity,
+};
 use crate::ops::evidence;
 use crate::ops::playbooks::{Playbook, Trigger};
 use crate::store::investigations::{attach_alert, set_status};
@@ -187,7 +188,7 @@ pub(crate) async fn tree_root(
         .await?;
         match parent {
             Some((Some(ppid), Some(pimage)))
-                if !brokers.contains(&entities::file_name(&pimage).to_lowercase()) =>
+                if !brokers.contains(&file_name(&pimage).to_lowercase()) =>
             {
                 current = (ppid, pimage);
             }

@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::domain::Severity;
+use crate::domain::{NewEntity, Severity};
+use crate::domain::{NewEvent, NewMachine};
 use crate::ops::alerts::{NewAlert, Routing};
-use crate::ops::entities::NewEntity;
-use crate::ops::world::{insert_events, upsert_machine, NewEvent, NewMachine};
+use crate::store::{events, machines};
 use crate::{clock, Error, Result, Vigil};
 
 /// Results of the investigation benchmark.
@@ -173,7 +173,7 @@ impl Vigil {
         let mut written = 0u64;
         let mut tx = self.store().pool().begin().await?;
         for m in 0..machines {
-            let id = upsert_machine(
+            let id = machines::upsert(
                 &mut tx,
                 &NewMachine {
                     name: format!("pc{m:04}"),
@@ -183,7 +183,7 @@ impl Vigil {
             )
             .await?;
             ids.push(id);
-            written += insert_events(&mut tx, &machine_events(id, per_machine, &now)).await?;
+            written += events::insert(&mut tx, &machine_events(id, per_machine, &now)).await?;
         }
         tx.commit().await?;
         let seed_seconds = started.elapsed().as_secs_f64();

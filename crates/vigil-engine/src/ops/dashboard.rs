@@ -6,11 +6,12 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::domain::NewMachine;
 use crate::domain::{AlertView, Dashboard, InvestigationStatus, RiskLevel, StatusCount};
 use crate::ops::actions::ActionFilter;
 use crate::ops::alerts::{AlertRow, ALERT_SELECT};
 use crate::ops::details::InvestigationFilter;
-use crate::ops::world::{upsert_machine, NewMachine};
+use crate::store::machines;
 use crate::{clock, Error, Result, Vigil};
 
 /// What the dashboard benchmark measured (milliseconds: median and slowest of the runs).
@@ -45,7 +46,7 @@ fn p50_max(mut times: Vec<Duration>) -> (f64, f64) {
 async fn seed(vigil: &Vigil, n: u32) -> Result<()> {
     let mut tx = vigil.store().pool().begin().await?;
     for m in 0..200 {
-        upsert_machine(
+        machines::upsert(
             &mut tx,
             &NewMachine {
                 name: format!("pc{m:04}"),

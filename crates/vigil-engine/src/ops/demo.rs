@@ -8,13 +8,11 @@ use serde_json::json;
 use sqlx::SqliteConnection;
 use time::{Duration, OffsetDateTime};
 
-use crate::domain::{AutomationLevel, GroupRule};
+use crate::domain::{file_name, AutomationLevel, GroupRule};
+use crate::domain::{NewEvent, NewIndicator, NewMachine};
 use crate::ops::alerts::Routing;
-use crate::ops::entities::file_name;
 use crate::ops::groups::{create_group, NewGroup};
-use crate::ops::world::{
-    add_indicators, insert_events, upsert_machine, upsert_user, NewEvent, NewIndicator, NewMachine,
-};
+use crate::store::{events, indicators, machines, users};
 use crate::{clock, Error, Result, Vigil};
 
 /// The payload's SHA-256 (the same file sits on client4 and client7).
@@ -544,13 +542,13 @@ impl Vigil {
             create_group(&mut tx, &group).await?;
         }
         for (name, display) in USERS {
-            upsert_user(&mut tx, name, display, &format!("{name}@northwind.example")).await?;
+            users::upsert(&mut tx, name, display, &format!("{name}@northwind.example")).await?;
         }
         let mut rng = Rng(0x5eed_1234_abcd_9876);
         let mut events = Vec::new();
         let mut ids = std::collections::HashMap::new();
         for m in MACHINES {
-            let id = upsert_machine(
+            let id = machines::upsert(
                 &mut tx,
                 &NewMachine {
                     name: m.name.into(),
@@ -575,7 +573,7 @@ impl Vigil {
         attack(client4, client7, now, &mut attack_events);
         events.extend(attack_events.iter().cloned());
         events.sort_by(|a, b| a.ts.cmp(&b.ts));
-        let written = insert_events(&mut tx, &events).await?;
+        let written = events::insert(&mut tx, &events).await?;
 
         let feed = "Demo threat feed";
         let indicators = vec![
@@ -604,7 +602,7 @@ impl Vigil {
                 description: "FakeUpdater command-and-control URL".into(),
             },
         ];
-        let indicators_added = add_indicators(&mut tx, &indicators).await?;
+        let indicators_added = indicators::add(&mut tx, &indicators).await?;
 
         // The machines' live state as the lab connector shows it.
         let payload = r"C:\Users\alice\Downloads\updater.exe";

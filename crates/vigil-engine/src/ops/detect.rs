@@ -2,11 +2,10 @@
 //! detections come with the telemetry issue). The lists they use are data, shared with the
 //! analysers (`content/heuristics.json`).
 
-use crate::domain::Severity;
+use crate::domain::NewEvent;
+use crate::domain::{file_name, NewEntity, Severity};
 use crate::ops::alerts::NewAlert;
-use crate::ops::entities::{file_name, NewEntity};
 use crate::ops::heuristics::heuristics;
-use crate::ops::world::NewEvent;
 
 /// The rule id of "Office application started a script host".
 pub const OFFICE_SCRIPT_HOST: &str = "vigil-heuristic-office-script-host";

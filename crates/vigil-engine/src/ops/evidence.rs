@@ -7,8 +7,7 @@
 use serde_json::{json, Value};
 use vigil_telemetry::{Artefact, ArtefactKind, ArtefactOp, Event, MentionKind};
 
-use crate::domain::{EntityKind, Role};
-use crate::ops::entities::NewEntity;
+use crate::domain::{EntityKind, NewEntity, Role};
 use crate::ops::heuristics::heuristics;
 use crate::ops::safety::{canonical_path, is_system_account};
 
@@ -138,7 +137,7 @@ pub fn looks_like_path(text: &str) -> bool {
         || t.starts_with("\\\\")
         || t.starts_with('/')
         || t.starts_with('%');
-    let named = crate::ops::entities::file_name(t).contains('.');
+    let named = crate::domain::file_name(t).contains('.');
     rooted && named && t.len() > 3
 }
 
@@ -398,7 +397,7 @@ pub fn shown(seen: &Seen<'_>, machine: i64) -> Shown {
             .flatten();
         for m in &a.mentions {
             if m.kind == MentionKind::File
-                && (crate::ops::entities::file_name(&m.value).trim().is_empty()
+                && (crate::domain::file_name(&m.value).trim().is_empty()
                     || av_process.as_deref() == Some(m.value.to_lowercase().as_str()))
             {
                 continue;
@@ -477,7 +476,7 @@ pub fn shown(seen: &Seen<'_>, machine: i64) -> Shown {
             }
             "process_access" | "object_access" if path.to_lowercase().ends_with(".exe") => {
                 let mut target = NewEntity::file(machine, path, None);
-                target.name = crate::ops::entities::file_name(path).to_string();
+                target.name = crate::domain::file_name(path).to_string();
                 let j = out.push(target, Role::Target);
                 if let Some(p) = process_index {
                     out.link(p, j, "opened");
@@ -558,7 +557,7 @@ pub fn is_tie_worthy(entity: &NewEntity) -> bool {
         Some(EntityKind::Process) => !entity.path.as_deref().is_some_and(|p| {
             heuristics()
                 .brokers
-                .contains(&crate::ops::entities::file_name(p).to_lowercase())
+                .contains(&crate::domain::file_name(p).to_lowercase())
         }),
         Some(EntityKind::File) => !entity
             .path

@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use crate::ops::entities::file_name;
+use crate::domain::file_name;
 
 /// The heuristic lists.
 #[derive(Debug, Default, Deserialize)]

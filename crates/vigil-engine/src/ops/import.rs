@@ -18,9 +18,10 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use vigil_telemetry::{Event, Format, Reader, SigmaEngine, SigmaMatch};
 
+use crate::domain::{NewEvent, NewMachine};
 use crate::ops::detections::{ioc_alert, sigma_alert, AlertSet, Sighting};
 use crate::ops::intel::Intel;
-use crate::ops::world::{insert_new_events, upsert_machine, upsert_user, NewEvent, NewMachine};
+use crate::store::{events, machines, users};
 use crate::{Error, Result, Vigil};
 
 /// The settings key holding the user's Sigma rule folders (a JSON list).
@@ -469,7 +470,7 @@ impl Vigil {
                                 .await?;
                         let windows = e.channel.contains("Microsoft-Windows")
                             || matches!(e.channel.as_str(), "Security" | "System" | "Application");
-                        let id = upsert_machine(
+                        let id = machines::upsert(
                             &mut tx,
                             &NewMachine {
                                 name: key.clone(),
@@ -497,12 +498,12 @@ impl Vigil {
                 };
                 if let Some(user) = e.user.as_ref().filter(|u| !users.contains(u.as_str())) {
                     if users.insert(user.clone()) {
-                        upsert_user(&mut tx, user, "", "").await?;
+                        users::upsert(&mut tx, user, "", "").await?;
                     }
                 }
                 rows.push(new_event(e, machine, &parsed.source));
             }
-            let new = insert_new_events(&mut tx, &rows).await?;
+            let new = events::insert_new(&mut tx, &rows).await?;
             let added = new.iter().filter(|n| **n).count();
             summary.records += batch.len() as u32;
             summary.events_added += added as u32;

@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
 use vigil_telemetry::{Event, IndicatorKind};
 
+use crate::domain::NewIndicator;
 use crate::ops::detections::{ioc_alert, AlertSet, Hit, Sighting};
-use crate::ops::world::{add_indicators, NewIndicator};
+use crate::store::indicators;
 use crate::{Error, Result, Vigil};
 
 /// What importing an IOC list did.
@@ -279,7 +280,7 @@ impl Vigil {
         let (last,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM indicators")
             .fetch_one(&mut *tx)
             .await?;
-        summary.added = add_indicators(&mut tx, &indicators).await? as u32;
+        summary.added = indicators::add(&mut tx, &indicators).await? as u32;
         let found = if summary.added > 0 {
             sightings(&mut tx, last).await?
         } else {

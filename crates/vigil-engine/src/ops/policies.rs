@@ -3,9 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{AutomationLevel, InvestigationSettings, Severity};
+use crate::domain::{AutomationLevel, InvestigationSettings, Move, Severity};
 use crate::ops::playbooks::Playbook;
-use crate::ops::ranked::{name_taken, rerank, Move};
+use crate::store::policies::{self, PolicyFields, PolicyRow};
+use crate::store::ranked::{name_taken, rerank};
+use crate::store::settings;
 use crate::{Error, Result, Vigil};
 
 /// The detection sources an alert can come from, as alerts and policies name them.
@@ -83,20 +85,6 @@ pub struct AutomationLevelInfo {
     pub explanation: String,
 }
 
-#[derive(sqlx::FromRow)]
-struct PolicyRow {
-    id: i64,
-    name: String,
-    rank: i64,
-    enabled: bool,
-    min_severity: String,
-    detection_source: Option<String>,
-    category: Option<String>,
-    playbook: String,
-    start: bool,
-    why: String,
-}
-
 impl From<PolicyRow> for AlertPolicyView {
     fn from(r: PolicyRow) -> Self {
         AlertPolicyView {
@@ -167,12 +155,9 @@ fn policy_not_found(id: u32) -> Error {
 pub(crate) async fn investigation_settings(
     conn: &mut sqlx::SqliteConnection,
 ) -> Result<InvestigationSettings> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE key = ?")
-        .bind(WINDOW_KEY)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let window_minutes = row
-        .and_then(|(v,)| v.parse::<u32>().ok())
+    let window_minutes = settings::get(conn, WINDOW_KEY)
+        .await?
+        .and_then(|v| v.parse::<u32>().ok())
         .filter(|m| (1..=MAX_WINDOW_MINUTES).contains(m))
         .unwrap_or(DEFAULT_WINDOW_MINUTES);
     Ok(InvestigationSettings { window_minutes })
@@ -196,25 +181,15 @@ impl Vigil {
                 MAX_WINDOW_MINUTES / 60 / 24
             )));
         }
-        sqlx::query(
-            "INSERT INTO settings (key, value) VALUES (?, ?)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        )
-        .bind(WINDOW_KEY)
-        .bind(settings.window_minutes.to_string())
-        .execute(self.store().pool())
-        .await?;
+        let mut conn = self.store().pool().acquire().await?;
+        settings::set(&mut conn, WINDOW_KEY, &settings.window_minutes.to_string()).await?;
         Ok(settings)
     }
 
     /// The alert policies, in the order they are tried.
     pub async fn alert_policies(&self) -> Result<Vec<AlertPolicyView>> {
-        let rows: Vec<PolicyRow> = sqlx::query_as(
-            "SELECT id, name, rank, enabled, min_severity, detection_source, category, playbook, start, why
-             FROM alert_policies ORDER BY rank, id",
-        )
-        .fetch_all(self.store().pool())
-        .await?;
+        let mut conn = self.store().pool().acquire().await?;
+        let rows = policies::all(&mut conn).await?;
         Ok(rows.into_iter().map(AlertPolicyView::from).collect())
     }
 
@@ -243,41 +218,23 @@ impl Vigil {
                 policy.name
             )));
         }
+        let fields = PolicyFields {
+            name: &policy.name,
+            enabled: policy.enabled,
+            min_severity: policy.min_severity,
+            detection_source: policy.detection_source.as_deref(),
+            category: policy.category.as_deref(),
+            playbook: &policy.playbook,
+            start: policy.start,
+        };
         let id = match id {
             Some(id) => {
-                let done = sqlx::query(
-                    "UPDATE alert_policies SET why = '', name = ?, enabled = ?, min_severity = ?, detection_source = ?,
-                        category = ?, playbook = ?, start = ? WHERE id = ?",
-                )
-                .bind(&policy.name)
-                .bind(policy.enabled)
-                .bind(policy.min_severity)
-                .bind(&policy.detection_source)
-                .bind(&policy.category)
-                .bind(&policy.playbook)
-                .bind(policy.start)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-                if done.rows_affected() == 0 {
+                if !policies::update(&mut tx, id, &fields).await? {
                     return Err(policy_not_found(id as u32));
                 }
                 id
             }
-            None => sqlx::query(
-                "INSERT INTO alert_policies (name, rank, enabled, min_severity, detection_source, category, playbook, start)
-                 VALUES (?, (SELECT COALESCE(MAX(rank), 0) + 1 FROM alert_policies), ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&policy.name)
-            .bind(policy.enabled)
-            .bind(policy.min_severity)
-            .bind(&policy.detection_source)
-            .bind(&policy.category)
-            .bind(&policy.playbook)
-            .bind(policy.start)
-            .execute(&mut *tx)
-            .await?
-            .last_insert_rowid(),
+            None => policies::insert_last(&mut tx, &fields).await?,
         };
         tx.commit().await?;
         tracing::info!(id, "alert policy saved");
@@ -285,13 +242,8 @@ impl Vigil {
     }
 
     async fn alert_policy(&self, id: i64) -> Result<AlertPolicyView> {
-        let row: Option<PolicyRow> = sqlx::query_as(
-            "SELECT id, name, rank, enabled, min_severity, detection_source, category, playbook, start, why
-             FROM alert_policies WHERE id = ?",
-        )
-        .bind(id)
-        .fetch_optional(self.store().pool())
-        .await?;
+        let mut conn = self.store().pool().acquire().await?;
+        let row = policies::by_id(&mut conn, id).await?;
         row.map(AlertPolicyView::from)
             .ok_or_else(|| policy_not_found(id as u32))
     }
@@ -299,11 +251,8 @@ impl Vigil {
     /// Deletes a policy; alerts it routed keep their investigations.
     #[tracing::instrument(skip(self))]
     pub async fn delete_alert_policy(&self, id: u32) -> Result<()> {
-        let done = sqlx::query("DELETE FROM alert_policies WHERE id = ?")
-            .bind(i64::from(id))
-            .execute(self.store().pool())
-            .await?;
-        if done.rows_affected() == 0 {
+        let mut conn = self.store().pool().acquire().await?;
+        if !policies::delete(&mut conn, i64::from(id)).await? {
             return Err(policy_not_found(id));
         }
         tracing::info!(id, "alert policy deleted");
@@ -318,11 +267,7 @@ impl Vigil {
         direction: Move,
     ) -> Result<Vec<AlertPolicyView>> {
         let mut tx = self.store().pool().begin().await?;
-        let ordered: Vec<(i64,)> =
-            sqlx::query_as("SELECT id FROM alert_policies ORDER BY rank, id")
-                .fetch_all(&mut *tx)
-                .await?;
-        let ordered = ordered.into_iter().map(|(id,)| id).collect();
+        let ordered = policies::ids_in_order(&mut tx).await?;
         if !rerank(&mut tx, "alert_policies", ordered, i64::from(id), direction).await? {
             return Err(policy_not_found(id));
         }
@@ -346,8 +291,9 @@ impl Vigil {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::NewMachine;
     use crate::ops::alerts::{NewAlert, Routing};
-    use crate::ops::world::{upsert_machine, NewMachine};
+    use crate::store::machines;
     use crate::{clock, ErrorCode};
 
     fn input(name: &str) -> AlertPolicyInput {
@@ -365,7 +311,7 @@ mod tests {
 
     async fn machine(vigil: &Vigil, name: &str) -> i64 {
         let mut conn = vigil.store().pool().acquire().await.expect("conn");
-        upsert_machine(
+        machines::upsert(
             &mut conn,
             &NewMachine {
                 name: name.into(),

@@ -10,10 +10,11 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use vigil_telemetry::{Event, Reader, SigmaEngine, SigmaMatch};
 
+use crate::domain::NewMachine;
 use crate::domain::Severity;
 use crate::ops::detections::sigma_alert;
 use crate::ops::import::{expand, new_event};
-use crate::ops::world::{insert_events, upsert_machine, NewMachine};
+use crate::store::{events, log, machines};
 use crate::{clock, Error, Result, Vigil};
 
 /// Results of the real-shape investigation benchmark.
@@ -78,9 +79,7 @@ impl Vigil {
         events: u64,
         samples: u32,
     ) -> Result<RealShapeBench> {
-        let (existing,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM machines")
-            .fetch_one(self.store().pool())
-            .await?;
+        let existing = machines::count(&mut *self.store().pool().acquire().await?).await?;
         if existing > 0 {
             return Err(Error::Conflict(
                 "the benchmark needs an empty store (use --db with a new file)".into(),
@@ -119,7 +118,7 @@ impl Vigil {
         let copies = (events.div_ceil(base.len() as u64)).max(1) as u32;
         let started = Instant::now();
         let mut tx = self.store().pool().begin().await?;
-        let machine = upsert_machine(
+        let machine = machines::upsert(
             &mut tx,
             &NewMachine {
                 name: "bench-pc".into(),
@@ -134,21 +133,19 @@ impl Vigil {
             let mut rows = Vec::with_capacity(base.len());
             for e in &base {
                 if written + rows.len() as u64 >= events {
-                    written += insert_events(&mut tx, &rows).await?;
+                    written += events::insert(&mut tx, &rows).await?;
                     break 'copies;
                 }
                 rows.push(new_event(&copy_of(e, k), machine, "replay"));
             }
-            written += insert_events(&mut tx, &rows).await?;
+            written += events::insert(&mut tx, &rows).await?;
         }
         tx.commit().await?;
         let seed_seconds = started.elapsed().as_secs_f64();
         // What a store that grew over months looks like: its log folded into the file and
         // its statistics known.
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(self.store().pool())
-            .await?;
-        sqlx::query("ANALYZE").execute(self.store().pool()).await?;
+        self.store().checkpoint().await?;
+        self.store().analyze().await?;
 
         let mut rng = Lcg(0x5eed);
         let mut latencies = Vec::new();
@@ -170,13 +167,9 @@ impl Vigil {
             let t = Instant::now();
             let status = self.run_investigation(investigation).await?;
             latencies.push(t.elapsed());
-            let (read,): (String,) = sqlx::query_as(
-                "SELECT COALESCE(group_concat(detail, ' '), '') FROM investigation_log
-                 WHERE investigation_id = ? AND step = 'Read telemetry'",
-            )
-            .bind(investigation)
-            .fetch_one(self.store().pool())
-            .await?;
+            let read =
+                log::telemetry_read(&mut *self.store().pool().acquire().await?, investigation)
+                    .await?;
             window_events += read
                 .split(" events from ")
                 .filter_map(|part| part.rsplit(' ').next()?.parse::<u64>().ok())

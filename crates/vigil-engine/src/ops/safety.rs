@@ -13,8 +13,8 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 use sqlx::SqliteConnection;
 
-use crate::domain::{ActionKind, EntityKind, NeverActOn};
-use crate::ops::entities::file_name;
+use crate::domain::{file_name, ActionKind, EntityKind, NeverActOn};
+use crate::store::{machines, settings};
 use crate::{Error, Result, Vigil};
 
 /// The settings key holding the admin's "never act on" list (JSON).
@@ -274,12 +274,8 @@ pub struct Guard {
 impl Guard {
     /// A guard over the machines in the store, the console's own files and the admin's list.
     pub async fn load(conn: &mut SqliteConnection, console: &[PathBuf]) -> Result<Guard> {
-        let machines: Vec<(String, String, String)> =
-            sqlx::query_as("SELECT name, domain, ip FROM machines")
-                .fetch_all(&mut *conn)
-                .await?;
         let mut guard = Guard::default();
-        for (name, domain, ip) in machines {
+        for (name, domain, ip) in machines::addresses(conn).await? {
             let name = name.to_lowercase();
             let domain = domain.trim().trim_matches('.').to_lowercase();
             if !domain.is_empty() {
@@ -557,12 +553,9 @@ pub fn validated(list: &NeverActOn) -> Result<NeverActOn> {
 
 /// The admin's list, as stored (empty when never set).
 pub async fn never_act_on(conn: &mut SqliteConnection) -> Result<NeverActOn> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE key = ?")
-        .bind(NEVER_ACT_ON_KEY)
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(row
-        .and_then(|(text,)| serde_json::from_str(&text).ok())
+    Ok(settings::get(conn, NEVER_ACT_ON_KEY)
+        .await?
+        .and_then(|text| serde_json::from_str(&text).ok())
         .unwrap_or_default())
 }
 
@@ -579,14 +572,8 @@ impl Vigil {
         let list = validated(list)?;
         let text = serde_json::to_string(&list)
             .map_err(|e| Error::InvalidInput(format!("cannot save the list: {e}")))?;
-        sqlx::query(
-            "INSERT INTO settings (key, value) VALUES (?, ?)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        )
-        .bind(NEVER_ACT_ON_KEY)
-        .bind(text)
-        .execute(self.store().pool())
-        .await?;
+        let mut conn = self.store().pool().acquire().await?;
+        settings::set(&mut conn, NEVER_ACT_ON_KEY, &text).await?;
         Ok(list)
     }
 

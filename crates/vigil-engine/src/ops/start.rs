@@ -2,7 +2,7 @@
 //! id at once, and runs it in the background with `Vigil::run_investigation`.
 
 use crate::ops::playbooks::Trigger;
-use crate::store::investigations::OPEN;
+use crate::store::{alerts, machines};
 use crate::{Error, Result, Vigil};
 
 impl Vigil {
@@ -10,11 +10,11 @@ impl Vigil {
     /// run it with [`Vigil::run_investigation`].
     #[tracing::instrument(skip(self))]
     pub async fn start_machine_investigation(&self, name: &str, by: &str) -> Result<u32> {
-        let machine: Option<(i64,)> = sqlx::query_as("SELECT id FROM machines WHERE name = ?")
-            .bind(name)
-            .fetch_optional(self.store().pool())
-            .await?;
-        let (machine,) = machine.ok_or_else(|| Error::NotFound {
+        let machine = {
+            let mut conn = self.store().pool().acquire().await?;
+            machines::id_by_name(&mut conn, name).await?
+        };
+        let machine = machine.ok_or_else(|| Error::NotFound {
             what: "machine",
             name: name.to_string(),
         })?;
@@ -29,14 +29,11 @@ impl Vigil {
     /// says whether a new investigation was created (and so needs running).
     #[tracing::instrument(skip(self))]
     pub async fn start_alert_investigation(&self, alert: u32, by: &str) -> Result<(u32, bool)> {
-        let row: Option<(Option<i64>,)> = sqlx::query_as(&format!(
-            "SELECT i.id FROM alerts a LEFT JOIN investigations i ON i.id = a.investigation_id
-               AND i.status IN {OPEN} WHERE a.id = ?"
-        ))
-        .bind(i64::from(alert))
-        .fetch_optional(self.store().pool())
-        .await?;
-        let (open,) = row.ok_or_else(|| Error::NotFound {
+        let row = {
+            let mut conn = self.store().pool().acquire().await?;
+            alerts::open_investigation(&mut conn, i64::from(alert)).await?
+        };
+        let open = row.ok_or_else(|| Error::NotFound {
             what: "alert",
             name: alert.to_string(),
         })?;

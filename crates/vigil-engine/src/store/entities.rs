@@ -1,13 +1,105 @@
-//! The `entities` table.
+//! The `entities`, `evidence` and `evidence_links` tables: entities by canonical key, and
+//! an investigation's evidence and the links between it.
 
 use std::collections::HashMap;
 
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::connectors::Target;
-use crate::domain::EntityKind;
-use crate::ops::entities::NewEntity;
-use crate::Result;
+use crate::domain::{EntityKind, NewEntity};
+use crate::{clock, Result};
+
+/// Records an entity (or finds the known one) and returns its id.
+pub(crate) async fn upsert(conn: &mut SqliteConnection, entity: &NewEntity) -> Result<i64> {
+    let kind = entity.kind.unwrap_or(EntityKind::File);
+    let key = entity.key();
+    if let Some((id,)) =
+        sqlx::query_as::<_, (i64,)>("SELECT id FROM entities WHERE kind = ? AND key = ?")
+            .bind(kind)
+            .bind(&key)
+            .fetch_optional(&mut *conn)
+            .await?
+    {
+        if entity.sha256.is_some() || entity.command_line.is_some() {
+            sqlx::query(
+                "UPDATE entities SET sha256 = COALESCE(sha256, ?), command_line = COALESCE(command_line, ?)
+                 WHERE id = ?",
+            )
+            .bind(&entity.sha256)
+            .bind(&entity.command_line)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        }
+        return Ok(id);
+    }
+    Ok(sqlx::query(
+        "INSERT INTO entities (kind, key, machine_id, name, path, sha256, pid, command_line, value, detail)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(kind)
+    .bind(&key)
+    .bind(entity.machine_id)
+    .bind(&entity.name)
+    .bind(&entity.path)
+    .bind(&entity.sha256)
+    .bind(entity.pid)
+    .bind(&entity.command_line)
+    .bind(&entity.value)
+    .bind(if entity.detail.is_null() { "{}".to_string() } else { entity.detail.to_string() })
+    .execute(&mut *conn)
+    .await?
+    .last_insert_rowid())
+}
+
+/// Makes an entity evidence of an investigation (once).
+pub(crate) async fn add_evidence(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    entity: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT OR IGNORE INTO evidence (investigation_id, entity_id, found_at) VALUES (?, ?, ?)",
+    )
+    .bind(investigation)
+    .bind(entity)
+    .bind(clock::now())
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Records and adds an entity as evidence; returns its id.
+pub(crate) async fn record(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    entity: &NewEntity,
+) -> Result<i64> {
+    let id = upsert(conn, entity).await?;
+    add_evidence(conn, investigation, id).await?;
+    Ok(id)
+}
+
+/// Links two pieces of evidence (`from` spawned / wrote / connected to / created `to`).
+pub(crate) async fn link(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    from: i64,
+    to: i64,
+    relation: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT OR IGNORE INTO evidence_links (investigation_id, from_entity, to_entity, relation)
+         VALUES (?, ?, ?, ?)",
+    )
+    .bind(investigation)
+    .bind(from)
+    .bind(to)
+    .bind(relation)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
 
 /// Rows per multi-row statement (each binds at most 11 values).
 const ROWS: usize = 500;

@@ -13,10 +13,19 @@ use crate::{Error, Result};
 pub(crate) mod actions;
 pub(crate) mod alerts;
 pub(crate) mod entities;
+/// Public for the integration tests, which write events of their own.
+pub mod events;
 pub(crate) mod evidence;
+pub(crate) mod groups;
+pub(crate) mod indicators;
 pub(crate) mod investigations;
 pub(crate) mod log;
-pub(crate) mod machines;
+/// Public for the integration tests, which add machines of their own.
+pub mod machines;
+pub(crate) mod policies;
+pub(crate) mod ranked;
+pub(crate) mod settings;
+pub(crate) mod users;
 
 /// The migrations compiled into the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -79,6 +88,20 @@ impl Store {
     /// The connection pool.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// Folds the write-ahead log into the database file.
+    pub(crate) async fn checkpoint(&self) -> Result<()> {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Refreshes the statistics SQLite plans its queries with (after a bulk fill).
+    pub(crate) async fn analyze(&self) -> Result<()> {
+        sqlx::query("ANALYZE").execute(&self.pool).await?;
+        Ok(())
     }
 
     /// Counts one table's rows (`table` is a fixed name from the engine, never user input).

@@ -4,9 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use vigil_engine::clock;
-use vigil_engine::domain::{EntityKind, Severity};
+use vigil_engine::domain::{EntityKind, NewEntity, Severity};
 use vigil_engine::ops::alerts::NewAlert;
-use vigil_engine::ops::entities::NewEntity;
 
 use super::Detection;
 use crate::inventory::{start_time_text, ProcessInfo};

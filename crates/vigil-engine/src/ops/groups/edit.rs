@@ -1,17 +1,12 @@
 //! Editing machine groups: create, change, delete and re-rank, with a preview of the
 //! machines a group would hold before it is saved.
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
-use sqlx::SqliteConnection;
 
-use super::{
-    assign_all, check_rules, create_group, default_group_id, facts, rules_match, write_rules,
-    MachineRow, NewGroup, Placement,
-};
-use crate::domain::{AutomationLevel, GroupRule, GroupView};
-use crate::ops::ranked::{name_taken, rerank, Move};
+use super::{assign_all, check_rules, create_group, facts, rules_match, NewGroup, Placement};
+use crate::domain::{AutomationLevel, GroupRule, GroupView, Move};
+use crate::store::ranked::{name_taken, rerank};
+use crate::store::{groups, machines};
 use crate::{Error, Result, Vigil};
 
 /// A machine group as the admin writes it: a new one (ranked last, above "Ungrouped
@@ -83,17 +78,6 @@ fn validated(input: &GroupInput, is_default: bool) -> Result<GroupInput> {
     })
 }
 
-/// Whether group `id` is "Ungrouped machines" (None when there is no such group).
-async fn is_default_group(conn: &mut SqliteConnection, id: i64) -> Result<Option<bool>> {
-    Ok(
-        sqlx::query_as::<_, (bool,)>("SELECT is_default FROM machine_groups WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .map(|(d,)| d),
-    )
-}
-
 impl Vigil {
     /// The machines that would be in a group written this way, were it saved now, and those
     /// its rules match that a higher-ranked group keeps.
@@ -103,7 +87,7 @@ impl Vigil {
         let target = match input.id {
             Some(id) => {
                 let id = i64::from(id);
-                match is_default_group(&mut conn, id).await? {
+                match groups::is_default(&mut conn, id).await? {
                     None => return Err(group_not_found(format!("#{id}"))),
                     Some(true) => id,
                     Some(false) => {
@@ -120,15 +104,8 @@ impl Vigil {
                 0
             }
         };
-        let names: HashMap<i64, String> = sqlx::query_as("SELECT id, name FROM machine_groups")
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .collect();
-        let machines: Vec<MachineRow> =
-            sqlx::query_as("SELECT name, domain, os, tags FROM machines ORDER BY name")
-                .fetch_all(&mut *conn)
-                .await?;
+        let names = groups::names(&mut conn).await?;
+        let machines = machines::all_facts(&mut conn).await?;
         let mut preview = GroupPreview::default();
         for row in &machines {
             let facts = facts(row);
@@ -151,7 +128,7 @@ impl Vigil {
         let mut tx = self.store().pool().begin().await?;
         let id = input.id.map(i64::from);
         let is_default = match id {
-            Some(id) => is_default_group(&mut tx, id).await?.ok_or_else(|| {
+            Some(id) => groups::is_default(&mut tx, id).await?.ok_or_else(|| {
                 group_not_found(format!("#{id} (it may have been deleted: reload settings)"))
             })?,
             None => false,
@@ -165,16 +142,15 @@ impl Vigil {
         }
         let id = match id {
             Some(id) => {
-                sqlx::query(
-                    "UPDATE machine_groups SET name = ?, description = ?, automation_level = ? WHERE id = ?",
+                groups::update(
+                    &mut tx,
+                    id,
+                    &group.name,
+                    &group.description,
+                    group.automation_level,
                 )
-                .bind(&group.name)
-                .bind(&group.description)
-                .bind(group.automation_level.as_str())
-                .bind(id)
-                .execute(&mut *tx)
                 .await?;
-                write_rules(&mut tx, id, &group.rules).await?;
+                groups::write_rules(&mut tx, id, &group.rules).await?;
                 assign_all(&mut tx).await?;
                 id
             }
@@ -209,7 +185,7 @@ impl Vigil {
     pub async fn delete_group(&self, id: u32) -> Result<()> {
         let mut tx = self.store().pool().begin().await?;
         let id = i64::from(id);
-        match is_default_group(&mut tx, id).await? {
+        match groups::is_default(&mut tx, id).await? {
             None => {
                 return Err(group_not_found(format!(
                     "#{id} (it may have been deleted: reload settings)"
@@ -221,16 +197,9 @@ impl Vigil {
             )),
             Some(false) => {}
         }
-        let default = default_group_id(&mut tx).await?;
-        sqlx::query("UPDATE machines SET group_id = ? WHERE group_id = ?")
-            .bind(default)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM machine_groups WHERE id = ?")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        let default = groups::default_id(&mut tx).await?;
+        machines::regroup(&mut tx, id, default).await?;
+        groups::delete(&mut tx, id).await?;
         assign_all(&mut tx).await?;
         tx.commit().await?;
         tracing::info!(id, "machine group deleted");
@@ -242,13 +211,9 @@ impl Vigil {
     #[tracing::instrument(skip(self))]
     pub async fn move_group(&self, id: u32, direction: Move) -> Result<Vec<GroupView>> {
         let mut tx = self.store().pool().begin().await?;
-        let ordered: Vec<(i64,)> =
-            sqlx::query_as("SELECT id FROM machine_groups WHERE is_default = 0 ORDER BY rank, id")
-                .fetch_all(&mut *tx)
-                .await?;
-        let ordered = ordered.into_iter().map(|(id,)| id).collect();
+        let ordered = groups::ranked_ids(&mut tx).await?;
         if !rerank(&mut tx, "machine_groups", ordered, i64::from(id), direction).await? {
-            return Err(match is_default_group(&mut tx, i64::from(id)).await? {
+            return Err(match groups::is_default(&mut tx, i64::from(id)).await? {
                 Some(true) => Error::Conflict(
                     "“Ungrouped machines” always comes last: it takes the machines no other group takes.".into(),
                 ),

@@ -1,11 +1,11 @@
 //! Machine groups: ranked, with rules on name, domain, tag and OS; a machine joins the
 //! highest-ranked group whose rules all match, else "Ungrouped machines".
 
-use std::collections::HashMap;
-
 use sqlx::SqliteConnection;
 
 use crate::domain::{AutomationLevel, GroupRule, GroupView};
+use crate::store::groups;
+use crate::store::machines::{self, FactsRow};
 use crate::{Error, Result, Vigil};
 
 mod edit;
@@ -60,30 +60,6 @@ pub fn rules_match(rules: &[GroupRule], machine: &MachineFacts<'_>) -> bool {
         })
 }
 
-/// The id of "Ungrouped machines".
-pub async fn default_group_id(conn: &mut SqliteConnection) -> Result<i64> {
-    let (id,): (i64,) = sqlx::query_as("SELECT id FROM machine_groups WHERE is_default = 1")
-        .fetch_one(&mut *conn)
-        .await?;
-    Ok(id)
-}
-
-/// Every group's rules, by group id (in the order they were written).
-async fn rules_by_group(conn: &mut SqliteConnection) -> Result<HashMap<i64, Vec<GroupRule>>> {
-    let rows: Vec<(i64, String, String)> =
-        sqlx::query_as("SELECT group_id, field, pattern FROM machine_group_rules ORDER BY id")
-            .fetch_all(&mut *conn)
-            .await?;
-    let mut by_group: HashMap<i64, Vec<GroupRule>> = HashMap::new();
-    for (group, field, pattern) in rows {
-        by_group
-            .entry(group)
-            .or_default()
-            .push(GroupRule { field, pattern });
-    }
-    Ok(by_group)
-}
-
 /// What placing machines needs: the groups with their rules, highest rank first, and the
 /// default group.
 pub(super) struct Placement {
@@ -93,18 +69,15 @@ pub(super) struct Placement {
 
 impl Placement {
     pub(super) async fn load(conn: &mut SqliteConnection) -> Result<Self> {
-        let groups: Vec<(i64,)> =
-            sqlx::query_as("SELECT id FROM machine_groups WHERE is_default = 0 ORDER BY rank, id")
-                .fetch_all(&mut *conn)
-                .await?;
-        let mut rules = rules_by_group(conn).await?;
-        let ranked = groups
+        let ids = groups::ranked_ids(conn).await?;
+        let mut rules = groups::rules_by_group(conn).await?;
+        let ranked = ids
             .into_iter()
-            .map(|(id,)| (id, rules.remove(&id).unwrap_or_default()))
+            .map(|id| (id, rules.remove(&id).unwrap_or_default()))
             .collect();
         Ok(Self {
             ranked,
-            default: default_group_id(conn).await?,
+            default: groups::default_id(conn).await?,
         })
     }
 
@@ -119,25 +92,14 @@ impl Placement {
 
     /// Puts one machine in the group its rules pick.
     async fn assign(&self, conn: &mut SqliteConnection, machine_id: i64) -> Result<()> {
-        let row: MachineRow =
-            sqlx::query_as("SELECT name, domain, os, tags FROM machines WHERE id = ?")
-                .bind(machine_id)
-                .fetch_one(&mut *conn)
-                .await?;
+        let row = machines::facts_of(conn, machine_id).await?;
         let group = self.pick(&facts(&row));
-        sqlx::query("UPDATE machines SET group_id = ? WHERE id = ?")
-            .bind(group)
-            .bind(machine_id)
-            .execute(&mut *conn)
-            .await?;
-        Ok(())
+        machines::set_group(conn, machine_id, group).await
     }
 }
 
-/// A machine's name, domain, OS and comma-separated tags, as stored.
-pub(super) type MachineRow = (String, String, String, String);
-
-pub(super) fn facts(row: &MachineRow) -> MachineFacts<'_> {
+/// The facts a group rule looks at, from a machine as stored.
+pub(super) fn facts(row: &FactsRow) -> MachineFacts<'_> {
     let (name, domain, os, tags) = row;
     MachineFacts {
         name,
@@ -156,10 +118,7 @@ pub async fn assign_machine(conn: &mut SqliteConnection, machine_id: i64) -> Res
 /// once.
 pub async fn assign_all(conn: &mut SqliteConnection) -> Result<()> {
     let placement = Placement::load(conn).await?;
-    let ids: Vec<(i64,)> = sqlx::query_as("SELECT id FROM machines")
-        .fetch_all(&mut *conn)
-        .await?;
-    for (id,) in ids {
+    for id in machines::ids(conn).await? {
         placement.assign(conn, id).await?;
     }
     Ok(())
@@ -201,46 +160,17 @@ pub(super) fn check_rules(group: &str, rules: &[GroupRule]) -> Result<()> {
     Ok(())
 }
 
-/// Replaces a group's rules.
-pub(super) async fn write_rules(
-    conn: &mut SqliteConnection,
-    group: i64,
-    rules: &[GroupRule],
-) -> Result<()> {
-    sqlx::query("DELETE FROM machine_group_rules WHERE group_id = ?")
-        .bind(group)
-        .execute(&mut *conn)
-        .await?;
-    for rule in rules {
-        sqlx::query("INSERT INTO machine_group_rules (group_id, field, pattern) VALUES (?, ?, ?)")
-            .bind(group)
-            .bind(&rule.field)
-            .bind(rule.pattern.trim())
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(())
-}
-
 /// Creates a group ranked below the existing ones (above "Ungrouped machines").
 pub async fn create_group(conn: &mut SqliteConnection, group: &NewGroup) -> Result<i64> {
     check_rules(&group.name, &group.rules)?;
-    let (rank,): (i64,) = sqlx::query_as(
-        "SELECT COALESCE(MAX(rank), 0) + 1 FROM machine_groups WHERE is_default = 0",
+    let id = groups::insert_last(
+        conn,
+        &group.name,
+        &group.description,
+        group.automation_level,
     )
-    .fetch_one(&mut *conn)
     .await?;
-    let id = sqlx::query(
-        "INSERT INTO machine_groups (name, description, rank, automation_level) VALUES (?, ?, ?, ?)",
-    )
-    .bind(&group.name)
-    .bind(&group.description)
-    .bind(rank)
-    .bind(group.automation_level.as_str())
-    .execute(&mut *conn)
-    .await?
-    .last_insert_rowid();
-    write_rules(conn, id, &group.rules).await?;
+    groups::write_rules(conn, id, &group.rules).await?;
     assign_all(conn).await?;
     Ok(id)
 }
@@ -250,13 +180,7 @@ pub async fn level_of_machine(
     conn: &mut SqliteConnection,
     machine_id: i64,
 ) -> Result<AutomationLevel> {
-    let (level,): (String,) = sqlx::query_as(
-        "SELECT g.automation_level FROM machines m JOIN machine_groups g ON g.id = m.group_id
-         WHERE m.id = ?",
-    )
-    .bind(machine_id)
-    .fetch_one(&mut *conn)
-    .await?;
+    let level = groups::level_of_machine(conn, machine_id).await?;
     Ok(AutomationLevel::parse(&level).unwrap_or(AutomationLevel::SemiAny))
 }
 
@@ -264,17 +188,9 @@ impl Vigil {
     /// Every machine group, highest rank first, with rules and members.
     pub async fn groups(&self) -> Result<Vec<GroupView>> {
         let mut conn = self.store().pool().acquire().await?;
-        let rows: Vec<(i64, String, String, i64, String, bool)> = sqlx::query_as(
-            "SELECT id, name, description, rank, automation_level, is_default
-             FROM machine_groups ORDER BY is_default, rank, id",
-        )
-        .fetch_all(&mut *conn)
-        .await?;
-        let mut rules = rules_by_group(&mut conn).await?;
-        let members: Vec<(i64, String)> =
-            sqlx::query_as("SELECT group_id, name FROM machines ORDER BY name")
-                .fetch_all(&mut *conn)
-                .await?;
+        let rows = groups::all(&mut conn).await?;
+        let mut rules = groups::rules_by_group(&mut conn).await?;
+        let members = machines::group_members(&mut conn).await?;
         Ok(rows
             .into_iter()
             .map(|(id, name, description, rank, level, is_default)| {
@@ -300,12 +216,11 @@ impl Vigil {
 
     /// Sets the automation level of the group named `name`.
     pub async fn set_group_level(&self, name: &str, level: AutomationLevel) -> Result<GroupView> {
-        let done = sqlx::query("UPDATE machine_groups SET automation_level = ? WHERE name = ?")
-            .bind(level.as_str())
-            .bind(name)
-            .execute(self.store().pool())
-            .await?;
-        if done.rows_affected() == 0 {
+        let found = {
+            let mut conn = self.store().pool().acquire().await?;
+            groups::set_level_by_name(&mut conn, name, level).await?
+        };
+        if !found {
             return Err(Error::NotFound {
                 what: "machine group",
                 name: name.to_string(),

@@ -6,8 +6,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use crate::domain::EntityKind;
-use crate::ops::entities::NewEntity;
+use crate::domain::{EntityKind, NewEntity};
 use crate::ops::evidence::{self, path_key, program_of};
 use crate::ops::safety::is_system_account;
 

@@ -8,8 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
-use crate::domain::{EntityKind, FolderClass, Grade, Reason, Role, Severity, Verdict};
-use crate::ops::entities::file_name;
+use crate::domain::{file_name, EntityKind, FolderClass, Grade, Reason, Role, Severity, Verdict};
 use crate::ops::safety::{is_critical_process, is_os_binary, is_os_path, is_system_account};
 
 use crate::ops::heuristics::Heuristics;

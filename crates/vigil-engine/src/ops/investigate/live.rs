@@ -7,8 +7,8 @@ use std::collections::HashSet;
 use sqlx::SqliteConnection;
 
 use crate::connectors::{LiveProcess, Snapshot};
-use crate::domain::EntityKind;
-use crate::ops::entities::{self, NewEntity};
+use crate::domain::{EntityKind, NewEntity};
+use crate::store::entities;
 use crate::Result;
 
 /// A running process from a connector's snapshot, with the start time that identifies it
@@ -50,7 +50,7 @@ pub async fn live_connections(
         let owner_in_evidence =
             owner.is_some_and(|p| in_evidence.contains(&(p.pid, p.image.to_lowercase())));
         if !owner_in_evidence
-            && crate::ops::world::find_indicator(conn, "ip", remote)
+            && crate::store::indicators::find(conn, "ip", remote)
                 .await?
                 .is_none()
         {

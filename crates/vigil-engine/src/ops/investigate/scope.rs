@@ -3,10 +3,10 @@
 
 use sqlx::SqliteConnection;
 
-use crate::domain::{ActionKind, EntityKind};
-use crate::ops::entities::{self, NewEntity};
+use crate::domain::{ActionKind, EntityKind, NewEntity};
 use crate::ops::evidence::is_tie_worthy;
 use crate::ops::safety::is_system_account;
+use crate::store::entities;
 use crate::{clock, Result};
 
 use crate::store::investigations::add_machine;
@@ -205,7 +205,7 @@ pub async fn affected_users(
     found.retain(|(u, _)| !is_system_account(u));
     let mut named = 0;
     for (user, reason) in found {
-        let user_id = crate::ops::world::upsert_user(conn, &user, "", "").await?;
+        let user_id = crate::store::users::upsert(conn, &user, "", "").await?;
         let done = sqlx::query(
             "INSERT OR IGNORE INTO investigation_users (investigation_id, user_id, reason) VALUES (?, ?, ?)",
         )

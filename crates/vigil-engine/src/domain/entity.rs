@@ -1,10 +1,9 @@
-//! Entities (evidence) in the store: canonical keys, upserts, links between them.
+//! An entity to record (a file, process, URL, user …) and its canonical key: what the
+//! store keeps one row of.
 
 use serde_json::Value;
-use sqlx::SqliteConnection;
 
-use crate::domain::{EntityKind, Role};
-use crate::{clock, Result};
+use super::{EntityKind, Role};
 
 /// An entity to record.
 #[derive(Debug, Clone, Default)]
@@ -155,96 +154,4 @@ impl NewEntity {
 /// The last component of a Windows or Unix path.
 pub fn file_name(path: &str) -> &str {
     path.rsplit(['\\', '/']).next().unwrap_or(path)
-}
-
-/// Records an entity (or finds the known one) and returns its id.
-pub async fn upsert(conn: &mut SqliteConnection, entity: &NewEntity) -> Result<i64> {
-    let kind = entity.kind.unwrap_or(EntityKind::File);
-    let key = entity.key();
-    if let Some((id,)) =
-        sqlx::query_as::<_, (i64,)>("SELECT id FROM entities WHERE kind = ? AND key = ?")
-            .bind(kind)
-            .bind(&key)
-            .fetch_optional(&mut *conn)
-            .await?
-    {
-        if entity.sha256.is_some() || entity.command_line.is_some() {
-            sqlx::query(
-                "UPDATE entities SET sha256 = COALESCE(sha256, ?), command_line = COALESCE(command_line, ?)
-                 WHERE id = ?",
-            )
-            .bind(&entity.sha256)
-            .bind(&entity.command_line)
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
-        }
-        return Ok(id);
-    }
-    Ok(sqlx::query(
-        "INSERT INTO entities (kind, key, machine_id, name, path, sha256, pid, command_line, value, detail)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(kind)
-    .bind(&key)
-    .bind(entity.machine_id)
-    .bind(&entity.name)
-    .bind(&entity.path)
-    .bind(&entity.sha256)
-    .bind(entity.pid)
-    .bind(&entity.command_line)
-    .bind(&entity.value)
-    .bind(if entity.detail.is_null() { "{}".to_string() } else { entity.detail.to_string() })
-    .execute(&mut *conn)
-    .await?
-    .last_insert_rowid())
-}
-
-/// Makes an entity evidence of an investigation (once).
-pub async fn add_evidence(
-    conn: &mut SqliteConnection,
-    investigation: i64,
-    entity: i64,
-) -> Result<bool> {
-    let done = sqlx::query(
-        "INSERT OR IGNORE INTO evidence (investigation_id, entity_id, found_at) VALUES (?, ?, ?)",
-    )
-    .bind(investigation)
-    .bind(entity)
-    .bind(clock::now())
-    .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected() > 0)
-}
-
-/// Records and adds an entity as evidence; returns its id.
-pub async fn record(
-    conn: &mut SqliteConnection,
-    investigation: i64,
-    entity: &NewEntity,
-) -> Result<i64> {
-    let id = upsert(conn, entity).await?;
-    add_evidence(conn, investigation, id).await?;
-    Ok(id)
-}
-
-/// Links two pieces of evidence (`from` spawned / wrote / connected to / created `to`).
-pub async fn link(
-    conn: &mut SqliteConnection,
-    investigation: i64,
-    from: i64,
-    to: i64,
-    relation: &str,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT OR IGNORE INTO evidence_links (investigation_id, from_entity, to_entity, relation)
-         VALUES (?, ?, ?, ?)",
-    )
-    .bind(investigation)
-    .bind(from)
-    .bind(to)
-    .bind(relation)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
 }

@@ -1,20 +1,10 @@
-//! Ranked, named settings (alert policies, machine groups): unique names and moving one
+//! Ranked, named rows (`alert_policies`, `machine_groups`): unique names and moving one
 //! place up or down.
 
-use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
 
+use crate::domain::Move;
 use crate::Result;
-
-/// Which way to move a ranked item (a policy or a machine group).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-#[serde(rename_all = "snake_case")]
-pub enum Move {
-    /// Tried earlier.
-    Up,
-    /// Tried later.
-    Down,
-}
 
 /// Whether another row of `table` than `id` already has this name (names are unique, any case).
 pub(crate) async fn name_taken(

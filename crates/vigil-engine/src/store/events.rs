@@ -1,0 +1,157 @@
+//! The `events` table: normalised telemetry, each event once (by its fingerprint).
+
+use std::collections::HashSet;
+
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+
+use crate::domain::NewEvent;
+use crate::Result;
+
+/// Columns bound per event row (keep rows × this under SQLite's 32,766 variables).
+const EVENT_COLUMNS: usize = 24;
+const EVENT_ROWS_PER_INSERT: usize = 1000;
+const _: () = assert!(EVENT_COLUMNS * EVENT_ROWS_PER_INSERT < 32_766);
+
+/// Inserts events in multi-row statements; a known fingerprint is skipped. Returns how many
+/// were new.
+pub async fn insert(conn: &mut SqliteConnection, events: &[NewEvent]) -> Result<u64> {
+    Ok(insert_new(conn, events)
+        .await?
+        .into_iter()
+        .filter(|new| *new)
+        .count() as u64)
+}
+
+/// Inserts the events whose fingerprint is not stored yet (nor earlier in `events`) and
+/// says, for each event, whether it was new. Events without a fingerprint are always new.
+///
+/// The insert returns no rows (a `RETURNING` clause made the SQLite worker hand every
+/// inserted row back one by one), and nothing is looked up before it: `INSERT OR IGNORE`
+/// skips known fingerprints, and its count of inserted rows settles the usual cases (all
+/// new: a first import; none new: a re-import). Only a mix asks which were inserted: they
+/// are the rows with the last ids, as SQLite gives each new row the next id and this
+/// connection is the only writer while it holds its transaction.
+pub(crate) async fn insert_new(
+    conn: &mut SqliteConnection,
+    events: &[NewEvent],
+) -> Result<Vec<bool>> {
+    let mut new = Vec::with_capacity(events.len());
+    for chunk in events.chunks(EVENT_ROWS_PER_INSERT) {
+        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT OR IGNORE INTO events (machine_id, ts, kind, user_name, pid, image, command_line,
+             parent_pid, parent_image, target_path, sha256, md5, sha1, url, domain, remote_ip, remote_port,
+             registry_key, registry_value, extra, source, fingerprint, logon_id, artefact) ",
+        );
+        query.push_values(chunk, |mut row, e| {
+            row.push_bind(e.machine_id)
+                .push_bind(&e.ts)
+                .push_bind(&e.kind)
+                .push_bind(&e.user_name)
+                .push_bind(e.pid)
+                .push_bind(&e.image)
+                .push_bind(&e.command_line)
+                .push_bind(e.parent_pid)
+                .push_bind(&e.parent_image)
+                .push_bind(&e.target_path)
+                .push_bind(e.sha256.as_deref().map(str::to_ascii_lowercase))
+                .push_bind(e.md5.as_deref().map(str::to_ascii_lowercase))
+                .push_bind(e.sha1.as_deref().map(str::to_ascii_lowercase))
+                .push_bind(&e.url)
+                .push_bind(e.domain.as_deref().map(str::to_ascii_lowercase))
+                .push_bind(&e.remote_ip)
+                .push_bind(e.remote_port)
+                .push_bind(&e.registry_key)
+                .push_bind(&e.registry_value)
+                .push_bind(&e.extra)
+                .push_bind(&e.source)
+                .push_bind(&e.fingerprint)
+                .push_bind(e.logon_id)
+                .push_bind(&e.artefact);
+        });
+        let done = query.build().execute(&mut *conn).await?;
+        let inserted = done.rows_affected() as usize;
+        if inserted == chunk.len() || inserted == 0 {
+            new.extend(std::iter::repeat_n(inserted > 0, chunk.len()));
+            continue;
+        }
+        let last = done.last_insert_rowid();
+        let stored: Vec<Option<String>> =
+            sqlx::query_scalar("SELECT fingerprint FROM events WHERE id > ? AND id <= ?")
+                .bind(last - inserted as i64)
+                .bind(last)
+                .fetch_all(&mut *conn)
+                .await?;
+        let mut inserted: HashSet<&str> = stored.iter().flatten().map(String::as_str).collect();
+        // The first of equal fingerprints in `chunk` is the one that went in.
+        new.extend(chunk.iter().map(|e| match e.fingerprint.as_deref() {
+            Some(f) => inserted.remove(f),
+            None => true,
+        }));
+    }
+    Ok(new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::NewMachine;
+    use crate::store::machines;
+    use crate::Vigil;
+
+    #[tokio::test]
+    async fn only_unknown_fingerprints_go_in_and_each_event_says_whether_it_did() {
+        let vigil = Vigil::in_memory().await.expect("open");
+        let mut tx = vigil.store().pool().begin().await.expect("begin");
+        let machine = machines::upsert(
+            &mut tx,
+            &NewMachine {
+                name: "pc1".into(),
+                ..NewMachine::default()
+            },
+        )
+        .await
+        .expect("machine");
+        let event = |fingerprint: Option<&str>| NewEvent {
+            machine_id: machine,
+            ts: "2026-11-28T01:00:00Z".into(),
+            kind: "process_start".into(),
+            fingerprint: fingerprint.map(str::to_string),
+            ..NewEvent::default()
+        };
+        let first = [event(Some("a")), event(Some("b"))];
+        assert_eq!(
+            insert_new(&mut tx, &first).await.expect("insert"),
+            [true, true],
+            "all new"
+        );
+        assert_eq!(
+            insert_new(&mut tx, &first).await.expect("insert"),
+            [false, false],
+            "all known"
+        );
+        let mixed = [
+            event(Some("c")),
+            event(Some("a")),
+            event(None),
+            event(Some("d")),
+            event(Some("d")),
+            event(Some("b")),
+        ];
+        assert_eq!(
+            insert_new(&mut tx, &mixed).await.expect("insert"),
+            [true, false, true, true, false, false],
+            "a mix: the first of two equal ones goes in"
+        );
+        let stored: Vec<Option<String>> =
+            sqlx::query_scalar("SELECT fingerprint FROM events ORDER BY id")
+                .fetch_all(&mut *tx)
+                .await
+                .expect("events");
+        let stored: Vec<Option<&str>> = stored.iter().map(Option::as_deref).collect();
+        assert_eq!(
+            stored,
+            [Some("a"), Some("b"), Some("c"), None, Some("d")],
+            "nothing twice"
+        );
+    }
+}
