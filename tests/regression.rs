@@ -48,3 +48,29 @@ fn cli_writing_into_a_closed_pipe_panicked() {
         );
     }
 }
+
+/// Finishing what an earlier process left moved into the engine (the first time a process
+/// takes the work lock). It first also ran the investigations the import had just queued,
+/// before the import could fold the ones that belong together: one WMI persistence became
+/// two investigations.
+#[test]
+fn recovery_ran_the_investigations_an_import_had_just_queued() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("vigil.sqlite3");
+    let case = vigil_tests::workspace_root().join("tests/golden/cases/wmi_subscription.ndjson");
+    let out = vigil()
+        .arg("--db")
+        .arg(&db)
+        .arg("--json")
+        .arg("import")
+        .arg(&case)
+        .output()
+        .expect("import");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(summary["investigations_started"], 1, "{summary}");
+}

@@ -3,13 +3,14 @@
 
 use std::collections::BTreeMap;
 
+use vigil_engine::domain::NewAlert;
 use vigil_engine::domain::NewEntity;
 use vigil_engine::domain::{
     ActionKind, ActionState, AutomationLevel, InvestigationDetails, InvestigationStatus,
     RemediationStatus, Severity, Verdict,
 };
 use vigil_engine::ops::actions::ActionFilter;
-use vigil_engine::ops::alerts::{NewAlert, Routing};
+use vigil_engine::ops::alerts::Routing;
 use vigil_engine::{ErrorCode, Vigil};
 
 struct Demo {

@@ -343,8 +343,8 @@ async fn hostile_telemetry_renders_as_text() -> Result<()> {
     };
     let db = test.db();
     let alert = prepared_store(&db, |vigil| async move {
+        use vigil_engine::domain::NewAlert;
         use vigil_engine::domain::{NewEntity, Severity};
-        use vigil_engine::ops::alerts::NewAlert;
         vigil.load_demo().await?;
         let machine = vigil
             .machines()

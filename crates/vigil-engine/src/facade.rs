@@ -48,6 +48,9 @@ struct Inner {
     /// Whether this process has finished what an earlier one left (it does so the first
     /// time it takes the work lock).
     recovered: AtomicBool,
+    /// The investigations this process created: not left over by an earlier one, so
+    /// recovery leaves them to the work that created them.
+    created: Mutex<HashSet<i64>>,
     /// The Sigma rules compiled so far, kept between imports while they do not change.
     rules: crate::ops::rules::RuleCache,
 }
@@ -105,6 +108,7 @@ impl Vigil {
                 work: tokio::sync::Mutex::new(Weak::new()),
                 running: Mutex::new(HashSet::new()),
                 recovered: AtomicBool::new(false),
+                created: Mutex::new(HashSet::new()),
                 rules: crate::ops::rules::RuleCache::default(),
             }),
         }
@@ -184,6 +188,22 @@ impl Vigil {
             Box::pin(self.recover()).await?;
         }
         Ok(held)
+    }
+
+    /// Notes that this process created investigation `id`.
+    pub(crate) fn note_created(&self, id: i64) {
+        if let Ok(mut created) = self.inner.created.lock() {
+            created.insert(id);
+        }
+    }
+
+    /// Whether this process created investigation `id`.
+    pub(crate) fn created_here(&self, id: i64) -> bool {
+        self.inner
+            .created
+            .lock()
+            .map(|c| c.contains(&id))
+            .unwrap_or(false)
     }
 
     /// Notes that this process recovers now (so taking the work lock does not again).

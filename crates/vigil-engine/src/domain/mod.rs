@@ -1,5 +1,6 @@
 //! Vigil's nouns: the types that the store holds and every front end shows.
 
+mod alert;
 mod automation;
 mod entity;
 mod names;
@@ -10,6 +11,7 @@ mod verdict;
 mod views;
 mod world;
 
+pub use alert::NewAlert;
 pub use automation::{decide, AutomationLevel, Decision, FolderClass};
 pub use entity::{file_name, NewEntity};
 pub use overview::{Dashboard, Overview, StatusCount};

@@ -494,7 +494,8 @@ impl Vigil {
             )
             .await?
         };
-        for id in open {
+        // Those this process created are being worked on here, by whoever created them.
+        for id in open.into_iter().filter(|id| !self.created_here(*id)) {
             {
                 let mut conn = self.store().pool().acquire().await?;
                 let started = log::step_start();

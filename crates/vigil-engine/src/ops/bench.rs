@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::domain::NewAlert;
 use crate::domain::{NewEntity, Severity};
 use crate::domain::{NewEvent, NewMachine};
-use crate::ops::alerts::{NewAlert, Routing};
+use crate::ops::alerts::Routing;
 use crate::store::{events, machines};
 use crate::{clock, Error, Result, Vigil};
 

@@ -9,8 +9,8 @@ use serde::Serialize;
 use crate::domain::NewMachine;
 use crate::domain::{AlertView, Dashboard, InvestigationStatus, RiskLevel, StatusCount};
 use crate::ops::actions::ActionFilter;
-use crate::ops::alerts::{AlertRow, ALERT_SELECT};
 use crate::ops::details::InvestigationFilter;
+use crate::store::alerts::{AlertRow, ALERT_SELECT};
 use crate::store::machines;
 use crate::{clock, Error, Result, Vigil};
 

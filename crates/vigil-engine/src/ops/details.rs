@@ -10,7 +10,7 @@ use crate::domain::{
     InvestigationDetails, InvestigationStatus, InvestigationSummary, LogEntry, MachineView, Reason,
     RemediationStatus, RiskLevel, ScopeMachine, ScopeUser, Severity, Verdict,
 };
-use crate::ops::alerts::{AlertRow, ALERT_SELECT};
+use crate::store::alerts::{AlertRow, ALERT_SELECT};
 use crate::{clock, Error, Result, Vigil};
 
 fn split_list(text: &str) -> Vec<String> {

@@ -2,9 +2,9 @@
 //! detections come with the telemetry issue). The lists they use are data, shared with the
 //! analysers (`content/heuristics.json`).
 
+use crate::domain::NewAlert;
 use crate::domain::NewEvent;
 use crate::domain::{file_name, NewEntity, Severity};
-use crate::ops::alerts::NewAlert;
 use crate::ops::heuristics::heuristics;
 
 /// The rule id of "Office application started a script host".

@@ -6,9 +6,9 @@ use std::collections::HashMap;
 
 use vigil_telemetry::{Event, SigmaMatch};
 
+use crate::domain::NewAlert;
 use crate::domain::NewEntity;
 use crate::domain::{EntityKind, Grade, Severity};
-use crate::ops::alerts::NewAlert;
 use crate::ops::evidence::{self, Seen};
 
 /// The MITRE tactic (as a category) and technique in a rule's tags.

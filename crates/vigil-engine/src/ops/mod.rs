@@ -25,4 +25,5 @@ pub mod rules;
 pub mod safety;
 pub(crate) mod settle;
 pub mod start;
+pub(crate) mod ties;
 pub mod world;

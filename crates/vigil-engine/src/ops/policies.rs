@@ -291,8 +291,9 @@ impl Vigil {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::NewAlert;
     use crate::domain::NewMachine;
-    use crate::ops::alerts::{NewAlert, Routing};
+    use crate::ops::alerts::Routing;
     use crate::store::machines;
     use crate::{clock, ErrorCode};
 

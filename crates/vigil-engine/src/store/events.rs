@@ -91,6 +91,28 @@ pub(crate) async fn insert_new(
     Ok(new)
 }
 
+/// The parent (pid, image) of the last start of process `pid`/`image` on `machine` before
+/// `at`, through the process-start index.
+pub(crate) async fn parent_of(
+    conn: &mut SqliteConnection,
+    machine: i64,
+    pid: i64,
+    image: &str,
+    at: &str,
+) -> Result<Option<(Option<i64>, Option<String>)>> {
+    Ok(sqlx::query_as(
+        "SELECT parent_pid, parent_image FROM events
+         WHERE machine_id = ? AND kind = 'process_start' AND pid = ? AND image = ? COLLATE NOCASE AND ts <= ?
+         ORDER BY ts DESC LIMIT 1",
+    )
+    .bind(machine)
+    .bind(pid)
+    .bind(image)
+    .bind(at)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -169,6 +169,100 @@ pub(crate) async fn attach_alert(
     Ok(())
 }
 
+/// A new investigation's row.
+#[derive(Debug)]
+pub(crate) struct NewInvestigation<'a> {
+    pub title: &'a str,
+    pub status: InvestigationStatus,
+    pub status_detail: &'a str,
+    pub trigger_kind: &'a str,
+    pub trigger_alert: Option<i64>,
+    pub trigger_machine: i64,
+    pub playbook: &'a str,
+    pub detection_source: &'a str,
+    pub threat_types: &'a str,
+    pub started_by: &'a str,
+    pub created_at: &'a str,
+}
+
+/// Writes a new investigation (ended at once when it is not applicable); returns its id.
+pub(crate) async fn insert(conn: &mut SqliteConnection, i: &NewInvestigation<'_>) -> Result<i64> {
+    Ok(sqlx::query(
+        "INSERT INTO investigations (title, status, status_detail, trigger_kind, trigger_alert_id,
+            trigger_machine_id, playbook, detection_source, threat_types, started_by, created_at, ended_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(i.title)
+    .bind(i.status)
+    .bind(i.status_detail)
+    .bind(i.trigger_kind)
+    .bind(i.trigger_alert)
+    .bind(i.trigger_machine)
+    .bind(i.playbook)
+    .bind(i.detection_source)
+    .bind(i.threat_types)
+    .bind(i.started_by)
+    .bind(i.created_at)
+    .bind((i.status == InvestigationStatus::NotApplicable).then_some(i.created_at))
+    .execute(&mut *conn)
+    .await?
+    .last_insert_rowid())
+}
+
+/// An investigation's playbook (by name) and the machine it started on.
+pub(crate) async fn playbook_and_home(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+) -> Result<(String, i64)> {
+    Ok(
+        sqlx::query_as("SELECT playbook, trigger_machine_id FROM investigations WHERE id = ?")
+            .bind(investigation)
+            .fetch_one(&mut *conn)
+            .await?,
+    )
+}
+
+/// The machines of an investigation's scope whose playbook has not run since they joined
+/// or since new evidence came, in the order they joined.
+pub(crate) async fn machines_to_do(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "SELECT machine_id FROM investigation_machines WHERE investigation_id = ? AND playbook_done = 0
+         ORDER BY joined_at, machine_id",
+    )
+    .bind(investigation)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().map(|(m,)| m).collect())
+}
+
+/// Notes that a machine's playbook ran in an investigation.
+pub(crate) async fn playbook_done(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    machine: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE investigation_machines SET playbook_done = 1 WHERE investigation_id = ? AND machine_id = ?",
+    )
+    .bind(investigation)
+    .bind(machine)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Deletes an investigation that never ran (folded into another).
+pub(crate) async fn delete_queued(conn: &mut SqliteConnection, investigation: i64) -> Result<()> {
+    sqlx::query("DELETE FROM investigations WHERE id = ? AND status = 'queued'")
+        .bind(investigation)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -175,3 +175,12 @@ pub(crate) async fn machine_ref(
         connector,
     ))
 }
+
+/// A machine's name.
+pub(crate) async fn name_of(conn: &mut SqliteConnection, machine: i64) -> Result<String> {
+    let (name,): (String,) = sqlx::query_as("SELECT name FROM machines WHERE id = ?")
+        .bind(machine)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(name)
+}

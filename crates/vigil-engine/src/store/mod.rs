@@ -25,6 +25,7 @@ pub mod machines;
 pub(crate) mod policies;
 pub(crate) mod ranked;
 pub(crate) mod settings;
+pub(crate) mod ties;
 pub(crate) mod users;
 
 /// The migrations compiled into the binary.

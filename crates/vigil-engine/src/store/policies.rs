@@ -112,3 +112,16 @@ pub(crate) async fn delete(conn: &mut SqliteConnection, id: i64) -> Result<bool>
         .await?;
     Ok(done.rows_affected() > 0)
 }
+
+/// The enabled policies in their order: min severity, detection source, category, playbook,
+/// and whether it starts an investigation.
+pub(crate) async fn enabled_in_order(
+    conn: &mut SqliteConnection,
+) -> Result<Vec<(String, Option<String>, Option<String>, String, bool)>> {
+    Ok(sqlx::query_as(
+        "SELECT min_severity, detection_source, category, playbook, start FROM alert_policies
+         WHERE enabled = 1 ORDER BY rank, id",
+    )
+    .fetch_all(&mut *conn)
+    .await?)
+}

@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use vigil_engine::clock;
+use vigil_engine::domain::NewAlert;
 use vigil_engine::domain::{EntityKind, NewEntity, Severity};
-use vigil_engine::ops::alerts::NewAlert;
 
 use super::Detection;
 use crate::inventory::{start_time_text, ProcessInfo};

@@ -30,7 +30,8 @@ use crate::store::actions::{self, Change};
 use crate::store::investigations::{add_machine, attach_alert, set_status};
 use crate::store::log::{log_step, step_start, Steps};
 use crate::store::machines::machine_ref;
-use crate::{clock, failpoint, Error, Result, Vigil};
+use crate::store::{alerts, investigations, machines, ties};
+use crate::{clock, failpoint, Result, Vigil};
 
 use collect::Limits;
 use tree::Tree;
@@ -55,42 +56,26 @@ impl Vigil {
     ) -> Result<(i64, InvestigationStatus)> {
         let (machine, alert, playbook, kind): (i64, Option<i64>, Playbook, &str) = match trigger {
             Trigger::Policy { alert, playbook } => {
-                let (m,): (i64,) = sqlx::query_as("SELECT machine_id FROM alerts WHERE id = ?")
-                    .bind(alert)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                (m, Some(alert), playbook, "alert_policy")
+                let origin = alerts::origin(tx, alert).await?;
+                (origin.machine_id, Some(alert), playbook, "alert_policy")
             }
             Trigger::Alert { alert } => {
-                let row: Option<(i64, String, String)> =
-                    sqlx::query_as("SELECT machine_id, category, title FROM alerts WHERE id = ?")
-                        .bind(alert)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                let (m, category, title) = row.ok_or_else(|| Error::NotFound {
-                    what: "alert",
-                    name: alert.to_string(),
-                })?;
+                let origin = alerts::origin(tx, alert).await?;
                 (
-                    m,
+                    origin.machine_id,
                     Some(alert),
-                    Playbook::for_alert(&category, &title),
+                    Playbook::for_alert(&origin.category, &origin.title),
                     "analyst_alert",
                 )
             }
             Trigger::Machine { machine } => (machine, None, Playbook::Machine, "analyst_machine"),
         };
-        let (machine_name,): (String,) = sqlx::query_as("SELECT name FROM machines WHERE id = ?")
-            .bind(machine)
-            .fetch_one(&mut *tx)
-            .await?;
+        let machine_name = machines::name_of(tx, machine).await?;
         let level = groups::level_of_machine(tx, machine).await?;
         let (title, source, threat): (String, String, String) = match alert {
             Some(a) => {
-                sqlx::query_as("SELECT title, detection_source, category FROM alerts WHERE id = ?")
-                    .bind(a)
-                    .fetch_one(&mut *tx)
-                    .await?
+                let origin = alerts::origin(tx, a).await?;
+                (origin.title, origin.detection_source, origin.category)
             }
             None => (
                 format!("Investigation of {machine_name}"),
@@ -109,42 +94,30 @@ impl Vigil {
             (InvestigationStatus::Queued, String::new())
         };
         let now = clock::now();
-        let id = sqlx::query(
-            "INSERT INTO investigations (title, status, status_detail, trigger_kind, trigger_alert_id,
-                trigger_machine_id, playbook, detection_source, threat_types, started_by, created_at, ended_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        let id = investigations::insert(
+            tx,
+            &investigations::NewInvestigation {
+                title: &title,
+                status,
+                status_detail: &detail,
+                trigger_kind: kind,
+                trigger_alert: alert,
+                trigger_machine: machine,
+                playbook: playbook.as_str(),
+                detection_source: &source,
+                threat_types: &threat,
+                started_by: by,
+                created_at: &now,
+            },
         )
-        .bind(&title)
-        .bind(status)
-        .bind(&detail)
-        .bind(kind)
-        .bind(alert)
-        .bind(machine)
-        .bind(playbook.as_str())
-        .bind(&source)
-        .bind(&threat)
-        .bind(by)
-        .bind(&now)
-        .bind((status == InvestigationStatus::NotApplicable).then_some(&now))
-        .execute(&mut *tx)
-        .await?
-        .last_insert_rowid();
+        .await?;
         add_machine(tx, id, machine, kind).await?;
         if status == InvestigationStatus::Queued {
             match alert {
                 Some(a) => attach_alert(tx, id, a).await?,
                 None => {
                     // From a machine: its open alerts come along.
-                    let open: Vec<(i64,)> = sqlx::query_as(&format!(
-                        "SELECT id FROM alerts WHERE machine_id = ? AND status <> 'resolved'
-                           AND (investigation_id IS NULL OR investigation_id NOT IN
-                                (SELECT id FROM investigations WHERE status IN {}))",
-                        crate::store::investigations::OPEN
-                    ))
-                    .bind(machine)
-                    .fetch_all(&mut *tx)
-                    .await?;
-                    for (a,) in open {
+                    for a in alerts::unclaimed_on(tx, machine).await? {
                         attach_alert(tx, id, a).await?;
                     }
                 }
@@ -165,6 +138,7 @@ impl Vigil {
             &text,
         )
         .await?;
+        self.note_created(id);
         tracing::info!(investigation = id, machine = %machine_name, status = status.as_str(), "investigation created");
         Ok((id, status))
     }
@@ -175,25 +149,13 @@ impl Vigil {
     pub async fn run_investigation(&self, id: i64) -> Result<InvestigationStatus> {
         let Some(_running) = self.mark_running(id) else {
             // Already running here: that run picks up what changed.
-            let (status,): (InvestigationStatus,) =
-                sqlx::query_as("SELECT status FROM investigations WHERE id = ?")
-                    .bind(id)
-                    .fetch_one(self.store().pool())
-                    .await?;
-            return Ok(status);
+            let mut conn = self.store().pool().acquire().await?;
+            return investigations::status_of(&mut conn, id).await;
         };
         let _work = self.work_lock().await?;
         let _permit = self.investigation_permit().await;
         let mut conn = self.store().pool().acquire().await?;
-        let (status,): (InvestigationStatus,) =
-            sqlx::query_as("SELECT status FROM investigations WHERE id = ?")
-                .bind(id)
-                .fetch_optional(&mut *conn)
-                .await?
-                .ok_or_else(|| Error::NotFound {
-                    what: "investigation",
-                    name: id.to_string(),
-                })?;
+        let status = investigations::status_of(&mut conn, id).await?;
         if !matches!(
             status,
             InvestigationStatus::Queued | InvestigationStatus::Running
@@ -231,24 +193,20 @@ impl Vigil {
     }
 
     async fn pipeline(&self, id: i64) -> Result<InvestigationStatus> {
-        let (playbook, home): (String, i64) =
-            sqlx::query_as("SELECT playbook, trigger_machine_id FROM investigations WHERE id = ?")
-                .bind(id)
-                .fetch_one(self.store().pool())
-                .await?;
+        let (playbook, home) = {
+            let mut conn = self.store().pool().acquire().await?;
+            investigations::playbook_and_home(&mut conn, id).await?
+        };
         let playbook = Playbook::parse(&playbook).unwrap_or(Playbook::Machine);
         let settings = self.investigation_settings().await?;
         let mut snapshots: HashMap<i64, Snapshot> = HashMap::new();
         // Collect on every machine in scope; judge; pivot; again while the scope grows.
         for _round in 0..5 {
-            let todo: Vec<(i64,)> = sqlx::query_as(
-                "SELECT machine_id FROM investigation_machines WHERE investigation_id = ? AND playbook_done = 0
-                 ORDER BY joined_at, machine_id",
-            )
-            .bind(id)
-            .fetch_all(self.store().pool())
-            .await?;
-            for (machine,) in todo {
+            let todo = {
+                let mut conn = self.store().pool().acquire().await?;
+                investigations::machines_to_do(&mut conn, id).await?
+            };
+            for machine in todo {
                 // The trigger's playbook on its machine; the general one wherever the scope grows.
                 let playbook = if machine == home {
                     playbook
@@ -267,7 +225,7 @@ impl Vigil {
             let mut tx = self.store().pool().begin().await?;
             let mut steps = Steps::default();
             let window = time::Duration::minutes(i64::from(settings.window_minutes));
-            let adopted = crate::ops::alerts::adopt_tied(&mut tx, id, window).await?;
+            let adopted = crate::ops::ties::adopt_tied(&mut tx, id, window).await?;
             for (_, title, machine) in &adopted {
                 steps.add(
                     "Alert joined",
@@ -295,12 +253,7 @@ impl Vigil {
                 ),
             );
             let grown = scope::pivot(&mut tx, id, &mut steps).await?;
-            let (remaining,): (i64,) = sqlx::query_as(
-                "SELECT COUNT(*) FROM investigation_machines WHERE investigation_id = ? AND playbook_done = 0",
-            )
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
+            let remaining = investigations::machines_to_do(&mut tx, id).await?.len();
             steps.flush(&mut tx, id).await?;
             tx.commit().await?;
             failpoint::hit(failpoint::INVESTIGATION_JUDGED);
@@ -482,11 +435,7 @@ impl Vigil {
             }
             seeds = case::evidence(&mut tx, id, Some(machine)).await?;
         }
-        sqlx::query("UPDATE investigation_machines SET playbook_done = 1 WHERE investigation_id = ? AND machine_id = ?")
-            .bind(id)
-            .bind(machine)
-            .execute(&mut *tx)
-            .await?;
+        investigations::playbook_done(&mut tx, id, machine).await?;
         steps.flush(&mut tx, id).await?;
         tx.commit().await?;
         failpoint::hit(failpoint::INVESTIGATION_PLAYBOOK);
@@ -536,49 +485,10 @@ impl Vigil {
                 .await?
                 .window_minutes,
         ));
-        let mut query: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(
-            "SELECT DISTINCT c.investigation_id FROM investigation_ties c
-             JOIN investigation_ties x ON x.tie = c.tie AND x.investigation_id = ",
-        );
-        query.push_bind(into).push(
-            " JOIN investigations i ON i.id = c.investigation_id AND i.status = 'queued'
-             WHERE c.investigation_id IN (",
-        );
-        let mut list = query.separated(", ");
-        for c in candidates {
-            list.push_bind(*c);
-        }
-        // Ties seen close together: a process, a tree or a session within the window, an
-        // artefact, file, hash or payload within the artefact horizon.
-        let horizon = crate::ops::alerts::ARTEFACT_HORIZON_DAYS * 24 * 60;
-        let within = |sign: &str| {
-            format!(
-                "CASE WHEN c.tie LIKE 'tree:%' OR c.tie LIKE 'session:%' OR c.tie LIKE 'process:%'
-                      THEN '{sign}{} minutes' ELSE '{sign}{horizon} minutes' END",
-                window.whole_minutes()
-            )
-        };
-        query
-            .push(
-                ") AND (c.seen_from IS NULL OR x.seen_from IS NULL
-                     OR (c.seen_from <= strftime('%Y-%m-%dT%H:%M:%fZ', x.seen_to, ",
-            )
-            .push(within("+"))
-            .push(") AND c.seen_to >= strftime('%Y-%m-%dT%H:%M:%fZ', x.seen_from, ")
-            .push(within("-"))
-            .push(")))");
-        let tied: Vec<(i64,)> = query.build_query_as().fetch_all(&mut *tx).await?;
-        let tied: Vec<i64> = tied.into_iter().map(|(c,)| c).collect();
+        let tied = ties::queued_tied_to(&mut tx, into, candidates, window).await?;
         let mut steps = Steps::default();
         for c in &tied {
-            let alerts: Vec<(i64, String, i64)> = sqlx::query_as(
-                "SELECT a.id, a.title, a.machine_id FROM investigation_alerts ia JOIN alerts a ON a.id = ia.alert_id
-                 WHERE ia.investigation_id = ? ORDER BY a.id",
-            )
-            .bind(c)
-            .fetch_all(&mut *tx)
-            .await?;
-            for (alert, title, machine) in alerts {
+            for (alert, title, machine) in alerts::of_investigation_brief(&mut tx, *c).await? {
                 attach_alert(&mut tx, into, alert).await?;
                 steps.add(
                     "Alert joined",
@@ -588,18 +498,8 @@ impl Vigil {
                     format!("{title} (what this investigation found ties it here)"),
                 );
             }
-            sqlx::query(
-                "INSERT OR IGNORE INTO investigation_ties (investigation_id, tie, seen_from, seen_to)
-                 SELECT ?, tie, seen_from, seen_to FROM investigation_ties WHERE investigation_id = ?",
-            )
-            .bind(into)
-            .bind(c)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("DELETE FROM investigations WHERE id = ? AND status = 'queued'")
-                .bind(c)
-                .execute(&mut *tx)
-                .await?;
+            ties::copy(&mut tx, *c, into).await?;
+            investigations::delete_queued(&mut tx, *c).await?;
         }
         if !tied.is_empty() {
             set_status(

@@ -162,7 +162,9 @@ pub async fn affected_users(
     .await?;
     // Who logged on to a machine in scope while the threat was there (interactive, network,
     // remote desktop or cached logons; not the machine's own service logons).
-    if let Some((from, to)) = crate::ops::alerts::alert_span(conn, investigation).await? {
+    if let Some((from, to)) =
+        crate::store::alerts::span_of_investigation(conn, investigation).await?
+    {
         let around = time::Duration::minutes(i64::from(window_minutes));
         let machines: Vec<(i64,)> = sqlx::query_as(
             "SELECT machine_id FROM investigation_machines WHERE investigation_id = ?",

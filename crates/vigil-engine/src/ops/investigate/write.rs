@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::domain::EntityKind;
-use crate::ops::alerts::add_ties;
 use crate::ops::evidence::{entity_tie, is_tie_worthy, path_tie, payload_tie};
 use crate::store::entities::upsert_entities;
 use crate::{clock, Result};
@@ -98,7 +97,7 @@ pub async fn record(
     }
     ties.sort();
     ties.dedup();
-    add_ties(conn, investigation, &ties, (&window.from, &window.to)).await?;
+    crate::store::ties::add(conn, investigation, &ties, (&window.from, &window.to)).await?;
     Ok(added)
 }
 

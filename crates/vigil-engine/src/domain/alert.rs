@@ -1,0 +1,26 @@
+//! An alert as a detection raises it, before it is filed.
+
+use super::{Grade, NewEntity, Severity};
+
+/// An alert to raise.
+#[derive(Debug, Clone)]
+pub struct NewAlert {
+    pub title: String,
+    pub description: String,
+    pub severity: Severity,
+    pub category: String,
+    pub technique: String,
+    /// `sigma`, `ioc`, `yara`, `heuristic`, `imported`, `manual`.
+    pub detection_source: String,
+    pub rule_id: String,
+    pub machine_id: i64,
+    pub user_name: Option<String>,
+    pub first_seen: String,
+    pub last_seen: String,
+    /// The entities it names, the culprit first; each says its part (`NewEntity::role`).
+    pub entities: Vec<NewEntity>,
+    /// A detection, or a threat-hunting lead (never enough on its own to act on).
+    pub grade: Grade,
+    /// The logon session of the event that raised it, when the source says.
+    pub logon_id: Option<i64>,
+}
