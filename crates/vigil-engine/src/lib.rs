@@ -1,6 +1,7 @@
 //! Vigil's engine: the store, the investigation runner, connectors and the facade that the
 //! desktop shell and the `vigil` CLI both call. Nothing here knows about Tauri.
 
+pub mod bench;
 pub mod clock;
 pub mod connectors;
 pub mod domain;

@@ -3,7 +3,6 @@
 
 pub mod actions;
 pub mod alerts;
-pub mod bench;
 pub mod dashboard;
 pub mod demo;
 pub mod details;
