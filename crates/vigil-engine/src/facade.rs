@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{Semaphore, SemaphorePermit};
 
-use crate::connectors::{lab::Lab, Connector, Connectors};
+use crate::connectors::{Connector, Connectors};
 use crate::domain::Overview;
+use crate::lab::Lab;
 use crate::store::Store;
 use crate::{paths, Error, Result};
 

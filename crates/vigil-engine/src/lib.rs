@@ -6,6 +6,7 @@ pub mod clock;
 pub mod connectors;
 pub mod domain;
 pub mod error;
+pub mod lab;
 pub mod logging;
 pub mod ops;
 pub mod paths;

@@ -4,7 +4,6 @@
 pub mod actions;
 pub mod alerts;
 pub mod dashboard;
-pub mod demo;
 pub mod details;
 pub mod detect;
 pub mod entities;
