@@ -4,6 +4,7 @@
 //! `lab` connector. The ordinary detections then raise its alerts.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -18,6 +19,7 @@ use crate::store::lab::put_object;
 use crate::{clock, Error, Result, Vigil};
 
 use super::office::{office, Attack, LiveObject, Machine, Office, EVERY_MACHINE};
+use super::Lab;
 
 /// The payload's SHA-256 (the same file sits on client4 and client7; a test checks that the
 /// office's threat feed names it).
@@ -291,6 +293,7 @@ impl Vigil {
             .await?;
         }
         tx.commit().await?;
+        self.add_connector(Arc::new(Lab::new(self.store().clone())));
 
         // The ordinary detections raise the demo's alerts.
         let mut alerts = 0;
@@ -347,6 +350,30 @@ mod tests {
         assert_eq!(
             run_key.key(),
             r"run_key|hku\s-1-5-21-3623811015-3361044348-30300820-1104\software\microsoft\windows\currentversion\run|windowsupdater"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_lab_connector_comes_with_the_demo_and_with_a_store_that_holds_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let open = || {
+            Vigil::open(crate::OpenOptions {
+                db: Some(dir.path().join("vigil.sqlite3")),
+                ..crate::OpenOptions::default()
+            })
+        };
+        let vigil = open().await.expect("open");
+        assert!(vigil.connectors().get(Some("lab")).is_none(), "no lab yet");
+        vigil.load_demo().await.expect("demo");
+        assert!(
+            vigil.connectors().get(Some("lab")).is_some(),
+            "the demo's lab"
+        );
+        drop(vigil);
+        let again = open().await.expect("open again");
+        assert!(
+            again.connectors().get(Some("lab")).is_some(),
+            "the store's lab"
         );
     }
 }

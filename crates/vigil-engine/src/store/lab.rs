@@ -1,6 +1,6 @@
 //! The demo environment's tables: `lab_objects` (its machines' live state: files, processes,
 //! persistence, mailboxes, blocks) and `lab_journal` (every effect the `lab` connector
-//! applied).
+//! applied), and whether the store holds lab machines at all.
 
 use sqlx::{SqliteConnection, SqlitePool};
 
@@ -18,6 +18,16 @@ pub struct Found {
 pub struct Present {
     pub kind: String,
     pub data: String,
+}
+
+/// Whether any machine in the store is driven by the `lab` connector.
+pub async fn has_lab_machines(pool: &SqlitePool) -> Result<bool> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM machines WHERE connector = 'lab' LIMIT 1)",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(n > 0)
 }
 
 /// Writes an object as present (replacing one of the same machine, kind and key).
