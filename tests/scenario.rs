@@ -274,7 +274,7 @@ fn alert_on_the_payload(machine_id: i64, title: &str) -> NewAlert {
         entities: vec![NewEntity::file(
             machine_id,
             r"C:\Users\alice\Downloads\updater.exe",
-            Some(vigil_engine::ops::demo::PAYLOAD_SHA256),
+            Some(vigil_engine::lab::PAYLOAD_SHA256),
         )],
         ..alert_on(machine_id, title, Severity::High)
     }
@@ -588,7 +588,7 @@ async fn ten_new_machines_from_one_hash_wait_for_expand_scope() {
                 ts: "2030-01-01T00:00:00.000Z".into(),
                 kind: "file_create".into(),
                 target_path: Some(r"C:\Temp\u.exe".into()),
-                sha256: Some(vigil_engine::ops::demo::PAYLOAD_SHA256.into()),
+                sha256: Some(vigil_engine::lab::PAYLOAD_SHA256.into()),
                 ..Default::default()
             });
         }

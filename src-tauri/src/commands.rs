@@ -8,8 +8,8 @@ use vigil_engine::domain::{
     InvestigationSettings, InvestigationStatus, InvestigationSummary, MachineView, Move,
     NeverActOn, Overview,
 };
+use vigil_engine::lab::DemoSummary;
 use vigil_engine::ops::actions::ActionFilter;
-use vigil_engine::ops::demo::DemoSummary;
 use vigil_engine::ops::details::InvestigationFilter;
 use vigil_engine::ops::groups::{GroupInput, GroupPreview};
 use vigil_engine::ops::import::ImportSummary;

@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use vigil_engine::domain::{AutomationLevel, InvestigationStatus};
 use vigil_engine::ops::actions::ActionFilter;
 use vigil_engine::ops::details::InvestigationFilter;
-use vigil_engine::{ApiError, Error, OpenOptions, Vigil};
+use vigil_engine::{bench, ApiError, Error, OpenOptions, Vigil};
 use vigil_local::{LocalConfig, LocalConnector};
 
 use crate::output::Output;
@@ -453,9 +453,8 @@ async fn run(cli: Cli, out: &Output) -> Result<(), ApiError> {
                 },
         } => {
             if real.is_empty() {
-                let result = vigil
-                    .bench_investigations(machines, events, samples, storm)
-                    .await?;
+                let result =
+                    bench::investigations(&vigil, machines, events, samples, storm).await?;
                 Output { json: true }.print(&result, String::new);
             } else {
                 let result = vigil
@@ -477,7 +476,7 @@ async fn run(cli: Cli, out: &Output) -> Result<(), ApiError> {
         Command::Bench {
             what: BenchWhat::Import { paths },
         } => {
-            let result = vigil.bench_import(&paths).await?;
+            let result = bench::import(&vigil, &paths).await?;
             Output { json: true }.print(&result, String::new);
         }
         Command::Local { command } => local::run(&vigil, connector, command, out).await?,

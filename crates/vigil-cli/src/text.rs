@@ -6,7 +6,7 @@ use vigil_engine::domain::{
     ActionView, AlertView, GroupView, InvestigationDetails, InvestigationSummary, MachineView,
     Overview,
 };
-use vigil_engine::ops::demo::DemoSummary;
+use vigil_engine::lab::DemoSummary;
 use vigil_engine::ops::import::ImportSummary;
 use vigil_engine::ops::intel::{IntelList, IntelSummary};
 

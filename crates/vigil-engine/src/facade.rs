@@ -4,13 +4,14 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{Semaphore, SemaphorePermit};
 
-use crate::connectors::{lab::Lab, Connector, Connectors};
+use crate::connectors::{Connector, Connectors};
 use crate::domain::Overview;
+use crate::lab::Lab;
 use crate::store::Store;
 use crate::{paths, Error, Result};
 
@@ -25,7 +26,8 @@ const WORK_LOCK_WAIT: Duration = Duration::from_secs(30);
 pub struct OpenOptions {
     /// The store file; `None` means `VIGIL_DB` or the OS app-data folder.
     pub db: Option<PathBuf>,
-    /// Connectors besides `lab` (e.g. `local`).
+    /// Connectors besides `lab` (e.g. `local`; `lab` comes with a store that holds the
+    /// demo environment).
     pub connectors: Vec<Arc<dyn Connector>>,
 }
 
@@ -39,7 +41,8 @@ impl std::fmt::Debug for OpenOptions {
 struct Inner {
     store: Store,
     db_path: Option<PathBuf>,
-    connectors: Connectors,
+    /// Grows when the demo environment is loaded (its `lab` connector).
+    connectors: RwLock<Connectors>,
     permits: Semaphore,
     /// The lock file that makes this process the one doing work on the store, while some
     /// work here holds it.
@@ -82,7 +85,11 @@ impl Vigil {
         let db_path = paths::resolve_db_path(options.db.as_deref())?;
         let store = Store::open(&db_path).await?;
         tracing::info!(db = %db_path.display(), "store open");
-        Ok(Self::with_store(store, Some(db_path), options.connectors))
+        let mut connectors = options.connectors;
+        if crate::store::lab::has_lab_machines(store.pool()).await? {
+            connectors.push(Arc::new(Lab::new(store.clone())));
+        }
+        Ok(Self::with_store(store, Some(db_path), connectors))
     }
 
     /// A Vigil on a fresh in-memory store, for tests.
@@ -94,16 +101,20 @@ impl Vigil {
         ))
     }
 
-    fn with_store(store: Store, db_path: Option<PathBuf>, extra: Vec<Arc<dyn Connector>>) -> Self {
-        let mut connectors = Connectors::default().with(Arc::new(Lab::new(store.clone())));
-        for connector in extra {
+    fn with_store(
+        store: Store,
+        db_path: Option<PathBuf>,
+        connectors_given: Vec<Arc<dyn Connector>>,
+    ) -> Self {
+        let mut connectors = Connectors::default();
+        for connector in connectors_given {
             connectors = connectors.with(connector);
         }
         Self {
             inner: Arc::new(Inner {
                 store,
                 db_path,
-                connectors,
+                connectors: RwLock::new(connectors),
                 permits: Semaphore::new(CONCURRENT_INVESTIGATIONS),
                 work: tokio::sync::Mutex::new(Weak::new()),
                 running: Mutex::new(HashSet::new()),
@@ -129,9 +140,21 @@ impl Vigil {
         &self.inner.rules
     }
 
-    /// The connectors, by name.
-    pub(crate) fn connectors(&self) -> &Connectors {
-        &self.inner.connectors
+    /// The connectors, by name (as they are now).
+    pub(crate) fn connectors(&self) -> Connectors {
+        match self.inner.connectors.read() {
+            Ok(connectors) => connectors.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Adds a connector (or replaces the one of the same name).
+    pub(crate) fn add_connector(&self, connector: Arc<dyn Connector>) {
+        let mut connectors = match self.inner.connectors.write() {
+            Ok(connectors) => connectors,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        *connectors = std::mem::take(&mut *connectors).with(connector);
     }
 
     /// Waits for a place among the investigations running at once.

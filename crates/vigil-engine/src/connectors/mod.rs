@@ -1,7 +1,5 @@
-//! Connectors: where live evidence comes from and where actions run. `lab` drives the demo
-//! environment in the store; `local` (this computer) and `agent` fit the same trait.
-
-pub mod lab;
+//! Connectors: where live evidence comes from and where actions run. `lab` (the demo
+//! environment, in `crate::lab`), `local` (this computer) and `agent` fit the same trait.
 
 use std::collections::HashMap;
 use std::sync::Arc;

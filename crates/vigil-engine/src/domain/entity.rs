@@ -124,11 +124,7 @@ impl NewEntity {
                 let field = |k: &str| self.detail.get(k).and_then(Value::as_str).unwrap_or("");
                 format!(
                     "{m}|{}",
-                    crate::connectors::lab::persistence_key(
-                        field("mechanism"),
-                        field("location"),
-                        &self.name
-                    )
+                    persistence_key(field("mechanism"), field("location"), &self.name)
                 )
             }
             EntityKind::EmailMessage => lower(&self.value),
@@ -149,6 +145,12 @@ impl NewEntity {
             }
         }
     }
+}
+
+/// The key of a persistence entry (mechanism, location and name, lowercase): the same
+/// entry on one machine is one entity, and one object in the demo lab.
+pub fn persistence_key(mechanism: &str, location: &str, name: &str) -> String {
+    format!("{mechanism}|{location}|{name}").to_lowercase()
 }
 
 /// The last component of a Windows or Unix path.

@@ -13,7 +13,7 @@ mod world;
 
 pub use alert::NewAlert;
 pub use automation::{decide, AutomationLevel, Decision, FolderClass};
-pub use entity::{file_name, NewEntity};
+pub use entity::{file_name, persistence_key, NewEntity};
 pub use overview::{Dashboard, Overview, StatusCount};
 pub use rank::Move;
 pub use status::{settle, ActionEvent, ActionKind, ActionState, ActionTally, InvestigationStatus};

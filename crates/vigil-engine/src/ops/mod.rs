@@ -3,9 +3,7 @@
 
 pub mod actions;
 pub mod alerts;
-pub mod bench;
 pub mod dashboard;
-pub mod demo;
 pub mod details;
 pub mod detect;
 pub(crate) mod detections;

@@ -1,5 +1,7 @@
 //! The store: one SQLite file through sqlx, migrations embedded, WAL and foreign keys on.
 
+pub mod lab;
+
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -3,15 +3,16 @@
 //! written to `lab_journal` in the same transaction, so no effect is applied twice.
 
 use async_trait::async_trait;
-use sqlx::SqliteConnection;
 
-use super::{
+use crate::connectors::{
     ActionRequest, Applied, Connector, LiveFile, LivePersistence, LiveProcess, MachineRef, Outcome,
     Snapshot,
 };
+use crate::domain::persistence_key;
 use crate::domain::ActionKind;
+use crate::store::lab::{self as objects, Found};
 use crate::store::Store;
-use crate::{clock, Error, Result};
+use crate::{Error, Result};
 
 /// The demo environment's connector.
 #[derive(Debug, Clone)]
@@ -26,13 +27,24 @@ impl Lab {
     }
 }
 
-/// The `lab_objects` key of a persistence entry.
-pub fn persistence_key(mechanism: &str, location: &str, name: &str) -> String {
-    format!("{mechanism}|{location}|{name}").to_lowercase()
+/// Where an action's target lives in `lab_objects`.
+struct Place {
+    /// Whether the object belongs to the action's machine (a file) or to the office (a
+    /// mailbox, a block).
+    on_machine: bool,
+    kind: &'static str,
+    key: String,
 }
 
-/// Where an action's target lives in `lab_objects`: (machine scoped?, kind, key).
-fn object_of(request: &ActionRequest) -> Result<(bool, &'static str, String)> {
+impl Place {
+    /// The machine the object belongs to, if any.
+    fn machine(&self, request: &ActionRequest) -> Option<i64> {
+        self.on_machine.then_some(request.machine.id)
+    }
+}
+
+/// Where an action's target lives in `lab_objects`.
+fn place_of(request: &ActionRequest) -> Result<Place> {
     let t = &request.target;
     let missing = |what: &str| {
         Error::InvalidInput(format!(
@@ -40,7 +52,7 @@ fn object_of(request: &ActionRequest) -> Result<(bool, &'static str, String)> {
             request.action_id
         ))
     };
-    Ok(match request.kind {
+    let (on_machine, kind, key) = match request.kind {
         ActionKind::QuarantineFile => (
             true,
             "file",
@@ -93,6 +105,11 @@ fn object_of(request: &ActionRequest) -> Result<(bool, &'static str, String)> {
                 "expand scope is carried out by the engine, not a connector".into(),
             ))
         }
+    };
+    Ok(Place {
+        on_machine,
+        kind,
+        key,
     })
 }
 
@@ -110,32 +127,6 @@ fn adds_object(kind: ActionKind) -> bool {
     )
 }
 
-async fn find_object(
-    conn: &mut SqliteConnection,
-    machine: Option<i64>,
-    kind: &str,
-    key: &str,
-) -> Result<Option<(i64, bool)>> {
-    Ok(sqlx::query_as(
-        "SELECT id, present FROM lab_objects WHERE machine_id IS ? AND kind = ? AND key = ?",
-    )
-    .bind(machine)
-    .bind(kind)
-    .bind(key)
-    .fetch_optional(&mut *conn)
-    .await?)
-}
-
-async fn journal(conn: &mut SqliteConnection, action_id: i64, effect: &str) -> Result<()> {
-    sqlx::query("INSERT INTO lab_journal (action_id, effect, at) VALUES (?, ?, ?)")
-        .bind(action_id)
-        .bind(effect)
-        .bind(clock::now())
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
 #[async_trait]
 impl Connector for Lab {
     fn name(&self) -> &'static str {
@@ -143,14 +134,10 @@ impl Connector for Lab {
     }
 
     async fn snapshot(&self, machine: &MachineRef) -> Result<Snapshot> {
-        let rows: Vec<(String, String)> = sqlx::query_as(
-            "SELECT kind, data FROM lab_objects WHERE machine_id = ? AND present = 1 ORDER BY id",
-        )
-        .bind(machine.id)
-        .fetch_all(self.store.pool())
-        .await?;
         let mut snapshot = Snapshot::default();
-        for (kind, data) in rows {
+        for objects::Present { kind, data } in
+            objects::present_objects(self.store.pool(), machine.id).await?
+        {
             match kind.as_str() {
                 "file" => snapshot
                     .files
@@ -168,53 +155,32 @@ impl Connector for Lab {
     }
 
     async fn execute(&self, request: &ActionRequest) -> Result<Outcome> {
-        let (scoped, kind, key) = object_of(request)?;
-        let machine = scoped.then_some(request.machine.id);
+        let place = place_of(request)?;
+        let (machine, kind, key) = (place.machine(request), place.kind, &place.key);
         let mut tx = self.store.pool().begin().await?;
-        let (applied,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM lab_journal WHERE action_id = ?")
-                .bind(request.action_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        if applied > 0 {
+        if objects::journal_entries(&mut tx, request.action_id).await? > 0 {
             return Ok(Outcome::Done {
                 message: "already done".into(),
                 undo: None,
             });
         }
-        let found = find_object(&mut tx, machine, kind, &key).await?;
+        let found = objects::find_object(&mut tx, machine, kind, key).await?;
         let outcome = if adds_object(request.kind) {
             match found {
-                Some((id, _)) => {
-                    sqlx::query("UPDATE lab_objects SET present = 1 WHERE id = ?")
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                None => {
-                    sqlx::query(
-                        "INSERT INTO lab_objects (machine_id, kind, key, data) VALUES (?, ?, ?, '{}')",
-                    )
-                    .bind(machine)
-                    .bind(kind)
-                    .bind(&key)
-                    .execute(&mut *tx)
-                    .await?;
-                }
+                Some(Found { id, .. }) => objects::set_present(&mut tx, id, true).await?,
+                None => objects::add_object(&mut tx, machine, kind, key).await?,
             }
-            journal(&mut tx, request.action_id, &format!("add {kind} {key}")).await?;
+            objects::journal(&mut tx, request.action_id, &format!("add {kind} {key}")).await?;
             Outcome::Done {
                 message: format!("{} in place: {}", request.kind.label(), request.target.name),
                 undo: Some(key.clone()),
             }
         } else {
             match found {
-                Some((id, true)) => {
-                    sqlx::query("UPDATE lab_objects SET present = 0 WHERE id = ?")
-                        .bind(id)
-                        .execute(&mut *tx)
+                Some(Found { id, present: true }) => {
+                    objects::set_present(&mut tx, id, false).await?;
+                    objects::journal(&mut tx, request.action_id, &format!("remove {kind} {key}"))
                         .await?;
-                    journal(&mut tx, request.action_id, &format!("remove {kind} {key}")).await?;
                     Outcome::Done {
                         message: match request.kind {
                             ActionKind::QuarantineFile => format!(
@@ -243,22 +209,17 @@ impl Connector for Lab {
     }
 
     async fn undo(&self, request: &ActionRequest, _undo: Option<&str>) -> Result<Outcome> {
-        let (scoped, kind, key) = object_of(request)?;
-        let machine = scoped.then_some(request.machine.id);
+        let place = place_of(request)?;
+        let (machine, kind, key) = (place.machine(request), place.kind, &place.key);
         let mut tx = self.store.pool().begin().await?;
-        let found = find_object(&mut tx, machine, kind, &key).await?;
-        let Some((id, _)) = found else {
+        let found = objects::find_object(&mut tx, machine, kind, key).await?;
+        let Some(Found { id, .. }) = found else {
             return Ok(Outcome::NotFound {
                 message: format!("nothing to undo for {}", request.target.name),
             });
         };
-        let present = !adds_object(request.kind);
-        sqlx::query("UPDATE lab_objects SET present = ? WHERE id = ?")
-            .bind(present)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        journal(&mut tx, request.action_id, &format!("undo {kind} {key}")).await?;
+        objects::set_present(&mut tx, id, !adds_object(request.kind)).await?;
+        objects::journal(&mut tx, request.action_id, &format!("undo {kind} {key}")).await?;
         tx.commit().await?;
         Ok(Outcome::Done {
             message: match request.kind {
@@ -274,12 +235,12 @@ impl Connector for Lab {
     }
 
     async fn was_applied(&self, request: &ActionRequest) -> Result<Applied> {
-        let (n,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM lab_journal WHERE action_id = ? AND effect NOT LIKE 'undo %'",
+        Ok(
+            if objects::was_applied(self.store.pool(), request.action_id).await? {
+                Applied::Yes
+            } else {
+                Applied::No
+            },
         )
-        .bind(request.action_id)
-        .fetch_one(self.store.pool())
-        .await?;
-        Ok(if n > 0 { Applied::Yes } else { Applied::No })
     }
 }
