@@ -21,7 +21,7 @@ use vigil_telemetry::{Event, Format, Reader, SigmaEngine, SigmaMatch};
 use crate::domain::{NewEvent, NewMachine};
 use crate::ops::detections::{ioc_alert, sigma_alert, AlertSet, Sighting};
 use crate::ops::intel::Intel;
-use crate::store::{events, machines, users};
+use crate::store::{events, machines, settings, users};
 use crate::{Error, Result, Vigil};
 
 /// The settings key holding the user's Sigma rule folders (a JSON list).
@@ -348,12 +348,10 @@ pub(crate) fn new_event(event: &Event, machine: i64, source: &str) -> NewEvent {
 impl Vigil {
     /// The user's Sigma rule folders.
     pub async fn rule_dirs(&self) -> Result<Vec<PathBuf>> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE key = ?")
-            .bind(RULE_DIRS_KEY)
-            .fetch_optional(self.store().pool())
-            .await?;
-        Ok(row
-            .and_then(|(v,)| serde_json::from_str(&v).ok())
+        let mut conn = self.store().pool().acquire().await?;
+        Ok(settings::get(&mut conn, RULE_DIRS_KEY)
+            .await?
+            .and_then(|v| serde_json::from_str(&v).ok())
             .unwrap_or_default())
     }
 
@@ -378,11 +376,11 @@ impl Vigil {
         if !dirs.contains(&dir) {
             dirs.push(dir);
         }
-        sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-            .bind(RULE_DIRS_KEY)
-            .bind(serde_json::to_string(&dirs).unwrap_or_else(|_| "[]".into()))
-            .execute(self.store().pool())
-            .await?;
+        {
+            let mut conn = self.store().pool().acquire().await?;
+            let list = serde_json::to_string(&dirs).unwrap_or_else(|_| "[]".into());
+            settings::set(&mut conn, RULE_DIRS_KEY, &list).await?;
+        }
         let skipped = report
             .skipped
             .iter()
@@ -463,11 +461,7 @@ impl Vigil {
                     Some(id) => *id,
                     None => {
                         let key = key.to_string();
-                        let (known,): (i64,) =
-                            sqlx::query_as("SELECT COUNT(*) FROM machines WHERE name = ?")
-                                .bind(&key)
-                                .fetch_one(&mut *tx)
-                                .await?;
+                        let known = machines::id_by_name(&mut tx, &key).await?.is_some();
                         let windows = e.channel.contains("Microsoft-Windows")
                             || matches!(e.channel.as_str(), "Security" | "System" | "Application");
                         let id = machines::upsert(
@@ -489,7 +483,7 @@ impl Vigil {
                             },
                         )
                         .await?;
-                        if known == 0 {
+                        if !known {
                             summary.machines_added += 1;
                         }
                         machines.insert(key, id);
@@ -577,9 +571,7 @@ impl Vigil {
         // million-event store that made an investigation's window read ten times slower.
         // Fold them into the store now, without blocking readers.
         if summary.events_added >= CHECKPOINT_AFTER_EVENTS {
-            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(self.store().pool())
-                .await?;
+            self.store().checkpoint_passive().await?;
         }
         let commit = committing.elapsed();
         summary.stored_seconds = started.elapsed().as_secs_f64();

@@ -12,7 +12,7 @@ use vigil_telemetry::{Event, IndicatorKind};
 
 use crate::domain::NewIndicator;
 use crate::ops::detections::{ioc_alert, AlertSet, Hit, Sighting};
-use crate::store::indicators;
+use crate::store::{alerts, indicators};
 use crate::{Error, Result, Vigil};
 
 /// What importing an IOC list did.
@@ -62,10 +62,7 @@ pub(crate) struct Intel {
 
 impl Intel {
     pub async fn load(conn: &mut SqliteConnection) -> Result<Self> {
-        let rows: Vec<(String, String, String, String)> =
-            sqlx::query_as("SELECT kind, value, source, description FROM indicators")
-                .fetch_all(&mut *conn)
-                .await?;
+        let rows = indicators::all(conn).await?;
         let mut by_kind: HashMap<String, HashMap<String, (String, String)>> = HashMap::new();
         for (kind, value, source, description) in rows {
             by_kind
@@ -109,76 +106,11 @@ impl Intel {
     }
 }
 
-/// The stored events that show an indicator added after `after` (an indicator id): one
-/// query per kind of new indicator.
-async fn sightings(conn: &mut SqliteConnection, after: i64) -> Result<Vec<SightingRow>> {
-    // (kind, the events' column, whether to drive the join from the events). Hashes,
-    // domains and IPs are stored lower-case (or have no case); URLs as written. Columns
-    // without an index of their own are read once, each value looked up in the
-    // indicators' (kind, value) index.
-    const KINDS: [(&str, &str, bool); 6] = [
-        ("sha256", "e.sha256", false),
-        ("domain", "e.domain", false),
-        ("ip", "e.remote_ip", false),
-        ("md5", "e.md5", true),
-        ("sha1", "e.sha1", true),
-        ("url", "lower(e.url)", true),
-    ];
-    let new_kinds: Vec<String> =
-        sqlx::query_scalar("SELECT DISTINCT kind FROM indicators WHERE id > ?")
-            .bind(after)
-            .fetch_all(&mut *conn)
-            .await?;
-    let mut rows = Vec::new();
-    for (kind, column, from_events) in KINDS {
-        if !new_kinds.iter().any(|k| k == kind) {
-            continue;
-        }
-        let join = if from_events {
-            format!("events e CROSS JOIN indicators i ON i.kind = '{kind}' AND i.value = {column}")
-        } else {
-            format!("indicators i JOIN events e ON {column} = i.value")
-        };
-        let sql = format!(
-            "SELECT i.kind, i.value, i.source, i.description, e.machine_id, m.name AS machine,
-                    e.user_name, e.ts, COALESCE(e.target_path, e.image) AS path, e.sha256
-             FROM {join} JOIN machines m ON m.id = e.machine_id
-             WHERE i.kind = '{kind}' AND i.id > ? AND {column} IS NOT NULL"
-        );
-        let found: Vec<SightingRow> = sqlx::query_as(&sql)
-            .bind(after)
-            .fetch_all(&mut *conn)
-            .await?;
-        rows.extend(found);
-    }
-    Ok(rows)
-}
-
-/// An event that shows a new indicator.
-#[derive(sqlx::FromRow)]
-struct SightingRow {
-    kind: String,
-    value: String,
-    source: String,
-    description: String,
-    machine_id: i64,
-    machine: String,
-    user_name: Option<String>,
-    ts: String,
-    /// The file the event is about, or its process's image.
-    path: Option<String>,
-    sha256: Option<String>,
-}
-
 impl Vigil {
     /// The IOC lists held, newest first.
     pub async fn intel_lists(&self) -> Result<Vec<IntelList>> {
-        let rows: Vec<(String, String, i64, String)> = sqlx::query_as(
-            "SELECT source, kind, COUNT(*), MIN(added_at) FROM indicators
-             GROUP BY source, kind",
-        )
-        .fetch_all(self.store().pool())
-        .await?;
+        let mut conn = self.store().pool().acquire().await?;
+        let rows = indicators::lists(&mut conn).await?;
         let mut lists: Vec<IntelList> = Vec::new();
         for (source, kind, count, added_at) in rows {
             let at = match lists.iter().position(|l| l.source == source) {
@@ -203,12 +135,7 @@ impl Vigil {
             });
             list.added_at = std::cmp::min(list.added_at.clone(), added_at);
         }
-        let raised: Vec<(String, i64, i64)> = sqlx::query_as(
-            "SELECT rule_id, COUNT(*), COUNT(DISTINCT machine_id) FROM alerts
-             WHERE detection_source = 'ioc' GROUP BY rule_id",
-        )
-        .fetch_all(self.store().pool())
-        .await?;
+        let raised = alerts::ioc_alerts_by_rule(&mut conn).await?;
         for list in &mut lists {
             list.kinds
                 .sort_by(|a, b| b.count.cmp(&a.count).then(a.kind.cmp(&b.kind)));
@@ -225,11 +152,10 @@ impl Vigil {
     /// Forgets the indicators of one IOC list (alerts it raised stay, with their
     /// history). Returns how many went.
     pub async fn remove_intel_list(&self, source: &str) -> Result<u32> {
-        let gone = sqlx::query("DELETE FROM indicators WHERE source = ?")
-            .bind(source)
-            .execute(self.store().pool())
-            .await?
-            .rows_affected();
+        let gone = {
+            let mut conn = self.store().pool().acquire().await?;
+            indicators::remove_list(&mut conn, source).await?
+        };
         if gone == 0 {
             return Err(Error::NotFound {
                 what: "IOC list",
@@ -277,12 +203,10 @@ impl Vigil {
         // The new indicators are the rows after the last id: SQLite numbers new rows
         // consecutively, and this transaction is the only writer.
         let mut tx = self.store().pool().begin().await?;
-        let (last,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(id), 0) FROM indicators")
-            .fetch_one(&mut *tx)
-            .await?;
+        let last = indicators::last_id(&mut tx).await?;
         summary.added = indicators::add(&mut tx, &indicators).await? as u32;
         let found = if summary.added > 0 {
-            sightings(&mut tx, last).await?
+            indicators::sightings_after(&mut tx, last).await?
         } else {
             Vec::new()
         };

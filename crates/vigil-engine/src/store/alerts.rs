@@ -274,6 +274,18 @@ pub(crate) async fn view(conn: &mut SqliteConnection, alert: i64) -> Result<Opti
     Ok(row.map(AlertView::from))
 }
 
+/// Per IOC list (`ioc:<list>` rule), how many alerts it raised and on how many machines.
+pub(crate) async fn ioc_alerts_by_rule(
+    conn: &mut SqliteConnection,
+) -> Result<Vec<(String, i64, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT rule_id, COUNT(*), COUNT(DISTINCT machine_id) FROM alerts
+         WHERE detection_source = 'ioc' GROUP BY rule_id",
+    )
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
 // Read by the investigation page and the dashboard.
 
 /// Whether alert `alert` exists (None when not) and the open investigation it is in, if any.

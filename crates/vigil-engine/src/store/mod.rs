@@ -101,6 +101,15 @@ impl Store {
         Ok(())
     }
 
+    /// Folds what it can of the write-ahead log into the database file without waiting for
+    /// readers (after a large import).
+    pub(crate) async fn checkpoint_passive(&self) -> Result<()> {
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Refreshes the statistics SQLite plans its queries with (after a bulk fill).
     pub(crate) async fn analyze(&self) -> Result<()> {
         sqlx::query("ANALYZE").execute(&self.pool).await?;
