@@ -15,6 +15,7 @@ pub(crate) mod entities;
 pub mod events;
 pub(crate) mod groups;
 pub(crate) mod indicators;
+pub(crate) mod investigations;
 pub(crate) mod log;
 /// Public for the integration tests, which add machines of their own.
 pub mod machines;
