@@ -35,6 +35,19 @@ pub(crate) async fn of_investigation(
     .await?)
 }
 
+/// The newest `limit` alerts not resolved, newest first.
+pub(crate) async fn latest_active(
+    conn: &mut SqliteConnection,
+    limit: i64,
+) -> Result<Vec<AlertRow>> {
+    Ok(sqlx::query_as(&format!(
+        "{ALERT_SELECT} WHERE a.status <> 'resolved' ORDER BY a.id DESC LIMIT ?"
+    ))
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
 /// Which entity each alert of an investigation names: (alert, entity) pairs.
 pub(crate) async fn entities_of_investigation(
     conn: &mut SqliteConnection,

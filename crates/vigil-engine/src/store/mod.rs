@@ -9,6 +9,7 @@ use sqlx::SqlitePool;
 
 use crate::{Error, Result};
 
+pub(crate) mod actions;
 pub(crate) mod alerts;
 pub(crate) mod entities;
 /// Public for the integration tests, which write events of their own.
