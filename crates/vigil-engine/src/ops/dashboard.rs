@@ -10,8 +10,7 @@ use crate::domain::NewMachine;
 use crate::domain::{AlertView, Dashboard, InvestigationStatus, RiskLevel, StatusCount};
 use crate::ops::actions::ActionFilter;
 use crate::ops::details::InvestigationFilter;
-use crate::store::alerts::{AlertRow, ALERT_SELECT};
-use crate::store::machines;
+use crate::store::{actions, alerts, investigations, machines};
 use crate::{clock, Error, Result, Vigil};
 
 /// What the dashboard benchmark measured (milliseconds: median and slowest of the runs).
@@ -62,36 +61,8 @@ async fn seed(vigil: &Vigil, n: u32) -> Result<()> {
         .await?;
     }
     let now = clock::now();
-    // Ids line up: investigation i has alert i, entity i and action i.
-    let statements = [
-        "INSERT INTO investigations (id, title, status, trigger_kind, trigger_alert_id, trigger_machine_id, playbook, created_at, started_at, ended_at)
-         SELECT i, 'Bench investigation ' || i,
-            CASE WHEN i % 100 = 0 THEN 'pending_action' WHEN i % 3 = 0 THEN 'no_threats_found' WHEN i % 7 = 0 THEN 'partially_remediated' ELSE 'remediated' END,
-            'alert', i, 1 + i % 200, 'malware_on_machine', ?2, ?2, CASE WHEN i % 100 = 0 THEN NULL ELSE ?2 END FROM n",
-        "INSERT INTO alerts (id, title, severity, category, detection_source, machine_id, status, investigation_id, first_seen, last_seen, created_at)
-         SELECT i, 'Bench alert ' || i, CASE i % 3 WHEN 0 THEN 'high' WHEN 1 THEN 'medium' ELSE 'low' END, 'Execution', 'sigma',
-            1 + i % 200, CASE WHEN i % 100 = 0 THEN 'new' ELSE 'resolved' END, i, ?2, ?2, ?2 FROM n",
-        "INSERT INTO investigation_alerts (investigation_id, alert_id, joined_at) SELECT i, i, ?2 FROM n",
-        "INSERT INTO investigation_machines (investigation_id, machine_id, reason, joined_at) SELECT i, 1 + i % 200, 'alert', ?2 FROM n",
-        "INSERT INTO entities (id, kind, key, machine_id, name, path) SELECT i, 'file', (1 + i % 200) || '|c:\\temp\\bench' || i || '.exe', 1 + i % 200, 'bench' || i || '.exe', 'C:\\Temp\\bench' || i || '.exe' FROM n",
-        "INSERT INTO evidence (investigation_id, entity_id, verdict, remediation_status, found_at)
-         SELECT i, i, CASE WHEN i % 3 = 0 THEN 'no_threats_found' ELSE 'malicious' END,
-            CASE WHEN i % 3 = 0 THEN 'none' WHEN i % 100 = 0 THEN 'pending_approval' ELSE 'remediated' END, ?2 FROM n",
-        "INSERT INTO actions (id, investigation_id, kind, entity_id, machine_id, source, state, proposed_at, expires_at, finished_at)
-         SELECT i, i, 'quarantine_file', i, 1 + i % 200, 'automated', CASE WHEN i % 100 = 0 THEN 'pending' ELSE 'succeeded' END,
-            ?2, ?3, CASE WHEN i % 100 = 0 THEN NULL ELSE ?2 END FROM n WHERE i % 3 <> 0",
-    ];
     let expires = clock::shift(&now, time::Duration::days(7));
-    for statement in statements {
-        sqlx::query(&format!(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1) {statement}"
-        ))
-        .bind(i64::from(n))
-        .bind(&now)
-        .bind(&expires)
-        .execute(&mut *tx)
-        .await?;
-    }
+    investigations::seed_settled(&mut tx, n, &now, &expires).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -108,8 +79,7 @@ impl Vigil {
         let started = Instant::now();
         seed(self, investigations).await?;
         let seed_seconds = started.elapsed().as_secs_f64();
-        let sqlx_analyze = sqlx::query("ANALYZE").execute(self.store().pool()).await;
-        if let Err(error) = sqlx_analyze {
+        if let Err(error) = self.store().analyze().await {
             tracing::warn!(%error, "ANALYZE failed");
         }
         let time = |runs: u32| async move {
@@ -161,21 +131,18 @@ impl Vigil {
     pub async fn dashboard(&self) -> Result<Dashboard> {
         self.expire_pending().await?;
         let overview = self.overview().await?;
-        let pool = self.store().pool();
         let limit = i64::from(Dashboard::LIST);
         let mut at_risk = self.machines().await?;
         at_risk.retain(|m| m.risk != RiskLevel::None);
         at_risk.truncate(Dashboard::LIST as usize);
-        let alerts: Vec<AlertRow> = sqlx::query_as(&format!(
-            "{ALERT_SELECT} WHERE a.status <> 'resolved' ORDER BY a.id DESC LIMIT ?"
-        ))
-        .bind(limit)
-        .fetch_all(pool)
-        .await?;
-        let counts: Vec<(InvestigationStatus, i64)> =
-            sqlx::query_as("SELECT status, COUNT(*) FROM investigations GROUP BY status")
-                .fetch_all(pool)
-                .await?;
+        let (alerts, counts, oldest_pending) = {
+            let mut conn = self.store().pool().acquire().await?;
+            (
+                alerts::latest_active(&mut conn, limit).await?,
+                investigations::count_by_status(&mut conn).await?,
+                actions::oldest_pending(&mut conn).await?,
+            )
+        };
         let investigations_by_status = InvestigationStatus::ALL
             .iter()
             .filter_map(|&status| {
@@ -186,10 +153,6 @@ impl Vigil {
                 })
             })
             .collect();
-        let (oldest_pending,): (Option<String>,) =
-            sqlx::query_as("SELECT MIN(proposed_at) FROM actions WHERE state = 'pending'")
-                .fetch_one(pool)
-                .await?;
         Ok(Dashboard {
             overview,
             at_risk,

@@ -8,9 +8,11 @@ use sqlx::SqliteConnection;
 use crate::domain::{
     ActionState, ActionView, AutomationLevel, EntityKind, EntityView, Fact, FindingGroup, Graph,
     InvestigationDetails, InvestigationStatus, InvestigationSummary, LogEntry, MachineView, Reason,
-    RemediationStatus, RiskLevel, ScopeMachine, ScopeUser, Severity, Verdict,
+    RiskLevel, ScopeMachine, ScopeUser, Severity,
 };
-use crate::store::alerts::{AlertRow, ALERT_SELECT};
+use crate::store::entities::{self, EntityRow};
+use crate::store::investigations::{self, SummaryRow};
+use crate::store::{alerts, log, machines};
 use crate::{clock, Error, Result, Vigil};
 
 fn split_list(text: &str) -> Vec<String> {
@@ -20,39 +22,6 @@ fn split_list(text: &str) -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
-
-#[derive(sqlx::FromRow)]
-struct SummaryRow {
-    id: i64,
-    title: String,
-    status: InvestigationStatus,
-    status_detail: String,
-    trigger_kind: String,
-    trigger_alert_id: Option<i64>,
-    trigger_alert_title: Option<String>,
-    playbook: String,
-    detection_source: String,
-    threat_types: String,
-    tags: String,
-    machine_names: Option<String>,
-    user_names: Option<String>,
-    started_by: String,
-    created_at: String,
-    started_at: Option<String>,
-    ended_at: Option<String>,
-    pending_since: Option<String>,
-    pending_ms_total: i64,
-}
-
-const SUMMARY_SELECT: &str = "SELECT i.id, i.title, i.status, i.status_detail, i.trigger_kind, i.trigger_alert_id,
-    (SELECT t.title FROM alerts t WHERE t.id = i.trigger_alert_id) AS trigger_alert_title,
-    i.playbook, i.detection_source, i.threat_types, i.tags,
-    (SELECT group_concat(m.name, ',') FROM (SELECT m.name FROM investigation_machines im JOIN machines m ON m.id = im.machine_id
-        WHERE im.investigation_id = i.id ORDER BY im.joined_at, m.name) m) AS machine_names,
-    (SELECT group_concat(u.name, ',') FROM (SELECT u.name FROM investigation_users iu JOIN users u ON u.id = iu.user_id
-        WHERE iu.investigation_id = i.id ORDER BY u.name) u) AS user_names,
-    i.started_by, i.created_at, i.started_at, i.ended_at, i.pending_since, i.pending_ms_total
-    FROM investigations i";
 
 impl SummaryRow {
     fn into_view(self, now: &str) -> InvestigationSummary {
@@ -88,25 +57,6 @@ impl SummaryRow {
             pending_s: self.pending_ms_total as f64 / 1000.0 + pending_open,
         }
     }
-}
-
-#[derive(sqlx::FromRow)]
-struct EntityRow {
-    id: i64,
-    kind: EntityKind,
-    name: String,
-    machine: Option<String>,
-    path: Option<String>,
-    sha256: Option<String>,
-    pid: Option<i64>,
-    command_line: Option<String>,
-    value: Option<String>,
-    detail: String,
-    verdict: Verdict,
-    reasons: String,
-    remediation_status: RemediationStatus,
-    group_key: Option<String>,
-    protected: Option<String>,
 }
 
 /// The facts an entity's detail holds (`facts: [[label, value], …]`).
@@ -174,17 +124,7 @@ impl From<EntityRow> for EntityView {
 
 /// The investigation's entities: findings first, ranked (the culprit first), then the rest.
 async fn entities_of(conn: &mut SqliteConnection, investigation: i64) -> Result<Vec<EntityView>> {
-    let rows: Vec<EntityRow> = sqlx::query_as(
-        "SELECT e.id, e.kind, e.name, m.name AS machine, e.path, e.sha256, e.pid, e.command_line, e.value,
-                e.detail, v.verdict, v.reasons, v.remediation_status, v.group_key, v.protected
-         FROM evidence v JOIN entities e ON e.id = v.entity_id LEFT JOIN machines m ON m.id = e.machine_id
-         WHERE v.investigation_id = ?
-         ORDER BY CASE v.verdict WHEN 'malicious' THEN 0 WHEN 'suspicious' THEN 1 ELSE 2 END, v.score DESC,
-                  e.kind, e.name, e.id",
-    )
-    .bind(investigation)
-    .fetch_all(&mut *conn)
-    .await?;
+    let rows = entities::of_investigation(conn, investigation).await?;
     Ok(rows.into_iter().map(EntityView::from).collect())
 }
 
@@ -195,14 +135,10 @@ async fn finding_groups(
     findings: &[EntityView],
     actions: &[ActionView],
 ) -> Result<Vec<FindingGroup>> {
-    let labels: Vec<(String, String)> = sqlx::query_as(
-        "SELECT DISTINCT group_key, group_label FROM evidence
-         WHERE investigation_id = ? AND group_key IS NOT NULL AND verdict IN ('malicious', 'suspicious')",
-    )
-    .bind(investigation)
-    .fetch_all(&mut *conn)
-    .await?;
-    let labels: HashMap<String, String> = labels.into_iter().collect();
+    let labels: HashMap<String, String> = entities::finding_group_labels(conn, investigation)
+        .await?
+        .into_iter()
+        .collect();
     let mut groups: Vec<FindingGroup> = Vec::new();
     for f in findings {
         let Some(key) = &f.group else { continue };
@@ -234,28 +170,6 @@ async fn finding_groups(
     Ok(groups)
 }
 
-/// A machine row: id, name, domain, os, role, tags, ip, group, level, connector, last seen,
-/// top active alert severity, active alerts, unremediated malicious entities.
-type MachineRow = (
-    i64,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    String,
-    Option<String>,
-    i64,
-    i64,
-);
-
-/// A log row: id, step, machine, status, started at, duration (ms), detail.
-type LogRow = (i64, String, Option<String>, String, String, i64, String);
-
 /// A filter on the investigations list.
 #[derive(Debug, Clone, Default)]
 pub struct InvestigationFilter {
@@ -266,20 +180,7 @@ pub struct InvestigationFilter {
 impl Vigil {
     /// Every machine with its group, automation level and risk, most at risk first.
     pub async fn machines(&self) -> Result<Vec<MachineView>> {
-        let rows: Vec<MachineRow> =
-            sqlx::query_as(
-                "SELECT m.id, m.name, m.domain, m.os, m.role, m.tags, m.ip, g.name, g.automation_level, m.connector, m.last_seen,
-                    (SELECT a.severity FROM alerts a WHERE a.machine_id = m.id AND a.status <> 'resolved'
-                     ORDER BY CASE a.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END LIMIT 1),
-                    (SELECT COUNT(*) FROM alerts a WHERE a.machine_id = m.id AND a.status <> 'resolved'),
-                    COALESCE(u.n, 0)
-                 FROM machines m JOIN machine_groups g ON g.id = m.group_id
-                 LEFT JOIN (SELECT e.machine_id, COUNT(*) AS n FROM evidence v JOIN entities e ON e.id = v.entity_id
-                            WHERE v.verdict = 'malicious' AND v.remediation_status NOT IN ('remediated', 'not_found')
-                            GROUP BY e.machine_id) u ON u.machine_id = m.id",
-            )
-            .fetch_all(self.store().pool())
-            .await?;
+        let rows = machines::with_risk(&mut *self.store().pool().acquire().await?).await?;
         let mut machines: Vec<MachineView> = rows
             .into_iter()
             .map(
@@ -342,15 +243,11 @@ impl Vigil {
         filter: &InvestigationFilter,
     ) -> Result<Vec<InvestigationSummary>> {
         self.expire_pending().await?;
-        let rows: Vec<SummaryRow> = sqlx::query_as(&format!(
-            "{SUMMARY_SELECT} WHERE (?1 IS NULL OR i.status = ?1)
-               AND (?2 IS NULL OR EXISTS (SELECT 1 FROM investigation_machines im JOIN machines m ON m.id = im.machine_id
-                                          WHERE im.investigation_id = i.id AND m.name = ?2))
-             ORDER BY i.id DESC"
-        ))
-        .bind(filter.status)
-        .bind(&filter.machine)
-        .fetch_all(self.store().pool())
+        let rows = investigations::summaries(
+            &mut *self.store().pool().acquire().await?,
+            filter.status,
+            filter.machine.as_deref(),
+        )
         .await?;
         let now = clock::now();
         Ok(rows.into_iter().map(|r| r.into_view(&now)).collect())
@@ -361,46 +258,18 @@ impl Vigil {
     pub async fn investigation(&self, id: u32) -> Result<InvestigationDetails> {
         let mut conn = self.store().pool().acquire().await?;
         let id64 = i64::from(id);
-        let row: Option<SummaryRow> = sqlx::query_as(&format!("{SUMMARY_SELECT} WHERE i.id = ?"))
-            .bind(id64)
-            .fetch_optional(&mut *conn)
-            .await?;
-        let summary = row
+        let summary = investigations::summary(&mut conn, id64)
+            .await?
             .ok_or_else(|| Error::NotFound {
                 what: "investigation",
                 name: id.to_string(),
             })?
             .into_view(&clock::now());
-        let alerts: Vec<AlertRow> = sqlx::query_as(&format!(
-            "{ALERT_SELECT} JOIN investigation_alerts ia ON ia.alert_id = a.id WHERE ia.investigation_id = ? ORDER BY a.id"
-        ))
-        .bind(id64)
-        .fetch_all(&mut *conn)
-        .await?;
-        let machines: Vec<(String, String, String, String, String)> = sqlx::query_as(
-            "SELECT m.name, g.name, g.automation_level, im.reason, im.joined_at
-             FROM investigation_machines im JOIN machines m ON m.id = im.machine_id JOIN machine_groups g ON g.id = m.group_id
-             WHERE im.investigation_id = ? ORDER BY im.joined_at, m.name",
-        )
-        .bind(id64)
-        .fetch_all(&mut *conn)
-        .await?;
-        let users: Vec<(String, String)> = sqlx::query_as(
-            "SELECT u.name, iu.reason FROM investigation_users iu JOIN users u ON u.id = iu.user_id
-             WHERE iu.investigation_id = ? ORDER BY u.name",
-        )
-        .bind(id64)
-        .fetch_all(&mut *conn)
-        .await?;
+        let alerts = alerts::of_investigation(&mut conn, id64).await?;
+        let machines = investigations::machines_of(&mut conn, id64).await?;
+        let users = investigations::users_of(&mut conn, id64).await?;
         let entities = entities_of(&mut conn, id64).await?;
-        let log: Vec<LogRow> = sqlx::query_as(
-            "SELECT l.id, l.step, m.name, l.status, l.started_at, l.duration_ms, l.detail
-             FROM investigation_log l LEFT JOIN machines m ON m.id = l.machine_id
-             WHERE l.investigation_id = ? ORDER BY l.id",
-        )
-        .bind(id64)
-        .fetch_all(&mut *conn)
-        .await?;
+        let log = log::of_investigation(&mut conn, id64).await?;
         let actions = crate::store::actions::of_investigation(&mut conn, id64).await?;
         let mut details = InvestigationDetails {
             summary,

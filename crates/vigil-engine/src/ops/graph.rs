@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use sqlx::SqliteConnection;
 
 use crate::domain::{EntityKind, EntityView, Graph, GraphEdge, GraphNode, InvestigationDetails};
+use crate::store;
 use crate::Result;
 
 /// At most this many nodes are drawn before a cluster is expanded.
@@ -54,13 +55,7 @@ pub async fn of_investigation(
     for u in &details.users {
         users.insert(u.name.to_lowercase());
     }
-    let alert_entities: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT ae.alert_id, ae.entity_id FROM alert_entities ae
-         JOIN investigation_alerts ia ON ia.alert_id = ae.alert_id WHERE ia.investigation_id = ?",
-    )
-    .bind(investigation)
-    .fetch_all(&mut *conn)
-    .await?;
+    let alert_entities = store::alerts::entities_of_investigation(conn, investigation).await?;
     for a in &details.alerts {
         let id = format!("alert:{}", a.id);
         graph.nodes.push(GraphNode {
@@ -126,12 +121,7 @@ pub async fn of_investigation(
             });
         }
     }
-    let links: Vec<(i64, i64, String)> = sqlx::query_as(
-        "SELECT from_entity, to_entity, relation FROM evidence_links WHERE investigation_id = ?",
-    )
-    .bind(investigation)
-    .fetch_all(&mut *conn)
-    .await?;
+    let links = store::entities::links_of(conn, investigation).await?;
     let mut linked_to: BTreeSet<u32> = BTreeSet::new();
     for (from, to, relation) in &links {
         let (Some(a), Some(b)) = (by_id.get(&(*from as u32)), by_id.get(&(*to as u32))) else {

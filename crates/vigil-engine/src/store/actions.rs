@@ -367,6 +367,17 @@ pub(crate) async fn transition(
     Ok(Some(to))
 }
 
+// Read by the investigation page and the dashboard.
+
+/// When the oldest action still waiting for a decision was proposed.
+pub(crate) async fn oldest_pending(conn: &mut SqliteConnection) -> Result<Option<String>> {
+    let (oldest,): (Option<String>,) =
+        sqlx::query_as("SELECT MIN(proposed_at) FROM actions WHERE state = 'pending'")
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok(oldest)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::connectors::Target;
-use crate::domain::{EntityKind, NewEntity};
+use crate::domain::{EntityKind, NewEntity, RemediationStatus, Verdict};
 use crate::{clock, Result};
 
 /// Records an entity (or finds the known one) and returns its id.
@@ -99,6 +99,73 @@ pub(crate) async fn link(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+// Read by the investigation page.
+
+/// An investigation's entity with what the judge found of it, as stored.
+#[derive(sqlx::FromRow)]
+pub(crate) struct EntityRow {
+    pub(crate) id: i64,
+    pub(crate) kind: EntityKind,
+    pub(crate) name: String,
+    pub(crate) machine: Option<String>,
+    pub(crate) path: Option<String>,
+    pub(crate) sha256: Option<String>,
+    pub(crate) pid: Option<i64>,
+    pub(crate) command_line: Option<String>,
+    pub(crate) value: Option<String>,
+    pub(crate) detail: String,
+    pub(crate) verdict: Verdict,
+    pub(crate) reasons: String,
+    pub(crate) remediation_status: RemediationStatus,
+    pub(crate) group_key: Option<String>,
+    pub(crate) protected: Option<String>,
+}
+
+/// The investigation's entities: findings first, ranked (the culprit first), then the rest.
+pub(crate) async fn of_investigation(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+) -> Result<Vec<EntityRow>> {
+    Ok(sqlx::query_as(
+        "SELECT e.id, e.kind, e.name, m.name AS machine, e.path, e.sha256, e.pid, e.command_line, e.value,
+                e.detail, v.verdict, v.reasons, v.remediation_status, v.group_key, v.protected
+         FROM evidence v JOIN entities e ON e.id = v.entity_id LEFT JOIN machines m ON m.id = e.machine_id
+         WHERE v.investigation_id = ?
+         ORDER BY CASE v.verdict WHEN 'malicious' THEN 0 WHEN 'suspicious' THEN 1 ELSE 2 END, v.score DESC,
+                  e.kind, e.name, e.id",
+    )
+    .bind(investigation)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// The labels the judge gave the groups of an investigation's findings: (key, label).
+pub(crate) async fn finding_group_labels(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+) -> Result<Vec<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT DISTINCT group_key, group_label FROM evidence
+         WHERE investigation_id = ? AND group_key IS NOT NULL AND verdict IN ('malicious', 'suspicious')",
+    )
+    .bind(investigation)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// The links between an investigation's evidence: (from, to, relation).
+pub(crate) async fn links_of(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+) -> Result<Vec<(i64, i64, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT from_entity, to_entity, relation FROM evidence_links WHERE investigation_id = ?",
+    )
+    .bind(investigation)
+    .fetch_all(&mut *conn)
+    .await?)
 }
 
 /// Rows per multi-row statement (each binds at most 11 values).

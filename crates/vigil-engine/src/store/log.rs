@@ -103,3 +103,21 @@ pub(crate) async fn telemetry_read(
     .await?;
     Ok(read)
 }
+
+/// A log row: id, step, machine, status, started at, duration (ms), detail.
+pub(crate) type LogRow = (i64, String, Option<String>, String, String, i64, String);
+
+/// An investigation's log, in the order it was written.
+pub(crate) async fn of_investigation(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+) -> Result<Vec<LogRow>> {
+    Ok(sqlx::query_as(
+        "SELECT l.id, l.step, m.name, l.status, l.started_at, l.duration_ms, l.detail
+         FROM investigation_log l LEFT JOIN machines m ON m.id = l.machine_id
+         WHERE l.investigation_id = ? ORDER BY l.id",
+    )
+    .bind(investigation)
+    .fetch_all(&mut *conn)
+    .await?)
+}

@@ -156,6 +156,44 @@ pub(crate) async fn addresses(
         .await?)
 }
 
+// Read by the machines list and the dashboard.
+
+/// A machine row: id, name, domain, os, role, tags, ip, group, level, connector, last seen,
+/// top active alert severity, active alerts, unremediated malicious entities.
+pub(crate) type RiskRow = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    i64,
+    i64,
+);
+
+/// Every machine with its group, level and what puts it at risk.
+pub(crate) async fn with_risk(conn: &mut SqliteConnection) -> Result<Vec<RiskRow>> {
+    Ok(sqlx::query_as(
+        "SELECT m.id, m.name, m.domain, m.os, m.role, m.tags, m.ip, g.name, g.automation_level, m.connector, m.last_seen,
+            (SELECT a.severity FROM alerts a WHERE a.machine_id = m.id AND a.status <> 'resolved'
+             ORDER BY CASE a.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END LIMIT 1),
+            (SELECT COUNT(*) FROM alerts a WHERE a.machine_id = m.id AND a.status <> 'resolved'),
+            COALESCE(u.n, 0)
+         FROM machines m JOIN machine_groups g ON g.id = m.group_id
+         LEFT JOIN (SELECT e.machine_id, COUNT(*) AS n FROM evidence v JOIN entities e ON e.id = v.entity_id
+                    WHERE v.verdict = 'malicious' AND v.remediation_status NOT IN ('remediated', 'not_found')
+                    GROUP BY e.machine_id) u ON u.machine_id = m.id",
+    )
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
 /// Loads the machine reference a connector needs, with the machine's connector name.
 pub(crate) async fn machine_ref(
     conn: &mut SqliteConnection,

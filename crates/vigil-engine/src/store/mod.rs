@@ -15,14 +15,14 @@ use crate::{Error, Result};
 pub(crate) mod actions;
 pub(crate) mod alerts;
 pub(crate) mod entities;
-/// Public for the integration tests, which write events of their own.
+// Public: the integration tests write events of their own.
 pub mod events;
 pub(crate) mod evidence;
 pub(crate) mod groups;
 pub(crate) mod indicators;
 pub(crate) mod investigations;
 pub(crate) mod log;
-/// Public for the integration tests, which add machines of their own.
+// Public: the integration tests add machines of their own.
 pub mod machines;
 pub(crate) mod policies;
 pub(crate) mod ranked;
