@@ -537,14 +537,19 @@ mod tests {
     use crate::domain::{ActionState, InvestigationStatus, RemediationStatus};
     use crate::Vigil;
 
+    async fn connector_of_client4(vigil: &Vigil, connector: Option<&str>) {
+        let mut conn = vigil.store().pool().acquire().await.expect("conn");
+        let known = crate::store::machines::set_connector(&mut conn, "client4", connector)
+            .await
+            .expect("set connector");
+        assert!(known, "the demo has client4");
+    }
+
     /// The demo's client4 with its connector taken away, investigated: what it found waits
     /// for approval. Returns the investigation and its pending actions of one kind.
     async fn unreachable_client4(vigil: &Vigil) -> (u32, Vec<u32>) {
         vigil.load_demo().await.expect("demo");
-        sqlx::query("UPDATE machines SET connector = NULL WHERE name = 'client4'")
-            .execute(vigil.store().pool())
-            .await
-            .expect("no connector");
+        connector_of_client4(vigil, None).await;
         let details = vigil
             .investigate_machine("client4", "tester")
             .await
@@ -607,10 +612,7 @@ mod tests {
         let vigil = Vigil::in_memory().await.expect("open");
         let (_, ids) = unreachable_client4(&vigil).await;
         vigil.approve(&ids, "tester", None).await.expect("approve");
-        sqlx::query("UPDATE machines SET connector = 'lab' WHERE name = 'client4'")
-            .execute(vigil.store().pool())
-            .await
-            .expect("connector back");
+        connector_of_client4(&vigil, Some("lab")).await;
         vigil.recover().await.expect("recover");
         let mut conn = vigil.store().pool().acquire().await.expect("conn");
         let after = crate::store::actions::load(&mut conn, &ids)

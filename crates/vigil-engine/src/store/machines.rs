@@ -222,3 +222,18 @@ pub(crate) async fn name_of(conn: &mut SqliteConnection, machine: i64) -> Result
         .await?;
     Ok(name)
 }
+
+/// Sets which connector reaches the machine called `name` (none: known only from
+/// telemetry). Returns whether there is such a machine.
+pub(crate) async fn set_connector(
+    conn: &mut SqliteConnection,
+    name: &str,
+    connector: Option<&str>,
+) -> Result<bool> {
+    let done = sqlx::query("UPDATE machines SET connector = ? WHERE name = ?")
+        .bind(connector)
+        .bind(name)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
