@@ -230,12 +230,14 @@ function History({ backend, go, rows, onChanged }: { backend: Backend; go: Go; r
                           onChange={(e) => setNote(e.target.value)}
                           autoFocus
                         />
-                        <button type="submit" disabled={busy === a.id || note.trim() === ""}>
-                          Mark done
-                        </button>
-                        <button type="button" className="quiet" onClick={() => setMarking(null)}>
-                          Cancel
-                        </button>
+                        <span className="row">
+                          <button type="submit" disabled={busy === a.id || note.trim() === ""}>
+                            Mark done
+                          </button>
+                          <button type="button" className="quiet" onClick={() => setMarking(null)}>
+                            Cancel
+                          </button>
+                        </span>
                       </form>
                     ) : (
                       <button

@@ -77,9 +77,9 @@ export function SummaryCard({
           )}
           {waiting > 0 && (
             <p className="notice" data-testid="waiting-for-machine">
-              {waiting} approved action{waiting === 1 ? " waits" : "s wait"} for {waiting === 1 ? "its machine" : "their machines"}: Vigil runs{" "}
-              {waiting === 1 ? "it" : "them"} when the machine can be reached. If you did it yourself, mark it done by hand in the action
-              center's history.
+              Vigil runs {waiting === 1 ? "the approved action" : `the ${waiting} approved actions`} when{" "}
+              {waiting === 1 ? "its machine" : "their machines"} can be reached. Did it yourself? Mark it done by hand in the action
+              center&apos;s history.
             </p>
           )}
           <span className="spacer" />
