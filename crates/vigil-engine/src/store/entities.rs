@@ -191,3 +191,16 @@ pub(crate) async fn upsert_entities(
         })
         .collect())
 }
+
+/// An investigation's links between evidence: (from, to, relation).
+pub(crate) async fn links_of(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+) -> Result<Vec<(i64, i64, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT from_entity, to_entity, relation FROM evidence_links WHERE investigation_id = ?",
+    )
+    .bind(investigation)
+    .fetch_all(&mut *conn)
+    .await?)
+}

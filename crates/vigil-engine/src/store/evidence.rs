@@ -78,3 +78,44 @@ pub(crate) async fn remediable(
     .fetch_optional(&mut *conn)
     .await?)
 }
+
+/// An entity already in an investigation's evidence (what collection starts from).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct Known {
+    pub id: i64,
+    pub kind: crate::domain::EntityKind,
+    pub machine_id: Option<i64>,
+    pub name: String,
+    pub path: Option<String>,
+    pub sha256: Option<String>,
+    pub pid: Option<i64>,
+    pub command_line: Option<String>,
+    pub value: Option<String>,
+    pub detail: String,
+}
+
+impl Known {
+    /// The entity's `detail` JSON.
+    pub fn detail(&self) -> serde_json::Value {
+        serde_json::from_str(&self.detail).unwrap_or_default()
+    }
+}
+
+/// An investigation's evidence (on `machine` and global, or all when `None`), by entity.
+pub(crate) async fn known(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    machine: Option<i64>,
+) -> Result<Vec<Known>> {
+    Ok(sqlx::query_as(
+        "SELECT e.id, e.kind, e.machine_id, e.name, e.path, e.sha256, e.pid, e.command_line,
+                e.value, e.detail
+         FROM evidence v JOIN entities e ON e.id = v.entity_id
+         WHERE v.investigation_id = ?1 AND (?2 IS NULL OR e.machine_id = ?2 OR e.machine_id IS NULL)
+         ORDER BY e.id",
+    )
+    .bind(investigation)
+    .bind(machine)
+    .fetch_all(&mut *conn)
+    .await?)
+}

@@ -1,5 +1,7 @@
 //! The `indicators` table: threat indicators (IOCs) from feeds and the admin.
 
+use std::collections::HashMap;
+
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::domain::NewIndicator;
@@ -57,4 +59,31 @@ pub(crate) async fn values_of_kind(conn: &mut SqliteConnection, kind: &str) -> R
             .fetch_all(&mut *conn)
             .await?;
     Ok(rows.into_iter().map(|(v,)| v).collect())
+}
+
+/// The indicators of `kind` among `values` (lower case, as stored): value → (source,
+/// description).
+pub(crate) async fn matching(
+    conn: &mut SqliteConnection,
+    kind: &str,
+    values: &[&str],
+) -> Result<HashMap<String, (String, String)>> {
+    let mut found = HashMap::new();
+    for chunk in values.chunks(500) {
+        let mut query: QueryBuilder<Sqlite> =
+            QueryBuilder::new("SELECT value, source, description FROM indicators WHERE kind = ");
+        query.push_bind(kind).push(" AND value IN (");
+        let mut list = query.separated(", ");
+        for v in chunk {
+            list.push_bind(*v);
+        }
+        query.push(")");
+        let hits: Vec<(String, String, String)> =
+            query.build_query_as().fetch_all(&mut *conn).await?;
+        found.extend(
+            hits.into_iter()
+                .map(|(value, source, description)| (value, (source, description))),
+        );
+    }
+    Ok(found)
 }

@@ -254,6 +254,24 @@ pub(crate) async fn playbook_done(
     Ok(())
 }
 
+/// When the threat was first and last seen on a machine the scope grew to (none for a
+/// machine that joined otherwise).
+pub(crate) async fn seen_on(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    machine: i64,
+) -> Result<Option<(String, String)>> {
+    let seen: Option<(Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT seen_from, seen_to FROM investigation_machines
+         WHERE investigation_id = ? AND machine_id = ?",
+    )
+    .bind(investigation)
+    .bind(machine)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(seen.and_then(|(from, to)| from.zip(to)))
+}
+
 /// Deletes an investigation that never ran (folded into another).
 pub(crate) async fn delete_queued(conn: &mut SqliteConnection, investigation: i64) -> Result<()> {
     sqlx::query("DELETE FROM investigations WHERE id = ? AND status = 'queued'")

@@ -111,7 +111,7 @@ pub async fn record(
     investigation: i64,
     machine: i64,
     snapshot: &Snapshot,
-    seeds: &[super::case::Known],
+    seeds: &[crate::store::evidence::Known],
     parts: &[&str],
 ) -> Result<u64> {
     let before = size(conn, investigation).await?;
