@@ -204,3 +204,15 @@ pub(crate) async fn links_of(
     .fetch_all(&mut *conn)
     .await?)
 }
+
+/// How much evidence and how many links an investigation has.
+pub(crate) async fn evidence_size(conn: &mut SqliteConnection, investigation: i64) -> Result<u64> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM evidence WHERE investigation_id = ?1)
+              + (SELECT COUNT(*) FROM evidence_links WHERE investigation_id = ?1)",
+    )
+    .bind(investigation)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(n as u64)
+}

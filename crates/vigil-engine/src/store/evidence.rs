@@ -119,3 +119,20 @@ pub(crate) async fn known(
     .fetch_all(&mut *conn)
     .await?)
 }
+
+/// The hashes known to be bad for an investigation, as stored: every sha256 indicator and
+/// the hashes of its malicious evidence.
+pub(crate) async fn bad_hashes(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+) -> Result<Vec<String>> {
+    let bad: Vec<(String,)> = sqlx::query_as(
+        "SELECT value FROM indicators WHERE kind = 'sha256'
+         UNION SELECT e.sha256 FROM evidence v JOIN entities e ON e.id = v.entity_id
+         WHERE v.investigation_id = ? AND v.verdict = 'malicious' AND e.sha256 IS NOT NULL",
+    )
+    .bind(investigation)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(bad.into_iter().map(|(s,)| s).collect())
+}
