@@ -216,3 +216,46 @@ pub(crate) async fn evidence_size(conn: &mut SqliteConnection, investigation: i6
     .await?;
     Ok(n as u64)
 }
+
+/// Makes entities `ids` evidence of an investigation (once each); returns how many were new.
+pub(crate) async fn add_evidence_all(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    ids: &[i64],
+) -> Result<u64> {
+    let now = clock::now();
+    let mut added = 0;
+    for chunk in ids.chunks(ROWS) {
+        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT OR IGNORE INTO evidence (investigation_id, entity_id, found_at) ",
+        );
+        query.push_values(chunk, |mut row, id| {
+            row.push_bind(investigation).push_bind(id).push_bind(&now);
+        });
+        added += query.build().execute(&mut *conn).await?.rows_affected();
+    }
+    Ok(added)
+}
+
+/// Links evidence of an investigation, each `(from, to, relation)` once; returns how many
+/// links were new.
+pub(crate) async fn link_all(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    links: &[(i64, i64, &str)],
+) -> Result<u64> {
+    let mut added = 0;
+    for chunk in links.chunks(ROWS) {
+        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT OR IGNORE INTO evidence_links (investigation_id, from_entity, to_entity, relation) ",
+        );
+        query.push_values(chunk, |mut row, (from, to, relation)| {
+            row.push_bind(investigation)
+                .push_bind(from)
+                .push_bind(to)
+                .push_bind(*relation);
+        });
+        added += query.build().execute(&mut *conn).await?.rows_affected();
+    }
+    Ok(added)
+}

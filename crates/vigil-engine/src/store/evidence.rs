@@ -1,6 +1,6 @@
 //! The `evidence` table: each investigation's entities with their verdict and remediation.
 
-use sqlx::SqliteConnection;
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::domain::RemediationStatus;
 use crate::Result;
@@ -135,4 +135,50 @@ pub(crate) async fn bad_hashes(
     .fetch_all(&mut *conn)
     .await?;
     Ok(bad.into_iter().map(|(s,)| s).collect())
+}
+
+/// The judge's word on one entity, as `evidence` keeps it.
+#[derive(Debug)]
+pub(crate) struct Judgement<'a> {
+    pub entity: i64,
+    pub verdict: crate::domain::Verdict,
+    /// The reasons, as JSON.
+    pub reasons: String,
+    pub score: i64,
+    pub group_key: Option<&'a str>,
+    pub group_label: Option<&'a str>,
+}
+
+/// Verdicts written per statement.
+const VERDICT_ROWS: usize = 500;
+
+/// Writes the judge's verdicts, reasons, scores and groups on an investigation's evidence.
+pub(crate) async fn set_verdicts(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    judged: &[Judgement<'_>],
+) -> Result<()> {
+    for chunk in judged.chunks(VERDICT_ROWS) {
+        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "WITH v(entity_id, verdict, reasons, score, group_key, group_label) AS (",
+        );
+        query.push_values(chunk, |mut row, j| {
+            row.push_bind(j.entity)
+                .push_bind(j.verdict)
+                .push_bind(&j.reasons)
+                .push_bind(j.score)
+                .push_bind(j.group_key)
+                .push_bind(j.group_label);
+        });
+        query
+            .push(
+                ") UPDATE evidence SET verdict = v.verdict, reasons = v.reasons, score = v.score,
+                    group_key = v.group_key, group_label = v.group_label
+                 FROM v WHERE evidence.investigation_id = ",
+            )
+            .push_bind(investigation)
+            .push(" AND evidence.entity_id = v.entity_id");
+        query.build().execute(&mut *conn).await?;
+    }
+    Ok(())
 }
