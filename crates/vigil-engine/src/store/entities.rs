@@ -259,3 +259,19 @@ pub(crate) async fn link_all(
     }
     Ok(added)
 }
+
+/// The users an investigation's links name, each with why: who ran a process in evidence,
+/// who received the mail.
+pub(crate) async fn linked_users(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+) -> Result<Vec<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT DISTINCT e.value, CASE l.relation WHEN 'received by' THEN 'received the mail' ELSE 'ran a process in evidence' END
+         FROM evidence_links l JOIN entities e ON e.id = CASE l.relation WHEN 'received by' THEN l.to_entity ELSE l.from_entity END
+         WHERE l.investigation_id = ? AND l.relation IN ('ran', 'received by') AND e.kind = 'user'",
+    )
+    .bind(investigation)
+    .fetch_all(&mut *conn)
+    .await?)
+}

@@ -221,6 +221,70 @@ pub(crate) async fn artefacts(
     Ok(texts)
 }
 
+/// The column of `events` an indicator is looked up in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IndicatorColumn {
+    Sha256,
+    Url,
+    Domain,
+    RemoteIp,
+}
+
+impl IndicatorColumn {
+    fn name(self) -> &'static str {
+        match self {
+            IndicatorColumn::Sha256 => "sha256",
+            IndicatorColumn::Url => "url",
+            IndicatorColumn::Domain => "domain",
+            IndicatorColumn::RemoteIp => "remote_ip",
+        }
+    }
+}
+
+/// Where `needle` shows up in `column` on machines outside an investigation's scope: one
+/// row per machine, with a path it has there (files), and when it was first and last seen.
+pub(crate) async fn sightings_outside(
+    conn: &mut SqliteConnection,
+    column: IndicatorColumn,
+    needle: &str,
+    investigation: i64,
+) -> Result<Vec<(i64, Option<String>, String, String)>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT machine_id, MIN(COALESCE(target_path, CASE WHEN kind = 'process_start' THEN image END)),
+                MIN(ts), MAX(ts)
+         FROM events WHERE {} = ?
+           AND machine_id NOT IN (SELECT machine_id FROM investigation_machines WHERE investigation_id = ?)
+         GROUP BY machine_id ORDER BY machine_id",
+        column.name()
+    ))
+    .bind(needle)
+    .bind(investigation)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Who logged on to `machine` from `from` to `to` (interactive, network, remote desktop or
+/// cached logons): at most 50 names.
+pub(crate) async fn logons_on(
+    conn: &mut SqliteConnection,
+    machine: i64,
+    from: &str,
+    to: &str,
+) -> Result<Vec<String>> {
+    let logons: Vec<(String,)> = sqlx::query_as(
+        "SELECT DISTINCT user_name FROM events
+         WHERE machine_id = ? AND ts >= ? AND ts <= ? AND kind = 'logon' AND user_name IS NOT NULL
+           AND json_extract(extra, '$.name') IN ('logon type 2', 'logon type 3', 'logon type 10', 'logon type 11')
+         LIMIT 50",
+    )
+    .bind(machine)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(logons.into_iter().map(|(u,)| u).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

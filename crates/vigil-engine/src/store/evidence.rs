@@ -182,3 +182,37 @@ pub(crate) async fn set_verdicts(
     }
     Ok(())
 }
+
+/// A malicious entity: id, kind, name, sha256, value.
+pub(crate) type MaliciousRow = (i64, String, String, Option<String>, Option<String>);
+
+/// An investigation's malicious entities that other machines may show: files with a hash,
+/// URLs, domains and IPs.
+pub(crate) async fn malicious_indicators(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+) -> Result<Vec<MaliciousRow>> {
+    Ok(sqlx::query_as(
+        "SELECT e.id, e.kind, e.name, e.sha256, e.value FROM evidence v JOIN entities e ON e.id = v.entity_id
+         WHERE v.investigation_id = ? AND v.verdict = 'malicious'
+           AND (e.sha256 IS NOT NULL OR e.kind IN ('url', 'domain', 'ip'))",
+    )
+    .bind(investigation)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// The users in an investigation's evidence whose account the attack changed, with what
+/// happened to it (`detail.account`).
+pub(crate) async fn changed_accounts(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+) -> Result<Vec<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT e.value, json_extract(e.detail, '$.account') FROM evidence v JOIN entities e ON e.id = v.entity_id
+         WHERE v.investigation_id = ? AND e.kind = 'user' AND json_extract(e.detail, '$.account') IS NOT NULL",
+    )
+    .bind(investigation)
+    .fetch_all(&mut *conn)
+    .await?)
+}
