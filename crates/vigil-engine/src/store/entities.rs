@@ -275,3 +275,38 @@ pub(crate) async fn linked_users(
     .fetch_all(&mut *conn)
     .await?)
 }
+
+/// The antivirus detections an investigation links to `entity` (that found it): each
+/// one's name and detail.
+pub(crate) async fn av_detections_of(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    entity: i64,
+) -> Result<Vec<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT d.name, d.detail FROM evidence_links l JOIN entities d ON d.id = l.from_entity
+         WHERE l.investigation_id = ? AND l.to_entity = ? AND l.relation = 'found' AND d.kind = 'av_detection'",
+    )
+    .bind(investigation)
+    .bind(entity)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Where a global entity (a URL, a domain, an IP, a mail) was seen in an investigation:
+/// the machine of the first evidence linked to it, with the machine's name and connector.
+pub(crate) async fn machine_linked_to(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    entity: i64,
+) -> Result<Option<(i64, String, Option<String>)>> {
+    Ok(sqlx::query_as(
+        "SELECT p.machine_id, m.name, m.connector FROM evidence_links l
+         JOIN entities p ON p.id = l.from_entity JOIN machines m ON m.id = p.machine_id
+         WHERE l.investigation_id = ? AND l.to_entity = ? LIMIT 1",
+    )
+    .bind(investigation)
+    .bind(entity)
+    .fetch_optional(&mut *conn)
+    .await?)
+}

@@ -216,3 +216,80 @@ pub(crate) async fn changed_accounts(
     .fetch_all(&mut *conn)
     .await?)
 }
+
+/// Notes why Vigil will not act on an entity an investigation judged malicious.
+pub(crate) async fn set_protected(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    entity: i64,
+    why: &str,
+) -> Result<()> {
+    sqlx::query("UPDATE evidence SET protected = ? WHERE investigation_id = ? AND entity_id = ?")
+        .bind(why)
+        .bind(investigation)
+        .bind(entity)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Notes that something else already dealt with a finding (the antivirus): it is
+/// remediated, and `why` says why Vigil does not act.
+pub(crate) async fn set_handled(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    entity: i64,
+    why: &str,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE evidence SET remediation_status = 'remediated', protected = ?
+         WHERE investigation_id = ? AND entity_id = ?",
+    )
+    .bind(why)
+    .bind(investigation)
+    .bind(entity)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A malicious finding to propose an action for, with its judgement and machine.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct Finding {
+    pub id: i64,
+    pub kind: crate::domain::EntityKind,
+    pub machine_id: Option<i64>,
+    pub name: String,
+    pub path: Option<String>,
+    pub sha256: Option<String>,
+    pub pid: Option<i64>,
+    pub value: Option<String>,
+    pub detail: String,
+    pub verdict: crate::domain::Verdict,
+    pub reasons: String,
+    pub group_key: Option<String>,
+    pub group_label: Option<String>,
+    pub machine: Option<String>,
+    pub connector: Option<String>,
+}
+
+/// An investigation's malicious findings that are neither remediated nor gone and that no
+/// action (but "expand scope") is about yet, the highest score first.
+pub(crate) async fn to_act_on(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+) -> Result<Vec<Finding>> {
+    Ok(sqlx::query_as(
+        "SELECT e.id, e.kind, e.machine_id, e.name, e.path, e.sha256, e.pid, e.value, e.detail, v.verdict,
+                v.reasons, v.group_key, v.group_label, m.name AS machine, m.connector
+         FROM evidence v JOIN entities e ON e.id = v.entity_id LEFT JOIN machines m ON m.id = e.machine_id
+         WHERE v.investigation_id = ? AND v.verdict = 'malicious'
+           AND v.remediation_status NOT IN ('remediated', 'not_found')
+           AND NOT EXISTS (SELECT 1 FROM actions a WHERE a.investigation_id = v.investigation_id
+                           AND a.entity_id = e.id AND a.kind <> 'expand_scope')
+         ORDER BY v.score DESC, e.kind, e.id",
+    )
+    .bind(investigation)
+    .fetch_all(&mut *conn)
+    .await?)
+}

@@ -184,3 +184,16 @@ pub(crate) async fn name_of(conn: &mut SqliteConnection, machine: i64) -> Result
         .await?;
     Ok(name)
 }
+
+/// A machine's name and connector.
+pub(crate) async fn name_and_connector(
+    conn: &mut SqliteConnection,
+    machine: i64,
+) -> Result<(String, Option<String>)> {
+    Ok(
+        sqlx::query_as("SELECT name, connector FROM machines WHERE id = ?")
+            .bind(machine)
+            .fetch_one(&mut *conn)
+            .await?,
+    )
+}
