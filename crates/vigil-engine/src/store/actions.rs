@@ -273,6 +273,49 @@ pub(crate) async fn insert(conn: &mut SqliteConnection, a: &NewAction<'_>) -> Re
     .last_insert_rowid())
 }
 
+/// The "expand scope" action an investigation proposed for an entity, if any.
+pub(crate) async fn expand_scope_of(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    entity: i64,
+) -> Result<Option<i64>> {
+    let exists: Option<(i64,)> = sqlx::query_as(
+        "SELECT id FROM actions WHERE investigation_id = ? AND kind = 'expand_scope' AND entity_id = ?",
+    )
+    .bind(investigation)
+    .bind(entity)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(exists.map(|(id,)| id))
+}
+
+/// Proposes bringing machines into an investigation's scope, because of an entity seen on
+/// them: an automated "expand scope" action, pending, on no machine of its own; `machines`
+/// is what running it needs (the machines' ids, as JSON).
+pub(crate) async fn propose_expand_scope(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    entity: i64,
+    reason: &str,
+    machines: &str,
+) -> Result<()> {
+    let now = clock::now();
+    sqlx::query(
+        "INSERT INTO actions (investigation_id, kind, entity_id, source, state, reason, proposed_at, expires_at, undo_data)
+         VALUES (?, ?, ?, 'automated', 'pending', ?, ?, ?, ?)",
+    )
+    .bind(investigation)
+    .bind(ActionKind::ExpandScope)
+    .bind(entity)
+    .bind(reason)
+    .bind(&now)
+    .bind(clock::shift(&now, time::Duration::days(DECISION_DAYS)))
+    .bind(machines)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// What a transition writes besides the state; which of it lands where depends on the event.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct Change<'a> {

@@ -168,6 +168,55 @@ pub(crate) async fn span_of_investigation(
     Ok(from.zip(to))
 }
 
+/// When an investigation's alerts on `machine` were seen: the first one's start and the
+/// last one's end (none before one of them is on it).
+pub(crate) async fn span_on_machine(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    machine: i64,
+) -> Result<Option<(String, String)>> {
+    let (first, last): (Option<String>, Option<String>) = sqlx::query_as(
+        "SELECT MIN(a.first_seen), MAX(a.last_seen) FROM investigation_alerts ia
+         JOIN alerts a ON a.id = ia.alert_id WHERE ia.investigation_id = ? AND a.machine_id = ?",
+    )
+    .bind(investigation)
+    .bind(machine)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(first.zip(last))
+}
+
+/// An alert of an investigation with one entity it names and that entity's part.
+#[derive(sqlx::FromRow)]
+pub(crate) struct NamingRow {
+    pub id: i64,
+    pub title: String,
+    pub severity: Severity,
+    pub grade: crate::domain::Grade,
+    pub detection_source: String,
+    pub rule_id: String,
+    pub description: String,
+    pub entity_id: i64,
+    pub role: crate::domain::Role,
+}
+
+/// The entities an investigation's alerts name: one row per alert and entity, by alert.
+pub(crate) async fn namings_of_investigation(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+) -> Result<Vec<NamingRow>> {
+    Ok(sqlx::query_as(
+        "SELECT a.id, a.title, a.severity, a.grade, a.detection_source, a.rule_id, a.description,
+                ae.entity_id, ae.role
+         FROM investigation_alerts ia JOIN alerts a ON a.id = ia.alert_id
+         JOIN alert_entities ae ON ae.alert_id = a.id
+         WHERE ia.investigation_id = ? ORDER BY a.id",
+    )
+    .bind(investigation)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
 /// A waiting alert (no policy took it) that names evidence of an investigation.
 #[derive(sqlx::FromRow)]
 pub(crate) struct Waiting {

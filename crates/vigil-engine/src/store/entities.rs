@@ -258,3 +258,109 @@ pub(crate) async fn upsert_entities(
         })
         .collect())
 }
+
+/// How much evidence and how many links an investigation has.
+pub(crate) async fn evidence_size(conn: &mut SqliteConnection, investigation: i64) -> Result<u64> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM evidence WHERE investigation_id = ?1)
+              + (SELECT COUNT(*) FROM evidence_links WHERE investigation_id = ?1)",
+    )
+    .bind(investigation)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(n as u64)
+}
+
+/// Makes entities `ids` evidence of an investigation (once each); returns how many were new.
+pub(crate) async fn add_evidence_all(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    ids: &[i64],
+) -> Result<u64> {
+    let now = clock::now();
+    let mut added = 0;
+    for chunk in ids.chunks(ROWS) {
+        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT OR IGNORE INTO evidence (investigation_id, entity_id, found_at) ",
+        );
+        query.push_values(chunk, |mut row, id| {
+            row.push_bind(investigation).push_bind(id).push_bind(&now);
+        });
+        added += query.build().execute(&mut *conn).await?.rows_affected();
+    }
+    Ok(added)
+}
+
+/// Links evidence of an investigation, each `(from, to, relation)` once; returns how many
+/// links were new.
+pub(crate) async fn link_all(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    links: &[(i64, i64, &str)],
+) -> Result<u64> {
+    let mut added = 0;
+    for chunk in links.chunks(ROWS) {
+        let mut query: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT OR IGNORE INTO evidence_links (investigation_id, from_entity, to_entity, relation) ",
+        );
+        query.push_values(chunk, |mut row, (from, to, relation)| {
+            row.push_bind(investigation)
+                .push_bind(from)
+                .push_bind(to)
+                .push_bind(*relation);
+        });
+        added += query.build().execute(&mut *conn).await?.rows_affected();
+    }
+    Ok(added)
+}
+
+/// The users an investigation's links name, each with why: who ran a process in evidence,
+/// who received the mail.
+pub(crate) async fn linked_users(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+) -> Result<Vec<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT DISTINCT e.value, CASE l.relation WHEN 'received by' THEN 'received the mail' ELSE 'ran a process in evidence' END
+         FROM evidence_links l JOIN entities e ON e.id = CASE l.relation WHEN 'received by' THEN l.to_entity ELSE l.from_entity END
+         WHERE l.investigation_id = ? AND l.relation IN ('ran', 'received by') AND e.kind = 'user'",
+    )
+    .bind(investigation)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// The antivirus detections an investigation links to `entity` (that found it): each
+/// one's name and detail.
+pub(crate) async fn av_detections_of(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    entity: i64,
+) -> Result<Vec<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT d.name, d.detail FROM evidence_links l JOIN entities d ON d.id = l.from_entity
+         WHERE l.investigation_id = ? AND l.to_entity = ? AND l.relation = 'found' AND d.kind = 'av_detection'",
+    )
+    .bind(investigation)
+    .bind(entity)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Where a global entity (a URL, a domain, an IP, a mail) was seen in an investigation:
+/// the machine of the first evidence linked to it, with the machine's name and connector.
+pub(crate) async fn machine_linked_to(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    entity: i64,
+) -> Result<Option<(i64, String, Option<String>)>> {
+    Ok(sqlx::query_as(
+        "SELECT p.machine_id, m.name, m.connector FROM evidence_links l
+         JOIN entities p ON p.id = l.from_entity JOIN machines m ON m.id = p.machine_id
+         WHERE l.investigation_id = ? AND l.to_entity = ? LIMIT 1",
+    )
+    .bind(investigation)
+    .bind(entity)
+    .fetch_optional(&mut *conn)
+    .await?)
+}

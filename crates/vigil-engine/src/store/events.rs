@@ -1,6 +1,6 @@
 //! The `events` table: normalised telemetry, each event once (by its fingerprint).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
@@ -111,6 +111,178 @@ pub(crate) async fn parent_of(
     .bind(at)
     .fetch_optional(&mut *conn)
     .await?)
+}
+
+/// A stored event, as an investigation reads it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct EventRow {
+    pub id: i64,
+    pub ts: String,
+    pub kind: String,
+    pub user_name: Option<String>,
+    pub pid: Option<i64>,
+    pub image: Option<String>,
+    pub command_line: Option<String>,
+    pub parent_pid: Option<i64>,
+    pub parent_image: Option<String>,
+    pub target_path: Option<String>,
+    pub sha256: Option<String>,
+    pub url: Option<String>,
+    pub domain: Option<String>,
+    pub remote_ip: Option<String>,
+    pub registry_key: Option<String>,
+    pub registry_value: Option<String>,
+    pub extra: Option<String>,
+    pub logon_id: Option<i64>,
+    pub artefact: Option<String>,
+}
+
+/// The columns of an [`EventRow`].
+const ROW_COLUMNS: &str = "id, ts, kind, user_name, pid, image, command_line, parent_pid,
+    parent_image, target_path, sha256, url, domain, remote_ip, registry_key, registry_value,
+    extra, logon_id, artefact";
+
+/// The columns of a window's read: scripts' texts (kilobytes each, thousands in a busy
+/// PowerShell window) are left as `''` for [`artefacts`] to read for the events that matter.
+const WINDOW_COLUMNS: &str = "id, ts, kind, user_name, pid, image, command_line, parent_pid,
+    parent_image, target_path, sha256, url, domain, remote_ip, registry_key, registry_value,
+    extra, logon_id, CASE WHEN kind = 'script_block' AND artefact IS NOT NULL THEN '' ELSE artefact END AS artefact";
+
+/// When the latest event of `machine` happened, if it has any.
+pub(crate) async fn latest_on(conn: &mut SqliteConnection, machine: i64) -> Result<Option<String>> {
+    let (latest,): (Option<String>,) =
+        sqlx::query_as("SELECT MAX(ts) FROM events WHERE machine_id = ?")
+            .bind(machine)
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok(latest)
+}
+
+/// The events of `machine` from `from` to `to`, in time order, at most `limit`; scripts'
+/// texts are left unread (`''`).
+pub(crate) async fn in_window(
+    conn: &mut SqliteConnection,
+    machine: i64,
+    from: &str,
+    to: &str,
+    limit: i64,
+) -> Result<Vec<EventRow>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {WINDOW_COLUMNS} FROM events WHERE machine_id = ? AND ts >= ? AND ts <= ?
+         ORDER BY ts, id LIMIT ?"
+    ))
+    .bind(machine)
+    .bind(from)
+    .bind(to)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// The last start of process `pid`/`image` on `machine` at or before `at`, through the
+/// process-start index.
+pub(crate) async fn start_before(
+    conn: &mut SqliteConnection,
+    machine: i64,
+    pid: i64,
+    image: &str,
+    at: &str,
+) -> Result<Option<EventRow>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {ROW_COLUMNS} FROM events
+         WHERE machine_id = ? AND kind = 'process_start' AND pid = ? AND image = ? COLLATE NOCASE AND ts <= ?
+         ORDER BY ts DESC LIMIT 1"
+    ))
+    .bind(machine)
+    .bind(pid)
+    .bind(image)
+    .bind(at)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// The artefacts of events `ids`, by id (an unknown id is absent).
+pub(crate) async fn artefacts(
+    conn: &mut SqliteConnection,
+    ids: &[i64],
+) -> Result<HashMap<i64, Option<String>>> {
+    let mut texts = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let mut query: QueryBuilder<Sqlite> =
+            QueryBuilder::new("SELECT id, artefact FROM events WHERE id IN (");
+        let mut list = query.separated(", ");
+        for id in chunk {
+            list.push_bind(*id);
+        }
+        query.push(")");
+        let rows: Vec<(i64, Option<String>)> = query.build_query_as().fetch_all(&mut *conn).await?;
+        texts.extend(rows);
+    }
+    Ok(texts)
+}
+
+/// The column of `events` an indicator is looked up in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IndicatorColumn {
+    Sha256,
+    Url,
+    Domain,
+    RemoteIp,
+}
+
+impl IndicatorColumn {
+    fn name(self) -> &'static str {
+        match self {
+            IndicatorColumn::Sha256 => "sha256",
+            IndicatorColumn::Url => "url",
+            IndicatorColumn::Domain => "domain",
+            IndicatorColumn::RemoteIp => "remote_ip",
+        }
+    }
+}
+
+/// Where `needle` shows up in `column` on machines outside an investigation's scope: one
+/// row per machine, with a path it has there (files), and when it was first and last seen.
+pub(crate) async fn sightings_outside(
+    conn: &mut SqliteConnection,
+    column: IndicatorColumn,
+    needle: &str,
+    investigation: i64,
+) -> Result<Vec<(i64, Option<String>, String, String)>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT machine_id, MIN(COALESCE(target_path, CASE WHEN kind = 'process_start' THEN image END)),
+                MIN(ts), MAX(ts)
+         FROM events WHERE {} = ?
+           AND machine_id NOT IN (SELECT machine_id FROM investigation_machines WHERE investigation_id = ?)
+         GROUP BY machine_id ORDER BY machine_id",
+        column.name()
+    ))
+    .bind(needle)
+    .bind(investigation)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Who logged on to `machine` from `from` to `to` (interactive, network, remote desktop or
+/// cached logons): at most 50 names.
+pub(crate) async fn logons_on(
+    conn: &mut SqliteConnection,
+    machine: i64,
+    from: &str,
+    to: &str,
+) -> Result<Vec<String>> {
+    let logons: Vec<(String,)> = sqlx::query_as(
+        "SELECT DISTINCT user_name FROM events
+         WHERE machine_id = ? AND ts >= ? AND ts <= ? AND kind = 'logon' AND user_name IS NOT NULL
+           AND json_extract(extra, '$.name') IN ('logon type 2', 'logon type 3', 'logon type 10', 'logon type 11')
+         LIMIT 50",
+    )
+    .bind(machine)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(logons.into_iter().map(|(u,)| u).collect())
 }
 
 #[cfg(test)]

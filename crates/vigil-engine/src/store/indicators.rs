@@ -1,5 +1,7 @@
 //! The `indicators` table: threat indicators (IOCs) from feeds and the admin.
 
+use std::collections::HashMap;
+
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::domain::NewIndicator;
@@ -161,4 +163,31 @@ pub(crate) struct SightingRow {
     /// The file the event is about, or its process's image.
     pub path: Option<String>,
     pub sha256: Option<String>,
+}
+
+/// The indicators of `kind` among `values` (lower case, as stored): value → (source,
+/// description).
+pub(crate) async fn matching(
+    conn: &mut SqliteConnection,
+    kind: &str,
+    values: &[&str],
+) -> Result<HashMap<String, (String, String)>> {
+    let mut found = HashMap::new();
+    for chunk in values.chunks(500) {
+        let mut query: QueryBuilder<Sqlite> =
+            QueryBuilder::new("SELECT value, source, description FROM indicators WHERE kind = ");
+        query.push_bind(kind).push(" AND value IN (");
+        let mut list = query.separated(", ");
+        for v in chunk {
+            list.push_bind(*v);
+        }
+        query.push(")");
+        let hits: Vec<(String, String, String)> =
+            query.build_query_as().fetch_all(&mut *conn).await?;
+        found.extend(
+            hits.into_iter()
+                .map(|(value, source, description)| (value, (source, description))),
+        );
+    }
+    Ok(found)
 }

@@ -1,6 +1,6 @@
 //! The `investigations` table and its scope (`investigation_machines`,
-//! `investigation_alerts`): status changes checked against the table, machines and alerts
-//! joining.
+//! `investigation_alerts`, `investigation_users`): status changes checked against the
+//! table, machines, alerts and affected users joining.
 
 use sqlx::SqliteConnection;
 
@@ -252,6 +252,86 @@ pub(crate) async fn playbook_done(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// When the threat was first and last seen on a machine the scope grew to (none for a
+/// machine that joined otherwise).
+pub(crate) async fn seen_on(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    machine: i64,
+) -> Result<Option<(String, String)>> {
+    let seen: Option<(Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT seen_from, seen_to FROM investigation_machines
+         WHERE investigation_id = ? AND machine_id = ?",
+    )
+    .bind(investigation)
+    .bind(machine)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(seen.and_then(|(from, to)| from.zip(to)))
+}
+
+/// Notes when the threat was first and last seen on a machine of the scope.
+pub(crate) async fn set_seen(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    machine: i64,
+    from: &str,
+    to: &str,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE investigation_machines SET seen_from = ?, seen_to = ?
+         WHERE investigation_id = ? AND machine_id = ?",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(investigation)
+    .bind(machine)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The ids of the machines of an investigation's scope.
+pub(crate) async fn machine_ids_of(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> =
+        sqlx::query_as("SELECT machine_id FROM investigation_machines WHERE investigation_id = ?")
+            .bind(investigation)
+            .fetch_all(&mut *conn)
+            .await?;
+    Ok(rows.into_iter().map(|(m,)| m).collect())
+}
+
+/// Names a user affected by an investigation (once), with why; true when it is new there.
+pub(crate) async fn add_user(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    user: i64,
+    reason: &str,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT OR IGNORE INTO investigation_users (investigation_id, user_id, reason) VALUES (?, ?, ?)",
+    )
+    .bind(investigation)
+    .bind(user)
+    .bind(reason)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// How many users an investigation names as affected.
+pub(crate) async fn user_count(conn: &mut SqliteConnection, investigation: i64) -> Result<i64> {
+    let (total,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM investigation_users WHERE investigation_id = ?")
+            .bind(investigation)
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok(total)
 }
 
 /// Deletes an investigation that never ran (folded into another).

@@ -224,7 +224,9 @@ pub(crate) async fn name_of(conn: &mut SqliteConnection, machine: i64) -> Result
 }
 
 /// Sets which connector reaches the machine called `name` (none: known only from
-/// telemetry). Returns whether there is such a machine.
+/// telemetry). Returns whether there is such a machine. For tests until agents enrol
+/// machines.
+#[cfg(test)]
 pub(crate) async fn set_connector(
     conn: &mut SqliteConnection,
     name: &str,
@@ -236,4 +238,17 @@ pub(crate) async fn set_connector(
         .execute(&mut *conn)
         .await?;
     Ok(done.rows_affected() > 0)
+}
+
+/// A machine's name and connector.
+pub(crate) async fn name_and_connector(
+    conn: &mut SqliteConnection,
+    machine: i64,
+) -> Result<(String, Option<String>)> {
+    Ok(
+        sqlx::query_as("SELECT name, connector FROM machines WHERE id = ?")
+            .bind(machine)
+            .fetch_one(&mut *conn)
+            .await?,
+    )
 }

@@ -6,12 +6,13 @@
 use sqlx::SqliteConnection;
 use vigil_telemetry::Artefact;
 
-use crate::clock;
 use crate::domain::EntityKind;
 use crate::ops::evidence::Seen;
+use crate::store::events::{self, EventRow};
+use crate::store::{alerts, entities, evidence, indicators, investigations};
+use crate::{clock, Result};
 
 use super::judge;
-use crate::Result;
 
 /// At most this many events of one machine are read for one investigation; a window that
 /// holds more is read from its start and the log says so.
@@ -20,52 +21,18 @@ pub const MAX_WINDOW_EVENTS: i64 = 100_000;
 /// How many generations of ancestors are looked up before the window.
 const ANCESTORS: usize = 6;
 
-/// A stored event, as an investigation reads it.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct StoredEvent {
-    pub id: i64,
-    pub ts: String,
-    pub kind: String,
-    pub user_name: Option<String>,
-    pub pid: Option<i64>,
-    pub image: Option<String>,
-    pub command_line: Option<String>,
-    pub parent_pid: Option<i64>,
-    pub parent_image: Option<String>,
-    pub target_path: Option<String>,
-    pub sha256: Option<String>,
-    pub url: Option<String>,
-    pub domain: Option<String>,
-    pub remote_ip: Option<String>,
-    pub registry_key: Option<String>,
-    pub registry_value: Option<String>,
-    pub extra: Option<String>,
-    pub logon_id: Option<i64>,
-    pub artefact: Option<String>,
-}
-
-const EVENT_COLUMNS: &str = "id, ts, kind, user_name, pid, image, command_line, parent_pid,
-    parent_image, target_path, sha256, url, domain, remote_ip, registry_key, registry_value,
-    extra, logon_id, artefact";
-
-/// The columns of a window's read: scripts' texts (kilobytes each, thousands in a busy
-/// PowerShell window) are left for [`load_scripts`] to read for the processes that matter.
-const WINDOW_COLUMNS: &str = "id, ts, kind, user_name, pid, image, command_line, parent_pid,
-    parent_image, target_path, sha256, url, domain, remote_ip, registry_key, registry_value,
-    extra, logon_id, CASE WHEN kind = 'script_block' AND artefact IS NOT NULL THEN '' ELSE artefact END AS artefact";
-
 /// A stored event, its artefact read when first asked for (a window of PowerShell pipeline
 /// events holds thousands of scripts no one looks at).
 #[derive(Debug, Clone)]
 pub struct CaseEvent {
-    pub row: StoredEvent,
+    pub row: EventRow,
     artefact: std::sync::OnceLock<Option<Artefact>>,
     /// The name the source gave what the event is about (`extra.name`).
     pub name: Option<String>,
 }
 
 impl CaseEvent {
-    fn of(row: StoredEvent) -> CaseEvent {
+    fn of(row: EventRow) -> CaseEvent {
         let name = match row.kind.as_str() {
             "service_install" | "scheduled_task" if row.artefact.is_none() => {
                 let extra: Option<serde_json::Value> = row
@@ -151,38 +118,17 @@ pub async fn window_of(
     machine: i64,
     minutes: u32,
 ) -> Result<Window> {
-    let (first, last): (Option<String>, Option<String>) = sqlx::query_as(
-        "SELECT MIN(a.first_seen), MAX(a.last_seen) FROM investigation_alerts ia
-         JOIN alerts a ON a.id = ia.alert_id WHERE ia.investigation_id = ? AND a.machine_id = ?",
-    )
-    .bind(investigation)
-    .bind(machine)
-    .fetch_one(&mut *conn)
-    .await?;
-    let (first, last) = match (first, last) {
-        (Some(f), Some(l)) => (f, l),
-        _ => {
-            let seen: Option<(Option<String>, Option<String>)> = sqlx::query_as(
-                "SELECT seen_from, seen_to FROM investigation_machines
-                 WHERE investigation_id = ? AND machine_id = ?",
-            )
-            .bind(investigation)
-            .bind(machine)
-            .fetch_optional(&mut *conn)
-            .await?;
-            match seen {
-                Some((Some(f), Some(t))) => (f, t),
-                _ => {
-                    let (latest,): (Option<String>,) =
-                        sqlx::query_as("SELECT MAX(ts) FROM events WHERE machine_id = ?")
-                            .bind(machine)
-                            .fetch_one(&mut *conn)
-                            .await?;
-                    let latest = latest.unwrap_or_else(clock::now);
-                    (latest.clone(), latest)
-                }
+    let (first, last) = match alerts::span_on_machine(conn, investigation, machine).await? {
+        Some(span) => span,
+        None => match investigations::seen_on(conn, investigation, machine).await? {
+            Some(seen) => seen,
+            None => {
+                let latest = events::latest_on(conn, machine)
+                    .await?
+                    .unwrap_or_else(clock::now);
+                (latest.clone(), latest)
             }
-        }
+        },
     };
     let around = time::Duration::minutes(i64::from(minutes));
     Ok(Window {
@@ -197,39 +143,9 @@ pub async fn events_in(
     machine: i64,
     window: &Window,
 ) -> Result<Vec<CaseEvent>> {
-    let rows: Vec<StoredEvent> = sqlx::query_as(&format!(
-        "SELECT {WINDOW_COLUMNS} FROM events WHERE machine_id = ? AND ts >= ? AND ts <= ?
-         ORDER BY ts, id LIMIT ?"
-    ))
-    .bind(machine)
-    .bind(&window.from)
-    .bind(&window.to)
-    .bind(MAX_WINDOW_EVENTS)
-    .fetch_all(&mut *conn)
-    .await?;
+    let rows =
+        events::in_window(conn, machine, &window.from, &window.to, MAX_WINDOW_EVENTS).await?;
     Ok(rows.into_iter().map(CaseEvent::of).collect())
-}
-
-/// The start of `pid`/`image` at or before `at` (through the process-start index).
-async fn start_before(
-    conn: &mut SqliteConnection,
-    machine: i64,
-    pid: i64,
-    image: &str,
-    at: &str,
-) -> Result<Option<CaseEvent>> {
-    let row: Option<StoredEvent> = sqlx::query_as(&format!(
-        "SELECT {EVENT_COLUMNS} FROM events
-         WHERE machine_id = ? AND kind = 'process_start' AND pid = ? AND image = ? COLLATE NOCASE AND ts <= ?
-         ORDER BY ts DESC LIMIT 1"
-    ))
-    .bind(machine)
-    .bind(pid)
-    .bind(image)
-    .bind(at)
-    .fetch_optional(&mut *conn)
-    .await?;
-    Ok(row.map(CaseEvent::of))
 }
 
 /// Adds to `events` the starts of `seeds`' ancestors that began before the window, up to a
@@ -264,8 +180,9 @@ pub async fn complete_lineage(
                 .map(|e| (e.row.parent_pid, e.row.parent_image.clone()));
             let parent = match known {
                 Some(parent) => parent,
-                None => match start_before(conn, machine, pid, &image, &window.to).await? {
+                None => match events::start_before(conn, machine, pid, &image, &window.to).await? {
                     Some(start) => {
+                        let start = CaseEvent::of(start);
                         let parent = (start.row.parent_pid, start.row.parent_image.clone());
                         added.push(start);
                         parent
@@ -302,86 +219,22 @@ pub async fn load_scripts(
         .filter(|&&i| events[i].deferred())
         .map(|&i| (i, events[i].row.id))
         .collect();
-    for chunk in ids.chunks(500) {
-        let mut query: sqlx::QueryBuilder<sqlx::Sqlite> =
-            sqlx::QueryBuilder::new("SELECT id, artefact FROM events WHERE id IN (");
-        let mut list = query.separated(", ");
-        for (_, id) in chunk {
-            list.push_bind(*id);
-        }
-        query.push(")");
-        let rows: Vec<(i64, Option<String>)> = query.build_query_as().fetch_all(&mut *conn).await?;
-        let texts: std::collections::HashMap<i64, Option<String>> = rows.into_iter().collect();
-        for (i, id) in chunk {
-            let e = &mut events[*i];
-            e.row.artefact = texts.get(id).cloned().flatten();
-            e.artefact = std::sync::OnceLock::new();
-        }
+    let wanted: Vec<i64> = ids.iter().map(|(_, id)| *id).collect();
+    let texts = events::artefacts(conn, &wanted).await?;
+    for (i, id) in &ids {
+        let e = &mut events[*i];
+        e.row.artefact = texts.get(id).cloned().flatten();
+        e.artefact = std::sync::OnceLock::new();
     }
     Ok(ids.len())
-}
-
-/// An entity already in the investigation's evidence (what collection starts from).
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Known {
-    pub id: i64,
-    pub kind: EntityKind,
-    pub machine_id: Option<i64>,
-    pub name: String,
-    pub path: Option<String>,
-    pub sha256: Option<String>,
-    pub pid: Option<i64>,
-    pub command_line: Option<String>,
-    pub value: Option<String>,
-    pub detail: String,
-}
-
-impl Known {
-    /// The entity's `detail` JSON.
-    pub fn detail(&self) -> serde_json::Value {
-        serde_json::from_str(&self.detail).unwrap_or_default()
-    }
-}
-
-/// The investigation's evidence (on `machine` and global, or all when `None`).
-pub async fn evidence(
-    conn: &mut SqliteConnection,
-    investigation: i64,
-    machine: Option<i64>,
-) -> Result<Vec<Known>> {
-    Ok(sqlx::query_as(
-        "SELECT e.id, e.kind, e.machine_id, e.name, e.path, e.sha256, e.pid, e.command_line,
-                e.value, e.detail
-         FROM evidence v JOIN entities e ON e.id = v.entity_id
-         WHERE v.investigation_id = ?1 AND (?2 IS NULL OR e.machine_id = ?2 OR e.machine_id IS NULL)
-         ORDER BY e.id",
-    )
-    .bind(investigation)
-    .bind(machine)
-    .fetch_all(&mut *conn)
-    .await?)
 }
 
 /// What the judge reads of an investigation: its evidence (every machine), links, the
 /// alerts that name its entities with their parts, and the IOC lists' word on them.
 pub async fn judge_case(conn: &mut SqliteConnection, investigation: i64) -> Result<judge::Case> {
-    let known = evidence(conn, investigation, None).await?;
-    let links: Vec<(i64, i64, String)> = sqlx::query_as(
-        "SELECT from_entity, to_entity, relation FROM evidence_links WHERE investigation_id = ?",
-    )
-    .bind(investigation)
-    .fetch_all(&mut *conn)
-    .await?;
-    let rows: Vec<AlertRow> = sqlx::query_as(
-        "SELECT a.id, a.title, a.severity, a.grade, a.detection_source, a.rule_id, a.description,
-                ae.entity_id, ae.role
-         FROM investigation_alerts ia JOIN alerts a ON a.id = ia.alert_id
-         JOIN alert_entities ae ON ae.alert_id = a.id
-         WHERE ia.investigation_id = ? ORDER BY a.id",
-    )
-    .bind(investigation)
-    .fetch_all(&mut *conn)
-    .await?;
+    let known = evidence::known(conn, investigation, None).await?;
+    let links = entities::links_of(conn, investigation).await?;
+    let rows = alerts::namings_of_investigation(conn, investigation).await?;
     let mut case = judge::Case {
         links,
         ..judge::Case::default()
@@ -420,23 +273,11 @@ pub async fn judge_case(conn: &mut SqliteConnection, investigation: i64) -> Resu
                 Some((k.id, value.to_ascii_lowercase()))
             })
             .collect();
-        for chunk in wanted.chunks(500) {
-            let mut query: sqlx::QueryBuilder<sqlx::Sqlite> = sqlx::QueryBuilder::new(
-                "SELECT value, source, description FROM indicators WHERE kind = ",
-            );
-            query.push_bind(kind).push(" AND value IN (");
-            let mut list = query.separated(", ");
-            for (_, v) in chunk {
-                list.push_bind(v);
-            }
-            query.push(")");
-            let hits: Vec<(String, String, String)> =
-                query.build_query_as().fetch_all(&mut *conn).await?;
-            for (value, source, description) in hits {
-                for (id, _) in chunk.iter().filter(|(_, v)| *v == value) {
-                    case.intel
-                        .insert(*id, (source.clone(), description.clone()));
-                }
+        let values: Vec<&str> = wanted.iter().map(|(_, v)| v.as_str()).collect();
+        let hits = indicators::matching(conn, kind, &values).await?;
+        for (id, value) in &wanted {
+            if let Some(hit) = hits.get(value) {
+                case.intel.insert(*id, hit.clone());
             }
         }
     }
@@ -453,17 +294,4 @@ pub async fn judge_case(conn: &mut SqliteConnection, investigation: i64) -> Resu
         })
         .collect();
     Ok(case)
-}
-
-#[derive(sqlx::FromRow)]
-struct AlertRow {
-    id: i64,
-    title: String,
-    severity: crate::domain::Severity,
-    grade: crate::domain::Grade,
-    detection_source: String,
-    rule_id: String,
-    description: String,
-    entity_id: i64,
-    role: crate::domain::Role,
 }

@@ -9,8 +9,9 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use crate::domain::{EntityKind, NewEntity};
 use crate::ops::evidence::{self, path_key, program_of};
 use crate::ops::safety::is_system_account;
+use crate::store::evidence::Known;
 
-use super::case::{CaseEvent, Known};
+use super::case::CaseEvent;
 use super::tree::Tree;
 use crate::ops::heuristics::heuristics;
 

@@ -8,7 +8,8 @@ use sqlx::SqliteConnection;
 
 use crate::connectors::{LiveProcess, Snapshot};
 use crate::domain::{EntityKind, NewEntity};
-use crate::store::entities;
+use crate::store::evidence::{self, Known};
+use crate::store::{entities, indicators};
 use crate::Result;
 
 /// A running process from a connector's snapshot, with the start time that identifies it
@@ -49,11 +50,7 @@ pub async fn live_connections(
             .and_then(|pid| snapshot.processes.iter().find(|p| p.pid == pid));
         let owner_in_evidence =
             owner.is_some_and(|p| in_evidence.contains(&(p.pid, p.image.to_lowercase())));
-        if !owner_in_evidence
-            && crate::store::indicators::find(conn, "ip", remote)
-                .await?
-                .is_none()
-        {
+        if !owner_in_evidence && indicators::find(conn, "ip", remote).await?.is_none() {
             continue;
         }
         let ip = entities::record(
@@ -79,15 +76,8 @@ pub async fn scan_snapshot(
     machine: i64,
     snapshot: &Snapshot,
 ) -> Result<usize> {
-    let bad: Vec<(String,)> = sqlx::query_as(
-        "SELECT value FROM indicators WHERE kind = 'sha256'
-         UNION SELECT e.sha256 FROM evidence v JOIN entities e ON e.id = v.entity_id
-         WHERE v.investigation_id = ? AND v.verdict = 'malicious' AND e.sha256 IS NOT NULL",
-    )
-    .bind(investigation)
-    .fetch_all(&mut *conn)
-    .await?;
-    let bad: HashSet<String> = bad.into_iter().map(|(s,)| s.to_ascii_lowercase()).collect();
+    let bad = evidence::bad_hashes(conn, investigation).await?;
+    let bad: HashSet<String> = bad.into_iter().map(|s| s.to_ascii_lowercase()).collect();
     let mut hits = 0;
     for file in &snapshot.files {
         if bad.contains(&file.sha256.to_ascii_lowercase()) {
@@ -111,10 +101,10 @@ pub async fn record(
     investigation: i64,
     machine: i64,
     snapshot: &Snapshot,
-    seeds: &[super::case::Known],
+    seeds: &[Known],
     parts: &[&str],
 ) -> Result<u64> {
-    let before = size(conn, investigation).await?;
+    let before = entities::evidence_size(conn, investigation).await?;
     if parts.contains(&"files") {
         for seed in seeds.iter().filter(|s| s.kind == EntityKind::File) {
             let Some(path) = seed.path.as_deref() else {
@@ -138,17 +128,7 @@ pub async fn record(
             .collect();
         live_connections(conn, investigation, machine, snapshot, &in_evidence).await?;
     }
-    Ok(size(conn, investigation).await?.saturating_sub(before))
-}
-
-/// How much evidence and how many links an investigation has.
-async fn size(conn: &mut SqliteConnection, investigation: i64) -> Result<u64> {
-    let (n,): (i64,) = sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM evidence WHERE investigation_id = ?1)
-              + (SELECT COUNT(*) FROM evidence_links WHERE investigation_id = ?1)",
-    )
-    .bind(investigation)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(n as u64)
+    Ok(entities::evidence_size(conn, investigation)
+        .await?
+        .saturating_sub(before))
 }

@@ -30,7 +30,7 @@ use crate::store::actions::{self, Change};
 use crate::store::investigations::{add_machine, attach_alert, set_status};
 use crate::store::log::{log_step, step_start, Steps};
 use crate::store::machines::machine_ref;
-use crate::store::{alerts, investigations, machines, ties};
+use crate::store::{alerts, evidence, investigations, machines, ties};
 use crate::{clock, failpoint, Result, Vigil};
 
 use collect::Limits;
@@ -314,7 +314,7 @@ impl Vigil {
         let window = case::window_of(&mut tx, id, machine, window_minutes).await?;
         let mut events = case::events_in(&mut tx, machine, &window).await?;
         let read = events.len();
-        let seeds = case::evidence(&mut tx, id, Some(machine)).await?;
+        let seeds = evidence::known(&mut tx, id, Some(machine)).await?;
         let lineage: Vec<(i64, String)> = seeds
             .iter()
             .filter(|s| s.kind == EntityKind::Process && s.machine_id == Some(machine))
@@ -433,7 +433,7 @@ impl Vigil {
             if added == 0 {
                 break;
             }
-            seeds = case::evidence(&mut tx, id, Some(machine)).await?;
+            seeds = evidence::known(&mut tx, id, Some(machine)).await?;
         }
         investigations::playbook_done(&mut tx, id, machine).await?;
         steps.flush(&mut tx, id).await?;

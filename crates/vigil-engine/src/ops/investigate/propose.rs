@@ -9,33 +9,15 @@ use sqlx::SqliteConnection;
 use crate::connectors::Snapshot;
 use crate::domain::{
     decide, ActionKind, ActionState, Decision, EntityKind, FolderClass, Reason, RemediationStatus,
-    Verdict,
 };
 use crate::ops::groups;
 use crate::ops::safety::{Guard, Subject};
-use crate::{clock, Result};
-
 use crate::ops::settle::sync_remediation;
+use crate::store::actions::{self, NewAction};
+use crate::store::evidence::{self, Finding};
 use crate::store::log::{step_start, Steps};
-
-#[derive(Debug, sqlx::FromRow)]
-struct Finding {
-    id: i64,
-    kind: EntityKind,
-    machine_id: Option<i64>,
-    name: String,
-    path: Option<String>,
-    sha256: Option<String>,
-    pid: Option<i64>,
-    value: Option<String>,
-    detail: String,
-    verdict: Verdict,
-    reasons: String,
-    group_key: Option<String>,
-    group_label: Option<String>,
-    machine: Option<String>,
-    connector: Option<String>,
-}
+use crate::store::{entities, investigations, machines};
+use crate::{clock, Result};
 
 /// How long after its last event a process of a machine with no connector is taken to have
 /// ended: telemetry imported from last week asks no one to stop its processes.
@@ -50,22 +32,6 @@ fn ended(detail: &serde_json::Value) -> bool {
         return false;
     };
     clock::seconds_between(last, &clock::now()) > (PROCESS_LIFETIME_HOURS * 3600) as f64
-}
-
-/// Records why Vigil will not act on an entity the investigation judged malicious.
-async fn mark_protected(
-    conn: &mut SqliteConnection,
-    investigation: i64,
-    entity: i64,
-    why: &str,
-) -> Result<()> {
-    sqlx::query("UPDATE evidence SET protected = ? WHERE investigation_id = ? AND entity_id = ?")
-        .bind(why)
-        .bind(investigation)
-        .bind(entity)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
 }
 
 /// Whether the entity is still there, per the connector's snapshot (`None`: cannot tell).
@@ -114,15 +80,7 @@ async fn handled_by_antivirus(
     investigation: i64,
     entity: i64,
 ) -> Result<Option<String>> {
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT d.name, d.detail FROM evidence_links l JOIN entities d ON d.id = l.from_entity
-         WHERE l.investigation_id = ? AND l.to_entity = ? AND l.relation = 'found' AND d.kind = 'av_detection'",
-    )
-    .bind(investigation)
-    .bind(entity)
-    .fetch_all(&mut *conn)
-    .await?;
-    for (threat, detail) in rows {
+    for (threat, detail) in entities::av_detections_of(conn, investigation, entity).await? {
         let detail: serde_json::Value = serde_json::from_str(&detail).unwrap_or_default();
         if detail.get("op").and_then(|o| o.as_str()) == Some("blocked") {
             let action = detail
@@ -156,24 +114,8 @@ pub async fn propose(
     steps: &mut Steps,
 ) -> Result<usize> {
     let started = step_start();
-    let findings: Vec<Finding> = sqlx::query_as(
-        "SELECT e.id, e.kind, e.machine_id, e.name, e.path, e.sha256, e.pid, e.value, e.detail, v.verdict,
-                v.reasons, v.group_key, v.group_label, m.name AS machine, m.connector
-         FROM evidence v JOIN entities e ON e.id = v.entity_id LEFT JOIN machines m ON m.id = e.machine_id
-         WHERE v.investigation_id = ? AND v.verdict = 'malicious'
-           AND v.remediation_status NOT IN ('remediated', 'not_found')
-           AND NOT EXISTS (SELECT 1 FROM actions a WHERE a.investigation_id = v.investigation_id
-                           AND a.entity_id = e.id AND a.kind <> 'expand_scope')
-         ORDER BY v.score DESC, e.kind, e.id",
-    )
-    .bind(investigation)
-    .fetch_all(&mut *conn)
-    .await?;
-    let (home,): (i64,) =
-        sqlx::query_as("SELECT trigger_machine_id FROM investigations WHERE id = ?")
-            .bind(investigation)
-            .fetch_one(&mut *conn)
-            .await?;
+    let findings = evidence::to_act_on(conn, investigation).await?;
+    let home = investigations::trigger_machine(conn, investigation).await?;
     let (mut automatic, mut pending, mut gone) = (0, 0, 0);
     let mut refused: Vec<String> = Vec::new();
     let mut group_sizes: HashMap<String, usize> = HashMap::new();
@@ -193,28 +135,13 @@ pub async fn propose(
                 finding.machine.clone().unwrap_or_default(),
                 finding.connector.clone(),
             ),
-            None => {
-                let seen: Option<(i64, String, Option<String>)> = sqlx::query_as(
-                    "SELECT p.machine_id, m.name, m.connector FROM evidence_links l
-                     JOIN entities p ON p.id = l.from_entity JOIN machines m ON m.id = p.machine_id
-                     WHERE l.investigation_id = ? AND l.to_entity = ? LIMIT 1",
-                )
-                .bind(investigation)
-                .bind(finding.id)
-                .fetch_optional(&mut *conn)
-                .await?;
-                match seen {
-                    Some(s) => s,
-                    None => {
-                        let (name, connector): (String, Option<String>) =
-                            sqlx::query_as("SELECT name, connector FROM machines WHERE id = ?")
-                                .bind(home)
-                                .fetch_one(&mut *conn)
-                                .await?;
-                        (home, name, connector)
-                    }
+            None => match entities::machine_linked_to(conn, investigation, finding.id).await? {
+                Some(seen) => seen,
+                None => {
+                    let (name, connector) = machines::name_and_connector(conn, home).await?;
+                    (home, name, connector)
                 }
-            }
+            },
         };
         let detail: serde_json::Value = serde_json::from_str(&finding.detail).unwrap_or_default();
         let mechanism = detail.get("mechanism").and_then(|m| m.as_str());
@@ -239,21 +166,13 @@ pub async fn propose(
             None
         };
         if let Some(why) = antivirus {
-            sqlx::query(
-                "UPDATE evidence SET remediation_status = 'remediated', protected = ?
-                 WHERE investigation_id = ? AND entity_id = ?",
-            )
-            .bind(&why)
-            .bind(investigation)
-            .bind(finding.id)
-            .execute(&mut *conn)
-            .await?;
+            evidence::set_handled(conn, investigation, finding.id, &why).await?;
             gone += 1;
             continue;
         }
         let refuse = |why: String| format!("{} {}: {why}", kind.label_for(mechanism), finding.name);
         if let Some(why) = guard.refusal(&subject) {
-            mark_protected(conn, investigation, finding.id, &why).await?;
+            evidence::set_protected(conn, investigation, finding.id, &why).await?;
             refused.push(refuse(why));
             continue;
         }
@@ -264,16 +183,12 @@ pub async fn propose(
         if !gone_already && finding.kind == EntityKind::Process && finding.pid.is_none() {
             let why = "its process id was not logged, so Vigil cannot tell which process to stop"
                 .to_string();
-            mark_protected(conn, investigation, finding.id, &why).await?;
+            evidence::set_protected(conn, investigation, finding.id, &why).await?;
             refused.push(refuse(why));
             continue;
         }
         if gone_already {
-            sqlx::query("UPDATE evidence SET remediation_status = ? WHERE investigation_id = ? AND entity_id = ?")
-                .bind(RemediationStatus::NotFound)
-                .bind(investigation)
-                .bind(finding.id)
-                .execute(&mut *conn)
+            evidence::set_remediation(conn, investigation, finding.id, RemediationStatus::NotFound)
                 .await?;
             gone += 1;
             continue;
@@ -315,25 +230,23 @@ pub async fn propose(
             ),
             Decision::Pending => (ActionState::Pending, None),
         };
-        sqlx::query(
-            "INSERT INTO actions (investigation_id, kind, entity_id, machine_id, source, state, reason,
-                decided_by, decided_at, proposed_at, expires_at, reversible, group_key, group_label)
-             VALUES (?, ?, ?, ?, 'automated', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        actions::insert(
+            conn,
+            &NewAction {
+                investigation,
+                kind,
+                entity: Some(finding.id),
+                machine,
+                source: "automated",
+                state,
+                reason: &reason,
+                decided_by: decided_by.as_deref(),
+                proposed_at: &now,
+                group_key: group_key.as_deref(),
+                group_label: group_label.as_deref(),
+                undo_data: None,
+            },
         )
-        .bind(investigation)
-        .bind(kind)
-        .bind(finding.id)
-        .bind(machine)
-        .bind(state)
-        .bind(&reason)
-        .bind(&decided_by)
-        .bind(decided_by.as_ref().map(|_| now.clone()))
-        .bind(&now)
-        .bind(clock::shift(&now, time::Duration::days(7)))
-        .bind(kind.reversible())
-        .bind(&group_key)
-        .bind(&group_label)
-        .execute(&mut *conn)
         .await?;
         match decision {
             Decision::Automatic => automatic += 1,
