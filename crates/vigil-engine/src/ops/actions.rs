@@ -2,6 +2,10 @@
 //! a crash. Every state change goes through [`actions::transition`]; running goes through
 //! [`execute`], and a restart asks the connector whether a running action took effect, so
 //! none runs twice and none is lost.
+//!
+//! Longer than 400 lines: one verb for each decision an admin or a restart makes on
+//! actions (eight of them), sharing one check and one way of logging; split, each file would
+//! import the same helpers.
 
 use std::collections::BTreeSet;
 

@@ -7,6 +7,9 @@
 //! it and evaluates the rules on each record; the store writes what they send in whatever
 //! order they finish. The alerts and investigations an import makes do not depend on that
 //! order (only the row ids of its events and machines do).
+//!
+//! Longer than 400 lines: the reading workers, the store writer and the summary are one
+//! pipeline with one transaction; detections (`ops/detections.rs`) and the store are apart.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};

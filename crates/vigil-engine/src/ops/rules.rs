@@ -4,6 +4,9 @@
 //! show.
 //!
 //! A rule a user's folder shares an id with wins over the shipped one.
+//!
+//! Longer than 400 lines: the three rule sources, their cache and their update share one
+//! notion of which rule wins, kept in one file so that it stays one.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

@@ -4,6 +4,9 @@
 //! accounts), the console and its store, and the admin's "never act on" list. Every
 //! proposal and every run asks [`Guard::refusal`] first; a refusal is written down with its
 //! reason, never silently dropped.
+//!
+//! Longer than 400 lines: one guard, and a refusal is only trustworthy if every rule of it
+//! can be read in one place; the lists it checks are data (`content/protected.json`).
 
 use std::collections::HashSet;
 use std::net::IpAddr;

@@ -3,6 +3,9 @@
 //! destinations, artefacts made), the processes a seed file or artefact started, the
 //! persistence that starts a seed file, and the mail that delivered it — from the case's
 //! window of events, in memory. A pure function: the case in, entities and links out.
+//!
+//! Longer than 400 lines: one pass over one window with a step per kind of evidence,
+//! sharing the window's indexes; each step is a function of its own.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 

@@ -3,6 +3,9 @@
 //! their severity, grade and the entity's part in them), heuristics (data in
 //! `content/heuristics.json`), then propagation along the evidence links until nothing
 //! changes. It also ranks the findings (the culprit first) and groups like ones.
+//!
+//! Longer than 400 lines: the judge is pure and one function (with its propagation rules),
+//! and its rules are read together when a verdict is questioned; its lists are data.
 
 use std::collections::{BTreeMap, HashMap};
 

@@ -3,6 +3,9 @@
 //! case (pure) → pivot → affected users → propose (through the guard) → run → settle.
 //! Every step is written to the log and to the store before the next; the whole run is
 //! idempotent, so an interrupted investigation resumes by running again.
+//!
+//! Longer than 400 lines: the runner's phases in the order they run, each short and calling
+//! out to the pure parts (collect, judge) and to the store.
 
 mod case;
 mod collect;
