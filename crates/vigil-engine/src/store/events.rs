@@ -100,17 +100,9 @@ pub(crate) async fn parent_of(
     image: &str,
     at: &str,
 ) -> Result<Option<(Option<i64>, Option<String>)>> {
-    Ok(sqlx::query_as(
-        "SELECT parent_pid, parent_image FROM events
-         WHERE machine_id = ? AND kind = 'process_start' AND pid = ? AND image = ? COLLATE NOCASE AND ts <= ?
-         ORDER BY ts DESC LIMIT 1",
-    )
-    .bind(machine)
-    .bind(pid)
-    .bind(image)
-    .bind(at)
-    .fetch_optional(&mut *conn)
-    .await?)
+    Ok(start_before(conn, machine, pid, image, at)
+        .await?
+        .map(|start| (start.parent_pid, start.parent_image)))
 }
 
 /// A stored event, as an investigation reads it.
