@@ -54,8 +54,6 @@ struct Inner {
     /// The investigations this process created: not left over by an earlier one, so
     /// recovery leaves them to the work that created them.
     created: Mutex<HashSet<i64>>,
-    /// The Sigma rules compiled so far, kept between imports while they do not change.
-    rules: crate::ops::rules::RuleCache,
 }
 
 /// Vigil's engine, opened on one store (cheap to clone).
@@ -120,7 +118,6 @@ impl Vigil {
                 running: Mutex::new(HashSet::new()),
                 recovered: AtomicBool::new(false),
                 created: Mutex::new(HashSet::new()),
-                rules: crate::ops::rules::RuleCache::default(),
             }),
         }
     }
@@ -136,8 +133,12 @@ impl Vigil {
     }
 
     /// The Sigma engine kept between imports.
-    pub(crate) fn rule_cache(&self) -> &crate::ops::rules::RuleCache {
-        &self.inner.rules
+    pub(crate) fn rule_cache(&self) -> &'static crate::ops::rules::RuleCache {
+        // One per process: the same rule sources compile to the same engine whichever store
+        // asks (the app and the CLI open one; a test process opens many).
+        static RULES: std::sync::LazyLock<crate::ops::rules::RuleCache> =
+            std::sync::LazyLock::new(crate::ops::rules::RuleCache::default);
+        &RULES
     }
 
     /// The connectors, by name (as they are now).

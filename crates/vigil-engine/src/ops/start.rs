@@ -2,12 +2,14 @@
 //! id at once, and runs it in the background with `Vigil::run_investigation`.
 
 use crate::ops::playbooks::Trigger;
-use crate::store::{alerts, machines};
+use crate::store::{alerts, investigations, machines};
 use crate::{Error, Result, Vigil};
 
 impl Vigil {
     /// Creates (queues) an investigation on the machine named `name` and returns its id;
-    /// run it with [`Vigil::run_investigation`].
+    /// run it with [`Vigil::run_investigation`]. A machine already in an open
+    /// investigation's scope returns that one: a second would find its alerts taken and
+    /// say "no threats found" while the first still waits.
     #[tracing::instrument(skip(self))]
     pub async fn start_machine_investigation(&self, name: &str, by: &str) -> Result<u32> {
         let machine = {
@@ -18,6 +20,13 @@ impl Vigil {
             what: "machine",
             name: name.to_string(),
         })?;
+        let open = {
+            let mut conn = self.store().pool().acquire().await?;
+            investigations::open_with_machine(&mut conn, machine).await?
+        };
+        if let Some(open) = open {
+            return to_u32(open);
+        }
         let id = self
             .create_investigation(Trigger::Machine { machine }, by)
             .await?;
@@ -76,6 +85,35 @@ mod tests {
         let done = vigil.investigation(id).await.expect("details");
         // client4 is in a semi-automatic group: what it found waits for approval.
         assert_eq!(done.summary.status, InvestigationStatus::PendingAction);
+    }
+
+    /// Investigating a machine again while its investigation waits made a second one, which
+    /// found the alerts taken and said "no threats found".
+    #[tokio::test]
+    async fn a_machine_in_an_open_investigation_opens_that_one() {
+        let vigil = Vigil::in_memory().await.expect("open");
+        vigil.load_demo().await.expect("demo");
+        let first = vigil
+            .investigate_machine("client4", "tester")
+            .await
+            .expect("investigate");
+        assert!(first.summary.status.is_open());
+        // client7 joined its scope when the payload was found there too.
+        for machine in ["client4", "client7"] {
+            let id = vigil
+                .start_machine_investigation(machine, "tester")
+                .await
+                .expect("start");
+            assert_eq!(id, first.summary.id, "{machine}");
+        }
+        let other = vigil
+            .start_machine_investigation("client2", "tester")
+            .await
+            .expect("start");
+        assert_ne!(
+            other, first.summary.id,
+            "a machine outside its scope gets its own"
+        );
     }
 
     #[tokio::test]

@@ -492,6 +492,21 @@ pub(crate) async fn seed_settled(
     Ok(())
 }
 
+/// The oldest open investigation whose scope holds `machine`.
+pub(crate) async fn open_with_machine(
+    conn: &mut SqliteConnection,
+    machine: i64,
+) -> Result<Option<i64>> {
+    let row: Option<(i64,)> = sqlx::query_as(&format!(
+        "SELECT i.id FROM investigations i JOIN investigation_machines im ON im.investigation_id = i.id
+         WHERE im.machine_id = ? AND i.status IN {OPEN} ORDER BY i.id LIMIT 1"
+    ))
+    .bind(machine)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(|(id,)| id))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
