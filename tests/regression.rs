@@ -74,3 +74,34 @@ fn recovery_ran_the_investigations_an_import_had_just_queued() {
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(summary["investigations_started"], 1, "{summary}");
 }
+
+/// Investigating a machine again while its investigation waited for approval made a
+/// second investigation, which found the alerts taken by the first and said "no threats
+/// found" about a machine under attack. It now opens the one already looking at it.
+#[test]
+fn investigating_a_machine_twice_made_a_second_that_found_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("vigil.sqlite3");
+    let run = |args: &[&str]| -> serde_json::Value {
+        let out = vigil()
+            .arg("--db")
+            .arg(&db)
+            .arg("--json")
+            .args(args)
+            .output()
+            .expect("vigil");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("json")
+    };
+    run(&["demo"]);
+    let first = run(&["investigate", "--machine", "client4"]);
+    let again = run(&["investigate", "--machine", "client4"]);
+    assert_eq!(first["id"], again["id"]);
+    assert_eq!(again["status"], "pending_action");
+    let list = run(&["investigations"]);
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+}
