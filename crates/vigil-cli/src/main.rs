@@ -457,9 +457,7 @@ async fn run(cli: Cli, out: &Output) -> Result<(), ApiError> {
                     bench::investigations(&vigil, machines, events, samples, storm).await?;
                 Output { json: true }.print(&result, String::new);
             } else {
-                let result = vigil
-                    .bench_real_investigations(&real, events, samples)
-                    .await?;
+                let result = bench::real_investigations(&vigil, &real, events, samples).await?;
                 Output { json: true }.print(&result, String::new);
             }
         }
@@ -470,7 +468,7 @@ async fn run(cli: Cli, out: &Output) -> Result<(), ApiError> {
                     runs,
                 },
         } => {
-            let result = vigil.bench_dashboard(investigations, runs).await?;
+            let result = bench::dashboard(&vigil, investigations, runs).await?;
             Output { json: true }.print(&result, String::new);
         }
         Command::Bench {

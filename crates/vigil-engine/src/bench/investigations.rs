@@ -1,9 +1,10 @@
 //! Investigation latency on a large store of made-up machines, and an alert storm.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde::Serialize;
 
+use super::percentile;
 use crate::domain::{NewAlert, NewEntity, NewEvent, NewMachine, Severity};
 use crate::ops::alerts::Routing;
 use crate::store::{events, machines};
@@ -32,14 +33,6 @@ pub struct InvestigationBench {
 struct Seeded {
     id: i64,
     name: String,
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)].as_secs_f64() * 1000.0
 }
 
 /// One machine's day of ordinary events, plus an Office → script host chain at `pid`.

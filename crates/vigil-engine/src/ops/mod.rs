@@ -18,7 +18,6 @@ pub mod intel;
 pub mod investigate;
 pub mod playbooks;
 pub mod policies;
-pub mod replay;
 pub mod rules;
 pub mod safety;
 pub(crate) mod settle;

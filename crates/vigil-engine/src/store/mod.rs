@@ -14,6 +14,7 @@ use crate::{Error, Result};
 
 pub(crate) mod actions;
 pub(crate) mod alerts;
+pub(crate) mod bench;
 pub(crate) mod entities;
 // Public: the integration tests write events of their own.
 pub mod events;
