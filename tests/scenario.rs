@@ -7,11 +7,9 @@ use vigil_engine::domain::NewAlert;
 use vigil_engine::domain::NewEntity;
 use vigil_engine::domain::{
     ActionKind, ActionState, AutomationLevel, InvestigationDetails, InvestigationStatus,
-    RemediationStatus, Severity, Verdict,
+    RemediationStatus, Routing, Severity, Verdict,
 };
-use vigil_engine::ops::actions::ActionFilter;
-use vigil_engine::ops::alerts::Routing;
-use vigil_engine::{ErrorCode, Vigil};
+use vigil_engine::{ActionFilter, ErrorCode, Vigil};
 
 struct Demo {
     vigil: Vigil,

@@ -17,3 +17,5 @@ mod facade;
 
 pub use error::{ApiError, Error, ErrorCode, Result};
 pub use facade::{OpenOptions, Vigil};
+pub use ops::actions::ActionFilter;
+pub use ops::details::InvestigationFilter;

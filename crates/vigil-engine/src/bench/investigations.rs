@@ -4,8 +4,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::domain::{NewAlert, NewEntity, NewEvent, NewMachine, Severity};
-use crate::ops::alerts::Routing;
+use crate::domain::{NewAlert, NewEntity, NewEvent, NewMachine, Routing, Severity};
 use crate::store::{events, machines};
 use crate::{clock, Error, Result, Vigil};
 

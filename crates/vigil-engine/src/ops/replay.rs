@@ -156,7 +156,7 @@ impl Vigil {
             let (_, alert) = sigma_alert(&copy_of(&base[*i], k), m, machine);
             let raised = self.file_alert(alert).await?;
             let investigation = match raised.investigation {
-                Some(id) if raised.routing == crate::ops::alerts::Routing::Started => id,
+                Some(id) if raised.routing == crate::domain::Routing::Started => id,
                 _ => {
                     let (id, _) = self
                         .start_alert_investigation(raised.alert as u32, "bench")
