@@ -7,3 +7,7 @@ mod investigations;
 
 pub use import::{import, ImportBench, ImportRun};
 pub use investigations::{investigations, InvestigationBench};
+// What the facade's own benchmarks return (`Vigil::bench_dashboard`,
+// `Vigil::bench_real_investigations`).
+pub use crate::ops::dashboard::DashboardBench;
+pub use crate::ops::replay::RealShapeBench;
