@@ -68,7 +68,7 @@ fn sqlite_count(db: &Path, sql: &str) -> i64 {
         .await
         .expect("open");
         let (n,): (i64,) = sqlx::query_as(sql)
-            .fetch_one(vigil.store().pool())
+            .fetch_one(vigil.pool_for_tests())
             .await
             .expect("count");
         n

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use vigil_engine::ops::rules::{RuleSource, SigmaHqSource};
+use vigil_engine::domain::{RuleSource, SigmaHqSource};
 use vigil_engine::ErrorCode;
 
 /// A zip of (member name, text).

@@ -7,11 +7,9 @@ use vigil_engine::domain::NewAlert;
 use vigil_engine::domain::NewEntity;
 use vigil_engine::domain::{
     ActionKind, ActionState, AutomationLevel, InvestigationDetails, InvestigationStatus,
-    RemediationStatus, Severity, Verdict,
+    RemediationStatus, Routing, Severity, Verdict,
 };
-use vigil_engine::ops::actions::ActionFilter;
-use vigil_engine::ops::alerts::Routing;
-use vigil_engine::{ErrorCode, Vigil};
+use vigil_engine::{ActionFilter, ErrorCode, Vigil};
 
 struct Demo {
     vigil: Vigil,
@@ -44,7 +42,7 @@ async fn lab_present(vigil: &Vigil, kind: &str, key: &str) -> bool {
         sqlx::query_as("SELECT present FROM lab_objects WHERE kind = ? AND key = ?")
             .bind(kind)
             .bind(key.to_lowercase())
-            .fetch_one(vigil.store().pool())
+            .fetch_one(vigil.pool_for_tests())
             .await
             .expect("lab object");
     present
@@ -571,18 +569,16 @@ async fn ten_new_machines_from_one_hash_wait_for_expand_scope() {
     let d = demo().await;
     // Ten more machines where the payload was seen.
     {
-        let mut conn = d.vigil.store().pool().acquire().await.expect("conn");
         let mut events = Vec::new();
         for n in 0..10 {
-            let id = vigil_engine::store::machines::upsert(
-                &mut conn,
-                &vigil_engine::domain::NewMachine {
+            let id = d
+                .vigil
+                .register_machine(&vigil_engine::domain::NewMachine {
                     name: format!("kiosk{n}"),
                     ..Default::default()
-                },
-            )
-            .await
-            .expect("machine");
+                })
+                .await
+                .expect("machine");
             events.push(vigil_engine::domain::NewEvent {
                 machine_id: id,
                 ts: "2030-01-01T00:00:00.000Z".into(),
@@ -592,9 +588,7 @@ async fn ten_new_machines_from_one_hash_wait_for_expand_scope() {
                 ..Default::default()
             });
         }
-        vigil_engine::store::events::insert(&mut conn, &events)
-            .await
-            .expect("events");
+        d.vigil.record_events(&events).await.expect("events");
     }
     let details = d
         .vigil
@@ -660,7 +654,7 @@ async fn demo_week_as_sysmon(vigil: &Vigil, out: &std::path::Path) -> usize {
                 e.registry_key, e.registry_value
          FROM events e JOIN machines m ON m.id = e.machine_id ORDER BY e.ts, e.id",
     )
-    .fetch_all(vigil.store().pool())
+    .fetch_all(vigil.pool_for_tests())
     .await
     .expect("events");
     let mut lines = String::new();

@@ -53,7 +53,7 @@ async fn dashboard_shows_the_stores_numbers() -> Result<()> {
         })
         .await?;
         vigil.load_demo().await?;
-        vigil.store().pool().close().await;
+        vigil.close().await;
     }
 
     let app = vigil_tests::built_binary("vigil-app");
@@ -110,7 +110,7 @@ where
     })
     .await?;
     let value = prepare(vigil.clone()).await?;
-    vigil.store().pool().close().await;
+    vigil.close().await;
     Ok(value)
 }
 

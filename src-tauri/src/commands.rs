@@ -4,21 +4,13 @@
 use tauri::{AppHandle, State};
 use tauri_specta::{collect_commands, collect_events, Builder, Event};
 use vigil_engine::domain::{
-    ActionView, AlertView, AutomationLevel, Dashboard, GroupView, InvestigationDetails,
-    InvestigationSettings, InvestigationStatus, InvestigationSummary, MachineView, Move,
-    NeverActOn, Overview,
+    ActionView, AlertPolicyInput, AlertPolicyView, AlertView, AutomationLevel, AutomationLevelInfo,
+    Dashboard, GroupInput, GroupPreview, GroupView, ImportSummary, IntelList, IntelSummary,
+    InvestigationDetails, InvestigationSettings, InvestigationStatus, InvestigationSummary,
+    MachineView, Move, NeverActOn, Overview, PolicyChoices, RuleSets, SigmaHqUpdate, SigmaRuleInfo,
 };
 use vigil_engine::lab::DemoSummary;
-use vigil_engine::ops::actions::ActionFilter;
-use vigil_engine::ops::details::InvestigationFilter;
-use vigil_engine::ops::groups::{GroupInput, GroupPreview};
-use vigil_engine::ops::import::ImportSummary;
-use vigil_engine::ops::intel::{IntelList, IntelSummary};
-use vigil_engine::ops::policies::{
-    AlertPolicyInput, AlertPolicyView, AutomationLevelInfo, PolicyChoices,
-};
-use vigil_engine::ops::rules::{RuleSets, SigmaHqUpdate, SigmaRuleInfo};
-use vigil_engine::{ApiError, Vigil};
+use vigil_engine::{ActionFilter, ApiError, InvestigationFilter, Vigil};
 
 use crate::background::{changed, run_investigation};
 use crate::events::{ImportProgressed, InvestigationUpdated, StoreChanged};

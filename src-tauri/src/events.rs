@@ -18,4 +18,4 @@ pub struct InvestigationUpdated {
 
 /// How far a telemetry import has got.
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
-pub struct ImportProgressed(pub vigil_engine::ops::import::ImportProgress);
+pub struct ImportProgressed(pub vigil_engine::domain::ImportProgress);

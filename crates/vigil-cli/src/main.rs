@@ -11,9 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use vigil_engine::domain::{AutomationLevel, InvestigationStatus};
-use vigil_engine::ops::actions::ActionFilter;
-use vigil_engine::ops::details::InvestigationFilter;
-use vigil_engine::{bench, ApiError, Error, OpenOptions, Vigil};
+use vigil_engine::{bench, ActionFilter, ApiError, Error, InvestigationFilter, OpenOptions, Vigil};
 use vigil_local::{LocalConfig, LocalConnector};
 
 use crate::output::Output;

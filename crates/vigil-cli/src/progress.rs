@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use vigil_engine::ops::import::ImportProgress;
+use vigil_engine::domain::ImportProgress;
 
 /// Shows import progress at most every half second (every five seconds when stderr is
 /// not a terminal), from the first report on: an import over by then shows only its

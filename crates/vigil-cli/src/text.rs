@@ -3,12 +3,10 @@
 use std::fmt::Write;
 
 use vigil_engine::domain::{
-    ActionView, AlertView, GroupView, InvestigationDetails, InvestigationSummary, MachineView,
-    Overview,
+    ActionView, AlertView, GroupView, ImportSummary, IntelList, IntelSummary, InvestigationDetails,
+    InvestigationSummary, MachineView, Overview,
 };
 use vigil_engine::lab::DemoSummary;
-use vigil_engine::ops::import::ImportSummary;
-use vigil_engine::ops::intel::{IntelList, IntelSummary};
 
 /// Lays rows out in columns as wide as their widest cell.
 fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
@@ -374,7 +372,7 @@ pub fn rules_added(dir: &std::path::Path, loaded: u32, skipped: &[String]) -> St
 }
 
 /// The rules imports run.
-pub fn rule_sets(s: &vigil_engine::ops::rules::RuleSets) -> String {
+pub fn rule_sets(s: &vigil_engine::domain::RuleSets) -> String {
     let mut out = format!("Vigil's own rules: {}", s.vigil_rules);
     let from = match (&s.sigmahq.file, &s.sigmahq.updated_at, &s.sigmahq.commit) {
         (Some(file), Some(at), _) => format!("from {file}, updated {at}"),
@@ -402,7 +400,7 @@ pub fn rule_sets(s: &vigil_engine::ops::rules::RuleSets) -> String {
 }
 
 /// What `rules update` took.
-pub fn sigmahq_updated(u: &vigil_engine::ops::rules::SigmaHqUpdate) -> String {
+pub fn sigmahq_updated(u: &vigil_engine::domain::SigmaHqUpdate) -> String {
     let mut out = format!(
         "{}: {} SigmaHQ rules taken, {} passed over; used from now on instead of the shipped ones",
         u.source, u.rules, u.skipped

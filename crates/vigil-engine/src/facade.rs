@@ -127,9 +127,22 @@ impl Vigil {
         self.inner.db_path.as_deref()
     }
 
-    /// The store underneath (for the engine's own modules and tests).
-    pub fn store(&self) -> &Store {
+    /// The store underneath, for the engine's own modules.
+    pub(crate) fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// The SQLite pool underneath, only for tests that check rows no method shows (the
+    /// crash tests count actions and journal entries, the scenario tests read the demo's
+    /// objects and its events); front ends use the methods instead.
+    pub fn pool_for_tests(&self) -> &sqlx::SqlitePool {
+        self.inner.store.pool()
+    }
+
+    /// Closes the store: waits for the connections in use, then closes them all, so that
+    /// another process finds the file complete (e.g. a store filled here for the app).
+    pub async fn close(&self) {
+        self.inner.store.pool().close().await;
     }
 
     /// The Sigma engine kept between imports.

@@ -1,5 +1,5 @@
 //! Named fail points, for the crash tests: with `VIGIL_FAILPOINT=<name>` in its environment
-//! the process aborts exactly where [`hit`]`("<name>")` stands, as a power cut would stop it
+//! the process aborts exactly where `hit("<name>")` stands, as a power cut would stop it
 //! there. Each stands just after a commit (or just before one) that recovery must handle.
 //! Unset, a fail point costs one comparison.
 
@@ -39,7 +39,7 @@ pub const INVESTIGATION_PROPOSED: &str = "investigation_after_propose_commit";
 pub const INVESTIGATION_SETTLED: &str = "investigation_after_settle_commit";
 
 /// Aborts the process when `name` is the fail point its environment names.
-pub fn hit(name: &str) {
+pub(crate) fn hit(name: &str) {
     static ARMED: OnceLock<Option<String>> = OnceLock::new();
     let armed = ARMED.get_or_init(|| std::env::var("VIGIL_FAILPOINT").ok());
     if armed.as_deref() == Some(name) {

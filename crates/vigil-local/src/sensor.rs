@@ -8,9 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Serialize;
-use vigil_engine::domain::NewMachine;
-use vigil_engine::domain::Severity;
-use vigil_engine::ops::alerts::Routing;
+use vigil_engine::domain::{NewMachine, Routing, Severity};
 use vigil_engine::{Error, Result, Vigil};
 
 use crate::connector::LocalConnector;

@@ -8,8 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use vigil_engine::domain::{ActionKind, ActionState, AutomationLevel, FolderClass};
-use vigil_engine::ops::actions::ActionFilter;
-use vigil_engine::Vigil;
+use vigil_engine::{ActionFilter, Vigil};
 use vigil_local::scan::sha256_bytes;
 use vigil_local::{Sensor, Watch};
 

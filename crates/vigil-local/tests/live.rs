@@ -14,8 +14,7 @@ use std::time::{Duration, Instant};
 
 use vigil_engine::connectors::{Connector, LiveConnection, MachineRef};
 use vigil_engine::domain::{ActionKind, ActionState, AutomationLevel, EntityKind, Verdict};
-use vigil_engine::ops::actions::ActionFilter;
-use vigil_engine::Vigil;
+use vigil_engine::{ActionFilter, Vigil};
 use vigil_local::scan::sha256_file;
 use vigil_local::{Detection, Sensor};
 

@@ -6,7 +6,8 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::ops::import::{expand, ImportSummary};
+use crate::domain::ImportSummary;
+use crate::ops::import::expand;
 use crate::{Error, OpenOptions, Result, Vigil};
 
 /// One import measured: records per second from reading to stored, rules loaded first.

@@ -5,8 +5,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::percentile;
-use crate::domain::{NewAlert, NewEntity, NewEvent, NewMachine, Severity};
-use crate::ops::alerts::Routing;
+use crate::domain::{NewAlert, NewEntity, NewEvent, NewMachine, Routing, Severity};
 use crate::store::{events, machines};
 use crate::{clock, Error, Result, Vigil};
 

@@ -11,8 +11,8 @@ use serde::Serialize;
 use vigil_telemetry::{Event, Reader, SigmaEngine, SigmaMatch};
 
 use super::percentile;
+use crate::domain::Routing;
 use crate::domain::{NewMachine, Severity};
-use crate::ops::alerts::Routing;
 use crate::ops::detections::sigma_alert;
 use crate::ops::import::{expand, new_event};
 use crate::store::{events, log, machines};

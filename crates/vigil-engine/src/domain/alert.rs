@@ -1,4 +1,6 @@
-//! An alert as a detection raises it, before it is filed.
+//! An alert as a detection raises it, before it is filed, and what became of it.
+
+use serde::{Deserialize, Serialize};
 
 use super::{Grade, NewEntity, Severity};
 
@@ -23,4 +25,29 @@ pub struct NewAlert {
     pub grade: Grade,
     /// The logon session of the event that raised it, when the source says.
     pub logon_id: Option<i64>,
+}
+
+/// What became of a raised alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum Routing {
+    /// The same alert was already open: its last-seen time moved.
+    Deduplicated,
+    /// It joined an open investigation it is tied to (same process tree, artefact, file or
+    /// user session).
+    Joined,
+    /// An alert policy started an investigation.
+    Started,
+    /// The machine is not protected: no investigation.
+    NotProtected,
+    /// No policy routes it: it waits for an analyst.
+    Waiting,
+}
+
+/// A raised alert and what became of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Raised {
+    pub alert: i64,
+    pub routing: Routing,
+    pub investigation: Option<i64>,
 }

@@ -12,8 +12,8 @@ use serde::Serialize;
 use serde_json::Value;
 use time::{Duration, OffsetDateTime};
 
+use crate::domain::Routing;
 use crate::domain::{NewEvent, NewIndicator, NewMachine};
-use crate::ops::alerts::Routing;
 use crate::ops::groups::{create_group, NewGroup};
 use crate::store::lab::put_object;
 use crate::store::{events, indicators, machines, users};

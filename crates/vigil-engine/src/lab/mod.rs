@@ -3,8 +3,8 @@
 //! live state. Nothing outside this module knows the office is simulated.
 
 mod connector;
-pub mod demo;
+mod demo;
 mod office;
 
-pub use connector::Lab;
+pub(crate) use connector::Lab;
 pub use demo::{DemoSummary, PAYLOAD_SHA256};

@@ -243,7 +243,6 @@ impl Vigil {
             let machine_name = row.machine.clone().unwrap_or_default();
             let subject = Subject {
                 action: Some(kind),
-                kind: Some(row.kind),
                 name: &row.name,
                 path: row.path.as_deref(),
                 sha256: row.sha256.as_deref(),

@@ -2,10 +2,9 @@
 //! to (the same process tree, artefact, file or user session, close in time: not merely the
 //! same machine), or routed by alert policies to a new one.
 
-use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
 
-use crate::domain::{AlertView, InvestigationStatus, NewAlert, Severity};
+use crate::domain::{AlertView, InvestigationStatus, NewAlert, Raised, Routing, Severity};
 use crate::ops::playbooks::{Playbook, Trigger};
 use crate::ops::ties::{open_investigation_for, ties_of, Roots};
 use crate::store::alerts;
@@ -21,31 +20,6 @@ pub const DEDUPE_WINDOW_MINUTES: i64 = 60;
 async fn join_window(conn: &mut SqliteConnection) -> Result<time::Duration> {
     let settings = crate::ops::policies::investigation_settings(conn).await?;
     Ok(time::Duration::minutes(i64::from(settings.window_minutes)))
-}
-
-/// What became of a raised alert.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-#[serde(rename_all = "snake_case")]
-pub enum Routing {
-    /// The same alert was already open: its last-seen time moved.
-    Deduplicated,
-    /// It joined an open investigation it is tied to (same process tree, artefact, file or
-    /// user session).
-    Joined,
-    /// An alert policy started an investigation.
-    Started,
-    /// The machine is not protected: no investigation.
-    NotProtected,
-    /// No policy routes it: it waits for an analyst.
-    Waiting,
-}
-
-/// A raised alert and what became of it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Raised {
-    pub alert: i64,
-    pub routing: Routing,
-    pub investigation: Option<i64>,
 }
 
 /// An inserted alert: its id, whether it folded into an open one, its entities' ids.

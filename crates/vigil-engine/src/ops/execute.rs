@@ -77,7 +77,6 @@ pub(crate) async fn run_one(vigil: &Vigil, action: i64) -> Result<()> {
         let t = &request.target;
         guard.refusal(&Subject {
             action: Some(request.kind),
-            kind: t.kind,
             name: &t.name,
             path: t.path.as_deref(),
             sha256: t.sha256.as_deref(),

@@ -177,7 +177,8 @@ pub async fn of_investigation(
 }
 
 /// How many nodes a graph draws with every cluster collapsed.
-pub fn drawn(graph: &Graph) -> usize {
+#[cfg(test)]
+fn drawn(graph: &Graph) -> usize {
     graph.nodes.iter().filter(|n| n.cluster.is_none()).count()
 }
 

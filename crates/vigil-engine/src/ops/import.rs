@@ -17,11 +17,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tokio::sync::mpsc;
 use vigil_telemetry::{Event, Format, Reader, SigmaEngine, SigmaMatch};
 
-use crate::domain::{NewEvent, NewMachine};
+use crate::domain::{ImportProgress, ImportSummary, NewEvent, NewMachine};
 use crate::ops::detections::{ioc_alert, sigma_alert, AlertSet, Sighting};
 use crate::ops::intel::Intel;
 use crate::store::{events, machines, settings, users};
@@ -41,43 +41,6 @@ const CHUNKS_PER_PART: u64 = 8;
 const CHECKPOINT_AFTER_EVENTS: u32 = 20_000;
 /// How often an import reports its progress, at most.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
-
-/// What an import did.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, specta::Type)]
-pub struct ImportSummary {
-    pub files: u32,
-    pub records: u32,
-    pub events_added: u32,
-    /// Records already in the store (a re-import).
-    pub duplicates: u32,
-    /// Records or files passed over, with the first reasons.
-    pub skipped: u32,
-    pub skip_reasons: Vec<String>,
-    pub machines_added: u32,
-    pub alerts: u32,
-    pub investigations_started: u32,
-    pub rules: u32,
-    /// Seconds to load the rules (once per import).
-    pub rules_seconds: f64,
-    /// Seconds to load the rules, read, detect and store the records (committed).
-    pub stored_seconds: f64,
-    /// CPU seconds (all threads) spent reading, detecting and storing, rules excluded;
-    /// 0 where the system does not say.
-    pub stored_cpu_seconds: f64,
-    /// Seconds to load the rules, read, detect, store and file the alerts.
-    pub ingest_seconds: f64,
-    /// Seconds in all, the investigations started included.
-    pub seconds: f64,
-}
-
-/// Progress of a long import.
-#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
-pub struct ImportProgress {
-    pub file: String,
-    pub files_done: u32,
-    pub files: u32,
-    pub records: u32,
-}
 
 /// One record as the store needs it.
 struct Parsed {

@@ -6,54 +6,13 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
 use vigil_telemetry::{Event, IndicatorKind};
 
-use crate::domain::NewIndicator;
+use crate::domain::{IntelList, IntelSummary, KindCount, NewIndicator};
 use crate::ops::detections::{ioc_alert, AlertSet, Hit, Sighting};
 use crate::store::{alerts, indicators};
 use crate::{Error, Result, Vigil};
-
-/// What importing an IOC list did.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, specta::Type)]
-pub struct IntelSummary {
-    /// Indicators in the list.
-    pub indicators: u32,
-    /// Rows passed over (of a type Vigil does not match, or no indicator at all).
-    pub skipped: u32,
-    /// Why, for the first few: `line 7: type 'email-src' is not one Vigil matches …`.
-    pub skip_reasons: Vec<String>,
-    /// Of them, new to Vigil (a known kind and value keeps its first source).
-    pub added: u32,
-    /// Machines whose stored telemetry already shows a new indicator, by name.
-    pub seen_on: Vec<String>,
-    /// Alerts raised for those sightings (a sighting already alerted on is not counted).
-    pub alerts: u32,
-    pub investigations_started: u32,
-}
-
-/// An IOC list Vigil holds: the indicators that came from one file.
-#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
-pub struct IntelList {
-    /// The file's name, as imported.
-    pub source: String,
-    pub indicators: u32,
-    /// How many of each kind (`sha256`, `md5`, `domain`…), most first.
-    pub kinds: Vec<KindCount>,
-    /// When its first indicator was added.
-    pub added_at: String,
-    /// Alerts its indicators raised in imported telemetry, and on how many machines.
-    pub alerts: u32,
-    pub machines: u32,
-}
-
-/// Indicators of one kind in a list.
-#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
-pub struct KindCount {
-    pub kind: String,
-    pub count: u32,
-}
 
 /// Indicators by kind, for matching events during an import.
 pub(crate) struct Intel {

@@ -1,5 +1,8 @@
 //! Vigil's verbs: each operation in its own module, as `impl Vigil` blocks or free
 //! functions over a store connection.
+//!
+//! Crate-private: front ends reach the operations through the methods these blocks add to
+//! [`Vigil`](crate::Vigil), and what they take and return through `domain`.
 
 pub mod actions;
 pub mod alerts;

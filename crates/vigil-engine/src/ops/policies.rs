@@ -1,9 +1,10 @@
 //! What settings shows and edits beside the groups: the alert policies (which alerts start
 //! an investigation, tried in order) and the automation levels with their explanations.
 
-use serde::{Deserialize, Serialize};
-
-use crate::domain::{AutomationLevel, InvestigationSettings, Move, Severity};
+use crate::domain::{
+    AlertPolicyInput, AlertPolicyView, AutomationLevel, AutomationLevelInfo, InvestigationSettings,
+    Move, PlaybookChoice, PolicyChoices, Severity,
+};
 use crate::ops::playbooks::Playbook;
 use crate::store::policies::{self, PolicyFields, PolicyRow};
 use crate::store::ranked::{name_taken, rerank};
@@ -28,62 +29,6 @@ pub const MAX_WINDOW_MINUTES: u32 = 7 * 24 * 60;
 
 /// The playbook a policy names when the alert itself should pick one.
 pub const AUTO_PLAYBOOK: &str = "auto";
-
-/// An alert policy: which alerts start an investigation, with which playbook.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-pub struct AlertPolicyView {
-    pub id: u32,
-    pub name: String,
-    pub rank: u32,
-    pub enabled: bool,
-    pub min_severity: Severity,
-    pub detection_source: Option<String>,
-    pub category: Option<String>,
-    pub playbook: String,
-    /// Whether a matching alert starts an investigation (false: it is only recorded).
-    pub start: bool,
-    /// Why Vigil ships it this way (empty for the admin's own policies and once edited).
-    pub why: String,
-}
-
-/// An alert policy as the admin writes it: a new one when `id` is absent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-pub struct AlertPolicyInput {
-    pub id: Option<u32>,
-    pub name: String,
-    pub enabled: bool,
-    /// Alerts of this severity or higher match.
-    pub min_severity: Severity,
-    /// Only alerts from this detection source match (any when absent).
-    pub detection_source: Option<String>,
-    /// Only alerts whose category contains this text match (any when absent).
-    pub category: Option<String>,
-    /// `auto` or a playbook id.
-    pub playbook: String,
-    pub start: bool,
-}
-
-/// A playbook a policy can name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-pub struct PlaybookChoice {
-    pub id: String,
-    pub title: String,
-}
-
-/// What the policy editor offers to choose from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-pub struct PolicyChoices {
-    pub detection_sources: Vec<String>,
-    pub playbooks: Vec<PlaybookChoice>,
-}
-
-/// One automation level with its label and what it means.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-pub struct AutomationLevelInfo {
-    pub level: AutomationLevel,
-    pub label: String,
-    pub explanation: String,
-}
 
 impl From<PolicyRow> for AlertPolicyView {
     fn from(r: PolicyRow) -> Self {
@@ -293,7 +238,7 @@ mod tests {
     use super::*;
     use crate::domain::NewAlert;
     use crate::domain::NewMachine;
-    use crate::ops::alerts::Routing;
+    use crate::domain::Routing;
     use crate::store::machines;
     use crate::{clock, ErrorCode};
 

@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 use sqlx::SqliteConnection;
 
-use crate::domain::{file_name, ActionKind, EntityKind, NeverActOn};
+use crate::domain::{file_name, ActionKind, NeverActOn};
 use crate::store::{machines, settings};
 use crate::{Error, Result, Vigil};
 
@@ -149,7 +149,6 @@ pub fn is_system_account(account: &str) -> bool {
 #[derive(Debug, Clone, Default)]
 pub struct Subject<'a> {
     pub action: Option<ActionKind>,
-    pub kind: Option<EntityKind>,
     pub name: &'a str,
     pub path: Option<&'a str>,
     pub sha256: Option<&'a str>,

@@ -1,8 +1,8 @@
-//! The world as sensors ask for it: registering the machine a sensor runs on, and the
-//! indicators it looks for.
+//! The world as sensors ask for it: registering the machine a sensor runs on, storing the
+//! events it saw, and the indicators it looks for.
 
-use crate::domain::NewMachine;
-use crate::store::{indicators, machines};
+use crate::domain::{NewEvent, NewMachine};
+use crate::store::{events, indicators, machines};
 use crate::{Result, Vigil};
 
 impl Vigil {
@@ -13,6 +13,15 @@ impl Vigil {
         let id = machines::upsert(&mut tx, machine).await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// Stores events a sensor saw on machines already registered, passing over those the
+    /// store already holds. Returns how many were new.
+    pub async fn record_events(&self, new: &[NewEvent]) -> Result<u64> {
+        let mut tx = self.store().pool().begin().await?;
+        let added = events::insert(&mut tx, new).await?;
+        tx.commit().await?;
+        Ok(added)
     }
 
     /// A value that changes whenever indicators are added or removed (their count and

@@ -1,6 +1,6 @@
 //! The store: one SQLite file through sqlx, migrations embedded, WAL and foreign keys on.
 
-pub mod lab;
+pub(crate) mod lab;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -16,15 +16,13 @@ pub(crate) mod actions;
 pub(crate) mod alerts;
 pub(crate) mod bench;
 pub(crate) mod entities;
-// Public: the integration tests write events of their own.
-pub mod events;
+pub(crate) mod events;
 pub(crate) mod evidence;
 pub(crate) mod groups;
 pub(crate) mod indicators;
 pub(crate) mod investigations;
 pub(crate) mod log;
-// Public: the integration tests add machines of their own.
-pub mod machines;
+pub(crate) mod machines;
 pub(crate) mod policies;
 pub(crate) mod ranked;
 pub(crate) mod settings;

@@ -1,41 +1,11 @@
 //! Editing machine groups: create, change, delete and re-rank, with a preview of the
 //! machines a group would hold before it is saved.
 
-use serde::{Deserialize, Serialize};
-
 use super::{assign_all, check_rules, create_group, facts, rules_match, NewGroup, Placement};
-use crate::domain::{AutomationLevel, GroupRule, GroupView, Move};
+use crate::domain::{GroupInput, GroupPreview, GroupRule, GroupView, KeptMachine, Move};
 use crate::store::ranked::{name_taken, rerank};
 use crate::store::{groups, machines};
 use crate::{Error, Result, Vigil};
-
-/// A machine group as the admin writes it: a new one (ranked last, above "Ungrouped
-/// machines") when `id` is absent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-pub struct GroupInput {
-    pub id: Option<u32>,
-    pub name: String,
-    pub description: String,
-    pub automation_level: AutomationLevel,
-    /// A machine joins when every rule matches (globs with `*` and `?`, any case).
-    pub rules: Vec<GroupRule>,
-}
-
-/// What a group written one way would hold.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-pub struct GroupPreview {
-    /// The machines that would be in it.
-    pub machines: Vec<String>,
-    /// Machines its rules match that stay in a higher-ranked group.
-    pub kept_by_higher: Vec<KeptMachine>,
-}
-
-/// A machine a higher-ranked group keeps.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-pub struct KeptMachine {
-    pub machine: String,
-    pub group: String,
-}
 
 fn group_not_found(what: impl Into<String>) -> Error {
     Error::NotFound {
@@ -229,6 +199,7 @@ impl Vigil {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::AutomationLevel;
 
     fn rule(field: &str, pattern: &str) -> GroupRule {
         GroupRule {

@@ -10,8 +10,6 @@ use crate::{Error, Result, Vigil};
 
 mod edit;
 
-pub use edit::{GroupInput, GroupPreview, KeptMachine};
-
 /// Case-insensitive glob match with `*` and `?`.
 pub fn glob_match(pattern: &str, text: &str) -> bool {
     let p: Vec<char> = pattern.to_lowercase().chars().collect();

@@ -147,7 +147,6 @@ pub async fn propose(
         let mechanism = detail.get("mechanism").and_then(|m| m.as_str());
         let subject = Subject {
             action: Some(kind),
-            kind: Some(finding.kind),
             name: &finding.name,
             path: finding.path.as_deref(),
             sha256: finding.sha256.as_deref(),
