@@ -58,15 +58,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_dashboard_agrees_with_the_full_lists() {
-        // A file store: an investigation on the one-connection in-memory store waits 30 s
-        // for a second connection.
-        let dir = tempfile::tempdir().expect("tempdir");
-        let vigil = Vigil::open(crate::OpenOptions {
-            db: Some(dir.path().join("vigil.sqlite3")),
-            ..crate::OpenOptions::default()
-        })
-        .await
-        .expect("open");
+        let vigil = Vigil::in_memory().await.expect("open");
         vigil.load_demo().await.expect("demo");
         vigil
             .investigate_machine("client4", "tester")
