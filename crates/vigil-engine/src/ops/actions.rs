@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::connectors::{Applied, Outcome};
 use crate::domain::{ActionEvent, ActionKind, ActionState, ActionView, InvestigationStatus};
-use crate::ops::execute::{self, request_for, run_one};
+use crate::ops::execute::{self, request_for, request_of, run_one};
 use crate::ops::safety::Subject;
 use crate::ops::settle::{settle_in, sync_remediation};
 use crate::store::actions::{self, Change, Listing, NewAction};
@@ -316,17 +316,19 @@ impl Vigil {
         check_all(&found, ActionEvent::Undo, "undo")?;
         for action in &found {
             let id = i64::from(action.id);
-            let Some((request, connector)) = request_for(self, id).await? else {
+            let record = {
+                let mut conn = self.store().pool().acquire().await?;
+                actions::record(&mut conn, id).await?
+            };
+            let Some((request, connector)) = request_of(self, id, &record).await? else {
                 return Err(Error::Conflict(format!(
                     "action {}: the machine has no connector to undo it on",
                     action.id
                 )));
             };
-            let undo_data = {
-                let mut conn = self.store().pool().acquire().await?;
-                actions::record(&mut conn, id).await?.undo_data
-            };
-            let outcome = connector.undo(&request, undo_data.as_deref()).await?;
+            let outcome = connector
+                .undo(&request, record.undo_data.as_deref())
+                .await?;
             let message = match outcome {
                 Outcome::Done { message, .. } | Outcome::NotFound { message } => message,
             };

@@ -21,11 +21,23 @@ pub(crate) type Runnable = (ActionRequest, Arc<dyn Connector>);
 /// The request for an action and its machine's connector; `None` when the machine has no
 /// connector that can take it now.
 pub(crate) async fn request_for(vigil: &Vigil, action: i64) -> Result<Option<Runnable>> {
-    let mut conn = vigil.store().pool().acquire().await?;
-    let record = actions::record(&mut conn, action).await?;
+    let record = {
+        let mut conn = vigil.store().pool().acquire().await?;
+        actions::record(&mut conn, action).await?
+    };
+    request_of(vigil, action, &record).await
+}
+
+/// As [`request_for`], for an action whose record the caller has read already.
+pub(crate) async fn request_of(
+    vigil: &Vigil,
+    action: i64,
+    record: &actions::Record,
+) -> Result<Option<Runnable>> {
     let Some(machine) = record.machine_id else {
         return Ok(None);
     };
+    let mut conn = vigil.store().pool().acquire().await?;
     let (machine_ref, connector_name) = machines::machine_ref(&mut conn, machine).await?;
     let Some(connector) = vigil.connectors().get(connector_name.as_deref()) else {
         return Ok(None);
@@ -57,7 +69,7 @@ pub(crate) async fn run_one(vigil: &Vigil, action: i64) -> Result<()> {
     if record.kind == ActionKind::ExpandScope {
         return expand_scope(vigil, action, &record).await;
     }
-    let Some((request, connector)) = request_for(vigil, action).await? else {
+    let Some((request, connector)) = request_of(vigil, action, &record).await? else {
         let result = format!(
             "{} has no connector yet; the action runs when one exists, or mark it done by hand",
             record.machine.as_deref().unwrap_or("the machine")

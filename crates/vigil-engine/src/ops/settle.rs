@@ -11,27 +11,43 @@ use crate::Result;
 /// The result text of an action whose target was already gone.
 pub(crate) const NOT_FOUND_PREFIX: &str = "Not found: ";
 
+/// Each action's entity (none for "expand scope"), state and result.
+type Outcomes = Vec<(Option<i64>, ActionState, String)>;
+
 /// Copies each action's state onto its entity's remediation status.
 pub(crate) async fn sync_remediation(
     conn: &mut SqliteConnection,
     investigation: i64,
 ) -> Result<()> {
-    for (entity, state, result) in actions::outcomes(conn, investigation).await? {
+    let outcomes = actions::outcomes(conn, investigation).await?;
+    copy_to_entities(conn, investigation, &outcomes).await
+}
+
+async fn copy_to_entities(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    outcomes: &Outcomes,
+) -> Result<()> {
+    for (entity, state, result) in outcomes {
         let Some(entity) = entity else { continue };
-        let status = if state == ActionState::Succeeded && result.starts_with(NOT_FOUND_PREFIX) {
+        let status = if *state == ActionState::Succeeded && result.starts_with(NOT_FOUND_PREFIX) {
             RemediationStatus::NotFound
         } else {
             state.remediation()
         };
-        evidence::set_remediation(conn, investigation, entity, status).await?;
+        evidence::set_remediation(conn, investigation, *entity, status).await?;
     }
     Ok(())
 }
 
 /// The investigation's actions and findings, counted for settling.
-pub(crate) async fn tally(conn: &mut SqliteConnection, investigation: i64) -> Result<ActionTally> {
+async fn tally(
+    conn: &mut SqliteConnection,
+    investigation: i64,
+    outcomes: &Outcomes,
+) -> Result<ActionTally> {
     let mut t = ActionTally::default();
-    for (_, state, _) in actions::outcomes(conn, investigation).await? {
+    for (_, state, _) in outcomes {
         match state {
             ActionState::Pending => t.pending += 1,
             ActionState::WaitingForMachine => t.waiting += 1,
@@ -54,7 +70,9 @@ pub(crate) async fn settle_in(
     conn: &mut SqliteConnection,
     investigation: i64,
 ) -> Result<InvestigationStatus> {
-    sync_remediation(conn, investigation).await?;
+    // One read of the actions serves both the entities' statuses and the count.
+    let outcomes = actions::outcomes(conn, investigation).await?;
+    copy_to_entities(conn, investigation, &outcomes).await?;
     let current = investigations::status_of(conn, investigation).await?;
     if matches!(
         current,
@@ -64,7 +82,7 @@ pub(crate) async fn settle_in(
     ) {
         return Ok(current);
     }
-    let tally = tally(conn, investigation).await?;
+    let tally = tally(conn, investigation, &outcomes).await?;
     let status = settle(tally);
     if status != current {
         let started = log::step_start();
