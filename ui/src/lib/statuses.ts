@@ -8,6 +8,12 @@ export function stillWorking(status: InvestigationStatus): boolean {
   return status === "queued" || status === "running";
 }
 
+/** Whether an investigation is open (working, or waiting for a decision or a machine): it can
+ * be cancelled, and alerts join it. The engine's `InvestigationStatus::is_open`. */
+export function isOpen(status: InvestigationStatus): boolean {
+  return stillWorking(status) || status === "pending_action" || status === "waiting_for_machine";
+}
+
 /** Every investigation status, in the order views list them. */
 export const INVESTIGATION_STATUSES: InvestigationStatus[] = [
   "queued",

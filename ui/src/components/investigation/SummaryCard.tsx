@@ -1,7 +1,7 @@
 import { useState } from "react";
 import type { Backend, InvestigationDetails } from "../../backend";
 import { formatDuration, formatTime } from "../../lib/format";
-import { stillWorking } from "../../lib/statuses";
+import { isOpen, stillWorking } from "../../lib/statuses";
 import { Badge } from "../common/Badge";
 
 /** Where the investigation stands: status, times, who or what started it, what waits. */
@@ -18,7 +18,7 @@ export function SummaryCard({
   onChanged: () => void;
 }) {
   const [cancelling, setCancelling] = useState(false);
-  const cancellable = ["queued", "running", "pending_action", "waiting_for_machine"].includes(d.status);
+  const cancellable = isOpen(d.status);
   const waiting = d.actions.filter((a) => a.state === "waiting_for_machine").length;
   // The title is most often the triggering alert's: said once. Without an alert, who
   // started it says from where.
@@ -65,7 +65,7 @@ export function SummaryCard({
         </p>
       )}
       {d.status_detail && <p className="muted">{d.status_detail}</p>}
-      {(d.status === "pending_action" || cancellable || waiting > 0) && (
+      {(cancellable || waiting > 0) && (
         <div className="summary-actions">
           {d.status === "pending_action" && (
             <p className="notice">
