@@ -105,3 +105,72 @@ fn investigating_a_machine_twice_made_a_second_that_found_nothing() {
     let list = run(&["investigations"]);
     assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
 }
+
+/// A backdoor the threat feed names, dropped in a user's Downloads on one machine and
+/// planted in System32 under another name on a second: the System32 copy gave no hash tie
+/// (its folder ties nothing), so the two alerts started two investigations, each of which
+/// grew into the other machine and proposed the same two quarantines. A planted file's hash
+/// now ties it, in one import as in two.
+#[test]
+fn a_payload_planted_in_system32_made_a_second_investigation_with_the_same_actions() {
+    let hash = "9f2b5c61d3a8e47f0b6c2d19e8a7f3c4b5d6e7f8091a2b3c4d5e6f708192a3b4";
+    let drop = |at: &str, host: &str, image: &str, path: &str| {
+        serde_json::json!({
+            "@timestamp": at, "Hostname": host, "EventID": 11,
+            "Channel": "Microsoft-Windows-Sysmon/Operational",
+            "ProcessId": 6024, "Image": image, "TargetFilename": path,
+            "Hashes": format!("SHA256={}", hash.to_uppercase()),
+        })
+        .to_string()
+    };
+    let first = drop(
+        "2026-11-30T09:05:00Z",
+        "client4.corp.local",
+        r"C:\Windows\System32\wscript.exe",
+        r"C:\Users\alice\Downloads\updater.exe",
+    );
+    let second = drop(
+        "2026-11-30T09:20:00Z",
+        "client7.corp.local",
+        r"C:\Windows\System32\svchost.exe",
+        r"C:\Windows\System32\wupdsvc.exe",
+    );
+    for imports in [vec![format!("{first}\n{second}\n")], vec![first, second]] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("vigil.sqlite3");
+        let run = |args: &[&std::ffi::OsStr]| -> serde_json::Value {
+            let out = vigil()
+                .arg("--db")
+                .arg(&db)
+                .arg("--json")
+                .args(args)
+                .output()
+                .expect("vigil");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            serde_json::from_slice(&out.stdout).expect("json")
+        };
+        let iocs = dir.path().join("iocs.csv");
+        std::fs::write(&iocs, format!("type,value,description\nsha256,{hash},backdoor\n"))
+            .expect("write");
+        run(&["intel".as_ref(), "import".as_ref(), iocs.as_os_str()]);
+        for (n, lines) in imports.iter().enumerate() {
+            let file = dir.path().join(format!("part{n}.ndjson"));
+            std::fs::write(&file, lines).expect("write");
+            run(&["import".as_ref(), file.as_os_str()]);
+        }
+        let list = run(&["investigations".as_ref()]);
+        assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+        let actions = run(&["actions".as_ref()]);
+        let targets: Vec<&str> = actions
+            .as_array()
+            .expect("actions")
+            .iter()
+            .filter_map(|a| a["entity"].as_str())
+            .collect();
+        assert_eq!(targets, ["wupdsvc.exe", "updater.exe"], "one quarantine per copy");
+    }
+}

@@ -56,13 +56,11 @@ pub(crate) async fn ties_of(
     let mut ties = Vec::new();
     let machine = alert.machine_id;
     for (entity, id) in alert.entities.iter().zip(entity_ids) {
+        ties.extend(evidence::hash_tie(entity));
         if !evidence::is_tie_worthy(entity) {
             continue;
         }
         ties.push(evidence::entity_tie(entity, *id));
-        if let Some(sha) = &entity.sha256 {
-            ties.push(format!("sha256:{sha}"));
-        }
         if entity.role != Role::Evidence {
             ties.extend(evidence::payload_tie(machine, entity));
         }

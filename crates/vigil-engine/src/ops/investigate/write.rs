@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use sqlx::SqliteConnection;
 
 use crate::domain::EntityKind;
-use crate::ops::evidence::{entity_tie, is_tie_worthy, path_tie, payload_tie};
+use crate::ops::evidence::{entity_tie, hash_tie, is_tie_worthy, path_tie, payload_tie};
 use crate::store::entities::{self, upsert_entities};
 use crate::store::evidence::{set_verdicts, Judgement};
 use crate::Result;
@@ -33,13 +33,11 @@ pub async fn record(
     added += entities::link_all(conn, investigation, &links).await?;
     let mut ties = found.ties.clone();
     for (entity, id) in found.entities.iter().zip(&ids) {
+        ties.extend(hash_tie(entity));
         if !is_tie_worthy(entity) {
             continue;
         }
         ties.push(entity_tie(entity, *id));
-        if let Some(sha) = &entity.sha256 {
-            ties.push(format!("sha256:{sha}"));
-        }
         if let Some(machine) = entity.machine_id {
             ties.extend(payload_tie(machine, entity));
         }
