@@ -1,11 +1,14 @@
 //! One test per bug fixed, named after what broke (each says where it was seen). Tests of a
 //! behaviour belong with it; this file keeps the bugs, so a reader sees what went wrong once.
 
+use std::ffi::OsStr;
 use std::process::{Command, Stdio};
 
 fn vigil() -> Command {
     Command::new(vigil_tests::built_binary("vigil"))
 }
+
+use vigil_tests::vigil_json as run;
 
 /// `vigil … | head` made the CLI panic with a backtrace when `head` closed its end of the
 /// pipe; it now ends quietly with status 0, as `ls` and `rg` do.
@@ -82,27 +85,12 @@ fn recovery_ran_the_investigations_an_import_had_just_queued() {
 fn investigating_a_machine_twice_made_a_second_that_found_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("vigil.sqlite3");
-    let run = |args: &[&str]| -> serde_json::Value {
-        let out = vigil()
-            .arg("--db")
-            .arg(&db)
-            .arg("--json")
-            .args(args)
-            .output()
-            .expect("vigil");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).expect("json")
-    };
-    run(&["demo"]);
-    let first = run(&["investigate", "--machine", "client4"]);
-    let again = run(&["investigate", "--machine", "client4"]);
+    run(&db, ["demo"]);
+    let first = run(&db, ["investigate", "--machine", "client4"]);
+    let again = run(&db, ["investigate", "--machine", "client4"]);
     assert_eq!(first["id"], again["id"]);
     assert_eq!(again["status"], "pending_action");
-    let list = run(&["investigations"]);
+    let list = run(&db, ["investigations"]);
     assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
 }
 
@@ -114,7 +102,7 @@ fn investigating_a_machine_twice_made_a_second_that_found_nothing() {
 #[test]
 fn a_payload_planted_in_system32_made_a_second_investigation_with_the_same_actions() {
     let hash = "9f2b5c61d3a8e47f0b6c2d19e8a7f3c4b5d6e7f8091a2b3c4d5e6f708192a3b4";
-    let drop = |at: &str, host: &str, image: &str, path: &str| {
+    let dropped = |at: &str, host: &str, image: &str, path: &str| {
         serde_json::json!({
             "@timestamp": at, "Hostname": host, "EventID": 11,
             "Channel": "Microsoft-Windows-Sysmon/Operational",
@@ -123,13 +111,13 @@ fn a_payload_planted_in_system32_made_a_second_investigation_with_the_same_actio
         })
         .to_string()
     };
-    let first = drop(
+    let first = dropped(
         "2026-11-30T09:05:00Z",
         "client4.corp.local",
         r"C:\Windows\System32\wscript.exe",
         r"C:\Users\alice\Downloads\updater.exe",
     );
-    let second = drop(
+    let second = dropped(
         "2026-11-30T09:20:00Z",
         "client7.corp.local",
         r"C:\Windows\System32\svchost.exe",
@@ -138,39 +126,53 @@ fn a_payload_planted_in_system32_made_a_second_investigation_with_the_same_actio
     for imports in [vec![format!("{first}\n{second}\n")], vec![first, second]] {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = dir.path().join("vigil.sqlite3");
-        let run = |args: &[&std::ffi::OsStr]| -> serde_json::Value {
-            let out = vigil()
-                .arg("--db")
-                .arg(&db)
-                .arg("--json")
-                .args(args)
-                .output()
-                .expect("vigil");
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            serde_json::from_slice(&out.stdout).expect("json")
-        };
         let iocs = dir.path().join("iocs.csv");
-        std::fs::write(&iocs, format!("type,value,description\nsha256,{hash},backdoor\n"))
-            .expect("write");
-        run(&["intel".as_ref(), "import".as_ref(), iocs.as_os_str()]);
+        std::fs::write(
+            &iocs,
+            format!("type,value,description\nsha256,{hash},backdoor\n"),
+        )
+        .expect("write");
+        run(
+            &db,
+            [OsStr::new("intel"), OsStr::new("import"), iocs.as_os_str()],
+        );
         for (n, lines) in imports.iter().enumerate() {
             let file = dir.path().join(format!("part{n}.ndjson"));
             std::fs::write(&file, lines).expect("write");
-            run(&["import".as_ref(), file.as_os_str()]);
+            run(&db, [OsStr::new("import"), file.as_os_str()]);
         }
-        let list = run(&["investigations".as_ref()]);
+        let list = run(&db, ["investigations"]);
         assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
-        let actions = run(&["actions".as_ref()]);
+        let actions = run(&db, ["actions"]);
         let targets: Vec<&str> = actions
             .as_array()
             .expect("actions")
             .iter()
             .filter_map(|a| a["entity"].as_str())
             .collect();
-        assert_eq!(targets, ["wupdsvc.exe", "updater.exe"], "one quarantine per copy");
+        assert_eq!(
+            targets,
+            ["wupdsvc.exe", "updater.exe"],
+            "one quarantine per copy"
+        );
     }
+}
+
+/// Investigations an import queued fold into the one that ran first only while it stayed
+/// open: at full automation the first remediated the attack at once, and the alerts tied to
+/// it (the script, the run key) started two more investigations of the same attack. The
+/// demo office at full automation showed it: three investigations, now one.
+#[test]
+fn an_attack_remediated_at_once_was_split_into_three_investigations() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("vigil.sqlite3");
+    let demo = run(&db, ["demo", "--level", "Workstations=full"]);
+    assert_eq!(demo["investigations"], 1, "{demo}");
+    let list = run(&db, ["investigations"]);
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    assert_eq!(list[0]["status"], "remediated");
+    assert_eq!(
+        list[0]["machine_names"],
+        serde_json::json!(["client4", "client7"])
+    );
 }

@@ -17,8 +17,18 @@ struct Demo {
 }
 
 async fn demo() -> Demo {
+    demo_at(&[]).await
+}
+
+/// The demo with some groups at another automation level when its week meets the
+/// detections.
+async fn demo_at(levels: &[(&str, AutomationLevel)]) -> Demo {
     let (vigil, dir) = vigil_tests::fresh_store().await;
-    vigil.load_demo().await.expect("demo");
+    let levels: Vec<(String, AutomationLevel)> = levels
+        .iter()
+        .map(|(group, level)| (group.to_string(), *level))
+        .collect();
+    vigil.load_demo_with_levels(&levels).await.expect("demo");
     Demo { vigil, _dir: dir }
 }
 
@@ -138,7 +148,14 @@ async fn approving_all_pending_actions_remediates_every_malicious_entity() {
     }
     // The lab changed for real: a later investigation sees it.
     assert!(!lab_present(&d.vigil, "file", r"C:\Users\alice\Downloads\updater.exe").await);
-    assert!(!lab_present(&d.vigil, "file", r"C:\Windows\System32\wupdsvc.exe").await);
+    assert!(
+        !lab_present(
+            &d.vigil,
+            "file",
+            r"C:\ProgramData\WindowsUpdate\wupdsvc.exe"
+        )
+        .await
+    );
     assert!(!lab_present(&d.vigil, "process", "7140").await);
     assert!(d
         .vigil
@@ -175,11 +192,7 @@ async fn the_investigation_graph_is_stable() {
 #[tokio::test]
 async fn the_group_automation_level_steers_the_next_investigation() {
     // Semi – any: nothing runs on its own.
-    let d = demo().await;
-    d.vigil
-        .set_group_level("Workstations", AutomationLevel::SemiAny)
-        .await
-        .expect("level");
+    let d = demo_at(&[("Workstations", AutomationLevel::SemiAny)]).await;
     let details = d
         .vigil
         .investigate_machine("client4", "test")
@@ -189,11 +202,7 @@ async fn the_group_automation_level_steers_the_next_investigation() {
     assert_eq!(details.summary.status, InvestigationStatus::PendingAction);
 
     // Full: every malicious entity is remediated at once; suspicious ones still wait.
-    let d = demo().await;
-    d.vigil
-        .set_group_level("Workstations", AutomationLevel::Full)
-        .await
-        .expect("level");
+    let d = demo_at(&[("Workstations", AutomationLevel::Full)]).await;
     let details = d
         .vigil
         .investigate_machine("client4", "test")
@@ -213,11 +222,7 @@ async fn the_group_automation_level_steers_the_next_investigation() {
     }
 
     // Not protected: no investigation runs.
-    let d = demo().await;
-    d.vigil
-        .set_group_level("Workstations", AutomationLevel::NotProtected)
-        .await
-        .expect("level");
+    let d = demo_at(&[("Workstations", AutomationLevel::NotProtected)]).await;
     let details = d
         .vigil
         .investigate_machine("client4", "test")
@@ -306,7 +311,7 @@ async fn a_related_alert_joins_the_open_investigation_and_duplicates_fold() {
         .investigation(details.summary.id)
         .await
         .expect("details");
-    assert_eq!(after.alerts.len(), 2);
+    assert_eq!(after.alerts.len(), details.alerts.len() + 1);
     assert_eq!(
         d.vigil
             .investigations(&Default::default())
@@ -377,8 +382,8 @@ async fn an_unrelated_alert_on_the_same_machine_starts_its_own_investigation() {
         .expect("details");
     assert_eq!(
         first.alerts.len(),
-        1,
-        "the first investigation keeps its own alert"
+        details.alerts.len(),
+        "the first investigation keeps its own alerts"
     );
 }
 
@@ -590,16 +595,22 @@ async fn ten_new_machines_from_one_hash_wait_for_expand_scope() {
         }
         d.vigil.record_events(&events).await.expect("events");
     }
-    let details = d
+    // The payload seen again on client4 joins the demo's investigation, which runs again
+    // and finds it on the ten.
+    let client4 = machine_id(&d.vigil, "client4").await;
+    let raised = d
         .vigil
-        .investigate_machine("client4", "test")
+        .raise_alert(alert_on_the_payload(client4, "Payload seen again"))
         .await
-        .expect("investigate");
-    // The payload is now on eleven other machines (client7 and the ten): all wait.
+        .expect("raise");
+    assert_eq!(raised.routing, Routing::Joined);
+    let id = u32::try_from(raised.investigation.expect("joined")).expect("id");
+    let details = d.vigil.investigation(id).await.expect("details");
+    let machines: Vec<&str> = details.machines.iter().map(|m| m.name.as_str()).collect();
     assert_eq!(
-        details.machines.len(),
-        1,
-        "eleven new machines from one hash wait for approval"
+        machines,
+        ["client4", "client7"],
+        "ten new machines from one hash wait for approval"
     );
     let expand = details
         .pending_actions
@@ -627,28 +638,10 @@ async fn ten_new_machines_from_one_hash_wait_for_expand_scope() {
 }
 
 /// The demo office's week (the ordinary days and the attack), written as the Sysmon log a
-/// real office's machines would give: a JSON line per process start, connection, file,
-/// registry value and DNS query.
+/// real office's machines would give (as the demo itself hands it to the detections): a
+/// JSON line per process start, connection, file, registry value and DNS query.
 async fn demo_week_as_sysmon(vigil: &Vigil, out: &std::path::Path) -> usize {
-    type Row = (
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<i64>,
-        Option<String>,
-        Option<String>,
-        Option<i64>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<i64>,
-        Option<String>,
-        Option<String>,
-    );
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows = sqlx::query(
         "SELECT e.ts, e.kind, m.name, e.user_name, e.pid, e.image, e.command_line, e.parent_pid,
                 e.parent_image, e.target_path, e.sha256, e.domain, e.remote_ip, e.remote_port,
                 e.registry_key, e.registry_value
@@ -658,67 +651,32 @@ async fn demo_week_as_sysmon(vigil: &Vigil, out: &std::path::Path) -> usize {
     .await
     .expect("events");
     let mut lines = String::new();
-    for (
-        ts,
-        kind,
-        machine,
-        user,
-        pid,
-        image,
-        cmd,
-        ppid,
-        pimage,
-        target,
-        sha,
-        domain,
-        ip,
-        port,
-        key,
-        value,
-    ) in rows
-    {
-        let id = match kind.as_str() {
-            "process_start" => 1,
-            "network_connection" => 3,
-            "file_create" => 11,
-            "registry_set" => 13,
-            "dns_query" => 22,
-            _ => continue,
+    for row in rows {
+        use sqlx::Row as _;
+        let machine: String = row.get("name");
+        let event = vigil_engine::domain::NewEvent {
+            ts: row.get("ts"),
+            kind: row.get("kind"),
+            user_name: row.get("user_name"),
+            pid: row.get("pid"),
+            image: row.get("image"),
+            command_line: row.get("command_line"),
+            parent_pid: row.get("parent_pid"),
+            parent_image: row.get("parent_image"),
+            target_path: row.get("target_path"),
+            sha256: row.get("sha256"),
+            domain: row.get("domain"),
+            remote_ip: row.get("remote_ip"),
+            remote_port: row.get("remote_port"),
+            registry_key: row.get("registry_key"),
+            registry_value: row.get("registry_value"),
+            ..Default::default()
         };
-        let mut r = serde_json::json!({
-            "@timestamp": ts,
-            "Hostname": format!("{machine}.northwind.local"),
-            "Channel": "Microsoft-Windows-Sysmon/Operational",
-            "SourceName": "Microsoft-Windows-Sysmon",
-            "EventID": id,
-            "User": user, "ProcessId": pid, "Image": image, "CommandLine": cmd,
-            "ParentProcessId": ppid, "ParentImage": pimage,
-        });
-        let fields = r.as_object_mut().expect("object");
-        if let Some(sha) = sha {
-            fields.insert(
-                "Hashes".into(),
-                format!("SHA256={}", sha.to_uppercase()).into(),
-            );
+        let host = format!("{machine}.northwind.local");
+        if let Some(record) = vigil_engine::lab::sysmon_json(&event, &host) {
+            lines.push_str(&record.to_string());
+            lines.push('\n');
         }
-        match id {
-            11 => drop(fields.insert("TargetFilename".into(), target.into())),
-            13 => {
-                fields.insert("EventType".into(), "SetValue".into());
-                fields.insert("TargetObject".into(), key.into());
-                fields.insert("Details".into(), value.into());
-            }
-            22 => drop(fields.insert("QueryName".into(), domain.into())),
-            3 => {
-                fields.insert("DestinationIp".into(), ip.into());
-                fields.insert("DestinationPort".into(), port.into());
-                fields.insert("DestinationHostname".into(), domain.into());
-            }
-            _ => {}
-        }
-        fields.retain(|_, v| !v.is_null());
-        lines.push_str(&r.to_string());
-        lines.push('\n');
     }
     std::fs::write(out, &lines).expect("write");
     lines.lines().count()
@@ -776,4 +734,19 @@ async fn the_shipped_rules_on_the_demo_offices_week_start_the_attacks_investigat
             .all(|(s, _)| matches!(s, Severity::Low | Severity::Informational)),
         "{ordinary:?}"
     );
+    // The demo raised the same rules' alerts itself: its week met the same detections
+    // (the threat feed, which only the demo holds, adds its own).
+    let rules = |alerts: Vec<vigil_engine::domain::AlertView>| {
+        let mut hits: Vec<(String, String)> = alerts
+            .into_iter()
+            .filter(|a| a.detection_source == "sigma")
+            .map(|a| (a.machine, a.rule_id))
+            .collect();
+        hits.sort();
+        hits
+    };
+    let imported = rules(office.alerts(None).await.expect("alerts"));
+    let raised = rules(d.vigil.alerts(None).await.expect("alerts"));
+    assert!(!raised.is_empty());
+    assert_eq!(raised, imported);
 }

@@ -46,15 +46,22 @@ async fn dashboard_shows_the_stores_numbers() -> Result<()> {
         return Ok(());
     };
     let db = test.db();
-    {
+    let store = {
         let vigil = Vigil::open(OpenOptions {
             db: Some(db.clone()),
             ..OpenOptions::default()
         })
         .await?;
         vigil.load_demo().await?;
+        let overview = vigil.overview().await?;
         vigil.close().await;
-    }
+        overview
+    };
+    // The demo's attack raised its alerts and started an investigation that waits.
+    assert!(
+        store.active_alerts > 1 && store.pending_actions > 0,
+        "{store:?}"
+    );
 
     let app = vigil_tests::built_binary("vigil-app");
     let window = AppWindow::launch(&app, &db).await?;
@@ -66,8 +73,12 @@ async fn dashboard_shows_the_stores_numbers() -> Result<()> {
                 .text("[data-stat=pending-actions] .stat-value")
                 .await?;
             assert_eq!(
-                (machines.as_str(), alerts.as_str(), pending.as_str()),
-                ("12", "1", "0")
+                (machines, alerts, pending),
+                (
+                    store.machines.to_string(),
+                    store.active_alerts.to_string(),
+                    store.pending_actions.to_string()
+                )
             );
             let nav = window.driver.find_all(By::Css("nav [data-nav]")).await?;
             let mut labels = Vec::new();
@@ -296,6 +307,22 @@ async fn the_next_investigation_follows_a_new_automation_level() -> Result<()> {
     window
         .run(async |window| {
             window.text("[data-stat=machines] .stat-value").await?;
+            // The demo's attack started an investigation at the group's level (semi): the
+            // admin cancels it, to see what full automation would do.
+            window.click("[data-nav=investigations]").await?;
+            window.click("[data-investigation] button.link").await?;
+            window.click("[data-testid=cancel-investigation]").await?;
+            window
+                .text_when("[data-testid=cancel-consequence]", |t| {
+                    t.contains("will be rejected")
+                })
+                .await?;
+            window.click("[data-testid=confirm-cancel]").await?;
+            window
+                .text_when("[data-testid=investigation-status]", |t| {
+                    t.contains("Terminated")
+                })
+                .await?;
             window.click("[data-nav=machines]").await?;
             window.click("[data-machine=client4]").await?;
             let group = window.text("[data-testid=machine-group]").await?;

@@ -101,3 +101,26 @@ pub fn artifacts_dir() -> PathBuf {
     let _ = std::fs::create_dir_all(&dir);
     dir
 }
+
+/// Runs the built `vigil --db DB --json ARGS`, which must succeed, and returns what it
+/// printed (null when it printed nothing).
+pub fn vigil_json<I>(db: &Path, args: I) -> serde_json::Value
+where
+    I: IntoIterator,
+    I::Item: AsRef<std::ffi::OsStr>,
+{
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(|a| a.as_ref().into()).collect();
+    let out = std::process::Command::new(built_binary("vigil"))
+        .arg("--db")
+        .arg(db)
+        .arg("--json")
+        .args(&args)
+        .output()
+        .expect("run vigil");
+    assert!(
+        out.status.success(),
+        "vigil {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
+}

@@ -388,6 +388,8 @@ export type DemoSummary = {
 	events: number,
 	indicators: number,
 	alerts: number,
+	/**  Investigations the alert policies started on its alerts. */
+	investigations: number,
 };
 
 /**  What an entity is. */

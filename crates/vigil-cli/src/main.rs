@@ -33,7 +33,12 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Load the demo environment (a small office with an attack in progress) into an empty store.
-    Demo,
+    Demo {
+        /// A group at another automation level than the office's own, as GROUP=LEVEL
+        /// (e.g. Workstations=full); may be repeated.
+        #[arg(long = "level", value_name = "GROUP=LEVEL")]
+        levels: Vec<String>,
+    },
     /// Counts of machines, alerts, investigations, events and pending actions.
     Status,
     /// Machines with their group, automation level and risk, most at risk first.
@@ -258,6 +263,17 @@ fn who() -> String {
         .unwrap_or_else(|_| "cli".into())
 }
 
+/// An automation level by its name (`full`, `semi_any`, …), or an error that lists them.
+fn automation_level(level: &str) -> Result<AutomationLevel, ApiError> {
+    AutomationLevel::parse(level).ok_or_else(|| {
+        let known: Vec<_> = AutomationLevel::ALL.iter().map(|l| l.as_str()).collect();
+        ApiError::from(Error::InvalidInput(format!(
+            "unknown automation level {level:?}; use one of: {}",
+            known.join(", ")
+        )))
+    })
+}
+
 fn status_arg(status: Option<String>) -> Result<Option<InvestigationStatus>, ApiError> {
     status
         .map(|s| {
@@ -288,8 +304,19 @@ async fn run(cli: Cli, out: &Output) -> Result<(), ApiError> {
     })
     .await?;
     match cli.command {
-        Command::Demo => {
-            let summary = vigil.load_demo().await?;
+        Command::Demo { levels } => {
+            let levels = levels
+                .iter()
+                .map(|pair| {
+                    let (group, level) = pair.split_once('=').ok_or_else(|| {
+                        ApiError::from(Error::InvalidInput(format!(
+                            "--level {pair:?}: write it as GROUP=LEVEL, e.g. Workstations=full"
+                        )))
+                    })?;
+                    Ok((group.trim().to_string(), automation_level(level.trim())?))
+                })
+                .collect::<Result<Vec<_>, ApiError>>()?;
+            let summary = vigil.load_demo_with_levels(&levels).await?;
             out.print(&summary, || text::demo(&summary));
         }
         Command::Status => {
@@ -366,13 +393,7 @@ async fn run(cli: Cli, out: &Output) -> Result<(), ApiError> {
         Command::Group {
             command: GroupCommand::SetLevel { name, level },
         } => {
-            let level = AutomationLevel::parse(&level).ok_or_else(|| {
-                let known: Vec<_> = AutomationLevel::ALL.iter().map(|l| l.as_str()).collect();
-                ApiError::from(Error::InvalidInput(format!(
-                    "unknown automation level {level:?}; use one of: {}",
-                    known.join(", ")
-                )))
-            })?;
+            let level = automation_level(&level)?;
             let group = vigil.set_group_level(&name, level).await?;
             out.print(&group, || text::groups(std::slice::from_ref(&group)));
         }

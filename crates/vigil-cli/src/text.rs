@@ -46,8 +46,13 @@ pub fn overview(o: &Overview) -> String {
 
 pub fn demo(s: &DemoSummary) -> String {
     format!(
-        "demo environment loaded: {} machines, {} users, {} events, {} threat indicators, {} alerts\nnext: vigil machines, then vigil investigate --machine client4",
-        s.machines, s.users, s.events, s.indicators, s.alerts
+        "demo environment loaded: {} machines, {} users, {} events, {} threat indicators, {} alerts, {} started\nnext: vigil investigations, then vigil actions --pending",
+        s.machines,
+        s.users,
+        s.events,
+        s.indicators,
+        s.alerts,
+        counted(s.investigations, "investigation")
     )
 }
 

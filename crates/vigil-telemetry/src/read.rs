@@ -36,6 +36,22 @@ pub struct Record {
     pub location: Location,
 }
 
+impl Record {
+    /// A record made from one JSON object in any of the JSON forms a file may hold (a flat
+    /// Sysmon-named map, ECS, `evtx_dump`), as if it were line `line` of `file`: for telemetry
+    /// written in memory (the demo office) that must meet the same readers and rules as an
+    /// imported file.
+    pub fn from_json(bytes: &[u8], file: &str, line: u64) -> Result<Record> {
+        crate::ndjson::parse_line(
+            bytes,
+            Location {
+                file: file.to_string(),
+                position: crate::error::Position::Line(line),
+            },
+        )
+    }
+}
+
 /// A record or file member that the reader skipped, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skip {

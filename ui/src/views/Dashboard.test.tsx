@@ -32,7 +32,7 @@ describe("Dashboard", () => {
       overview: async () => ({ ...EMPTY, machines }),
       loadDemo: vi.fn(async () => {
         machines = 8;
-        return { machines: 8, users: 1, events: 1, indicators: 1, alerts: 1 };
+        return { machines: 8, users: 1, events: 1, indicators: 1, alerts: 1, investigations: 1 };
       }),
     });
     render(<Dashboard backend={backend} />);

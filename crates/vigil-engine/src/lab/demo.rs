@@ -11,19 +11,23 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::Value;
 use time::{Duration, OffsetDateTime};
+use vigil_telemetry::Record;
 
-use crate::domain::Routing;
-use crate::domain::{NewEvent, NewIndicator, NewMachine};
+use crate::domain::{AutomationLevel, NewEvent, NewIndicator, NewMachine};
 use crate::ops::groups::{create_group, NewGroup};
 use crate::store::lab::put_object;
 use crate::store::{events, indicators, machines, users};
 use crate::{clock, Error, Result, Vigil};
 
 use super::office::{office, Attack, LiveObject, Machine, Office, EVERY_MACHINE};
+use super::sysmon::sysmon_json;
 use super::Lab;
 
-/// The payload's SHA-256 (the same file sits on client4 and client7; a test checks that the
-/// office's threat feed names it).
+/// What the demo's telemetry is called where a record says where it came from.
+const DEMO_LOG: &str = "northwind-week.ndjson";
+
+/// The payload's SHA-256 (the same file sits on client4 and client7; the threat feed does
+/// not name it, so the investigation finds the copy by the hash).
 pub const PAYLOAD_SHA256: &str = "9f2b5c61d3a8e47f0b6c2d19e8a7f3c4b5d6e7f8091a2b3c4d5e6f708192a3b4";
 
 /// What loading the demo wrote.
@@ -34,6 +38,8 @@ pub struct DemoSummary {
     pub events: u32,
     pub indicators: u32,
     pub alerts: u32,
+    /// Investigations the alert policies started on its alerts.
+    pub investigations: u32,
 }
 
 /// A tiny deterministic generator (xorshift), so the demo is the same every time.
@@ -202,9 +208,33 @@ fn attack(attack: &Attack, ids: &HashMap<&str, i64>, now: OffsetDateTime) -> Vec
 }
 
 impl Vigil {
-    /// Loads the demo environment into an empty store and raises its alerts.
+    /// Loads the demo environment into an empty store; its week meets the detections, and
+    /// the alert policies start what they start.
     pub async fn load_demo(&self) -> Result<DemoSummary> {
+        self.load_demo_with_levels(&[]).await
+    }
+
+    /// Loads the demo environment as [`Vigil::load_demo`] does, with the groups named in
+    /// `levels` at another automation level than the office's own: what another level
+    /// would have done with the attack.
+    pub async fn load_demo_with_levels(
+        &self,
+        levels: &[(String, AutomationLevel)],
+    ) -> Result<DemoSummary> {
         let office = office()?;
+        for (name, _) in levels {
+            if !office
+                .groups
+                .iter()
+                .any(|g| g.name.eq_ignore_ascii_case(name))
+            {
+                let known: Vec<&str> = office.groups.iter().map(|g| g.name.as_str()).collect();
+                return Err(Error::InvalidInput(format!(
+                    "the demo office has no group {name:?}; its groups are: {}",
+                    known.join(", ")
+                )));
+            }
+        }
         let _work = self.work_lock().await?;
         if self.overview().await?.machines > 0 {
             return Err(Error::Conflict(
@@ -217,7 +247,10 @@ impl Vigil {
             let group = NewGroup {
                 name: group.name.clone(),
                 description: group.description.clone(),
-                automation_level: group.automation_level,
+                automation_level: levels
+                    .iter()
+                    .find(|(name, _)| name.eq_ignore_ascii_case(&group.name))
+                    .map_or(group.automation_level, |(_, level)| *level),
                 rules: group.rules.clone(),
             };
             create_group(&mut tx, &group).await?;
@@ -296,15 +329,28 @@ impl Vigil {
         tx.commit().await?;
         self.add_connector(Arc::new(Lab::new(self.store().clone())));
 
-        // One medium alert that waits for the analyst: the shipped rules would raise nine on
-        // client4 and start an investigation at once (what a real office's import does).
-        let mut alerts = 0;
-        for alert in crate::ops::detect::scan(&attack_events) {
-            let raised = self.raise_alert(alert).await?;
-            if raised.routing != Routing::Deduplicated {
-                alerts += 1;
-            }
+        // The week meets the ordinary detections, as a real office's log does on import: the
+        // shipped rules and the threat feed raise its alerts, and the alert policies start
+        // what they start.
+        let names: HashMap<i64, String> = ids
+            .iter()
+            .map(|(name, id)| (*id, (*name).to_string()))
+            .collect();
+        let mut records = Vec::new();
+        for (line, e) in events.iter().enumerate() {
+            let Some(machine) = names.get(&e.machine_id) else {
+                continue;
+            };
+            let host = format!("{machine}.{}", office.domain);
+            let Some(json) = sysmon_json(e, &host) else {
+                continue;
+            };
+            let record = Record::from_json(json.to_string().as_bytes(), DEMO_LOG, line as u64 + 1)
+                .map_err(|e| Error::InvalidInput(format!("the demo's own telemetry: {e}")))?;
+            records.push((record, e.machine_id));
         }
+        let detected = self.detect_written(&records, &names).await?;
+        let (alerts, investigations) = (detected.alerts, detected.investigations);
         tracing::info!(events = written, alerts, "demo environment loaded");
         Ok(DemoSummary {
             machines: office.machines.len() as u32,
@@ -312,6 +358,7 @@ impl Vigil {
             events: written as u32,
             indicators: indicators_added as u32,
             alerts,
+            investigations,
         })
     }
 }
@@ -321,14 +368,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_office_parses_and_its_feed_names_the_payload() {
+    fn the_office_parses_and_its_feed_leaves_the_payload_to_the_investigation() {
         let office = office().expect("content/demo.json parses");
         assert_eq!(office.machines.len(), 12);
-        assert!(office
+        // The feed knows the document and the C2, not the payload: the investigation judges
+        // it by what it did, and finds its copy on client7 by its hash.
+        assert!(!office
             .threat_feed
             .indicators
             .iter()
-            .any(|i| i.kind == "sha256" && i.value == PAYLOAD_SHA256));
+            .any(|i| i.value == PAYLOAD_SHA256));
         let names: Vec<&str> = office.machines.iter().map(|m| m.name.as_str()).collect();
         for e in &office.attack.events {
             assert!(names.contains(&e.machine.as_str()), "{}", e.machine);

@@ -5,6 +5,8 @@
 mod connector;
 mod demo;
 mod office;
+mod sysmon;
 
 pub(crate) use connector::Lab;
 pub use demo::{DemoSummary, PAYLOAD_SHA256};
+pub use sysmon::sysmon_json;

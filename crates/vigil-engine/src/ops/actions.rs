@@ -459,6 +459,19 @@ impl Vigil {
         Ok(expired.len() as u32)
     }
 
+    /// The investigations that ran and wait for a decision or for a machine.
+    async fn awaiting_decision_or_machine(&self) -> Result<Vec<i64>> {
+        let mut conn = self.store().pool().acquire().await?;
+        investigations::ids_in(
+            &mut conn,
+            &[
+                InvestigationStatus::PendingAction,
+                InvestigationStatus::WaitingForMachine,
+            ],
+        )
+        .await
+    }
+
     /// After a crash or kill: settles actions left running (asking the connector whether
     /// they took effect), runs approved ones, and resumes interrupted investigations.
     pub async fn recover(&self) -> Result<()> {
@@ -500,35 +513,39 @@ impl Vigil {
             .await?
         };
         // Those this process created are being worked on here, by whoever created them.
-        for id in open.into_iter().filter(|id| !self.created_here(*id)) {
-            {
-                let mut conn = self.store().pool().acquire().await?;
-                let started = log::step_start();
-                log::log_step(
-                    &mut conn,
-                    id,
-                    "Resumed",
-                    None,
-                    "running",
-                    started,
-                    "resumed after an interruption",
-                )
-                .await?;
-            }
-            self.run_investigation(id).await?;
-        }
-        run_approved(self, None).await?;
-        let waiting = {
+        let resumed: std::collections::BTreeSet<i64> = open
+            .into_iter()
+            .filter(|id| !self.created_here(*id))
+            .collect();
+        for id in &resumed {
             let mut conn = self.store().pool().acquire().await?;
-            investigations::ids_in(
+            let started = log::step_start();
+            log::log_step(
                 &mut conn,
-                &[
-                    InvestigationStatus::PendingAction,
-                    InvestigationStatus::WaitingForMachine,
-                ],
+                *id,
+                "Resumed",
+                None,
+                "running",
+                started,
+                "resumed after an interruption",
             )
-            .await?
-        };
+            .await?;
+        }
+        // As the import that queued them would have: those that belong together fold, into
+        // one queued with them or into one that had already run when the process stopped.
+        let mut to_run = resumed.clone();
+        let ran = self.awaiting_decision_or_machine().await?;
+        for into in ran {
+            let newer: Vec<i64> = to_run.iter().copied().filter(|c| *c > into).collect();
+            let folded = self.fold_tied(into, &newer).await?;
+            if !folded.is_empty() {
+                to_run.retain(|c| !folded.contains(c));
+                to_run.insert(into);
+            }
+        }
+        self.run_related(to_run).await?;
+        run_approved(self, None).await?;
+        let waiting = self.awaiting_decision_or_machine().await?;
         for id in waiting {
             self.settle(id).await?;
         }
@@ -550,15 +567,17 @@ mod tests {
         assert!(known, "the demo has client4");
     }
 
-    /// The demo's client4 with its connector taken away, investigated: what it found waits
-    /// for approval. Returns the investigation and its pending actions of one kind.
+    /// The demo's client4 with its connector taken away: what the investigation its attack
+    /// started found there waits for approval. Returns the investigation and its pending
+    /// actions of one kind on client4.
     async fn unreachable_client4(vigil: &Vigil) -> (u32, Vec<u32>) {
         vigil.load_demo().await.expect("demo");
         connector_of_client4(vigil, None).await;
-        let details = vigil
-            .investigate_machine("client4", "tester")
+        let list = vigil
+            .investigations(&Default::default())
             .await
-            .expect("investigate");
+            .expect("list");
+        let details = vigil.investigation(list[0].id).await.expect("details");
         assert_eq!(details.summary.status, InvestigationStatus::PendingAction);
         let on_client4: Vec<_> = details
             .pending_actions

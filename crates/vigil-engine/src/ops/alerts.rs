@@ -10,7 +10,7 @@ use crate::ops::ties::{open_investigation_for, ties_of, Roots};
 use crate::store::alerts;
 use crate::store::investigations::{attach_alert, set_status};
 use crate::store::ties as store_ties;
-use crate::{clock, Error, Result, Vigil};
+use crate::{clock, failpoint, Error, Result, Vigil};
 
 /// Alerts with the same rule, machine and first entity within this many minutes are one.
 pub const DEDUPE_WINDOW_MINUTES: i64 = 60;
@@ -124,6 +124,9 @@ impl Vigil {
             out.push(self.file_in(&mut tx, alert, window, &mut roots).await?);
         }
         tx.commit().await?;
+        if out.iter().any(|r| r.routing == Routing::Started) {
+            failpoint::hit(failpoint::INVESTIGATION_CREATED);
+        }
         Ok(out)
     }
 

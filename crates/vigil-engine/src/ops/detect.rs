@@ -1,58 +1,49 @@
-//! Vigil's built-in heuristic detections over normalised events (Sigma, IOC and YARA
-//! detections come with the telemetry issue). The lists they use are data, shared with the
-//! analysers (`content/heuristics.json`).
+//! The ordinary detections on telemetry written without a file: records whose events are
+//! stored already meet the Sigma rules in use and the IOC lists, and their alerts are filed
+//! and routed as an import's are. The demo office's week goes this way.
 
-use crate::domain::NewAlert;
-use crate::domain::NewEvent;
-use crate::domain::{file_name, NewEntity, Severity};
-use crate::ops::heuristics::heuristics;
+use std::collections::HashMap;
 
-/// The rule id of "Office application started a script host".
-pub const OFFICE_SCRIPT_HOST: &str = "vigil-heuristic-office-script-host";
+use vigil_telemetry::Record;
 
-/// Alerts the heuristics raise on these events (already stored, for `machine_id`).
-pub fn scan(events: &[NewEvent]) -> Vec<NewAlert> {
-    let h = heuristics();
-    let mut alerts = Vec::new();
-    for e in events.iter().filter(|e| e.kind == "process_start") {
-        let (Some(image), Some(parent)) = (&e.image, &e.parent_image) else {
-            continue;
+use crate::ops::detections::AlertSet;
+use crate::ops::intel::Intel;
+use crate::{Result, Vigil};
+
+/// What the detections found in telemetry written without a file.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Detected {
+    /// Alerts filed (those folded into an open one not counted).
+    pub alerts: u32,
+    /// Investigations the alert policies started.
+    pub investigations: u32,
+}
+
+impl Vigil {
+    /// Runs the ordinary detections (the Sigma rules in use and the IOC lists) on records
+    /// whose events are stored already, each with its machine's id, then files the alerts
+    /// as an import does and runs the investigations they start: telemetry written in
+    /// memory (the demo office) meets the same rules and policies as an imported file.
+    pub(crate) async fn detect_written(
+        &self,
+        records: &[(Record, i64)],
+        names: &HashMap<i64, String>,
+    ) -> Result<Detected> {
+        let rules = self.sigma_engine().await?;
+        let intel = {
+            let mut conn = self.store().pool().acquire().await?;
+            Intel::load(&mut conn).await?
         };
-        let child = file_name(image).to_ascii_lowercase();
-        let parent_name = file_name(parent).to_ascii_lowercase();
-        if h.office_apps.contains(&parent_name) && h.script_hosts.contains(&child) {
-            let mut entities = Vec::new();
-            if let Some(pid) = e.pid {
-                entities.push(NewEntity::process(
-                    e.machine_id,
-                    pid,
-                    image,
-                    e.command_line.as_deref(),
-                ));
-            }
-            if let Some(ppid) = e.parent_pid {
-                entities.push(NewEntity::process(e.machine_id, ppid, parent, None));
-            }
-            alerts.push(NewAlert {
-                title: format!("Office application {parent_name} started script host {child}"),
-                description: format!(
-                    "{parent_name} started {child} with the command line: {}. Documents that run scripts are a common way malware gets in.",
-                    e.command_line.as_deref().unwrap_or("(none)")
-                ),
-                severity: Severity::Medium,
-                category: "Execution".into(),
-                technique: "T1204.002".into(),
-                detection_source: "heuristic".into(),
-                rule_id: OFFICE_SCRIPT_HOST.into(),
-                machine_id: e.machine_id,
-                user_name: e.user_name.clone(),
-                first_seen: e.ts.clone(),
-                last_seen: e.ts.clone(),
-                entities,
-                grade: Default::default(),
-                logon_id: None,
-            });
+        let mut alerts = AlertSet::default();
+        for (record, machine) in records {
+            let e = &record.event;
+            alerts.add_event(e, *machine, &rules.evaluate(record), &intel.hits(e));
         }
+        let filed = self.file_alerts(alerts.into_alerts(), names).await?;
+        let folded = self.run_related(filed.to_run).await?;
+        Ok(Detected {
+            alerts: filed.alerts,
+            investigations: filed.investigations_started - folded,
+        })
     }
-    alerts
 }

@@ -61,6 +61,26 @@ pub(crate) struct AlertSet {
 }
 
 impl AlertSet {
+    /// Adds the alerts one stored event of `machine` raises: the Sigma rules' `matches` and
+    /// the indicators it shows (`hits`).
+    pub fn add_event(&mut self, e: &Event, machine: i64, matches: &[SigmaMatch], hits: &[Hit]) {
+        for m in matches {
+            let (key, alert) = sigma_alert(e, m, machine);
+            self.add(key, alert);
+        }
+        for hit in hits {
+            let seen = Sighting {
+                machine_id: machine,
+                user: e.user.clone(),
+                ts: &e.ts,
+                path: e.target_path.as_deref().or(e.image.as_deref()),
+                sha256: e.sha256.as_deref(),
+            };
+            let (key, alert) = ioc_alert(hit, &seen);
+            self.add(key, alert);
+        }
+    }
+
     /// Adds a hit's alert, or folds it into the one its key already has.
     pub fn add(&mut self, key: AlertKey, alert: NewAlert) {
         let Some(&i) = self.keys.get(&key) else {

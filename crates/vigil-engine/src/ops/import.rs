@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 use vigil_telemetry::{Event, Format, Reader, SigmaEngine, SigmaMatch};
 
 use crate::domain::{ImportProgress, ImportSummary, NewEvent, NewMachine};
-use crate::ops::detections::{ioc_alert, sigma_alert, AlertSet, Sighting};
+use crate::ops::detections::AlertSet;
 use crate::ops::intel::Intel;
 use crate::store::{events, machines, settings, users};
 use crate::{Error, Result, Vigil};
@@ -473,21 +473,7 @@ impl Vigil {
                     continue;
                 }
                 let e = &parsed.event;
-                for m in &parsed.matches {
-                    let (key, alert) = sigma_alert(e, m, row.machine_id);
-                    alerts.add(key, alert);
-                }
-                for hit in intel.hits(e) {
-                    let seen = Sighting {
-                        machine_id: row.machine_id,
-                        user: e.user.clone(),
-                        ts: &e.ts,
-                        path: e.target_path.as_deref().or(e.image.as_deref()),
-                        sha256: e.sha256.as_deref(),
-                    };
-                    let (key, alert) = ioc_alert(&hit, &seen);
-                    alerts.add(key, alert);
-                }
+                alerts.add_event(e, row.machine_id, &parsed.matches, &intel.hits(e));
             }
             // Batches are small; the window hears of them ten times a second at most.
             if last_progress.is_none_or(|t: Instant| t.elapsed() >= PROGRESS_EVERY) {

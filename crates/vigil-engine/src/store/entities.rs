@@ -348,7 +348,9 @@ pub(crate) async fn av_detections_of(
 }
 
 /// Where a global entity (a URL, a domain, an IP, a mail) was seen in an investigation:
-/// the machine of the first evidence linked to it, with the machine's name and connector.
+/// the machine of the first evidence that links to it (the process that resolved a domain),
+/// else of the first it links to (the file a mail delivered), with the machine's name and
+/// connector.
 pub(crate) async fn machine_linked_to(
     conn: &mut SqliteConnection,
     investigation: i64,
@@ -356,8 +358,10 @@ pub(crate) async fn machine_linked_to(
 ) -> Result<Option<(i64, String, Option<String>)>> {
     Ok(sqlx::query_as(
         "SELECT p.machine_id, m.name, m.connector FROM evidence_links l
-         JOIN entities p ON p.id = l.from_entity JOIN machines m ON m.id = p.machine_id
-         WHERE l.investigation_id = ? AND l.to_entity = ? LIMIT 1",
+         JOIN entities p ON p.id = CASE WHEN l.to_entity = ?2 THEN l.from_entity ELSE l.to_entity END
+         JOIN machines m ON m.id = p.machine_id
+         WHERE l.investigation_id = ?1 AND ?2 IN (l.to_entity, l.from_entity)
+         ORDER BY l.to_entity <> ?2 LIMIT 1",
     )
     .bind(investigation)
     .bind(entity)

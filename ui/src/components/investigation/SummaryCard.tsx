@@ -18,8 +18,11 @@ export function SummaryCard({
   onChanged: () => void;
 }) {
   const [cancelling, setCancelling] = useState(false);
+  // Cancelling rejects what waits: asked once more, so a stray click does not.
+  const [confirming, setConfirming] = useState(false);
   const cancellable = isOpen(d.status);
   const waiting = d.actions.filter((a) => a.state === "waiting_for_machine").length;
+  const undecided = d.pending_actions.length + waiting;
   // The title is most often the triggering alert's: said once. Without an alert, who
   // started it says from where.
   const trigger = d.trigger_alert_title !== null && d.trigger_alert_title !== d.title ? d.trigger_alert_title : null;
@@ -83,21 +86,39 @@ export function SummaryCard({
             </p>
           )}
           <span className="spacer" />
-          {cancellable && (
-            <button
-              type="button"
-              className="quiet"
-              disabled={cancelling}
-              onClick={() => {
-                setCancelling(true);
-                backend.cancelInvestigation(d.id).finally(() => {
-                  setCancelling(false);
-                  onChanged();
-                });
-              }}
-            >
-              Cancel investigation
+          {cancellable && !confirming && (
+            <button type="button" className="quiet" data-testid="cancel-investigation" onClick={() => setConfirming(true)}>
+              Cancel investigation…
             </button>
+          )}
+          {cancellable && confirming && (
+            <span className="confirm" role="group" aria-label="Cancel this investigation?">
+              <span data-testid="cancel-consequence">
+                Stop this investigation?{" "}
+                {undecided > 0
+                  ? `Its ${undecided === 1 ? "action that waits" : `${undecided} actions that wait`} will be rejected, and nothing more runs.`
+                  : "Nothing more runs."}
+              </span>
+              <button
+                type="button"
+                className="danger"
+                data-testid="confirm-cancel"
+                disabled={cancelling}
+                onClick={() => {
+                  setCancelling(true);
+                  backend.cancelInvestigation(d.id).finally(() => {
+                    setCancelling(false);
+                    setConfirming(false);
+                    onChanged();
+                  });
+                }}
+              >
+                Yes, cancel it
+              </button>
+              <button type="button" className="quiet" onClick={() => setConfirming(false)}>
+                Keep it
+              </button>
+            </span>
           )}
         </div>
       )}

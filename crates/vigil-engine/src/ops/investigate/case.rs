@@ -289,6 +289,7 @@ pub async fn judge_case(conn: &mut SqliteConnection, investigation: i64) -> Resu
             kind: k.kind,
             name: k.name,
             path: k.path,
+            sha256: k.sha256.map(|s| s.to_lowercase()),
             command_line: k.command_line,
             value: k.value,
         })

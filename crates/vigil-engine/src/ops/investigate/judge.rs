@@ -23,6 +23,8 @@ pub struct Item {
     pub kind: EntityKind,
     pub name: String,
     pub path: Option<String>,
+    /// A file's or a process image's SHA-256, lower case, when it is known.
+    pub sha256: Option<String>,
     pub command_line: Option<String>,
     pub value: Option<String>,
     pub detail: Value,
@@ -690,6 +692,35 @@ pub fn judge(case: &Case, h: &Heuristics) -> BTreeMap<i64, Judged> {
                 _ => {}
             }
         }
+        // A copy of a malicious file (the same content, by its hash, under any name or on
+        // any machine) is as malicious: the payload planted on a second machine.
+        for item in case.items.iter().filter(|i| i.kind == EntityKind::File) {
+            let Some(sha) = item.sha256.as_deref() else {
+                continue;
+            };
+            // Not a file among the OS's: an attack that runs a renamed copy of an OS
+            // program (`rundll32.exe` as `updater.exe`) would make the original the copy.
+            if malicious(&item.id) || is_os_own(item) {
+                continue;
+            }
+            let original = case.items.iter().find(|o| {
+                o.id != item.id
+                    && o.kind == EntityKind::File
+                    && o.sha256.as_deref() == Some(sha)
+                    && malicious(&o.id)
+            });
+            if let Some(original) = original {
+                changed |= judged.entry(item.id).or_default().add(
+                    "propagation",
+                    Verdict::Malicious,
+                    70,
+                    format!(
+                        "the same file as {}, which is malicious (sha256 {sha})",
+                        original.path.as_deref().unwrap_or(&original.name)
+                    ),
+                );
+            }
+        }
         if !changed {
             break;
         }
@@ -835,10 +866,16 @@ mod tests {
             kind,
             name: name.into(),
             path: path.map(str::to_string),
+            sha256: None,
             command_line: None,
             value: None,
             detail: Value::Null,
         }
+    }
+
+    /// What the threat feed says of entity `id`: a backdoor.
+    fn a_backdoor_in_the_feed(id: i64) -> HashMap<i64, (String, String)> {
+        HashMap::from([(id, ("feed".to_string(), "a backdoor".to_string()))])
     }
 
     fn alert(severity: Severity, grade: Grade) -> AlertFacts {
@@ -1011,8 +1048,7 @@ mod tests {
 
     #[test]
     fn malice_flows_along_the_evidence() {
-        let mut intel = HashMap::new();
-        intel.insert(1, ("feed".to_string(), "a backdoor".to_string()));
+        let intel = a_backdoor_in_the_feed(1);
         let case = Case {
             items: vec![
                 item(
@@ -1053,6 +1089,40 @@ mod tests {
                 (3, Verdict::Malicious),
                 (4, Verdict::Suspicious),
                 (5, Verdict::Malicious),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_copy_of_a_malicious_file_is_malicious_unless_it_lies_among_the_os_files() {
+        let intel = a_backdoor_in_the_feed(1);
+        let with_hash = |id, path: &str, sha: &str| Item {
+            sha256: Some(sha.into()),
+            ..item(
+                id,
+                EntityKind::File,
+                crate::domain::file_name(path),
+                Some(path),
+            )
+        };
+        let case = Case {
+            items: vec![
+                with_hash(1, r"C:\Users\a\Downloads\updater.exe", "aa"),
+                with_hash(2, r"C:\ProgramData\Update\wupdsvc.exe", "aa"),
+                // The original a renamed copy was made from is not the copy's.
+                with_hash(3, r"C:\Windows\System32\wupdsvc.exe", "aa"),
+                with_hash(4, r"C:\ProgramData\Update\other.exe", "bb"),
+            ],
+            intel,
+            ..Case::default()
+        };
+        assert_eq!(
+            verdicts(&case),
+            [
+                (1, Verdict::Malicious),
+                (2, Verdict::Malicious),
+                (3, Verdict::NoThreatsFound),
+                (4, Verdict::NoThreatsFound),
             ]
         );
     }

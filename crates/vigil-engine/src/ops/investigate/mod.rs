@@ -460,10 +460,9 @@ impl Vigil {
         let mut queue: std::collections::VecDeque<i64> = investigations.into_iter().collect();
         let mut folded = 0u32;
         while let Some(id) = queue.pop_front() {
-            let status = self.run_investigation(id).await?;
-            if !status.is_open() {
-                continue;
-            }
+            // Folded whatever it ended as: an attack remediated at once (a group at full
+            // automation) is still one incident.
+            self.run_investigation(id).await?;
             let waiting: Vec<i64> = queue.iter().copied().collect();
             let into = self.fold_tied(id, &waiting).await?;
             if into.is_empty() {
@@ -478,7 +477,7 @@ impl Vigil {
 
     /// Folds the queued investigations among `candidates` that `into`'s ties reach into it:
     /// their alerts, evidence, machines and ties join it, and they are gone. Returns them.
-    async fn fold_tied(&self, into: i64, candidates: &[i64]) -> Result<Vec<i64>> {
+    pub(crate) async fn fold_tied(&self, into: i64, candidates: &[i64]) -> Result<Vec<i64>> {
         if candidates.is_empty() {
             return Ok(Vec::new());
         }
