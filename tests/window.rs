@@ -365,6 +365,8 @@ async fn the_next_investigation_follows_a_new_automation_level() -> Result<()> {
 async fn hostile_telemetry_renders_as_text() -> Result<()> {
     const IMG: &str = "<img src=x onerror=\"window.__pwned=1\">";
     const SCRIPT: &str = "<script>window.__pwned=2</script>";
+    // An executable whose right-to-left override makes it read as a PDF.
+    const DISGUISED: &str = "invoice\u{202e}fdp.exe";
     let Some(test) = WindowTest::start("hostile_telemetry_renders_as_text").await? else {
         return Ok(());
     };
@@ -397,6 +399,7 @@ async fn hostile_telemetry_renders_as_text() -> Result<()> {
                 entities: vec![
                     NewEntity::file(id, &format!("C:\\Temp\\{IMG}.exe"), None),
                     NewEntity::process(id, 4242, "C:\\Temp\\evil.exe", Some(SCRIPT)),
+                    NewEntity::file(id, &format!("C:\\Temp\\{DISGUISED}"), None),
                 ],
                 grade: Default::default(),
                 logon_id: None,
@@ -435,6 +438,15 @@ async fn hostile_telemetry_renders_as_text() -> Result<()> {
             // The whole onerror payload as text: parsed as HTML, it would leave no text.
             window
                 .text_when("[role=tabpanel]", |t| t.contains(IMG))
+                .await?;
+            // The override is written out and flagged, not obeyed.
+            window
+                .text_when("[role=tabpanel]", |t| {
+                    t.contains("invoice⟨U+202E⟩fdp.exe") && !t.contains('\u{202e}')
+                })
+                .await?;
+            window
+                .text("[role=tabpanel] [data-testid=hidden-characters]")
                 .await?;
             shot(window, "14-hostile-entities").await?;
             nothing_injected(window).await?;

@@ -1,11 +1,24 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
-import { ActionCenter } from "./ActionCenter";
+import { ActionCenter, historyCsv } from "./ActionCenter";
 import { action, fakeBackend, psexecActions, WRITTEN_FILES } from "../testing/fakeBackend";
 
 afterEach(cleanup);
 
 describe("ActionCenter", () => {
+  it("flags a pending action whose target hides characters, and its history export neutralises and reveals", async () => {
+    const disguised = "invoice\u202efdp.exe";
+    const backend = fakeBackend({
+      actions: async (f) => (f === "pending" ? [action({ id: 1, entity: disguised })] : []),
+    });
+    render(<ActionCenter backend={backend} go={vi.fn()} />);
+    expect(await screen.findByText(/invoice⟨U\+202E⟩fdp\.exe/)).toBeTruthy();
+    expect(screen.getByTestId("hidden-characters").getAttribute("title")).toContain("1 hidden character");
+    const csv = historyCsv([action({ id: 2, entity: disguised, decision_note: "=HYPERLINK(\"http://x\")" })]);
+    expect(csv).toContain("invoice⟨U+202E⟩fdp.exe");
+    expect(csv).toContain(`"'=HYPERLINK(""http://x"")"`);
+  });
+
   it("decides several actions of one type together and refuses mixing types", async () => {
     const backend = fakeBackend({
       actions: async (f) =>

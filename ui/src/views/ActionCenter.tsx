@@ -7,6 +7,7 @@ import { PendingActions } from "../components/actions/PendingActions";
 import { useLive } from "../lib/useLive";
 import { formatTime, humanize } from "../lib/format";
 import { stampedName, toCsv } from "../lib/csv";
+import { Untrusted } from "../components/common/Untrusted";
 
 export function historyCsv(rows: ActionView[]): string {
   return toCsv(
@@ -188,7 +189,7 @@ function History({ backend, go, rows, onChanged }: { backend: Backend; go: Go; r
             {shown.map((a) => (
               <tr key={a.id} data-action={a.id}>
                 <td>{a.label}</td>
-                <td className="mono break">{a.entity ?? "—"}</td>
+                <td className="mono break"><Untrusted text={a.entity ?? "—"} /></td>
                 <td>{a.machine ?? "—"}</td>
                 <td>
                   <Badge value={a.state} />

@@ -6,6 +6,7 @@ import { LoadError, Loading } from "../components/common/States";
 import { StartInvestigation } from "../components/investigation/StartInvestigation";
 import { useLive } from "../lib/useLive";
 import { formatTime } from "../lib/format";
+import { Untrusted } from "../components/common/Untrusted";
 
 export function AlertPage({ backend, go, id }: { backend: Backend; go: Go; id: number }) {
   const live = useLive(backend, () => backend.alert(id), [id]);
@@ -19,7 +20,7 @@ export function AlertPage({ backend, go, id }: { backend: Backend; go: Go; id: n
           </button>{" "}
           / #{id}
         </p>
-        <h1 data-testid="alert-title">{a ? a.title : `Alert #${id}`}</h1>
+        <h1 data-testid="alert-title">{a ? <Untrusted text={a.title} /> : `Alert #${id}`}</h1>
       </header>
       {live.error && <LoadError error={live.error} />}
       {!a && !live.error && <Loading what="the alert" />}

@@ -5,6 +5,7 @@ import { Badge } from "../components/common/Badge";
 import { Empty, LoadError, Loading } from "../components/common/States";
 import { useLive } from "../lib/useLive";
 import { formatTime } from "../lib/format";
+import { Untrusted } from "../components/common/Untrusted";
 
 export function AlertTable({ alerts, go, showMachine = true }: { alerts: AlertView[]; go: Go; showMachine?: boolean }) {
   return (
@@ -29,7 +30,7 @@ export function AlertTable({ alerts, go, showMachine = true }: { alerts: AlertVi
             </td>
             <td>
               <button type="button" className="link" data-alert={a.id} onClick={() => go({ view: "alert", id: a.id })}>
-                {a.title}
+                <Untrusted text={a.title} />
               </button>
             </td>
             {showMachine && <td>{a.machine}</td>}

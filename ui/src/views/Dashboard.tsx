@@ -10,6 +10,7 @@ import { ImportTelemetry } from "../components/dashboard/ImportTelemetry";
 import { useLive } from "../lib/useLive";
 import { actionRows } from "../lib/actions";
 import { age, formatTime, humanize } from "../lib/format";
+import { Untrusted } from "../components/common/Untrusted";
 
 export function Dashboard({ backend, go = () => undefined }: { backend: Backend; go?: Go }) {
   const live = useLive(backend, () => backend.dashboard(), []);
@@ -84,7 +85,7 @@ export function Dashboard({ backend, go = () => undefined }: { backend: Backend;
                       .map((row) =>
                         row.kind === "one" ? (
                           <li key={row.action.id}>
-                            {row.action.label}: <span className="mono break">{row.action.entity ?? "—"}</span> on {row.action.machine ?? "—"}{" "}
+                            {row.action.label}: <Untrusted className="mono break" text={row.action.entity ?? "—"} /> on {row.action.machine ?? "—"}{" "}
                             <span className="muted">({age(row.action.proposed_at, now)})</span>
                           </li>
                         ) : (
@@ -111,7 +112,7 @@ export function Dashboard({ backend, go = () => undefined }: { backend: Backend;
                       <li key={a.id}>
                         <Badge value={a.severity} />{" "}
                         <button type="button" className="link" onClick={() => go({ view: "alert", id: a.id })}>
-                          {a.title}
+                          <Untrusted text={a.title} />
                         </button>{" "}
                         <span className="muted">on {a.machine}</span>
                       </li>
@@ -161,7 +162,7 @@ export function Dashboard({ backend, go = () => undefined }: { backend: Backend;
                     {d.recent_remediations.slice(0, 6).map((a) => (
                       <tr key={a.id}>
                         <td>{a.label}</td>
-                        <td className="mono ellipsis">{a.entity ?? "—"}</td>
+                        <td className="mono ellipsis"><Untrusted text={a.entity ?? "—"} /></td>
                         <td>{a.machine ?? "—"}</td>
                         <td>
                           <Badge value={a.state} />

@@ -14,6 +14,7 @@ import { TABS } from "../components/investigation/tabs";
 import { UsersTab } from "../components/investigation/UsersTab";
 import { stillWorking } from "../lib/statuses";
 import { useLive } from "../lib/useLive";
+import { Untrusted } from "../components/common/Untrusted";
 
 /** One investigation: where it stands, and a tab for each part of what it found. */
 export function InvestigationPage({
@@ -68,7 +69,7 @@ export function InvestigationPage({
           </button>{" "}
           / #{id}
         </p>
-        <h1 data-testid="investigation-title">{d ? d.title : `Investigation #${id}`}</h1>
+        <h1 data-testid="investigation-title">{d ? <Untrusted text={d.title} /> : `Investigation #${id}`}</h1>
       </header>
       {live.error && <LoadError error={live.error} />}
       {!d && !live.error && <Loading what="the investigation" />}

@@ -7,7 +7,7 @@ import { VirtualRows } from "../components/common/VirtualRows";
 import { useLive } from "../lib/useLive";
 import { formatDuration, formatTime, humanize } from "../lib/format";
 import { startedBy, startedFromAlertBy } from "../lib/trigger";
-import { stampedName, toCsv } from "../lib/csv";
+import { stampedName, toCsv, toVisibleJson } from "../lib/csv";
 import { INVESTIGATION_STATUSES } from "../lib/statuses";
 
 export type SortKey = "id" | "status" | "trigger" | "source" | "started" | "duration" | "pending";
@@ -51,7 +51,7 @@ function sortValue(row: InvestigationSummary, key: SortKey): string | number {
 }
 
 export function exportRows(rows: InvestigationSummary[], format: "csv" | "json"): string {
-  if (format === "json") return JSON.stringify(rows, null, 2);
+  if (format === "json") return toVisibleJson(rows);
   return toCsv(
     ["id", "status", "title", "trigger", "trigger_alert_id", "trigger_alert_title", "started_by", "detection_source", "threat_types", "machines", "users", "started_at", "ended_at", "duration_s", "pending_s"],
     rows.map((r) => [

@@ -5,6 +5,7 @@ import { Badge } from "../common/Badge";
 import { Decide } from "./Decide";
 import { actionRows } from "../../lib/actions";
 import { age, count, formatTime, humanize } from "../../lib/format";
+import { Untrusted } from "../common/Untrusted";
 
 /** Members of a group listed at first when it is opened. */
 const MEMBERS_SHOWN = 100;
@@ -189,7 +190,7 @@ export function PendingActions({
                     </>
                   ) : (
                     <>
-                      <strong>{a.label}</strong> <span className="mono break">{a.entity ?? "—"}</span>
+                      <strong>{a.label}</strong> <Untrusted className="mono break" text={a.entity ?? "—"} />
                     </>
                   )}
                   {a.verdict && <Badge value={a.verdict} />}
@@ -270,7 +271,7 @@ function GroupMembers({
         <ul className="group-members">
           {shown.map((m) => (
             <li key={m.id} data-action={m.id}>
-              <span className="mono break">{m.entity ?? "—"}</span> <span className="muted small">on {m.machine ?? "—"}</span>
+              <Untrusted className="mono break" text={m.entity ?? "—"} /> <span className="muted small">on {m.machine ?? "—"}</span>
             </li>
           ))}
           {!all && members.length > MEMBERS_SHOWN && (

@@ -5,6 +5,7 @@ import { LongText } from "../common/LongText";
 import { Empty } from "../common/States";
 import { Facts } from "./Facts";
 import { entityNode, focusClass } from "./tabs";
+import { Untrusted } from "../common/Untrusted";
 
 /**
  * Every entity the investigation collected, with what it is and what is known of it. All of
@@ -53,7 +54,7 @@ export function EntitiesTab({ entities, focus }: { entities: EntityView[]; focus
               <Badge value={e.remediation_status} />
             </td>
             <td className="small break">
-              {e.path && e.path !== e.name && <div className="mono">{e.path}</div>}
+              {e.path && e.path !== e.name && <Untrusted className="mono block" text={e.path} />}
               {e.command_line && (
                 <div className="mono">
                   <LongText text={e.command_line} />

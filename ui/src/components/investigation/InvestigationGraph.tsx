@@ -2,6 +2,7 @@ import { useEffect, useRef } from "react";
 import cytoscape, { type Core, type ElementDefinition } from "cytoscape";
 import type { GraphEdge, GraphNode } from "../../backend";
 import { currentTheme } from "../../lib/theme";
+import { revealed } from "../../lib/reveal";
 
 /** Longest label drawn in full; longer ones are cut, with the full text in a tooltip and the side panel. */
 export const LABEL_CHARS = 28;
@@ -86,13 +87,14 @@ export function elements(nodes: GraphNode[], edges: GraphEdge[], expanded: Reado
     if (drawnAs(n.id) !== n.id) continue;
     const cluster = n.group === "cluster";
     const open = cluster && expanded.has(n.id);
-    const label = cluster ? clusterLabel(n) : n.label;
+    // A canvas cannot flag: hidden and look-alike characters are written out (lib/reveal).
+    const label = revealed(cluster ? clusterLabel(n) : n.label);
     out.push({
       group: "nodes",
       data: {
         id: n.id,
         label: shortLabel(label),
-        full: cluster ? `${label} — click to ${open ? "collapse" : "show them"}` : n.label,
+        full: cluster ? `${label} — click to ${open ? "collapse" : "show them"}` : label,
         kind: n.group,
         lane: laneOf(n),
         tone: nodeTone(n),

@@ -8,6 +8,7 @@ import { Empty } from "../common/States";
 import { Facts } from "./Facts";
 import { Remediate } from "./Remediate";
 import { entityNode, focusClass } from "./tabs";
+import { Untrusted } from "../common/Untrusted";
 
 /** Members of a group listed at first when it is opened; the rest behind one more click. */
 const MEMBERS_SHOWN = 100;
@@ -148,7 +149,7 @@ function FindingCard({
   return (
     <li data-node={node} data-finding={e.id} className={focusClass(focus === node, "finding")}>
       <div className="finding-head">
-        <Badge value={e.verdict} /> <span className="kind">{kind}</span> <strong className="mono break">{withPid(e)}</strong>
+        <Badge value={e.verdict} /> <span className="kind">{kind}</span> <Untrusted className="mono break strong" text={withPid(e)} />
         {e.machine && <span className="muted">on {e.machine}</span>}
         {e.remediation_status !== "none" && <Badge value={e.remediation_status} />}
       </div>
@@ -233,7 +234,7 @@ function GroupCard({
         <ul className="group-members">
           {shown.map((m) => (
             <li key={m.id} data-node={entityNode(m.id)} className={focusClass(focus === entityNode(m.id))}>
-              <span className="mono break">{m.path ?? m.name}</span>
+              <Untrusted className="mono break" text={m.path ?? m.name} />
               {m.machine && <span className="muted small"> on {m.machine}</span>}{" "}
               {m.remediation_status !== "none" && <Badge value={m.remediation_status} />}
               <Facts facts={m.facts} limit={100} />

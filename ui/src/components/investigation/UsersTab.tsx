@@ -1,6 +1,7 @@
 import type { InvestigationDetails } from "../../backend";
 import { Empty } from "../common/States";
 import { focusClass, userNode } from "./tabs";
+import { Untrusted } from "../common/Untrusted";
 
 /** The users the investigation names as affected. */
 export function UsersTab({ d, focus }: { d: InvestigationDetails; focus: string | null }) {
@@ -16,7 +17,7 @@ export function UsersTab({ d, focus }: { d: InvestigationDetails; focus: string 
       <tbody>
         {d.users.map((u) => (
           <tr key={u.name} data-node={userNode(u.name)} className={focusClass(focus === userNode(u.name))}>
-            <td className="mono">{u.name}</td>
+            <td className="mono"><Untrusted text={u.name} /></td>
             <td>{u.reason}</td>
           </tr>
         ))}
