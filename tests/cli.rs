@@ -213,3 +213,64 @@ fn rules_list_names_the_shipped_sigmahq_rules_and_a_refused_update_says_why() {
     let sets = json(&db, &["rules", "list"]);
     assert_eq!(sets["sigmahq"]["source"], "embedded");
 }
+
+/// What an attacker named cannot disguise itself or drive the terminal in the CLI's text or
+/// in a CSV export: an override, a zero-width space and an escape sequence are written out.
+#[test]
+fn attacker_strings_are_written_out_in_text_and_csv() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("vigil.sqlite3");
+    let hash = "ab".repeat(32);
+    let iocs = dir.path().join("iocs.csv");
+    std::fs::write(
+        &iocs,
+        format!("type,value,description\nsha256,{hash},back\u{200b}door \u{1b}]0;pwned\u{7}\n"),
+    )
+    .expect("write");
+    let log = dir.path().join("drop.ndjson");
+    let record = serde_json::json!({
+        "@timestamp": "2026-11-30T09:05:00Z", "Hostname": "ws1.corp.local", "EventID": 11,
+        "Channel": "Microsoft-Windows-Sysmon/Operational", "ProcessId": 42,
+        "Image": r"C:\Windows\explorer.exe",
+        "TargetFilename": "C:\\Users\\a\\Downloads\\invoice\u{202e}fdp.exe",
+        "Hashes": format!("SHA256={hash}"),
+    });
+    std::fs::write(&log, format!("{record}\n")).expect("write");
+    for args in [
+        vec!["intel", "import", iocs.to_str().expect("path")],
+        vec!["import", log.to_str().expect("path")],
+    ] {
+        let out = vigil(&db, &args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut shown = String::new();
+    for args in [
+        &["alerts"][..],
+        &["investigation", "1"],
+        &["actions"],
+        &["export", "investigations", "--format", "csv"],
+    ] {
+        let out = vigil(&db, args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        shown.push_str(&String::from_utf8(out.stdout).expect("utf-8"));
+    }
+    for hidden in ['\u{202e}', '\u{200b}', '\u{1b}', '\u{7}'] {
+        assert!(!shown.contains(hidden), "{hidden:?} in {shown}");
+    }
+    assert!(shown.contains("invoice⟨U+202E⟩fdp.exe"), "{shown}");
+    assert!(
+        shown.contains("back⟨U+200B⟩door ⟨U+001B⟩]0;pwned⟨U+0007⟩"),
+        "{shown}"
+    );
+    // JSON for scripts keeps the exact strings.
+    let out = vigil(&db, &["--json", "actions"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains('\u{202e}'));
+}

@@ -4,6 +4,7 @@
 use std::io::Write;
 
 use serde::Serialize;
+use vigil_engine::domain::reveal;
 use vigil_engine::ApiError;
 
 /// Where and how results are printed.
@@ -35,7 +36,9 @@ impl Output {
                 Err(error) => eprintln!("error: cannot print JSON: {error}"),
             }
         } else {
-            say(&human());
+            // Text for a person: what an attacker wrote cannot disguise itself or drive the
+            // terminal (an override, an escape sequence): it is written out (`reveal`).
+            say(&reveal(&human()));
         }
     }
 
@@ -46,6 +49,6 @@ impl Output {
                 say(&text);
             }
         }
-        eprintln!("error: {}", error.message);
+        eprintln!("error: {}", reveal(&error.message));
     }
 }

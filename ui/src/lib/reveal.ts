@@ -1,5 +1,5 @@
 // Text an attacker wrote (a file name, a command line, a service's name) can lie without any
-// markup: a right-to-left override makes `invoice‮fdp.exe` read as `invoiceexe.pdf`, a
+// markup: a right-to-left override makes `invoice[U+202E]fdp.exe` read as `invoiceexe.pdf`, a
 // zero-width space hides a second `svchost.exe` among real ones, a Cyrillic `с` makes
 // `svсhost.exe` look like the real one. Such code points are shown as ⟨U+XXXX⟩, and the text
 // says it was changed, so a tired admin never approves what the text pretends to be.

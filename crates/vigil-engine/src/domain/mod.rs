@@ -9,6 +9,7 @@ mod names;
 mod overview;
 mod policies;
 mod rank;
+mod reveal;
 mod rules;
 mod status;
 mod verdict;
@@ -25,6 +26,7 @@ pub use policies::{
     AlertPolicyInput, AlertPolicyView, AutomationLevelInfo, PlaybookChoice, PolicyChoices,
 };
 pub use rank::Move;
+pub use reveal::{is_hidden, reveal};
 pub use rules::{
     ReasonCount, RuleSets, RuleSource, SigmaHqSet, SigmaHqSource, SigmaHqUpdate, SigmaRuleInfo,
     UserRuleDir,

@@ -332,10 +332,12 @@ impl Vigil {
     }
 }
 
-/// Quotes a CSV field when it needs it; a leading `=`, `+`, `-` or `@` is neutralised so a
-/// spreadsheet never runs attacker-controlled text as a formula.
+/// Quotes a CSV field when it needs it; a leading `=`, `+`, `-`, `@`, tab or carriage return
+/// is neutralised so a spreadsheet never runs attacker-controlled text as a formula; hidden
+/// and look-alike characters are written out (`domain::reveal`), as the window shows them.
 pub fn csv_field(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@']) {
+    let text = crate::domain::reveal(text);
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{text}")
     } else {
         text.to_string()
