@@ -2,16 +2,16 @@
 //! straight from the archive, JSON lines without unpacking to disk or memory.
 
 use std::collections::VecDeque;
-use std::fs::File;
 use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
-use std::path::{Path, PathBuf};
 
 use zip::CompressionMethod;
 
 use crate::error::{Location, Position, Result, TelemetryError};
 use crate::evtx::EvtxStream;
 use crate::ndjson::NdjsonStream;
-use crate::read::{detect_format_bytes, read_head, Format, ReadOptions, Record, SkipReport};
+use crate::read::{
+    detect_format_bytes, read_head, Format, ReadOptions, Record, SkipReport, Source,
+};
 
 struct Member {
     name: String,
@@ -29,22 +29,30 @@ enum MemberStream {
 /// Streams the records of every EVTX or JSON-lines member of a zip, in archive order.
 pub(crate) struct ZipStream {
     name: String,
-    path: PathBuf,
+    source: Source,
     members: VecDeque<Member>,
     current: Option<MemberStream>,
     max_line_bytes: usize,
     max_evtx_bytes: u64,
+    max_ratio: u64,
 }
 
 impl ZipStream {
-    pub(crate) fn new(name: &str, path: &Path, options: &ReadOptions) -> Result<Self> {
+    pub(crate) fn new(name: &str, source: Source, options: &ReadOptions) -> Result<Self> {
         let bad = |reason: String| TelemetryError::Format {
             file: name.to_string(),
             reason,
         };
-        let file = File::open(path).map_err(|e| TelemetryError::io(name, e))?;
+        let file = source.open(name)?;
         let mut archive = zip::ZipArchive::new(BufReader::new(file))
             .map_err(|e| bad(format!("not a readable zip: {e}")))?;
+        if archive.len() > options.max_zip_members {
+            return Err(bad(format!(
+                "holds {} members, more than the {} a zip may hold",
+                archive.len(),
+                options.max_zip_members
+            )));
+        }
         let mut members = VecDeque::new();
         for i in 0..archive.len() {
             let entry = archive
@@ -77,11 +85,12 @@ impl ZipStream {
         }
         Ok(ZipStream {
             name: name.to_string(),
-            path: path.to_path_buf(),
+            source,
             members,
             current: None,
             max_line_bytes: options.max_line_bytes,
             max_evtx_bytes: options.max_zip_evtx_bytes,
+            max_ratio: options.max_zip_ratio,
         })
     }
 
@@ -95,12 +104,31 @@ impl ZipStream {
                 reason,
             )
         };
-        let mut file = File::open(&self.path).map_err(|e| TelemetryError::io(&self.name, e))?;
+        // What a member may inflate to: its compressed size times the ratio (a member's
+        // declared size can lie, so the bound holds on the bytes actually inflated).
+        let limit = member
+            .compressed_size
+            .max(64 * 1024)
+            .saturating_mul(self.max_ratio);
+        let too_big = || {
+            format!(
+                "inflates past {limit} bytes, more than {} times its {} compressed bytes (a zip bomb?)",
+                self.max_ratio, member.compressed_size
+            )
+        };
+        if member.size > limit {
+            return Err(at(too_big()));
+        }
+        let mut file = self.source.open(&self.name)?;
         file.seek(SeekFrom::Start(member.data_start))
             .map_err(|e| TelemetryError::io(&self.name, e))?;
         let compressed = BufReader::new(file).take(member.compressed_size);
         let mut data: Box<dyn Read> = if member.deflated {
-            Box::new(flate2::read::DeflateDecoder::new(compressed))
+            Box::new(Bounded {
+                inner: flate2::read::DeflateDecoder::new(compressed),
+                left: limit,
+                why: too_big(),
+            })
         } else {
             Box::new(compressed)
         };
@@ -167,5 +195,23 @@ impl ZipStream {
                 }
             }
         }
+    }
+}
+
+/// A reader that fails, saying why, once it has given more than `left` bytes.
+struct Bounded<R> {
+    inner: R,
+    left: u64,
+    why: String,
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n as u64 > self.left {
+            return Err(std::io::Error::other(self.why.clone()));
+        }
+        self.left -= n as u64;
+        Ok(n)
     }
 }

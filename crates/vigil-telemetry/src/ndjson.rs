@@ -202,6 +202,9 @@ impl Depth {
     }
 }
 
+/// How deep a JSON record may nest: serde_json's own limit, named in the error.
+pub const MAX_JSON_DEPTH: usize = 128;
+
 /// Parses one JSON line into a [`Record`].
 pub(crate) fn parse_line(bytes: &[u8], location: Location) -> Result<Record> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
@@ -210,8 +213,18 @@ pub(crate) fn parse_line(bytes: &[u8], location: Location) -> Result<Record> {
             format!("not valid UTF-8 (at byte {})", e.valid_up_to()),
         )
     })?;
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| TelemetryError::record(&location, format!("not JSON: {e}")))?;
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        // serde_json stops at 128 levels: say which bound it was, not only where.
+        let why = if e.to_string().starts_with("recursion limit exceeded") {
+            format!(
+                "nested deeper than {MAX_JSON_DEPTH} levels (the most a record may nest), at column {}",
+                e.column()
+            )
+        } else {
+            format!("not JSON: {e}")
+        };
+        TelemetryError::record(&location, why)
+    })?;
     let Value::Object(doc) = value else {
         return Err(TelemetryError::record(&location, "not a JSON object"));
     };

@@ -93,6 +93,12 @@ pub struct ReadOptions {
     pub max_line_bytes: usize,
     /// Largest EVTX member of a zip read into memory (default 1 GiB).
     pub max_zip_evtx_bytes: u64,
+    /// Most members a zip may hold (default 100,000): a zip of millions of empty members
+    /// is refused before any is read.
+    pub max_zip_members: usize,
+    /// Most a zip member may inflate, as a multiple of its compressed size (default 1,000;
+    /// text compresses about 10 to 1, a zip bomb millions to 1).
+    pub max_zip_ratio: u64,
 }
 
 impl Default for ReadOptions {
@@ -101,6 +107,8 @@ impl Default for ReadOptions {
             skip_malformed: false,
             max_line_bytes: 16 * 1024 * 1024,
             max_zip_evtx_bytes: 1024 * 1024 * 1024,
+            max_zip_members: 100_000,
+            max_zip_ratio: 1_000,
         }
     }
 }
@@ -208,9 +216,33 @@ pub fn detect_format(path: impl AsRef<Path>) -> Result<Format> {
     format_of(&name, &head)
 }
 
+/// What a reader reads from: a file, or bytes already in memory (a fuzzer's input, an
+/// agent's upload), read the same way.
+#[derive(Debug, Clone)]
+pub(crate) enum Source {
+    File(std::path::PathBuf),
+    Bytes(std::sync::Arc<[u8]>),
+}
+
+/// A seekable byte stream a source opens.
+pub(crate) trait ReadSeek: Read + Seek + Send {}
+impl<T: Read + Seek + Send> ReadSeek for T {}
+
+impl Source {
+    /// Opens the source from its start (a zip opens it again for each member).
+    pub(crate) fn open(&self, name: &str) -> Result<Box<dyn ReadSeek>> {
+        match self {
+            Source::File(path) => Ok(Box::new(
+                File::open(path).map_err(|e| TelemetryError::io(name, e))?,
+            )),
+            Source::Bytes(bytes) => Ok(Box::new(std::io::Cursor::new(bytes.clone()))),
+        }
+    }
+}
+
 pub(crate) enum Stream {
-    Evtx(Box<EvtxStream<BufReader<File>>>),
-    Ndjson(NdjsonStream<BufReader<File>>),
+    Evtx(Box<EvtxStream<BufReader<Box<dyn ReadSeek>>>>),
+    Ndjson(NdjsonStream<BufReader<Box<dyn ReadSeek>>>),
     Zip(Box<ZipStream>),
 }
 
@@ -244,24 +276,36 @@ impl Reader {
     pub fn open_with(path: impl AsRef<Path>, options: ReadOptions) -> Result<Reader> {
         let path = path.as_ref();
         let name = path.display().to_string();
+        Reader::from_source(&name, Source::File(path.to_path_buf()), options)
+    }
+
+    /// Reads telemetry held in memory as if it were the file `name`, detecting its format:
+    /// the same readers, limits and errors as [`Reader::open_with`], without a file.
+    pub fn from_bytes(
+        name: &str,
+        bytes: impl Into<std::sync::Arc<[u8]>>,
+        options: ReadOptions,
+    ) -> Result<Reader> {
+        Reader::from_source(name, Source::Bytes(bytes.into()), options)
+    }
+
+    fn from_source(name: &str, source: Source, options: ReadOptions) -> Result<Reader> {
         // One open for sniffing and reading: on a folder of small files, every system call
         // per file shows.
-        let mut file = File::open(path).map_err(|e| TelemetryError::io(&name, e))?;
-        let head = read_head(&mut file, 512).map_err(|e| TelemetryError::io(&name, e))?;
-        let format = format_of(&name, &head)?;
-        file.rewind().map_err(|e| TelemetryError::io(&name, e))?;
+        let mut file = source.open(name)?;
+        let head = read_head(&mut file, 512).map_err(|e| TelemetryError::io(name, e))?;
+        let format = format_of(name, &head)?;
+        file.rewind().map_err(|e| TelemetryError::io(name, e))?;
         let stream = match format {
-            Format::Evtx => Stream::Evtx(Box::new(EvtxStream::new(
-                &name,
-                BufReader::new(file),
-                None,
-            )?)),
+            Format::Evtx => {
+                Stream::Evtx(Box::new(EvtxStream::new(name, BufReader::new(file), None)?))
+            }
             Format::Ndjson => Stream::Ndjson(NdjsonStream::new(
-                &name,
+                name,
                 BufReader::with_capacity(256 * 1024, file),
                 options.max_line_bytes,
             )),
-            Format::Zip => Stream::Zip(Box::new(ZipStream::new(&name, path, &options)?)),
+            Format::Zip => Stream::Zip(Box::new(ZipStream::new(name, source, &options)?)),
         };
         Ok(Reader {
             format,
@@ -278,7 +322,7 @@ impl Reader {
     pub fn open_chunks(path: impl AsRef<Path>, chunks: std::ops::Range<u64>) -> Result<Reader> {
         let path = path.as_ref();
         let name = path.display().to_string();
-        let mut file = File::open(path).map_err(|e| TelemetryError::io(&name, e))?;
+        let mut file = Source::File(path.to_path_buf()).open(&name)?;
         let head =
             read_head(&mut file, EVTX_MAGIC.len()).map_err(|e| TelemetryError::io(&name, e))?;
         if head != EVTX_MAGIC {

@@ -360,3 +360,93 @@ fn pretty_printed_documents_one_after_another_are_read_as_records() {
         ]
     );
 }
+
+/// The same file read from disk and from memory gives the same records, the same skips and
+/// the same errors (the fuzzers and, later, agents' uploads read from memory).
+#[test]
+fn bytes_in_memory_read_as_the_file_does() {
+    let mut files = vec![
+        common::data("ecs.ndjson"),
+        common::data("flat.zip"),
+        common::data("bad.ndjson"),
+        common::data("evtx_dump.jsonl"),
+    ];
+    match common::shared_fixtures() {
+        Some(fixtures) => files.extend(
+            common::files_with_ext(&fixtures.join("EVTX-ATTACK-SAMPLES"), ".evtx")
+                .into_iter()
+                .take(3),
+        ),
+        None => eprintln!("shared fixtures not found: the EVTX part of this test is skipped"),
+    }
+    let seen = |reader: Reader| -> (Vec<String>, u64) {
+        let mut reader = reader;
+        let items: Vec<String> = reader
+            .by_ref()
+            .map(|r| match r {
+                Ok(record) => format!("{} {}", record.location, record.raw),
+                Err(e) => format!("error {e}"),
+            })
+            .collect();
+        (items, reader.skipped().count)
+    };
+    for file in files {
+        let name = file.display().to_string();
+        let bytes = std::fs::read(&file).expect("read");
+        let options = ReadOptions::default();
+        let from_file = seen(Reader::open_with(&file, options.clone()).expect("open"));
+        let from_memory = seen(Reader::from_bytes(&name, bytes, options).expect("from bytes"));
+        assert!(!from_file.0.is_empty(), "{name}");
+        assert_eq!(from_file, from_memory, "{name}");
+    }
+}
+
+/// A zip written in memory: each member (name, text) deflated.
+fn zip_of(members: &[(&str, String)]) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut zip = zip::ZipWriter::new(&mut out);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, text) in members {
+        zip.start_file(*name, options).expect("member");
+        std::io::Write::write_all(&mut zip, text.as_bytes()).expect("write");
+    }
+    zip.finish().expect("finish");
+    out.into_inner()
+}
+
+/// Every reader's bound is named in its error: how deep a record nests, how many members a
+/// zip holds, how far a member inflates against its compressed size.
+#[test]
+fn each_bound_is_named_when_it_is_reached() {
+    let first_error = |name: &str, bytes: Vec<u8>, options: ReadOptions| -> String {
+        match Reader::from_bytes(name, bytes, options) {
+            Err(e) => e.to_string(),
+            Ok(reader) => reader
+                .filter_map(Result::err)
+                .map(|e| e.to_string())
+                .next()
+                .unwrap_or_default(),
+        }
+    };
+    let deep = format!("{}1{}\n", "{\"a\":".repeat(200), "}".repeat(200));
+    let said = first_error("deep.ndjson", deep.into_bytes(), ReadOptions::default());
+    assert!(said.contains("nested deeper than 128 levels"), "{said}");
+
+    let line = || "{\"EventID\":1}\n".to_string();
+    let many = zip_of(&[("a.json", line()), ("b.json", line()), ("c.json", line())]);
+    let options = ReadOptions {
+        max_zip_members: 2,
+        ..ReadOptions::default()
+    };
+    let said = first_error("many.zip", many, options);
+    assert!(said.contains("holds 3 members, more than the 2"), "{said}");
+
+    let bomb = zip_of(&[("bomb.json", line().repeat(100_000))]);
+    let options = ReadOptions {
+        max_zip_ratio: 10,
+        ..ReadOptions::default()
+    };
+    let said = first_error("bomb.zip", bomb, options);
+    assert!(said.contains("more than 10 times its"), "{said}");
+}

@@ -210,9 +210,12 @@ fn entry(mechanism: &str, dir: &Path, file: &Path, value: String) -> LivePersist
 
 /// The first `key=` value of an INI-like file (a unit's ExecStart, a .desktop's Exec).
 fn key_value(file: &Path, key: &str) -> String {
-    std::fs::read_to_string(file)
-        .unwrap_or_default()
-        .lines()
+    key_value_in(&std::fs::read_to_string(file).unwrap_or_default(), key)
+}
+
+/// The first `key=` value of an INI-like text (a systemd unit, a .desktop entry).
+pub fn key_value_in(text: &str, key: &str) -> String {
+    text.lines()
         .find_map(|line| {
             let (k, v) = line.split_once('=')?;
             (k.trim() == key).then(|| v.trim().to_string())

@@ -4,7 +4,7 @@
 
 pub mod autoruns;
 #[cfg(target_os = "linux")]
-mod linux;
+pub mod linux;
 #[cfg(target_os = "macos")]
 mod macos;
 pub mod network;
