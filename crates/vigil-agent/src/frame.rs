@@ -1,0 +1,118 @@
+//! Messages on the channel: a 4-byte big-endian length, then that many bytes of JSON. A
+//! frame longer than [`MAX_FRAME`] is refused before it is read: the other side may be
+//! hostile.
+
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use crate::{Error, Result};
+
+/// The longest frame either side reads.
+pub const MAX_FRAME: usize = 1024 * 1024;
+
+/// What an agent sends the console.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ToConsole {
+    /// Asks for a certificate (on a connection without one).
+    Enroll {
+        token_id: String,
+        secret: String,
+        csr_pem: String,
+        hostname: String,
+    },
+    /// Says who is here (on a connection with a certificate). A `machine` field, as any
+    /// identity inside a message, is ignored: the certificate says who this is.
+    Hello {
+        hostname: String,
+        version: String,
+        #[serde(default)]
+        machine: Option<String>,
+    },
+}
+
+/// What the console answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ToAgent {
+    Enrolled {
+        agent_id: String,
+        certificate_pem: String,
+        ca_pem: String,
+    },
+    Welcome {
+        agent_id: String,
+    },
+    Refused {
+        why: String,
+    },
+}
+
+/// Writes one message as a frame.
+pub async fn write<W: AsyncWrite + Unpin, T: Serialize>(out: &mut W, message: &T) -> Result<()> {
+    let body = serde_json::to_vec(message).map_err(|e| Error::Broken(format!("a message: {e}")))?;
+    let len = u32::try_from(body.len())
+        .ok()
+        .filter(|n| (*n as usize) <= MAX_FRAME)
+        .ok_or_else(|| Error::Broken(format!("a message of {} bytes is too long", body.len())))?;
+    let io = |e: std::io::Error| Error::Connection(e.to_string());
+    out.write_all(&len.to_be_bytes()).await.map_err(io)?;
+    out.write_all(&body).await.map_err(io)?;
+    out.flush().await.map_err(io)
+}
+
+/// Reads one frame's message; `None` when the other side closed cleanly between frames.
+pub async fn read<R: AsyncRead + Unpin, T: for<'de> Deserialize<'de>>(
+    input: &mut R,
+) -> Result<Option<T>> {
+    let mut len = [0u8; 4];
+    match input.read_exact(&mut len).await {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(Error::Connection(e.to_string())),
+    }
+    let len = u32::from_be_bytes(len) as usize;
+    if len > MAX_FRAME {
+        return Err(Error::Refused(format!(
+            "a frame of {len} bytes, more than the {MAX_FRAME} allowed"
+        )));
+    }
+    let mut body = vec![0u8; len];
+    input
+        .read_exact(&mut body)
+        .await
+        .map_err(|e| Error::Connection(e.to_string()))?;
+    serde_json::from_slice(&body)
+        .map(Some)
+        .map_err(|e| Error::Refused(format!("a frame that is no message: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn frames_round_trip_and_an_oversized_one_is_refused_unread() {
+        let (mut a, mut b) = tokio::io::duplex(4096);
+        let hello = ToConsole::Hello {
+            hostname: "ws1".into(),
+            version: "0.1.0".into(),
+            machine: None,
+        };
+        write(&mut a, &hello).await.expect("write");
+        assert_eq!(
+            read::<_, ToConsole>(&mut b).await.expect("read"),
+            Some(hello)
+        );
+        a.write_all(&(MAX_FRAME as u32 + 1).to_be_bytes())
+            .await
+            .expect("write");
+        let said = read::<_, ToConsole>(&mut b)
+            .await
+            .expect_err("refused")
+            .to_string();
+        assert!(said.contains("more than the 1048576 allowed"), "{said}");
+        drop(a);
+        assert_eq!(read::<_, ToConsole>(&mut b).await.expect("eof"), None);
+    }
+}
