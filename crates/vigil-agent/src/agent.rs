@@ -111,6 +111,8 @@ impl AgentDir {
             &ToConsole::Hello {
                 hostname: hostname.to_string(),
                 version: env!("CARGO_PKG_VERSION").to_string(),
+                os: os_name(),
+                os_family: std::env::consts::OS.to_string(),
                 machine: claim.map(str::to_string),
             },
         )
@@ -159,4 +161,16 @@ async fn connect(addresses: &[String], connector: TlsConnector) -> Result<TlsStr
         }
     }
     Err(last)
+}
+
+/// The OS as it names itself (`PRETTY_NAME` of `/etc/os-release` on Linux), else its family.
+fn os_name() -> String {
+    std::fs::read_to_string("/etc/os-release")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+                .map(|v| v.trim_matches('"').to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::OS.to_string())
 }

@@ -36,31 +36,36 @@ struct State {
     next_serial: u64,
 }
 
+/// An enrolled agent said hello: who it is (by its certificate) and what it said of itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seen {
+    pub agent: String,
+    pub hostname: String,
+    pub os: String,
+    pub os_family: String,
+    pub version: String,
+}
+
 /// The console: its authority, tokens and agents (`agents.json` beside the CA).
 pub struct Console {
     dir: PathBuf,
     authority: Authority,
-    state: Mutex<State>,
-    tls: Mutex<TlsAcceptor>,
+    /// The acceptor, and the revoked serials its revocation list holds.
+    tls: Mutex<(Vec<u64>, TlsAcceptor)>,
+    seen: Mutex<Option<tokio::sync::mpsc::UnboundedSender<Seen>>>,
 }
 
 impl Console {
     /// The console kept in `dir` (made there on first use).
     pub fn open(dir: &Path) -> Result<Arc<Console>> {
         let authority = Authority::open_or_create(dir)?;
-        let path = dir.join("agents.json");
-        let state: State = match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| Error::Broken(format!("{}: {e}", path.display())))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => State::default(),
-            Err(e) => return Err(Error::io(&path, e)),
-        };
-        let acceptor = acceptor(&authority, &state)?;
+        let revoked = revoked(&update_state(dir, |s| Ok(s.agents.clone()))?);
+        let acceptor = acceptor(&authority, &revoked)?;
         Ok(Arc::new(Console {
             dir: dir.to_path_buf(),
             authority,
-            state: Mutex::new(state),
-            tls: Mutex::new(acceptor),
+            tls: Mutex::new((revoked, acceptor)),
+            seen: Mutex::new(None),
         }))
     }
 
@@ -78,50 +83,53 @@ impl Console {
     /// `ttl_secs`, for `uses` machines. Returns its text; only a hash of its secret is kept.
     pub fn add_token(&self, addresses: &[String], ttl_secs: i64, uses: u32) -> Result<String> {
         let (token, record) = token::issue(&self.fingerprint()?, addresses, ttl_secs, uses);
-        let mut state = self.lock();
-        state.tokens.push(record);
-        self.save(&state)?;
+        self.update(|state| {
+            state.tokens.push(record);
+            Ok(())
+        })?;
         Ok(token.text())
+    }
+
+    /// Where each authenticated hello is told (the console's machines list listens).
+    pub fn on_hello(&self) -> tokio::sync::mpsc::UnboundedReceiver<Seen> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        *self
+            .seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(tx);
+        rx
     }
 
     /// The agents enrolled so far.
     pub fn agents(&self) -> Vec<AgentRecord> {
-        self.lock().agents.clone()
+        self.update(|state| Ok(state.agents.clone()))
+            .unwrap_or_default()
     }
 
     /// Revokes an agent: its certificate is refused from the next connection on.
     pub fn revoke(&self, agent: &str) -> Result<()> {
-        let mut state = self.lock();
-        let record = state
-            .agents
-            .iter_mut()
-            .find(|a| a.id == agent)
-            .ok_or_else(|| Error::Refused(format!("no agent {agent}")))?;
-        record.revoked = true;
-        self.save(&state)?;
-        let acceptor = acceptor(&self.authority, &state)?;
-        *self
-            .tls
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = acceptor;
+        self.update(|state| {
+            let record = state
+                .agents
+                .iter_mut()
+                .find(|a| a.id == agent)
+                .ok_or_else(|| Error::Refused(format!("no agent {agent}")))?;
+            record.revoked = true;
+            Ok(())
+        })?;
         tracing::info!(agent, "agent revoked");
         Ok(())
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state
+    fn tls_lock(&self) -> std::sync::MutexGuard<'_, (Vec<u64>, TlsAcceptor)> {
+        self.tls
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Writes the state: a new file renamed over the old, so a crash leaves one or the other.
-    fn save(&self, state: &State) -> Result<()> {
-        let path = self.dir.join("agents.json");
-        let next = self.dir.join("agents.json.new");
-        let text = serde_json::to_string_pretty(state)
-            .map_err(|e| Error::Broken(format!("the console's state: {e}")))?;
-        crate::pki::write_private(&next, &text)?;
-        std::fs::rename(&next, &path).map_err(|e| Error::io(&path, e))
+    /// Reads the state, lets `change` change it, and writes it back (see [`update_state`]).
+    fn update<T>(&self, change: impl FnOnce(&mut State) -> Result<T>) -> Result<T> {
+        update_state(&self.dir, change)
     }
 
     /// Accepts agents on `listener` until the task is dropped.
@@ -141,11 +149,18 @@ impl Console {
     }
 
     async fn connection(&self, stream: TcpStream) -> Result<()> {
-        let acceptor = self
-            .tls
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
+        // Revocations made by another process since the last connection count now.
+        let now_revoked = revoked(&self.update(|s| Ok(s.agents.clone()))?);
+        let acceptor = {
+            let mut tls = self.tls_lock();
+            if tls.0 != now_revoked {
+                *tls = (
+                    now_revoked.clone(),
+                    acceptor(&self.authority, &now_revoked)?,
+                );
+            }
+            tls.1.clone()
+        };
         let mut tls = acceptor
             .accept(stream)
             .await
@@ -169,7 +184,11 @@ impl Console {
                     Ok(answer) => answer,
                     Err(e) => {
                         tracing::warn!(token = token_id, "enrolment refused: {e}");
-                        ToAgent::Refused { why: e.to_string() }
+                        let why = match e {
+                            Error::Refused(why) => why,
+                            other => other.to_string(),
+                        };
+                        ToAgent::Refused { why }
                     }
                 },
                 (
@@ -177,6 +196,8 @@ impl Console {
                     ToConsole::Hello {
                         hostname,
                         version,
+                        os,
+                        os_family,
                         machine,
                     },
                 ) => {
@@ -187,7 +208,14 @@ impl Console {
                             "an agent named another machine in its hello; ignored"
                         );
                     }
-                    self.greet(agent, &hostname, &version)?
+                    let seen = Seen {
+                        agent: agent.clone(),
+                        hostname,
+                        os,
+                        os_family,
+                        version,
+                    };
+                    self.greet(&seen)?
                 }
                 (None, ToConsole::Hello { .. }) => ToAgent::Refused {
                     why: "a hello without a certificate: enrol first".into(),
@@ -209,35 +237,36 @@ impl Console {
         csr_pem: &str,
         hostname: &str,
     ) -> Result<ToAgent> {
-        let mut state = self.lock();
-        let now = unix_now();
-        let serial = state.next_serial.max(1);
-        let token = state
-            .tokens
-            .iter_mut()
-            .find(|t| t.id == token_id)
-            .ok_or_else(|| Error::Refused(format!("no token {token_id}")))?;
-        token.check(secret, now)?;
-        let issued = self.authority.sign_agent(
-            csr_pem,
-            serial,
-            time::OffsetDateTime::now_utc(),
-            AGENT_CERT_DAYS,
-        )?;
-        token.uses_left -= 1;
-        state.next_serial = serial + 1;
-        state.agents.retain(|a| a.id != issued.agent);
-        state.agents.push(AgentRecord {
-            id: issued.agent.clone(),
-            hostname: hostname.to_string(),
-            serial,
-            enrolled_at: now,
-            not_after: issued.not_after.unix_timestamp(),
-            revoked: false,
-            last_seen: None,
-            version: None,
-        });
-        self.save(&state)?;
+        let issued = self.update(|state| {
+            let now = unix_now();
+            let serial = state.next_serial.max(1);
+            let token = state
+                .tokens
+                .iter_mut()
+                .find(|t| t.id == token_id)
+                .ok_or_else(|| Error::Refused(format!("no token {token_id}")))?;
+            token.check(secret, now)?;
+            let issued = self.authority.sign_agent(
+                csr_pem,
+                serial,
+                time::OffsetDateTime::now_utc(),
+                AGENT_CERT_DAYS,
+            )?;
+            token.uses_left -= 1;
+            state.next_serial = serial + 1;
+            state.agents.retain(|a| a.id != issued.agent);
+            state.agents.push(AgentRecord {
+                id: issued.agent.clone(),
+                hostname: hostname.to_string(),
+                serial,
+                enrolled_at: now,
+                not_after: issued.not_after.unix_timestamp(),
+                revoked: false,
+                last_seen: None,
+                version: None,
+            });
+            Ok(issued)
+        })?;
         tracing::info!(agent = issued.agent, hostname, "agent enrolled");
         Ok(ToAgent::Enrolled {
             agent_id: issued.agent,
@@ -246,40 +275,88 @@ impl Console {
         })
     }
 
-    fn greet(&self, agent: &str, hostname: &str, version: &str) -> Result<ToAgent> {
-        let mut state = self.lock();
-        let Some(record) = state
-            .agents
-            .iter_mut()
-            .find(|a| a.id == agent && !a.revoked)
-        else {
+    fn greet(&self, seen: &Seen) -> Result<ToAgent> {
+        let (agent, hostname, version) = (&seen.agent, &seen.hostname, &seen.version);
+        let known = self.update(|state| {
+            let Some(record) = state
+                .agents
+                .iter_mut()
+                .find(|a| a.id == *agent && !a.revoked)
+            else {
+                return Ok(false);
+            };
+            record.last_seen = Some(unix_now());
+            record.version = Some(version.to_string());
+            if record.hostname != *hostname {
+                record.hostname = hostname.to_string();
+            }
+            Ok(true)
+        })?;
+        if !known {
             tracing::warn!(agent, "a hello from an agent this console does not know");
             return Ok(ToAgent::Refused {
                 why: format!("agent {agent} is not enrolled here"),
             });
-        };
-        record.last_seen = Some(unix_now());
-        record.version = Some(version.to_string());
-        if record.hostname != hostname {
-            record.hostname = hostname.to_string();
         }
-        self.save(&state)?;
+        if let Some(tx) = &*self
+            .seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        {
+            let _ = tx.send(seen.clone());
+        }
         Ok(ToAgent::Welcome {
             agent_id: agent.to_string(),
         })
     }
 }
 
-/// A TLS acceptor with a fresh server certificate and the current revocation list.
-fn acceptor(authority: &Authority, state: &State) -> Result<TlsAcceptor> {
-    let revoked: Vec<u64> = state
-        .agents
+/// The serials of the revoked agents.
+fn revoked(agents: &[AgentRecord]) -> Vec<u64> {
+    let mut serials: Vec<u64> = agents
         .iter()
         .filter(|a| a.revoked)
         .map(|a| a.serial)
         .collect();
-    let crl = authority.revocation_list(&revoked)?;
+    serials.sort_unstable();
+    serials
+}
+
+/// A TLS acceptor with a fresh server certificate and the revocation list of `revoked`.
+fn acceptor(authority: &Authority, revoked: &[u64]) -> Result<TlsAcceptor> {
+    let crl = authority.revocation_list(revoked)?;
     let (chain, key) = authority.server_identity()?;
     let config = crate::tls::server_config(chain, key, authority.certificate(), vec![crl])?;
     Ok(TlsAcceptor::from(config))
+}
+
+/// Reads the state, lets `change` change it, and writes it back, holding the lock file
+/// (`vigil serve` and `vigil agents …` are different processes). The file is written new
+/// and renamed over the old, so a crash leaves one or the other.
+fn update_state<T>(dir: &Path, change: impl FnOnce(&mut State) -> Result<T>) -> Result<T> {
+    let lock_path = dir.join("agents.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| Error::io(&lock_path, e))?;
+    lock.lock().map_err(|e| Error::io(&lock_path, e))?;
+    let path = dir.join("agents.json");
+    let mut state: State = match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map_err(|e| Error::Broken(format!("{}: {e}", path.display())))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => State::default(),
+        Err(e) => return Err(Error::io(&path, e)),
+    };
+    let before = serde_json::to_string(&state).unwrap_or_default();
+    let out = change(&mut state)?;
+    let text = serde_json::to_string_pretty(&state)
+        .map_err(|e| Error::Broken(format!("the console's state: {e}")))?;
+    if serde_json::to_string(&state).unwrap_or_default() != before {
+        let next = dir.join("agents.json.new");
+        crate::pki::write_private(&next, &text)?;
+        std::fs::rename(&next, &path).map_err(|e| Error::io(&path, e))?;
+    }
+    Ok(out)
 }

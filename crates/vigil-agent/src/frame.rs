@@ -26,6 +26,12 @@ pub enum ToConsole {
     Hello {
         hostname: String,
         version: String,
+        /// The OS as it names itself ("Windows 11 Pro", "Debian GNU/Linux 12").
+        #[serde(default)]
+        os: String,
+        /// `windows`, `linux`, `macos`.
+        #[serde(default)]
+        os_family: String,
         #[serde(default)]
         machine: Option<String>,
     },
@@ -97,6 +103,8 @@ mod tests {
         let hello = ToConsole::Hello {
             hostname: "ws1".into(),
             version: "0.1.0".into(),
+            os: "Debian GNU/Linux 12".into(),
+            os_family: "linux".into(),
             machine: None,
         };
         write(&mut a, &hello).await.expect("write");

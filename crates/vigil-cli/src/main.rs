@@ -1,6 +1,7 @@
 //! `vigil`: Vigil from the command line. Every subcommand is one call into the engine's
 //! facade; `--json` prints machine-readable output, errors exit non-zero with one line.
 
+mod agents;
 mod local;
 mod output;
 mod progress;
@@ -145,6 +146,17 @@ enum Command {
     Local {
         #[command(subcommand)]
         command: local::LocalCommand,
+    },
+    /// Listen for the agents on the office's machines until Ctrl-C (the console's side).
+    Serve {
+        /// host:port to listen on.
+        #[arg(long, default_value = "0.0.0.0:7420")]
+        listen: String,
+    },
+    /// The agents on the office's machines: enrolment tokens, the list, revocation.
+    Agents {
+        #[command(subcommand)]
+        command: agents::AgentsCommand,
     },
 }
 
@@ -299,7 +311,7 @@ async fn run(cli: Cli, out: &Output) -> Result<(), ApiError> {
         .and_then(|_| vigil_engine::logging::init(&vigil_engine::paths::data_dir_of(&db), "warn"));
     let connector = LocalConnector::new(LocalConfig::for_store(&db));
     let vigil = Vigil::open(OpenOptions {
-        db: Some(db),
+        db: Some(db.clone()),
         connectors: vec![connector.clone()],
     })
     .await?;
@@ -497,6 +509,8 @@ async fn run(cli: Cli, out: &Output) -> Result<(), ApiError> {
             Output { json: true }.print(&result, String::new);
         }
         Command::Local { command } => local::run(&vigil, connector, command, out).await?,
+        Command::Serve { listen } => agents::serve(&vigil, &db, &listen).await?,
+        Command::Agents { command } => agents::run(&db, command, out)?,
         Command::Recover => {
             vigil.recover().await?;
             let overview = vigil.overview().await?;

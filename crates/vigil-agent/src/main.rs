@@ -1,0 +1,128 @@
+//! `vigil-agent`: the Vigil agent on an office machine. `enrol` reads the token "Add a
+//! machine" showed (from a file or stdin, never the command line), makes this machine's key
+//! and gets its certificate; `run` keeps in touch with the console.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use vigil_agent::agent::AgentDir;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "vigil-agent",
+    version,
+    about = "The Vigil agent on an office machine"
+)]
+struct Cli {
+    /// Where the agent keeps its key, certificate and the console's address (default: the
+    /// OS's data folder for vigil-agent).
+    #[arg(long, global = true, env = "VIGIL_AGENT_DATA")]
+    data: Option<PathBuf>,
+    /// The name this machine goes by on the console (default: its hostname).
+    #[arg(long, global = true)]
+    hostname: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Enrol this machine with a console: the token comes from --token-file, else stdin.
+    Enrol {
+        #[arg(long)]
+        token_file: Option<PathBuf>,
+    },
+    /// Keep in touch with the console: a hello now, then every --every seconds.
+    Run {
+        #[arg(long, default_value_t = 30)]
+        every: u64,
+        /// One hello, then exit (status 1 if the console refused or could not be reached).
+        #[arg(long)]
+        once: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let data = match cli.data {
+        Some(dir) => dir,
+        None => directories::ProjectDirs::from("", "", "vigil-agent")
+            .map(|d| d.data_dir().to_path_buf())
+            .ok_or("no data folder for vigil-agent: give --data")?,
+    };
+    let dir = AgentDir::new(&data);
+    let hostname = cli.hostname.unwrap_or_else(this_hostname);
+    match cli.command {
+        Command::Enrol { token_file } => {
+            let token = match token_file {
+                Some(file) => std::fs::read_to_string(&file)
+                    .map_err(|e| format!("{}: {e}", file.display()))?,
+                None => {
+                    let mut text = String::new();
+                    std::io::stdin()
+                        .read_to_string(&mut text)
+                        .map_err(|e| format!("stdin: {e}"))?;
+                    text
+                }
+            };
+            let id = dir
+                .enrol(&token, &hostname)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "enrolled {hostname} as agent {id}; its key and certificate are in {}",
+                data.display()
+            );
+            Ok(())
+        }
+        Command::Run { every, once } => loop {
+            match dir.hello(&hostname, None).await {
+                Ok(id) => tracing::info!(agent = id, "the console knows this machine"),
+                Err(e) if once => return Err(e.to_string()),
+                Err(e) => tracing::warn!("the console: {e}"),
+            }
+            if once {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(every.max(1))).await;
+        },
+    }
+}
+
+fn this_hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .unwrap_or_else(|| "this-machine".into())
+}
