@@ -87,6 +87,14 @@ fn three_agents_enrol_report_in_and_a_revoked_one_is_refused() {
 
     let agents = vigil_tests::vigil_json(&db, ["agents", "list"]);
     assert_eq!(agents.as_array().map(Vec::len), Some(3), "{agents}");
+    assert!(
+        agents
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|a| a["online"] == true),
+        "each said hello just now: {agents}"
+    );
     // The console's machines: each agent's, with the agent connector.
     let machines = vigil_tests::vigil_json(&db, ["machines"]);
     for name in names {
@@ -99,7 +107,7 @@ fn three_agents_enrol_report_in_and_a_revoked_one_is_refused() {
 
     let bob = agents
         .as_array()
-        .and_then(|all| all.iter().find(|a| a["hostname"] == "ws-bob"))
+        .and_then(|all| all.iter().find(|a| a["machine"] == "ws-bob"))
         .expect("bob");
     vigil_tests::vigil_json(&db, ["agents", "revoke", bob["id"].as_str().expect("id")]);
     let out = agent(&dir.path().join("ws-bob"), "ws-bob", &["run", "--once"]);

@@ -150,7 +150,7 @@ enum Command {
     /// Listen for the agents on the office's machines until Ctrl-C (the console's side).
     Serve {
         /// host:port to listen on.
-        #[arg(long, default_value = "0.0.0.0:7420")]
+        #[arg(long, default_value_t = format!("0.0.0.0:{}", vigil_engine::domain::AGENT_PORT))]
         listen: String,
     },
     /// The agents on the office's machines: enrolment tokens, the list, revocation.
@@ -509,8 +509,8 @@ async fn run(cli: Cli, out: &Output) -> Result<(), ApiError> {
             Output { json: true }.print(&result, String::new);
         }
         Command::Local { command } => local::run(&vigil, connector, command, out).await?,
-        Command::Serve { listen } => agents::serve(&vigil, &db, &listen).await?,
-        Command::Agents { command } => agents::run(&db, command, out)?,
+        Command::Serve { listen } => agents::serve(&vigil, &listen).await?,
+        Command::Agents { command } => agents::run(&vigil, command, out)?,
         Command::Recover => {
             vigil.recover().await?;
             let overview = vigil.overview().await?;

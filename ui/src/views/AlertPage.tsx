@@ -89,7 +89,7 @@ function SigmaRule({ backend, ruleId }: { backend: Backend; ruleId: string }) {
     <>
       <dt>Rule</dt>
       <dd data-testid="alert-rule">
-        {rule.title} <span className="muted">by {rule.author || "an unnamed author"}</span>
+        <Untrusted text={rule.title} /> <span className="muted">by {rule.author ? <Untrusted text={rule.author} /> : "an unnamed author"}</span>
         <br />
         <span className="muted small">
           Status {rule.status || "unset"}

@@ -322,3 +322,22 @@ pub struct InvestigationDetails {
     pub pending_actions: Vec<ActionView>,
     pub graph: Graph,
 }
+
+/// The port agents reach the console on, unless told otherwise.
+pub const AGENT_PORT: u16 = 7420;
+
+/// An agent on one of the office's machines, as the console knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+pub struct AgentView {
+    /// Its id: a hash of its key, named in its certificate.
+    pub id: String,
+    /// The machine it said it runs on.
+    pub machine: String,
+    /// It said hello within the last 90 s.
+    pub online: bool,
+    pub last_seen: Option<String>,
+    pub version: Option<String>,
+    pub enrolled_at: String,
+    pub certificate_expires: String,
+    pub revoked: bool,
+}

@@ -5,6 +5,7 @@
 //! [`Vigil`](crate::Vigil), and what they take and return through `domain`.
 
 pub mod actions;
+pub mod agents;
 pub mod alerts;
 pub mod dashboard;
 pub mod details;
