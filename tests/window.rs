@@ -807,3 +807,84 @@ async fn an_alert_policy_edited_in_settings_routes_the_next_alert() -> Result<()
         })
         .await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_machine_added_in_settings_enrols_and_shows_online() -> Result<()> {
+    let Some(test) =
+        WindowTest::start("a_machine_added_in_settings_enrols_and_shows_online").await?
+    else {
+        return Ok(());
+    };
+    let db = test.db();
+    prepared_store(&db, |vigil| async move {
+        vigil.load_demo().await?;
+        Ok(())
+    })
+    .await?;
+    let address = format!("127.0.0.1:{}", vigil_tests::window::free_port()?);
+    let app = vigil_tests::built_binary("vigil-app");
+    let window =
+        AppWindow::launch_with(&app, &db, &[("VIGIL_AGENT_LISTEN", address.as_str())]).await?;
+    let token_file = test.dir.path().join("token");
+    let agent_data = test.dir.path().join("agent");
+    window
+        .run(async |window| {
+            window.text("[data-stat=machines] .stat-value").await?;
+            window.click("[data-nav=settings]").await?;
+            window.click("[data-testid=add-machine]").await?;
+            let field = window
+                .element("[data-testid=add-machine-form] input[name=address]")
+                .await?;
+            field.clear().await?;
+            field.send_keys(&address).await?;
+            window.click("[data-testid=make-token]").await?;
+            let token = window
+                .text_when("[data-testid=enrolment-token] pre", |t| {
+                    t.starts_with("vigil-enrol-1.")
+                })
+                .await?;
+            window
+                .element("[data-testid=enrolment-token]")
+                .await?
+                .scroll_into_view()
+                .await?;
+            shot(window, "15-add-machine").await?;
+            std::fs::write(&token_file, token.trim())?;
+            let agent = |args: &[&str]| {
+                std::process::Command::new(vigil_tests::built_binary("vigil-agent"))
+                    .arg("--data")
+                    .arg(&agent_data)
+                    .args(["--hostname", "ws-window"])
+                    .args(args)
+                    .output()
+            };
+            let token_path = token_file.display().to_string();
+            for args in [
+                &["enrol", "--token-file", &token_path][..],
+                &["run", "--once"],
+            ] {
+                let out = agent(args)?;
+                anyhow::ensure!(
+                    out.status.success(),
+                    "vigil-agent {args:?}: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            // Shown again, the list has the new agent, online.
+            window.click("[data-nav=dashboard]").await?;
+            window.click("[data-nav=settings]").await?;
+            window
+                .text("[data-agent=\"ws-window\"] [data-agent-state=online]")
+                .await?;
+            window
+                .element("[data-testid=agents]")
+                .await?
+                .scroll_into_view()
+                .await?;
+            shot(window, "16-agents").await?;
+            window.click("[data-nav=machines]").await?;
+            window.text("[data-machine=\"ws-window\"]").await?;
+            Ok(())
+        })
+        .await
+}

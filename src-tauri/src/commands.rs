@@ -4,17 +4,18 @@
 use tauri::{AppHandle, State};
 use tauri_specta::{collect_commands, collect_events, Builder, Event};
 use vigil_engine::domain::{
-    ActionView, AlertPolicyInput, AlertPolicyView, AlertView, AutomationLevel, AutomationLevelInfo,
-    Dashboard, GroupInput, GroupPreview, GroupView, ImportSummary, IntelList, IntelSummary,
-    InvestigationDetails, InvestigationSettings, InvestigationStatus, InvestigationSummary,
-    MachineView, Move, NeverActOn, Overview, PolicyChoices, RuleSets, SigmaHqUpdate, SigmaRuleInfo,
+    ActionView, AgentView, AlertPolicyInput, AlertPolicyView, AlertView, AutomationLevel,
+    AutomationLevelInfo, Dashboard, GroupInput, GroupPreview, GroupView, ImportSummary, IntelList,
+    IntelSummary, InvestigationDetails, InvestigationSettings, InvestigationStatus,
+    InvestigationSummary, MachineView, Move, NeverActOn, Overview, PolicyChoices, RuleSets,
+    SigmaHqUpdate, SigmaRuleInfo,
 };
 use vigil_engine::lab::DemoSummary;
 use vigil_engine::{ActionFilter, ApiError, InvestigationFilter, Vigil};
 
 use crate::background::{changed, run_investigation};
 use crate::events::{ImportProgressed, InvestigationUpdated, StoreChanged};
-use crate::Operator;
+use crate::{AgentListener, Operator};
 
 /// Counts of what the store holds, for the dashboard.
 #[tauri::command]
@@ -357,6 +358,61 @@ async fn mark_done(
     Ok(result?)
 }
 
+/// The agents enrolled on the office's machines, online first.
+#[tauri::command]
+#[specta::specta]
+fn agents(vigil: State<'_, Vigil>) -> Result<Vec<AgentView>, ApiError> {
+    Ok(vigil.agents()?)
+}
+
+/// A token for machines to enrol with, and where the console listens for them.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, specta::Type)]
+pub struct AgentToken {
+    pub token: String,
+    /// host:port this console listens on for agents.
+    pub listening_on: String,
+}
+
+/// Makes an enrolment token for `uses` machines within `hours`, naming `addresses` (where
+/// the office's machines reach this computer); starts listening for agents if it was not.
+#[tauri::command]
+#[specta::specta]
+async fn add_machine(
+    vigil: State<'_, Vigil>,
+    listener: State<'_, AgentListener>,
+    addresses: Vec<String>,
+    uses: u32,
+    hours: u32,
+) -> Result<AgentToken, ApiError> {
+    let listening_on = listener.ensure(&vigil).await?;
+    let token = vigil.add_agent_token(&addresses, uses, i64::from(hours))?;
+    Ok(AgentToken {
+        token,
+        listening_on,
+    })
+}
+
+/// Where the office's machines can likely reach this computer: its address on the local
+/// network, and its name, with the agents' port.
+#[tauri::command]
+#[specta::specta]
+fn console_addresses() -> Vec<String> {
+    crate::agents::likely_addresses()
+}
+
+/// Revokes an agent: its certificate is refused from its next connection on.
+#[tauri::command]
+#[specta::specta]
+fn revoke_agent(
+    app: AppHandle,
+    vigil: State<'_, Vigil>,
+    id: String,
+) -> Result<Vec<AgentView>, ApiError> {
+    vigil.revoke_agent(&id)?;
+    changed(&app, "agent");
+    Ok(vigil.agents()?)
+}
+
 /// Machine groups, highest rank first.
 #[tauri::command]
 #[specta::specta]
@@ -545,6 +601,10 @@ pub fn builder() -> Builder<tauri::Wry> {
             delete_group,
             move_group,
             save_export,
+            agents,
+            add_machine,
+            console_addresses,
+            revoke_agent,
         ])
         .events(collect_events![
             StoreChanged,

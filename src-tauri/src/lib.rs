@@ -1,6 +1,7 @@
 //! Vigil's desktop shell: opens the engine, registers the typed commands and events, and
 //! nothing else. Every command body is one call into the engine's facade.
 
+mod agents;
 mod background;
 mod commands;
 mod events;
@@ -28,6 +29,8 @@ fn db_arg(args: impl IntoIterator<Item = String>) -> Option<PathBuf> {
 
 /// Who decides in this window: the OS user, named in every decision and log entry.
 pub struct Operator(pub String);
+
+pub use agents::AgentListener;
 
 impl Operator {
     fn from_env() -> Self {
@@ -107,6 +110,16 @@ pub fn run() {
             tauri::async_runtime::spawn(async move {
                 if let Err(error) = recovering.recover().await {
                     tracing::warn!(%error, "recovery after restart failed");
+                }
+            });
+            // Machines enrolled earlier report in again: listen for them from the start.
+            app.manage(AgentListener::default());
+            let (starting, handle) = (vigil.clone(), app.handle().clone());
+            tauri::async_runtime::spawn(async move {
+                if starting.agents().is_ok_and(|a| !a.is_empty()) {
+                    if let Err(error) = handle.state::<AgentListener>().ensure(&starting).await {
+                        tracing::warn!(%error, "cannot listen for agents");
+                    }
                 }
             });
             app.manage(vigil);

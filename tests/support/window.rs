@@ -38,7 +38,7 @@ pub fn find_tool(name: &str) -> Option<PathBuf> {
         .find(|path| path.is_file())
 }
 
-fn free_port() -> Result<u16> {
+pub fn free_port() -> Result<u16> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     Ok(listener.local_addr()?.port())
 }
@@ -87,6 +87,11 @@ pub struct AppWindow {
 impl AppWindow {
     /// Launches `app` on the store `db` and opens a WebDriver session on its window.
     pub async fn launch(app: &Path, db: &Path) -> Result<Self> {
+        AppWindow::launch_with(app, db, &[]).await
+    }
+
+    /// Launches `app` as [`AppWindow::launch`] does, with `env` added to its environment.
+    pub async fn launch_with(app: &Path, db: &Path, env: &[(&str, &str)]) -> Result<Self> {
         if !app.is_file() {
             bail!(
                 "the app binary {} is missing: build the UI, then `cargo build --workspace`",
@@ -106,6 +111,7 @@ impl AppWindow {
             .env("DISPLAY", &display)
             .env("VIGIL_DB", db)
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -7,6 +7,8 @@ import {
   type ActionView_Serialize,
   type AlertPolicyInput,
   type AlertPolicyView_Serialize,
+  type AgentToken,
+  type AgentView_Serialize,
   type AlertView_Serialize,
   type ApiError,
   type AutomationLevel,
@@ -44,6 +46,7 @@ export type PickKind = "telemetry-files" | "telemetry-folder" | "rule-folder" | 
 
 // Types with a different shape each way (specta): the window receives the serialised one.
 export type ActionView = ActionView_Serialize;
+export type AgentView = AgentView_Serialize;
 export type AlertPolicyView = AlertPolicyView_Serialize;
 export type AlertView = AlertView_Serialize;
 export type Dashboard = Dashboard_Serialize;
@@ -57,6 +60,7 @@ export type SigmaRuleInfo = SigmaRuleInfo_Serialize;
 
 export type {
   ActionFilter,
+  AgentToken,
   AlertPolicyInput,
   ApiError,
   AutomationLevel,
@@ -167,6 +171,13 @@ export interface Backend {
   intelLists(): Promise<IntelList[]>;
   /** Forgets one IOC list's indicators; returns how many went. */
   removeIntelList(source: string): Promise<number>;
+  /** The agents on the office's machines, online first. */
+  agents(): Promise<AgentView[]>;
+  /** A token for `uses` machines within `hours`, naming where they reach this computer; the console starts listening. */
+  addMachine(addresses: string[], uses: number, hours: number): Promise<AgentToken>;
+  /** Where the office's machines can likely reach this computer (host:port). */
+  consoleAddresses(): Promise<string[]>;
+  revokeAgent(id: string): Promise<AgentView[]>;
   /** Asks the user for files or a folder; null when they cancel. */
   pick(kind: PickKind): Promise<string[] | null>;
   onImportProgress(listener: (progress: ImportProgress) => void): Promise<() => void>;
@@ -221,6 +232,10 @@ export const tauriBackend: Backend = {
   importIntel: async (path) => unwrap(await commands.importIntel(path)),
   intelLists: async () => unwrap(await commands.intelLists()),
   removeIntelList: async (source) => unwrap(await commands.removeIntelList(source)),
+  agents: async () => unwrap(await commands.agents()),
+  addMachine: async (addresses, uses, hours) => unwrap(await commands.addMachine(addresses, uses, hours)),
+  consoleAddresses: () => commands.consoleAddresses(),
+  revokeAgent: async (id) => unwrap(await commands.revokeAgent(id)),
   pick: async (kind) => {
     const folder = kind === "telemetry-folder" || kind === "rule-folder";
     const filters =

@@ -107,6 +107,20 @@ export const commands = {
 	moveGroup: (id: number, direction: Move) => typedError<GroupView[], ApiError>(__TAURI_INVOKE("move_group", { id, direction })),
 	/**  Saves an export the window prepared into the exports folder; returns the file's path. */
 	saveExport: (fileName: string, contents: string) => typedError<string, ApiError>(__TAURI_INVOKE("save_export", { fileName, contents })),
+	/**  The agents enrolled on the office's machines, online first. */
+	agents: () => typedError<AgentView_Serialize[], ApiError>(__TAURI_INVOKE("agents")),
+	/**
+	 *  Makes an enrolment token for `uses` machines within `hours`, naming `addresses` (where
+	 *  the office's machines reach this computer); starts listening for agents if it was not.
+	 */
+	addMachine: (addresses: string[], uses: number, hours: number) => typedError<AgentToken, ApiError>(__TAURI_INVOKE("add_machine", { addresses, uses, hours })),
+	/**
+	 *  Where the office's machines can likely reach this computer: its address on the local
+	 *  network, and its name, with the agents' port.
+	 */
+	consoleAddresses: () => __TAURI_INVOKE<string[]>("console_addresses"),
+	/**  Revokes an agent: its certificate is refused from its next connection on. */
+	revokeAgent: (id: string) => typedError<AgentView_Serialize[], ApiError>(__TAURI_INVOKE("revoke_agent", { id })),
 };
 
 /** Events */
@@ -198,6 +212,46 @@ export type ActionView_Serialize = {
 	group: string | null,
 	/**  The group's description ("Quarantine 37 files written by evil.exe (4120)"). */
 	group_label: string | null,
+};
+
+/**  A token for machines to enrol with, and where the console listens for them. */
+export type AgentToken = {
+	token: string,
+	/**  host:port this console listens on for agents. */
+	listening_on: string,
+};
+
+/**  An agent on one of the office's machines, as the console knows it. */
+export type AgentView = AgentView_Serialize | AgentView_Deserialize;
+
+/**  An agent on one of the office's machines, as the console knows it. */
+export type AgentView_Deserialize = {
+	/**  Its id: a hash of its key, named in its certificate. */
+	id: string,
+	/**  The machine it said it runs on. */
+	machine: string,
+	/**  It said hello within the last 90 s. */
+	online: boolean,
+	last_seen?: string | null,
+	version?: string | null,
+	enrolled_at: string,
+	certificate_expires: string,
+	revoked: boolean,
+};
+
+/**  An agent on one of the office's machines, as the console knows it. */
+export type AgentView_Serialize = {
+	/**  Its id: a hash of its key, named in its certificate. */
+	id: string,
+	/**  The machine it said it runs on. */
+	machine: string,
+	/**  It said hello within the last 90 s. */
+	online: boolean,
+	last_seen: string | null,
+	version: string | null,
+	enrolled_at: string,
+	certificate_expires: string,
+	revoked: boolean,
 };
 
 /**  An alert policy as the admin writes it: a new one when `id` is absent. */

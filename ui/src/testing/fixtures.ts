@@ -263,6 +263,13 @@ export function fixtureBackend(over: Partial<Backend> = {}): Backend {
     importIntel: async () => ({ indicators: 4, added: 4, skipped: 0, skip_reasons: [], seen_on: [], alerts: 0, investigations_started: 0 }),
     intelLists: async () => [],
     removeIntelList: async () => 4,
+    agents: async () => [],
+    addMachine: async (addresses) => ({
+      token: `vigil-enrol-1.0123456789abcdef.${"ab".repeat(32)}.${"cd".repeat(32)}.${addresses.join(",")}`,
+      listening_on: "0.0.0.0:7420",
+    }),
+    consoleAddresses: async () => ["192.168.1.10:7420", "office-laptop:7420"],
+    revokeAgent: async () => [],
     pick: async () => null,
     onImportProgress: async () => () => undefined,
     onFilesDropped: async () => () => undefined,

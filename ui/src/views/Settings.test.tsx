@@ -231,7 +231,7 @@ describe("Settings", () => {
     render(<Settings backend={fakeBackend()} />);
     await screen.findByTestId("never-act-on");
     const links = [...document.querySelectorAll("[data-section]")].map((l) => l.getAttribute("data-section"));
-    expect(links).toEqual(["machine-groups", "alert-policies", "investigations", "never-act-on", "detection", "appearance"]);
+    expect(links).toEqual(["machine-groups", "alert-policies", "investigations", "never-act-on", "agents", "detection", "appearance"]);
     for (const id of links) expect(document.getElementById(id as string)).toBeTruthy();
   });
 

@@ -3,6 +3,7 @@ import type { Backend, IntelList, IntelSummary } from "../backend";
 import { intelMessage } from "../lib/intel";
 import type { Go } from "../route";
 import { LoadError, Loading } from "../components/common/States";
+import { Agents } from "../components/settings/Agents";
 import { Appearance } from "../components/settings/Appearance";
 import { DetectionRules } from "../components/settings/DetectionRules";
 import { Groups } from "../components/settings/Groups";
@@ -29,6 +30,7 @@ const SECTIONS: [string, string][] = [
   ["alert-policies", "Alert policies"],
   ["investigations", "Investigations"],
   ["never-act-on", "Never act on"],
+  ["agents", "Office machines"],
   ["detection", "Detection rules and threat intelligence"],
   ["appearance", "Appearance and data"],
 ];
@@ -63,6 +65,7 @@ export function Settings({ backend, go = () => undefined }: { backend: Backend; 
           <Policies backend={backend} policies={d.policies} choices={d.choices} onChanged={live.reload} />
           <InvestigationWindow backend={backend} />
           <NeverActOn backend={backend} />
+          <Agents backend={backend} />
 
           <DetectionContent backend={backend} go={go} />
 
