@@ -86,3 +86,14 @@ setup_tests() {
   apt_install_missing "${TEST_PACKAGES[@]}"
   ensure_tauri_driver
 }
+
+# The Windows code of the agent, the local sensor and the CLI, type-checked here: rustup
+# cannot add targets on this machine kind, but Debian's Rust ships its standard library's
+# source, so std is built for the target and the code checked, not linked (see RECIPE.md).
+WINDOWS_CHECK_PACKAGES=(rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64)
+windows_check() {
+  apt_install_missing "${WINDOWS_CHECK_PACKAGES[@]}"
+  RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$ROOT/target/windows-check" \
+    /usr/bin/cargo check --locked -Zbuild-std=std,panic_abort --target x86_64-pc-windows-gnu \
+    -p vigil-agent -p vigil-local -p vigil-cli
+}

@@ -106,7 +106,7 @@ impl AgentDir {
     /// in the message (which the console must ignore). Returns the id the console saw.
     pub async fn hello(&self, hostname: &str, claim: Option<&str>) -> Result<String> {
         let mut tls = self.connect().await?;
-        frame::write(
+        let sent = frame::write(
             &mut tls,
             &ToConsole::Hello {
                 hostname: hostname.to_string(),
@@ -116,10 +116,27 @@ impl AgentDir {
                 machine: claim.map(str::to_string),
             },
         )
-        .await?;
-        match frame::read::<_, ToAgent>(&mut tls).await? {
-            Some(ToAgent::Welcome { agent_id }) => Ok(agent_id),
-            Some(ToAgent::Refused { why }) => Err(Error::Refused(why)),
+        .await;
+        // With TLS 1.3 the console judges this machine's certificate after the handshake
+        // ends here: a refusal shows as its alert on the next read, or as a closed
+        // connection when the alert was lost with it.
+        let answer = frame::read::<_, ToAgent>(&mut tls).await;
+        let answer = match (sent, answer) {
+            (_, Ok(Some(answer))) => answer,
+            (_, Err(Error::Connection(e))) if e.contains("alert") => {
+                return Err(Error::Refused(format!(
+                    "the console refused this machine: {e}"
+                )))
+            }
+            (Err(_), _) | (_, Err(_)) | (_, Ok(None)) => return Err(Error::Refused(
+                "the console closed the connection without answering: this machine's certificate \
+                     may be revoked or expired (the console's log says which)"
+                    .into(),
+            )),
+        };
+        match answer {
+            ToAgent::Welcome { agent_id } => Ok(agent_id),
+            ToAgent::Refused { why } => Err(Error::Refused(why)),
             other => Err(Error::Connection(format!(
                 "unexpected answer to hello: {other:?}"
             ))),

@@ -10,10 +10,12 @@ fuzz_target!(|data: &[u8]| {
     let options = vigil_telemetry::ReadOptions {
         max_line_bytes: 1 << 16,
         max_zip_evtx_bytes: 1 << 20,
+        max_zip_members: 64,
+        max_zip_ratio: 100,
         ..Default::default()
     };
     if let Ok(reader) = vigil_telemetry::Reader::from_bytes("fuzz.zip", bytes, options) {
-        for item in reader.take(100_000) {
+        for item in reader.take(10_000) {
             let _ = item;
         }
     }
