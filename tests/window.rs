@@ -109,6 +109,15 @@ async fn dashboard_shows_the_stores_numbers() -> Result<()> {
         .await
 }
 
+/// A store file holding the demo office (its attack's investigation started), closed.
+async fn demo_store(db: &std::path::Path) -> Result<()> {
+    prepared_store(db, |vigil| async move {
+        vigil.load_demo().await?;
+        Ok(())
+    })
+    .await
+}
+
 /// Opens a store file, lets `prepare` fill it, and closes it before the app opens it.
 async fn prepared_store<T, F, Fut>(db: &std::path::Path, prepare: F) -> Result<T>
 where
@@ -297,11 +306,7 @@ async fn the_next_investigation_follows_a_new_automation_level() -> Result<()> {
         return Ok(());
     };
     let db = test.db();
-    prepared_store(&db, |vigil| async move {
-        vigil.load_demo().await?;
-        Ok(())
-    })
-    .await?;
+    demo_store(&db).await?;
     let app = vigil_tests::built_binary("vigil-app");
     let window = AppWindow::launch(&app, &db).await?;
     window
@@ -565,11 +570,7 @@ async fn keyboard_alone_reaches_a_machine_an_investigation_and_an_approval() -> 
         return Ok(());
     };
     let db = test.db();
-    prepared_store(&db, |vigil| async move {
-        vigil.load_demo().await?;
-        Ok(())
-    })
-    .await?;
+    demo_store(&db).await?;
     let app = vigil_tests::built_binary("vigil-app");
     let window = AppWindow::launch(&app, &db).await?;
     window
@@ -816,11 +817,7 @@ async fn a_machine_added_in_settings_enrols_and_shows_online() -> Result<()> {
         return Ok(());
     };
     let db = test.db();
-    prepared_store(&db, |vigil| async move {
-        vigil.load_demo().await?;
-        Ok(())
-    })
-    .await?;
+    demo_store(&db).await?;
     let address = format!("127.0.0.1:{}", vigil_tests::window::free_port()?);
     let app = vigil_tests::built_binary("vigil-app");
     let window =
