@@ -50,8 +50,9 @@ pub struct Seen {
 pub struct Console {
     dir: PathBuf,
     authority: Authority,
-    /// The acceptor, and the revoked serials its revocation list holds.
-    tls: Mutex<(Vec<u64>, TlsAcceptor)>,
+    /// The acceptor, and the revoked serials its revocation list holds (built on the first
+    /// connection: opening the console to list agents makes no certificate).
+    tls: Mutex<Option<(Vec<u64>, TlsAcceptor)>>,
     seen: Mutex<Option<tokio::sync::mpsc::UnboundedSender<Seen>>>,
 }
 
@@ -59,12 +60,12 @@ impl Console {
     /// The console kept in `dir` (made there on first use).
     pub fn open(dir: &Path) -> Result<Arc<Console>> {
         let authority = Authority::open_or_create(dir)?;
-        let revoked = revoked(&update_state(dir, |s| Ok(s.agents.clone()))?);
-        let acceptor = acceptor(&authority, &revoked)?;
+        // The state must read (a broken file is said at once, not at the first agent).
+        update_state(dir, |_| Ok(()))?;
         Ok(Arc::new(Console {
             dir: dir.to_path_buf(),
             authority,
-            tls: Mutex::new((revoked, acceptor)),
+            tls: Mutex::new(None),
             seen: Mutex::new(None),
         }))
     }
@@ -101,9 +102,8 @@ impl Console {
     }
 
     /// The agents enrolled so far.
-    pub fn agents(&self) -> Vec<AgentRecord> {
+    pub fn agents(&self) -> Result<Vec<AgentRecord>> {
         self.update(|state| Ok(state.agents.clone()))
-            .unwrap_or_default()
     }
 
     /// Revokes an agent: its certificate is refused from the next connection on.
@@ -121,7 +121,7 @@ impl Console {
         Ok(())
     }
 
-    fn tls_lock(&self) -> std::sync::MutexGuard<'_, (Vec<u64>, TlsAcceptor)> {
+    fn tls_lock(&self) -> std::sync::MutexGuard<'_, Option<(Vec<u64>, TlsAcceptor)>> {
         self.tls
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -153,13 +153,14 @@ impl Console {
         let now_revoked = revoked(&self.update(|s| Ok(s.agents.clone()))?);
         let acceptor = {
             let mut tls = self.tls_lock();
-            if tls.0 != now_revoked {
-                *tls = (
-                    now_revoked.clone(),
-                    acceptor(&self.authority, &now_revoked)?,
-                );
+            match &*tls {
+                Some((made_for, acceptor)) if *made_for == now_revoked => acceptor.clone(),
+                _ => {
+                    let fresh = acceptor(&self.authority, &now_revoked)?;
+                    *tls = Some((now_revoked, fresh.clone()));
+                    fresh
+                }
             }
-            tls.1.clone()
         };
         let mut tls = acceptor
             .accept(stream)

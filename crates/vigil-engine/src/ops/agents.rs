@@ -52,6 +52,7 @@ impl Vigil {
         let mut views: Vec<AgentView> = self
             .console()?
             .agents()
+            .map_err(failed)?
             .into_iter()
             .map(|a| view(&a, now))
             .collect();
