@@ -225,8 +225,12 @@ pub fn parse_lsof(text: &str) -> Vec<LiveConnection> {
     let mut pid = None;
     let mut open: Option<Open> = None;
     for line in text.lines() {
-        let (tag, value) = line.split_at(line.len().min(1));
-        match tag {
+        // The tag is the first character, whatever it is (a line of a hostile machine's
+        // output may start with a character of several bytes).
+        let mut chars = line.chars();
+        let tag = chars.next().map(String::from).unwrap_or_default();
+        let value = chars.as_str();
+        match tag.as_str() {
             "p" => {
                 finish(pid, open.take(), &mut out);
                 pid = value.parse().ok();
