@@ -29,7 +29,7 @@ pub struct AgentRecord {
     pub version: Option<String>,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 struct State {
     tokens: Vec<TokenRecord>,
     agents: Vec<AgentRecord>,
@@ -350,11 +350,11 @@ fn update_state<T>(dir: &Path, change: impl FnOnce(&mut State) -> Result<T>) -> 
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => State::default(),
         Err(e) => return Err(Error::io(&path, e)),
     };
-    let before = serde_json::to_string(&state).unwrap_or_default();
+    let before = state.clone();
     let out = change(&mut state)?;
-    let text = serde_json::to_string_pretty(&state)
-        .map_err(|e| Error::Broken(format!("the console's state: {e}")))?;
-    if serde_json::to_string(&state).unwrap_or_default() != before {
+    if state != before {
+        let text = serde_json::to_string_pretty(&state)
+            .map_err(|e| Error::Broken(format!("the console's state: {e}")))?;
         let next = dir.join("agents.json.new");
         crate::pki::write_private(&next, &text)?;
         std::fs::rename(&next, &path).map_err(|e| Error::io(&path, e))?;

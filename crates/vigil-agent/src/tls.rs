@@ -27,8 +27,7 @@ fn tls(e: impl std::fmt::Display) -> Error {
 
 /// The name agents check in the console's certificate.
 pub fn console_name() -> ServerName<'static> {
-    ServerName::try_from(CONSOLE_NAME)
-        .unwrap_or_else(|_| ServerName::try_from("localhost").expect("a DNS name"))
+    ServerName::try_from(CONSOLE_NAME).expect("CONSOLE_NAME is a DNS name")
 }
 
 /// The console's TLS configuration: its certificate chain and key; agents' certificates are

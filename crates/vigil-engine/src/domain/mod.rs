@@ -26,7 +26,7 @@ pub use policies::{
     AlertPolicyInput, AlertPolicyView, AutomationLevelInfo, PlaybookChoice, PolicyChoices,
 };
 pub use rank::Move;
-pub use reveal::{is_hidden, reveal};
+pub use reveal::reveal;
 pub use rules::{
     ReasonCount, RuleSets, RuleSource, SigmaHqSet, SigmaHqSource, SigmaHqUpdate, SigmaRuleInfo,
     UserRuleDir,

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 /// Whether `c` changes how text reads without being seen: a control character (tab and new
 /// line aside), a bidirectional control, a zero-width or other invisible character, a line or
 /// paragraph separator, a variation selector, a tag.
-pub fn is_hidden(c: char) -> bool {
+fn is_hidden(c: char) -> bool {
     matches!(c,
         '\u{0}'..='\u{8}' | '\u{b}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
         | '\u{ad}' | '\u{34f}' | '\u{61c}' | '\u{115f}' | '\u{1160}' | '\u{17b4}' | '\u{17b5}'

@@ -533,7 +533,7 @@ impl Vigil {
         }
         // As the import that queued them would have: those that belong together fold, into
         // one queued with them or into one that had already run when the process stopped.
-        let mut to_run = resumed.clone();
+        let mut to_run = resumed;
         let ran = self.awaiting_decision_or_machine().await?;
         for into in ran {
             let newer: Vec<i64> = to_run.iter().copied().filter(|c| *c > into).collect();

@@ -622,17 +622,20 @@ fn urls_in(command: &str) -> Vec<String> {
     out
 }
 
-/// The tie a file's or process's hash gives (`sha256:<hash>`), when its entity is tie-worthy
-/// or is a file planted among the OS's files: a `wupdsvc.exe` in System32 is none of Windows'
-/// programs, so its hash is the attack's, though its folder ties nothing.
-pub fn hash_tie(entity: &NewEntity) -> Option<String> {
+/// The tie a file's or process's hash gives (`sha256:<hash>`), when its entity is
+/// tie-worthy (`worthy`, as [`is_tie_worthy`] says) or is a file planted among the OS's
+/// files: a `wupdsvc.exe` in System32 is none of Windows' programs, so its hash is the
+/// attack's, though its folder ties nothing.
+pub fn hash_tie(entity: &NewEntity, worthy: bool) -> Option<String> {
     let sha = entity.sha256.as_deref()?;
-    let planted = entity.kind == Some(EntityKind::File)
-        && entity
-            .path
-            .as_deref()
-            .is_some_and(|p| !crate::ops::safety::is_os_binary(p));
-    (planted || is_tie_worthy(entity)).then(|| format!("sha256:{sha}"))
+    let planted = || {
+        entity.kind == Some(EntityKind::File)
+            && entity
+                .path
+                .as_deref()
+                .is_some_and(|p| !crate::ops::safety::is_os_binary(p))
+    };
+    (worthy || planted()).then(|| format!("sha256:{sha}"))
 }
 
 /// The tie an entity gives by its id: `process:<id>` for a process (pids are reused, so it

@@ -56,8 +56,9 @@ pub(crate) async fn ties_of(
     let mut ties = Vec::new();
     let machine = alert.machine_id;
     for (entity, id) in alert.entities.iter().zip(entity_ids) {
-        ties.extend(evidence::hash_tie(entity));
-        if !evidence::is_tie_worthy(entity) {
+        let worthy = evidence::is_tie_worthy(entity);
+        ties.extend(evidence::hash_tie(entity, worthy));
+        if !worthy {
             continue;
         }
         ties.push(evidence::entity_tie(entity, *id));

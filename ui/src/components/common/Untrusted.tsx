@@ -1,3 +1,4 @@
+import type { ReactNode } from "react";
 import { reveal, revealWarning } from "../../lib/reveal";
 
 /** The flag beside a text whose hidden or look-alike characters were written out. */
@@ -10,16 +11,36 @@ export function RevealFlag({ warning }: { warning: string }) {
 }
 
 /**
+ * Attacker-written text as it is shown: its hidden and look-alike characters written out as
+ * ⟨U+XXXX⟩ (lib/reveal), the flag to put beside it (with its leading space), and the
+ * `data-revealed` mark, both absent when nothing was hidden.
+ */
+export function revealing(raw: string): { text: string; flag: ReactNode; mark: "true" | undefined } {
+  const revealed = reveal(raw);
+  const warning = revealWarning(revealed);
+  if (!warning) return { text: raw, flag: null, mark: undefined };
+  return {
+    text: revealed.text,
+    flag: (
+      <>
+        {" "}
+        <RevealFlag warning={warning} />
+      </>
+    ),
+    mark: "true",
+  };
+}
+
+/**
  * Text an attacker may have written (a file, process, service or user name; an alert's title),
  * as text, with its hidden and look-alike characters written out as ⟨U+XXXX⟩ and flagged.
  */
-export function Untrusted({ text, className }: { text: string; className?: string }) {
-  const r = reveal(text);
-  const warning = revealWarning(r);
-  if (!warning) return <span className={className}>{text}</span>;
+export function Untrusted({ text: raw, className }: { text: string; className?: string }) {
+  const { text, flag, mark } = revealing(raw);
   return (
-    <span className={className} data-revealed="true">
-      {r.text} <RevealFlag warning={warning} />
+    <span className={className} data-revealed={mark}>
+      {text}
+      {flag}
     </span>
   );
 }

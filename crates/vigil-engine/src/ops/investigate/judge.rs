@@ -694,6 +694,12 @@ pub fn judge(case: &Case, h: &Heuristics) -> BTreeMap<i64, Judged> {
         }
         // A copy of a malicious file (the same content, by its hash, under any name or on
         // any machine) is as malicious: the payload planted on a second machine.
+        let mut malicious_files: HashMap<&str, &Item> = HashMap::new();
+        for o in case.items.iter().filter(|o| o.kind == EntityKind::File) {
+            if let (Some(sha), true) = (o.sha256.as_deref(), malicious(&o.id)) {
+                malicious_files.entry(sha).or_insert(o);
+            }
+        }
         for item in case.items.iter().filter(|i| i.kind == EntityKind::File) {
             let Some(sha) = item.sha256.as_deref() else {
                 continue;
@@ -703,13 +709,7 @@ pub fn judge(case: &Case, h: &Heuristics) -> BTreeMap<i64, Judged> {
             if malicious(&item.id) || is_os_own(item) {
                 continue;
             }
-            let original = case.items.iter().find(|o| {
-                o.id != item.id
-                    && o.kind == EntityKind::File
-                    && o.sha256.as_deref() == Some(sha)
-                    && malicious(&o.id)
-            });
-            if let Some(original) = original {
+            if let Some(original) = malicious_files.get(sha) {
                 changed |= judged.entry(item.id).or_default().add(
                     "propagation",
                     Verdict::Malicious,

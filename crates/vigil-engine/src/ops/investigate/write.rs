@@ -33,8 +33,9 @@ pub async fn record(
     added += entities::link_all(conn, investigation, &links).await?;
     let mut ties = found.ties.clone();
     for (entity, id) in found.entities.iter().zip(&ids) {
-        ties.extend(hash_tie(entity));
-        if !is_tie_worthy(entity) {
+        let worthy = is_tie_worthy(entity);
+        ties.extend(hash_tie(entity, worthy));
+        if !worthy {
             continue;
         }
         ties.push(entity_tie(entity, *id));
