@@ -1,6 +1,9 @@
-//! The office's agents as real processes: a console (`vigil serve`), an enrolment token from
-//! `vigil agents add`, three `vigil-agent` processes each with its own data folder, over real
-//! TLS on loopback; their machines show on the console; a revoked one is refused.
+//! The office's agents as real processes: a console (`vigil serve`, or the engine in this
+//! test process as the app runs it), an enrolment token, `vigil-agent` processes each with
+//! its own data folder, HOME and temp folder, over real TLS on loopback: they enrol and
+//! report in; a revoked one is refused; EICAR on two of them becomes one investigation whose
+//! approved quarantines run on both and whose undo restores both; an outage of the console
+//! loses and duplicates nothing.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -119,4 +122,228 @@ fn three_agents_enrol_report_in_and_a_revoked_one_is_refused() {
     );
     let out = agent(&dir.path().join("ws-anna"), "ws-anna", &["run", "--once"]);
     assert!(out.status.success(), "the others still report in");
+}
+
+/// An agent process that is killed when dropped.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// An office machine for an agent: its data folder, HOME (with Downloads) and temp folder.
+struct Desk {
+    name: &'static str,
+    data: std::path::PathBuf,
+    home: std::path::PathBuf,
+    tmp: std::path::PathBuf,
+    log: std::path::PathBuf,
+}
+
+impl Desk {
+    fn new(root: &Path, name: &'static str) -> Desk {
+        let base = root.join(name);
+        let desk = Desk {
+            name,
+            data: base.join("data"),
+            home: base.join("home"),
+            tmp: base.join("tmp"),
+            log: base.join("agent.log"),
+        };
+        std::fs::create_dir_all(desk.home.join("Downloads")).expect("Downloads");
+        std::fs::create_dir_all(&desk.tmp).expect("tmp");
+        desk
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(vigil_tests::built_binary("vigil-agent"));
+        command
+            .arg("--data")
+            .arg(&self.data)
+            .args(["--hostname", self.name])
+            .args(args)
+            .env("HOME", &self.home)
+            .env("TMPDIR", &self.tmp)
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1");
+        command
+    }
+
+    fn enrol(&self, token_file: &Path) {
+        let out = self
+            .command(&["enrol", "--token-file", token_file.to_str().expect("path")])
+            .output()
+            .expect("vigil-agent enrol");
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            self.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn run(&self) -> Running {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("log");
+        let child = self
+            .command(&["run", "--every", "2"])
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("vigil-agent run");
+        Running(child)
+    }
+
+    fn downloads(&self, file: &str) -> std::path::PathBuf {
+        self.home.join("Downloads").join(file)
+    }
+
+    fn said(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+/// The EICAR test file: harmless, and every scanner's YARA rules know it.
+const EICAR: &[u8] = br"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+
+/// Waits until `ready` gives something, at most `secs` seconds; else fails, with what the
+/// agents of `desks` logged.
+async fn within<T, F>(secs: u64, what: &str, desks: &[Desk], mut ready: impl FnMut() -> F) -> T
+where
+    F: std::future::Future<Output = Option<T>>,
+{
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if let Some(found) = ready().await {
+            return found;
+        }
+        if std::time::Instant::now() > until {
+            let logs: Vec<String> = desks
+                .iter()
+                .map(|d| format!("--- {}:\n{}", d.name, d.said()))
+                .collect();
+            panic!("not within {secs} s: {what}\n{}", logs.join("\n"));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eicar_on_two_agents_is_one_investigation_whose_approval_quarantines_both_and_undo_restores_both(
+) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let vigil = vigil_engine::Vigil::open(vigil_engine::OpenOptions {
+        db: Some(dir.path().join("console/vigil.sqlite3")),
+        ..vigil_engine::OpenOptions::default()
+    })
+    .await
+    .expect("open");
+    let (address, _listening) = vigil.serve_agents("127.0.0.1:0").await.expect("serve");
+    let token = vigil.add_agent_token(&[address], 3, 1).expect("token");
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, token).expect("write");
+    let desks = [
+        Desk::new(dir.path(), "ws-anna"),
+        Desk::new(dir.path(), "ws-bob"),
+        Desk::new(dir.path(), "ws-carol"),
+    ];
+    // Carol keeps an ordinary file, which nothing must touch.
+    std::fs::write(desks[2].downloads("notes.txt"), b"minutes of Monday").expect("write");
+    for desk in &desks {
+        desk.enrol(&token_file);
+    }
+    let _agents: Vec<Running> = desks.iter().map(Desk::run).collect();
+    within(30, "three agents online", &desks, || async {
+        let agents = vigil.agents().ok()?;
+        (agents.len() == 3 && agents.iter().all(|a| a.online)).then_some(())
+    })
+    .await;
+
+    // The same file lands in Anna's and Bob's Downloads.
+    std::fs::write(desks[0].downloads("invoice.com"), EICAR).expect("write");
+    std::fs::write(desks[1].downloads("report.com"), EICAR).expect("write");
+    let pending = within(60, "both quarantines proposed", &desks, || async {
+        let pending = vigil
+            .actions(vigil_engine::ActionFilter::Pending)
+            .await
+            .ok()?;
+        (pending.len() == 2).then_some(pending)
+    })
+    .await;
+    let investigations = vigil
+        .investigations(&vigil_engine::InvestigationFilter::default())
+        .await
+        .expect("investigations");
+    assert_eq!(
+        investigations.len(),
+        1,
+        "one attack, one investigation: {investigations:?}"
+    );
+    let mut machines = investigations[0].machine_names.clone();
+    machines.sort();
+    assert_eq!(machines, ["ws-anna", "ws-bob"]);
+    let mut targets: Vec<(String, String)> = pending
+        .iter()
+        .map(|a| {
+            assert_eq!(a.label, "Quarantine file", "{a:?}");
+            (
+                a.machine.clone().unwrap_or_default(),
+                a.entity.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    targets.sort();
+    assert_eq!(
+        targets,
+        [
+            ("ws-anna".to_string(), "invoice.com".to_string()),
+            ("ws-bob".to_string(), "report.com".to_string())
+        ]
+    );
+
+    // Approving runs both on their agents, at once.
+    let ids: Vec<u32> = pending.iter().map(|a| a.id).collect();
+    let done = vigil.approve(&ids, "admin", None).await.expect("approve");
+    for action in &done {
+        assert_eq!(
+            action.state,
+            vigil_engine::domain::ActionState::Succeeded,
+            "{action:?}\n{}\n{}",
+            desks[0].said(),
+            desks[1].said()
+        );
+    }
+    assert!(!desks[0].downloads("invoice.com").exists());
+    assert!(!desks[1].downloads("report.com").exists());
+    assert_eq!(
+        std::fs::read(desks[2].downloads("notes.txt")).expect("carol's file"),
+        b"minutes of Monday"
+    );
+    for desk in &desks[..2] {
+        assert!(
+            std::fs::read_dir(desk.data.join("quarantine"))
+                .map(|d| d.count())
+                .unwrap_or(0)
+                > 0,
+            "{}'s vault holds the file",
+            desk.name
+        );
+    }
+
+    // Undo brings both back, byte for byte.
+    vigil.undo(&ids, "admin").await.expect("undo");
+    assert_eq!(
+        std::fs::read(desks[0].downloads("invoice.com")).expect("back"),
+        EICAR
+    );
+    assert_eq!(
+        std::fs::read(desks[1].downloads("report.com")).expect("back"),
+        EICAR
+    );
 }

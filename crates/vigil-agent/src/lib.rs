@@ -1,54 +1,8 @@
-//! The channel between the console and the Vigil agents on an office's machines (see
-//! `../shared/AGENTS.md`): the console's private CA ([`pki`]), one-time enrolment tokens
-//! ([`token`]), mutual TLS with `rustls` in which every message's machine is the one its
-//! certificate names ([`tls`]), length-prefixed frames ([`frame`]), the console's listener
-//! ([`console`]) and the agent's side ([`agent`]).
-//!
-//! What exists: enrolment (token → the agent's own key → a certificate from the console's CA,
-//! the console pinned by its CA's key), authenticated hellos, revocation. What does not yet:
-//! telemetry, commands and the engine's `agent` connector (issue 14's later parts).
+//! The Vigil agent on an office machine: enrolled with a console (the channel and its trust
+//! are `vigil-channel`'s), it runs the `vigil-local` sensor and puts what it sees in an
+//! on-disk outbox ([`outbox`]) that a session with the console sends, numbered and
+//! acknowledged; it carries out the console's commands with the `local` connector,
+//! journalled before they run ([`run`]).
 
-pub mod agent;
-pub mod console;
-pub mod frame;
-pub mod pki;
-pub mod tls;
-pub mod token;
-
-use std::path::Path;
-
-/// What went wrong on the channel, said for the log line an admin reads.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// A file of the console's or the agent's data folder could not be read or written.
-    #[error("{path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
-    /// The other side, a token or a certificate was refused; says why.
-    #[error("refused: {0}")]
-    Refused(String),
-    /// The connection failed or broke off.
-    #[error("connection: {0}")]
-    Connection(String),
-    /// Something of our own is unusable (a key file, a certificate we made).
-    #[error("{0}")]
-    Broken(String),
-}
-
-impl Error {
-    pub(crate) fn io(path: &Path, source: std::io::Error) -> Error {
-        Error::Io {
-            path: path.display().to_string(),
-            source,
-        }
-    }
-}
-
-pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// The time now, in seconds since 1970.
-pub(crate) fn unix_now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
-}
+pub mod outbox;
+pub mod run;

@@ -1,13 +1,16 @@
 //! `vigil-agent`: the Vigil agent on an office machine. `enrol` reads the token "Add a
 //! machine" showed (from a file or stdin, never the command line), makes this machine's key
-//! and gets its certificate; `run` keeps in touch with the console.
+//! and gets its certificate; `run` senses this machine and keeps a session with the
+//! console (its telemetry and alerts out, the console's commands in).
 
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use vigil_agent::agent::AgentDir;
+use vigil_agent::run::Agent;
+use vigil_channel::agent::AgentDir;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -34,8 +37,10 @@ enum Command {
         #[arg(long)]
         token_file: Option<PathBuf>,
     },
-    /// Keep in touch with the console: a hello now, then every --every seconds.
+    /// Sense this machine and keep a session with the console: what the sensor finds goes
+    /// to the console (kept on disk until it is taken), the console's actions run here.
     Run {
+        /// Seconds between two hellos in a session.
         #[arg(long, default_value_t = 30)]
         every: u64,
         /// One hello, then exit (status 1 if the console refused or could not be reached).
@@ -104,25 +109,21 @@ async fn run(cli: Cli) -> Result<(), String> {
             );
             Ok(())
         }
-        Command::Run { every, once } => loop {
-            match dir.hello(&hostname, None).await {
-                Ok(id) => tracing::info!(agent = id, "the console knows this machine"),
-                Err(e) if once => return Err(e.to_string()),
-                Err(e) => tracing::warn!("the console: {e}"),
-            }
-            if once {
-                return Ok(());
-            }
-            tokio::time::sleep(std::time::Duration::from_secs(every.max(1))).await;
-        },
+        Command::Run { once: true, .. } => {
+            let id = dir
+                .hello(&hostname, None)
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::info!(agent = id, "the console knows this machine");
+            Ok(())
+        }
+        Command::Run { every, once: false } => {
+            let agent = Agent::open(&data, &hostname, Duration::from_secs(every.max(1))).await?;
+            agent.run().await
+        }
     }
 }
 
 fn this_hostname() -> String {
-    std::fs::read_to_string("/etc/hostname")
-        .ok()
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
-        .or_else(|| std::env::var("COMPUTERNAME").ok())
-        .unwrap_or_else(|| "this-machine".into())
+    vigil_local::inventory::hostname()
 }

@@ -1,7 +1,9 @@
 //! The watcher: scans files as they land in the watched folders (debounced, so one
-//! download is one scan) and raises alerts through the sensor.
+//! download is one scan) and raises alerts through the sensor, or hands them to whoever
+//! watches (the agent, which sends what it finds to its console).
 
 use std::collections::BTreeSet;
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,6 +33,10 @@ impl std::fmt::Debug for Watch {
     }
 }
 
+/// What a watcher does with the files that landed (together, once they are quiet).
+pub type OnFiles =
+    Arc<dyn Fn(Vec<PathBuf>) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
 impl Watch {
     /// Watches `dirs` (the sensor's default folders when empty; missing ones are skipped)
     /// and calls `on_hit` for every hit it reports. Must be called inside a Tokio runtime.
@@ -44,6 +50,29 @@ impl Watch {
         } else {
             dirs.to_vec()
         };
+        let skip = sensor.connector().config().own_dirs();
+        let on_hit = Arc::new(on_hit);
+        let scanning = sensor.clone();
+        let watch = Self::files(
+            &wanted,
+            skip,
+            Arc::new(move |files| {
+                let (sensor, on_hit) = (scanning.clone(), on_hit.clone());
+                Box::pin(async move {
+                    match sensor.scan_files(files).await {
+                        Ok(summary) => summary.hits.iter().for_each(|h| on_hit(h)),
+                        Err(error) => tracing::warn!(%error, "watch scan failed"),
+                    }
+                })
+            }),
+        )?;
+        sensor.connector().note_scanned(&watch.folders);
+        Ok(watch)
+    }
+
+    /// Watches `dirs` (missing ones are skipped) and hands `on_files` the regular files
+    /// created or changed there, outside `skip`. Must be called inside a Tokio runtime.
+    pub fn files(dirs: &[PathBuf], skip: Vec<PathBuf>, on_files: OnFiles) -> Result<Self> {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<PathBuf>();
         let mut debouncer = new_debouncer(QUIET, None, move |result: DebounceEventResult| {
             let Ok(events) = result else {
@@ -59,18 +88,16 @@ impl Watch {
         })
         .map_err(|e| Error::InvalidInput(format!("cannot start the file watcher: {e}")))?;
         let mut folders = Vec::new();
-        for dir in wanted {
+        for dir in dirs {
             if !dir.is_dir() {
                 tracing::info!(dir = %dir.display(), "not watched: no such folder");
                 continue;
             }
             debouncer
-                .watch(&dir, RecursiveMode::Recursive)
+                .watch(dir, RecursiveMode::Recursive)
                 .map_err(|e| Error::InvalidInput(format!("cannot watch {}: {e}", dir.display())))?;
-            folders.push(dir);
+            folders.push(dir.clone());
         }
-        sensor.connector().note_scanned(&folders);
-        let skip = sensor.connector().config().own_dirs();
         let task = tokio::spawn(async move {
             while let Some(first) = rx.recv().await {
                 let mut batch = BTreeSet::from([first]);
@@ -82,12 +109,8 @@ impl Watch {
                     .filter(|p| !skip.iter().any(|s| p.starts_with(s)))
                     .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()))
                     .collect();
-                if files.is_empty() {
-                    continue;
-                }
-                match sensor.scan_files(files).await {
-                    Ok(summary) => summary.hits.iter().for_each(&on_hit),
-                    Err(error) => tracing::warn!(%error, "watch scan failed"),
+                if !files.is_empty() {
+                    on_files(files).await;
                 }
             }
         });

@@ -10,8 +10,11 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{ActionKind, EntityKind};
 use crate::Result;
 
+pub mod agent;
+pub mod wire;
+
 /// The machine a connector is asked about.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MachineRef {
     pub id: i64,
     pub name: String,
@@ -85,7 +88,7 @@ pub struct Target {
 }
 
 /// An action for a connector to carry out.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ActionRequest {
     pub action_id: i64,
     pub kind: ActionKind,
@@ -94,7 +97,8 @@ pub struct ActionRequest {
 }
 
 /// What carrying out an action did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
     /// Done; `undo` holds what an undo needs.
     Done {
@@ -106,7 +110,8 @@ pub enum Outcome {
 }
 
 /// Whether an action interrupted by a crash had taken effect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Applied {
     Yes,
     No,
@@ -126,6 +131,11 @@ pub trait Connector: Send + Sync {
     async fn undo(&self, request: &ActionRequest, undo: Option<&str>) -> Result<Outcome>;
     /// After a crash: had this action taken effect?
     async fn was_applied(&self, request: &ActionRequest) -> Result<Applied>;
+    /// Whether the machine can take actions now (an agent that is offline cannot; its
+    /// actions wait for it). `None` when it can, else why not.
+    fn unreachable(&self, _machine: &MachineRef) -> Option<String> {
+        None
+    }
 }
 
 /// The connectors this Vigil has, by name.

@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{Grade, NewEntity, Severity};
 
-/// An alert to raise.
-#[derive(Debug, Clone)]
+/// An alert to raise (an agent sends the ones its sensor raised as JSON).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NewAlert {
     pub title: String,
     pub description: String,

@@ -6,7 +6,8 @@ use serde_json::Value;
 use super::{EntityKind, Role};
 
 /// An entity to record.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct NewEntity {
     pub kind: Option<EntityKind>,
     pub machine_id: Option<i64>,

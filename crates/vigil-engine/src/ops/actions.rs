@@ -322,8 +322,9 @@ impl Vigil {
             };
             let Some((request, connector)) = request_of(self, id, &record).await? else {
                 return Err(Error::Conflict(format!(
-                    "action {}: the machine has no connector to undo it on",
-                    action.id
+                    "action {} cannot be undone now: {}",
+                    action.id,
+                    execute::why_unreachable(self, &record).await?
                 )));
             };
             let outcome = connector

@@ -1,21 +1,31 @@
 //! The office's agents, from the console's side: enrolment tokens, the enrolled agents with
-//! whether they are online, revocation, and the listener whose hellos register each agent's
-//! machine (connector `agent`). The channel and its trust are `vigil-agent`'s; the console's
+//! whether they are online, revocation, and the listener: each agent's session registers its
+//! machine (connector `agent`), brings its telemetry and alerts into the store (each item
+//! once, by the agent's outbox numbers), and takes the actions on its machine. The channel and its trust are `vigil-agent`'s; the console's
 //! CA and agents live in the data folder's `console/`.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use vigil_agent::console::{AgentRecord, Console};
+use vigil_channel::console::{AgentRecord, Console, Seen};
+use vigil_channel::frame::Item;
+use vigil_telemetry::Record;
 
-use crate::domain::{AgentView, NewMachine};
-use crate::{paths, Error, Result, Vigil};
+use crate::connectors::agent::AgentConnector;
+use crate::domain::{AgentView, Grade, NewAlert, NewMachine, Severity};
+use crate::ops::alerts::{in_event_order, Filed};
+use crate::ops::detections::AlertSet;
+use crate::ops::import::new_event;
+use crate::ops::intel::Intel;
+use crate::store::events;
+use crate::{clock, paths, Error, Result, Vigil};
 
 /// An agent that said hello within this many seconds is online (it says hello every 30 s).
 pub const ONLINE_SECS: i64 = 90;
 
-fn failed(e: vigil_agent::Error) -> Error {
+fn failed(e: vigil_channel::Error) -> Error {
     match e {
-        vigil_agent::Error::Refused(why) => Error::InvalidInput(why),
+        vigil_channel::Error::Refused(why) => Error::InvalidInput(why),
         other => Error::InvalidInput(other.to_string()),
     }
 }
@@ -65,9 +75,10 @@ impl Vigil {
         self.console()?.revoke(agent).map_err(failed)
     }
 
-    /// Listens for agents on `listen` (host:port); each authenticated hello registers or
-    /// refreshes its machine. Returns the address it listens on; it listens until the
-    /// returned task is aborted or the process ends.
+    /// Listens for agents on `listen` (host:port): each session registers or refreshes its
+    /// machine (connector `agent`), its telemetry and alerts are taken into the store, and
+    /// actions on its machine go to it. Returns the address it listens on; it listens until
+    /// the returned task is aborted or the process ends.
     pub async fn serve_agents(
         &self,
         listen: &str,
@@ -79,31 +90,235 @@ impl Vigil {
         let address = listener
             .local_addr()
             .map_or(listen.to_string(), |a| a.to_string());
-        let mut hellos = console.on_hello();
+        console.set_office(Arc::new(Office {
+            vigil: self.clone(),
+            taking: tokio::sync::Mutex::new(()),
+        }));
+        self.add_connector(AgentConnector::new(console.clone()));
         let server = tokio::spawn(console.serve(listener));
         let vigil = self.clone();
         let task = tokio::spawn(async move {
-            while let Some(seen) = hellos.recv().await {
-                let machine = NewMachine {
-                    name: seen.hostname.clone(),
-                    os: seen.os.clone(),
-                    os_family: seen.os_family.clone(),
-                    connector: Some("agent".into()),
-                    ..NewMachine::default()
-                };
-                match vigil.register_machine(&machine).await {
-                    Ok(_) => {
-                        tracing::info!(agent = seen.agent, machine = seen.hostname, "agent seen")
-                    }
-                    Err(e) => {
-                        tracing::warn!(agent = seen.agent, "cannot record the agent's machine: {e}")
-                    }
+            // Actions approved in another process (the CLI) wait for a machine this one
+            // reaches: they run here within a few seconds.
+            let mut tick = tokio::time::interval(RESUME_EVERY);
+            loop {
+                tick.tick().await;
+                if server.is_finished() {
+                    break;
+                }
+                if let Err(e) = vigil.run_waiting().await {
+                    tracing::warn!("actions waiting for agents: {e}");
                 }
             }
-            server.abort();
         });
         tracing::info!(%address, "listening for agents");
         Ok((address, task))
+    }
+
+    /// Runs the actions that wait for a machine, if any can run now.
+    async fn run_waiting(&self) -> Result<()> {
+        let waiting: i64 = {
+            let mut conn = self.store().pool().acquire().await?;
+            crate::store::actions::waiting_on_connector(
+                &mut conn,
+                crate::connectors::agent::CONNECTOR,
+            )
+            .await?
+        };
+        if waiting > 0 {
+            let _work = self.work_lock().await?;
+            crate::ops::actions::run_approved(self, None).await?;
+        }
+        Ok(())
+    }
+
+    /// Takes what an agent sent: events, its sensor's alerts, and the count of what its
+    /// full outbox dropped. Items at or below the agent's mark came before and are passed
+    /// over; the events, the alerts they and the agent raise, and the new mark are written
+    /// in one transaction. The investigations the alerts start then run.
+    async fn take_from_agent(&self, seen: &Seen, items: Vec<Item>) -> Result<u64> {
+        let machine = self.agent_machine(seen).await?;
+        let rules = self.sigma_engine().await?;
+        let _work = self.work_lock().await?;
+        let mut tx = self.store().pool().begin().await?;
+        let acked = inbox_mark(&mut tx, &seen.agent).await?;
+        let mut upto = acked;
+        let mut records = Vec::new();
+        let mut alerts = Vec::new();
+        for item in items.into_iter().filter(|i| i.seq > acked) {
+            upto = upto.max(item.seq);
+            match item.kind.as_str() {
+                "event" => {
+                    let bytes = serde_json::to_vec(&item.body).unwrap_or_default();
+                    match Record::from_json(&bytes, &format!("agent {}", seen.hostname), item.seq) {
+                        Ok(mut record) => {
+                            // The machine is the one the certificate names, whatever the record says.
+                            record.event.machine.clone_from(&seen.hostname);
+                            records.push(record);
+                        }
+                        Err(e) => tracing::warn!(agent = seen.agent, "an event passed over: {e}"),
+                    }
+                }
+                "alert" => match serde_json::from_value::<NewAlert>(item.body) {
+                    Ok(alert) => alerts.push(on_machine(alert, machine)),
+                    Err(e) => tracing::warn!(agent = seen.agent, "an alert passed over: {e}"),
+                },
+                "dropped" => {
+                    let count = item.body.get("count").and_then(|c| c.as_u64()).unwrap_or(0);
+                    alerts.push(dropped_alert(machine, &seen.hostname, count));
+                }
+                other => {
+                    tracing::warn!(agent = seen.agent, kind = other, "an item of no known kind")
+                }
+            }
+        }
+        let source = format!("agent:{}", seen.agent);
+        let rows: Vec<_> = records
+            .iter()
+            .map(|r| new_event(&r.event, machine, &source))
+            .collect();
+        let new = events::insert_new(&mut tx, &rows).await?;
+        let intel = Intel::load(&mut tx).await?;
+        let mut found = AlertSet::default();
+        for (record, new) in records.iter().zip(new) {
+            if new {
+                let e = &record.event;
+                found.add_event(e, machine, &rules.evaluate(record), &intel.hits(e));
+            }
+        }
+        alerts.extend(found.into_alerts());
+        let names = HashMap::from([(machine, seen.hostname.clone())]);
+        in_event_order(&mut alerts, &names);
+        let filed = Filed::of(&self.file_all_in(&mut tx, &alerts).await?);
+        set_inbox_mark(&mut tx, &seen.agent, upto).await?;
+        tx.commit().await?;
+        if filed.alerts > 0 {
+            tracing::info!(
+                agent = seen.agent,
+                machine = seen.hostname,
+                alerts = filed.alerts,
+                "alerts from an agent"
+            );
+        }
+        self.run_related(filed.to_run).await?;
+        Ok(upto)
+    }
+
+    /// The machine of an agent's session, registered (or refreshed) with connector `agent`.
+    async fn agent_machine(&self, seen: &Seen) -> Result<i64> {
+        self.register_machine(&NewMachine {
+            name: seen.hostname.clone(),
+            os: seen.os.clone(),
+            os_family: seen.os_family.clone(),
+            connector: Some(crate::connectors::agent::CONNECTOR.into()),
+            ..NewMachine::default()
+        })
+        .await
+    }
+}
+
+/// Between two looks for actions waiting for an agent.
+const RESUME_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The engine as the console's office: agents' sessions come to the store.
+struct Office {
+    vigil: Vigil,
+    /// One agent's items at a time: each take reads the agent's mark and then writes, and
+    /// two such transactions at once would make one of them fail.
+    taking: tokio::sync::Mutex<()>,
+}
+
+#[async_trait::async_trait]
+impl vigil_channel::console::Office for Office {
+    async fn acked(&self, agent: &str) -> std::result::Result<u64, String> {
+        let mut conn = self
+            .vigil
+            .store()
+            .pool()
+            .acquire()
+            .await
+            .map_err(|e| e.to_string())?;
+        inbox_mark(&mut conn, agent)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn take(&self, seen: &Seen, items: Vec<Item>) -> std::result::Result<u64, String> {
+        let _one = self.taking.lock().await;
+        self.vigil
+            .take_from_agent(seen, items)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn connected(&self, seen: &Seen) {
+        match self.vigil.agent_machine(seen).await {
+            Ok(_) => tracing::info!(
+                agent = seen.agent,
+                machine = seen.hostname,
+                "agent connected"
+            ),
+            Err(e) => tracing::warn!(agent = seen.agent, "cannot record the agent's machine: {e}"),
+        }
+        if let Err(e) = self.vigil.run_waiting().await {
+            tracing::warn!(agent = seen.agent, "actions waiting for its machine: {e}");
+        }
+    }
+}
+
+async fn inbox_mark(conn: &mut sqlx::SqliteConnection, agent: &str) -> Result<u64> {
+    let mark: Option<i64> = sqlx::query_scalar("SELECT acked FROM agent_inbox WHERE agent = ?")
+        .bind(agent)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(mark.and_then(|m| u64::try_from(m).ok()).unwrap_or(0))
+}
+
+async fn set_inbox_mark(conn: &mut sqlx::SqliteConnection, agent: &str, upto: u64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO agent_inbox (agent, acked) VALUES (?, ?)
+         ON CONFLICT (agent) DO UPDATE SET acked = MAX(acked, excluded.acked)",
+    )
+    .bind(agent)
+    .bind(i64::try_from(upto).unwrap_or(i64::MAX))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// An agent's alert on its own machine: every machine it names is the agent's.
+fn on_machine(mut alert: NewAlert, machine: i64) -> NewAlert {
+    alert.machine_id = machine;
+    for entity in &mut alert.entities {
+        if entity.machine_id.is_some() {
+            entity.machine_id = Some(machine);
+        }
+    }
+    alert
+}
+
+/// The alert that says an agent's outbox was full and dropped what it could not keep.
+fn dropped_alert(machine: i64, hostname: &str, count: u64) -> NewAlert {
+    let now = clock::now();
+    NewAlert {
+        title: format!("{hostname}'s agent dropped {count} events (its outbox was full)"),
+        description: format!(
+            "The agent on {hostname} could not reach the console for long enough that its \
+             outbox filled up; {count} events were not kept. Investigations of that time on \
+             {hostname} may miss evidence."
+        ),
+        severity: Severity::Low,
+        category: "sensor health".into(),
+        technique: String::new(),
+        detection_source: "agent".into(),
+        rule_id: "agent-outbox-dropped".into(),
+        machine_id: machine,
+        user_name: None,
+        first_seen: now.clone(),
+        last_seen: now,
+        entities: Vec::new(),
+        grade: Grade::Hunting,
+        logon_id: None,
     }
 }
 

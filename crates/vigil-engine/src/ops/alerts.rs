@@ -117,15 +117,25 @@ impl Vigil {
     /// Files alerts in one transaction, in the order given (see `file_alert`).
     pub(crate) async fn file_all(&self, alerts: &[NewAlert]) -> Result<Vec<Raised>> {
         let mut tx = self.store().pool().begin().await?;
-        let window = join_window(&mut tx).await?;
-        let mut out = Vec::with_capacity(alerts.len());
-        let mut roots = Roots::new();
-        for alert in alerts {
-            out.push(self.file_in(&mut tx, alert, window, &mut roots).await?);
-        }
+        let out = self.file_all_in(&mut tx, alerts).await?;
         tx.commit().await?;
         if out.iter().any(|r| r.routing == Routing::Started) {
             failpoint::hit(failpoint::INVESTIGATION_CREATED);
+        }
+        Ok(out)
+    }
+
+    /// Files alerts in the caller's transaction, in the order given.
+    pub(crate) async fn file_all_in(
+        &self,
+        conn: &mut SqliteConnection,
+        alerts: &[NewAlert],
+    ) -> Result<Vec<Raised>> {
+        let window = join_window(conn).await?;
+        let mut out = Vec::with_capacity(alerts.len());
+        let mut roots = Roots::new();
+        for alert in alerts {
+            out.push(self.file_in(conn, alert, window, &mut roots).await?);
         }
         Ok(out)
     }
@@ -247,16 +257,31 @@ impl Vigil {
         mut alerts: Vec<NewAlert>,
         names: &std::collections::HashMap<i64, String>,
     ) -> Result<Filed> {
-        alerts.sort_by_cached_key(|a| {
-            let machine = names.get(&a.machine_id).cloned().unwrap_or_default();
-            (a.first_seen.clone(), a.rule_id.clone(), machine)
-        });
+        in_event_order(&mut alerts, names);
+        Ok(Filed::of(&self.file_all(&alerts).await?))
+    }
+}
+
+/// Sorts alerts as [`Vigil::file_alerts`] files them.
+pub(crate) fn in_event_order(
+    alerts: &mut [NewAlert],
+    names: &std::collections::HashMap<i64, String>,
+) {
+    alerts.sort_by_cached_key(|a| {
+        let machine = names.get(&a.machine_id).cloned().unwrap_or_default();
+        (a.first_seen.clone(), a.rule_id.clone(), machine)
+    });
+}
+
+impl Filed {
+    /// What filing these alerts came to.
+    pub(crate) fn of(raised: &[Raised]) -> Filed {
         let mut filed = Filed {
             alerts: 0,
             investigations_started: 0,
             to_run: std::collections::BTreeSet::new(),
         };
-        for raised in self.file_all(&alerts).await? {
+        for raised in raised {
             match raised.routing {
                 Routing::Deduplicated => {}
                 Routing::Started => {
@@ -271,6 +296,6 @@ impl Vigil {
                 Routing::NotProtected | Routing::Waiting => filed.alerts += 1,
             }
         }
-        Ok(filed)
+        filed
     }
 }

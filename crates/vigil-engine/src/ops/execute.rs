@@ -42,6 +42,9 @@ pub(crate) async fn request_of(
     let Some(connector) = vigil.connectors().get(connector_name.as_deref()) else {
         return Ok(None);
     };
+    if connector.unreachable(&machine_ref).is_some() {
+        return Ok(None);
+    }
     let target = match record.entity_id {
         Some(entity) => entities::target(&mut conn, entity).await?,
         None => Target::default(),
@@ -57,6 +60,34 @@ pub(crate) async fn request_of(
     )))
 }
 
+/// Why an action cannot run on its machine now, said for the action center.
+async fn why_waiting(vigil: &Vigil, record: &actions::Record) -> Result<String> {
+    Ok(format!(
+        "{}; the action runs when it can, or mark it done by hand",
+        why_unreachable(vigil, record).await?
+    ))
+}
+
+/// Why this process cannot reach an action's machine now.
+pub(crate) async fn why_unreachable(vigil: &Vigil, record: &actions::Record) -> Result<String> {
+    let name = record.machine.as_deref().unwrap_or("the machine");
+    let Some(machine) = record.machine_id else {
+        return Ok(format!("{name} has no connector yet"));
+    };
+    let mut conn = vigil.store().pool().acquire().await?;
+    let (machine_ref, connector_name) = machines::machine_ref(&mut conn, machine).await?;
+    Ok(match (connector_name.as_deref(), vigil.connectors().get(connector_name.as_deref())) {
+        (_, Some(connector)) => connector
+            .unreachable(&machine_ref)
+            .unwrap_or_else(|| format!("{name} cannot be reached now")),
+        (Some(crate::connectors::agent::CONNECTOR), None) => format!(
+            "{name} is reached through its agent by the console (the app or `vigil serve`), not by this process"
+        ),
+        (Some(other), None) => format!("{name}'s connector `{other}` is not available in this process"),
+        (None, None) => format!("{name} has no connector yet"),
+    })
+}
+
 /// Runs one approved action through its connector (or the engine, for "expand scope").
 pub(crate) async fn run_one(vigil: &Vigil, action: i64) -> Result<()> {
     let record = {
@@ -70,10 +101,7 @@ pub(crate) async fn run_one(vigil: &Vigil, action: i64) -> Result<()> {
         return expand_scope(vigil, action, &record).await;
     }
     let Some((request, connector)) = request_of(vigil, action, &record).await? else {
-        let result = format!(
-            "{} has no connector yet; the action runs when one exists, or mark it done by hand",
-            record.machine.as_deref().unwrap_or("the machine")
-        );
+        let result = why_waiting(vigil, &record).await?;
         let mut conn = vigil.store().pool().acquire().await?;
         let change = Change {
             result: Some(&result),

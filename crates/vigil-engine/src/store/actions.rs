@@ -173,6 +173,20 @@ pub(crate) async fn in_state(
     .await?)
 }
 
+/// How many actions wait for a machine whose connector is `connector`.
+pub(crate) async fn waiting_on_connector(
+    conn: &mut SqliteConnection,
+    connector: &str,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM actions a JOIN machines m ON m.id = a.machine_id
+         WHERE a.state = 'waiting_for_machine' AND m.connector = ?",
+    )
+    .bind(connector)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
 /// Pending actions that expire before `now`, with their investigation.
 pub(crate) async fn pending_expired_at(
     conn: &mut SqliteConnection,

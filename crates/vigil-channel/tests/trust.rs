@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use vigil_agent::agent::AgentDir;
-use vigil_agent::console::Console;
+use vigil_channel::agent::AgentDir;
+use vigil_channel::console::Console;
 
 struct Office {
     console: Arc<Console>,
@@ -90,7 +90,7 @@ async fn spent_expired_and_wrong_tokens_are_refused_and_change_nothing() {
         .expect_err("expired")
         .to_string();
     assert!(said.contains("has expired"), "{said}");
-    let mut forged = vigil_agent::token::Token::parse(&o.token(3600, 5)).expect("token");
+    let mut forged = vigil_channel::token::Token::parse(&o.token(3600, 5)).expect("token");
     forged.secret = "00".repeat(32);
     let said = o
         .agent("ws4")
@@ -110,7 +110,7 @@ async fn an_agent_refuses_a_console_whose_ca_does_not_match_the_pin() {
     let o = office().await;
     let other = office().await;
     // A token of the other console, pointing at this one (a console someone put in its place).
-    let mut token = vigil_agent::token::Token::parse(&other.token(3600, 1)).expect("token");
+    let mut token = vigil_channel::token::Token::parse(&other.token(3600, 1)).expect("token");
     token.addresses = vec![o.address.clone()];
     let said = o
         .agent("ws1")
@@ -156,7 +156,7 @@ async fn certificates_of_another_ca_expired_or_revoked_are_refused() {
     // An expired certificate from this console's own CA.
     let late = o.agent("late");
     let id = late.enrol(&o.token(3600, 1), "late").await.expect("enrol");
-    let key = vigil_agent::pki::AgentKey::from_pem(
+    let key = vigil_channel::pki::AgentKey::from_pem(
         &std::fs::read_to_string(late.dir.join("agent.key.pem")).expect("key"),
     )
     .expect("key");

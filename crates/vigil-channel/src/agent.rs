@@ -105,18 +105,13 @@ impl AgentDir {
     /// Connects with this agent's certificate and says hello; `claim` puts a machine name
     /// in the message (which the console must ignore). Returns the id the console saw.
     pub async fn hello(&self, hostname: &str, claim: Option<&str>) -> Result<String> {
+        Ok(self.start(hostname, claim).await?.agent_id)
+    }
+
+    /// Connects, says hello and returns the session the console opened.
+    pub async fn start(&self, hostname: &str, claim: Option<&str>) -> Result<Started> {
         let mut tls = self.connect().await?;
-        let sent = frame::write(
-            &mut tls,
-            &ToConsole::Hello {
-                hostname: hostname.to_string(),
-                version: env!("CARGO_PKG_VERSION").to_string(),
-                os: os_name(),
-                os_family: std::env::consts::OS.to_string(),
-                machine: claim.map(str::to_string),
-            },
-        )
-        .await;
+        let sent = frame::write(&mut tls, &hello(hostname, claim)).await;
         // With TLS 1.3 the console judges this machine's certificate after the handshake
         // ends here: a refusal shows as its alert on the next read, or as a closed
         // connection when the alert was lost with it.
@@ -135,7 +130,11 @@ impl AgentDir {
             )),
         };
         match answer {
-            ToAgent::Welcome { agent_id } => Ok(agent_id),
+            ToAgent::Welcome { agent_id, acked } => Ok(Started {
+                agent_id,
+                acked,
+                tls,
+            }),
             ToAgent::Refused { why } => Err(Error::Refused(why)),
             other => Err(Error::Connection(format!(
                 "unexpected answer to hello: {other:?}"
@@ -158,6 +157,25 @@ impl AgentDir {
             TlsConnector::from(agent_config(&ca, chain, key)?),
         )
         .await
+    }
+}
+
+/// A session the console opened after this agent's hello.
+pub struct Started {
+    pub agent_id: String,
+    /// The last outbox number the console holds.
+    pub acked: u64,
+    pub tls: TlsStream<TcpStream>,
+}
+
+/// This machine's hello (sent again every half minute in a session).
+pub fn hello(hostname: &str, claim: Option<&str>) -> ToConsole {
+    ToConsole::Hello {
+        hostname: hostname.to_string(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        os: os_name(),
+        os_family: std::env::consts::OS.to_string(),
+        machine: claim.map(str::to_string),
     }
 }
 

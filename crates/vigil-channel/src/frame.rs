@@ -1,6 +1,12 @@
 //! Messages on the channel: a 4-byte big-endian length, then that many bytes of JSON. A
 //! frame longer than [`MAX_FRAME`] is refused before it is read: the other side may be
 //! hostile.
+//!
+//! After an enrolled agent's hello and the console's welcome, the connection stays open as
+//! a session: the agent sends what its outbox holds ([`ToConsole::Send`], numbered) and the
+//! console acknowledges a high-water mark ([`ToAgent::Acked`]); the console sends commands
+//! ([`ToAgent::Command`], each with an id and an expiry) and the agent answers each
+//! ([`ToConsole::Answer`]); the agent says hello again every half minute.
 
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -35,6 +41,22 @@ pub enum ToConsole {
         #[serde(default)]
         machine: Option<String>,
     },
+    /// Items of the agent's outbox, in order of their numbers.
+    Send { items: Vec<Item> },
+    /// The result of a command (the same result again when the command comes again).
+    Answer {
+        command: String,
+        result: serde_json::Value,
+    },
+}
+
+/// One item of an agent's outbox: its number (increasing, never reused), what it is
+/// (`event`, `alert`, `dropped`) and its content.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    pub seq: u64,
+    pub kind: String,
+    pub body: serde_json::Value,
 }
 
 /// What the console answers.
@@ -46,11 +68,24 @@ pub enum ToAgent {
         certificate_pem: String,
         ca_pem: String,
     },
+    /// The hello is taken; `acked` is the last outbox number the console holds.
     Welcome {
         agent_id: String,
+        #[serde(default)]
+        acked: u64,
     },
     Refused {
         why: String,
+    },
+    /// The console holds every item up to this number: the agent may drop them.
+    Acked {
+        upto: u64,
+    },
+    /// Something to do, by `expires_at` (seconds since 1970) or not at all.
+    Command {
+        id: String,
+        expires_at: i64,
+        body: serde_json::Value,
     },
 }
 
