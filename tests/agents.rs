@@ -186,13 +186,21 @@ impl Desk {
     }
 
     fn run(&self) -> Running {
+        self.run_with(None)
+    }
+
+    /// Runs the agent, with a fail point armed if `failpoint` names one.
+    fn run_with(&self, failpoint: Option<&str>) -> Running {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&self.log)
             .expect("log");
-        let child = self
-            .command(&["run", "--every", "2"])
+        let mut command = self.command(&["run", "--every", "2"]);
+        if let Some(name) = failpoint {
+            command.env("VIGIL_FAILPOINT", name);
+        }
+        let child = command
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -346,4 +354,208 @@ async fn eicar_on_two_agents_is_one_investigation_whose_approval_quarantines_bot
         std::fs::read(desks[1].downloads("report.com")).expect("back"),
         EICAR
     );
+}
+
+/// A console in this process, as the app runs it, and a token file for `uses` machines.
+async fn console(root: &Path, uses: u32) -> (vigil_engine::Vigil, std::path::PathBuf) {
+    let vigil = vigil_engine::Vigil::open(vigil_engine::OpenOptions {
+        db: Some(root.join("console/vigil.sqlite3")),
+        ..vigil_engine::OpenOptions::default()
+    })
+    .await
+    .expect("open");
+    let (address, _listening) = vigil.serve_agents("127.0.0.1:0").await.expect("serve");
+    let token = vigil.add_agent_token(&[address], uses, 1).expect("token");
+    let token_file = root.join("token");
+    std::fs::write(&token_file, token).expect("write");
+    (vigil, token_file)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_killed_while_carrying_out_an_action_carries_it_out_once_when_it_is_back() {
+    use vigil_engine::domain::ActionState;
+    use vigil_engine::failpoint::{AGENT_CARRIED_OUT, AGENT_JOURNALLED};
+    for failpoint in [AGENT_JOURNALLED, AGENT_CARRIED_OUT] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (vigil, token_file) = console(dir.path(), 1).await;
+        let desk = Desk::new(dir.path(), "ws-anna");
+        desk.enrol(&token_file);
+        let desks = [desk];
+        let desk = &desks[0];
+        let mut agent = desk.run_with(Some(failpoint));
+        std::fs::write(desk.downloads("invoice.com"), EICAR).expect("write");
+        let pending = within(60, "a quarantine proposed", &desks, || async {
+            let pending = vigil
+                .actions(vigil_engine::ActionFilter::Pending)
+                .await
+                .ok()?;
+            (pending.len() == 1).then_some(pending)
+        })
+        .await;
+        let id = pending[0].id;
+        // The agent stops (killed) halfway: the action waits for its machine, not failed.
+        let decided = vigil.approve(&[id], "admin", None).await.expect("approve");
+        assert_eq!(
+            decided[0].state,
+            ActionState::WaitingForMachine,
+            "{failpoint}: {:?}",
+            decided[0]
+        );
+        let status = agent.0.wait().expect("the agent ended");
+        assert!(!status.success(), "{failpoint}: it aborted");
+        assert_eq!(
+            desk.downloads("invoice.com").exists(),
+            failpoint == AGENT_JOURNALLED,
+            "{failpoint}: journalled only, or carried out"
+        );
+        // Back again, it finishes the command; the console's second ask gets its answer.
+        agent = desk.run();
+        let done = within(30, "the action succeeded", &desks, || async {
+            let all = vigil
+                .actions(vigil_engine::ActionFilter::History)
+                .await
+                .ok()?;
+            all.into_iter()
+                .find(|a| a.id == id && a.state == ActionState::Succeeded)
+        })
+        .await;
+        assert!(
+            done.result.contains("moved to quarantine"),
+            "{failpoint}: {done:?}"
+        );
+        assert!(!desk.downloads("invoice.com").exists());
+        let vault: Vec<_> = std::fs::read_dir(desk.data.join("quarantine"))
+            .expect("vault")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            vault.len(),
+            2,
+            "{failpoint}: one file and its record: {vault:?}"
+        );
+        let log = desk.said();
+        // Killed after journalling: carried out once, after the restart. Killed after
+        // carrying out: asked again after the restart, which finds the file in the vault.
+        let expected = if failpoint == AGENT_JOURNALLED { 1 } else { 2 };
+        assert_eq!(
+            log.matches("carrying out command=\"execute-").count(),
+            expected,
+            "{failpoint}\n{log}"
+        );
+        drop(agent);
+    }
+}
+
+/// A free port on loopback (the console comes back on the same one).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Starts `vigil serve` on `listen`, with a fail point armed if `failpoint` names one.
+fn serve_on(db: &Path, listen: &str, failpoint: Option<&str>) -> Serve {
+    let mut command = Command::new(vigil_tests::built_binary("vigil"));
+    command
+        .arg("--db")
+        .arg(db)
+        .args(["serve", "--listen", listen])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    if let Some(name) = failpoint {
+        command.env("VIGIL_FAILPOINT", name);
+    }
+    let mut child = command.spawn().expect("vigil serve");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("its first line");
+    assert!(first.starts_with("listening for agents"), "{first}");
+    Serve(child)
+}
+
+/// The files named by the events the console holds for `machine`, one per event.
+fn files_on_console(db: &Path, machine: &str) -> Vec<String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let vigil = vigil_engine::Vigil::open(vigil_engine::OpenOptions {
+            db: Some(db.to_path_buf()),
+            ..vigil_engine::OpenOptions::default()
+        })
+        .await
+        .expect("open");
+        let paths: Vec<String> = sqlx::query_scalar(
+            "SELECT e.target_path FROM events e JOIN machines m ON m.id = e.machine_id
+             WHERE m.name = ? AND e.target_path IS NOT NULL",
+        )
+        .bind(machine)
+        .fetch_all(vigil.pool_for_tests())
+        .await
+        .expect("events");
+        vigil.close().await;
+        let mut files: Vec<String> = paths
+            .iter()
+            .filter_map(|p| Path::new(p).file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        files
+    })
+}
+
+#[test]
+fn an_outage_of_the_console_loses_no_event_and_duplicates_none() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("console/vigil.sqlite3");
+    std::fs::create_dir_all(db.parent().expect("folder")).expect("folder");
+    let listen = format!("127.0.0.1:{}", free_port());
+    // The first console is killed as it is about to commit the agent's first items.
+    let mut console = serve_on(
+        &db,
+        &listen,
+        Some(vigil_engine::failpoint::AGENT_ITEMS_WRITTEN),
+    );
+    let token = vigil_tests::vigil_json(&db, ["agents", "add", "--address", &listen]);
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, token["token"].as_str().expect("token")).expect("write");
+    let desk = Desk::new(dir.path(), "ws-anna");
+    desk.enrol(&token_file);
+    let agent = desk.run();
+    std::fs::write(desk.downloads("1.txt"), b"one").expect("write");
+    let status = console.0.wait().expect("the console ended");
+    assert!(!status.success(), "the console aborted before its commit");
+    // While the console is down: more files, and the agent itself restarts.
+    std::fs::write(desk.downloads("2.txt"), b"two").expect("write");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    drop(agent);
+    let agent = desk.run();
+    std::fs::write(desk.downloads("3.txt"), b"three").expect("write");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    console = serve_on(&db, &listen, None);
+    let expected = ["1.txt", "2.txt", "3.txt"];
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while files_on_console(&db, "ws-anna") != expected {
+        assert!(
+            std::time::Instant::now() < until,
+            "the console has {:?}\n{}",
+            files_on_console(&db, "ws-anna"),
+            desk.said()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    // A while later, still each once.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert_eq!(
+        files_on_console(&db, "ws-anna"),
+        expected,
+        "{}",
+        desk.said()
+    );
+    drop(agent);
+    drop(console);
 }

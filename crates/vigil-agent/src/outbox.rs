@@ -260,7 +260,20 @@ impl Outbox {
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(db)?;
+        let expired = serde_json::json!({ "answer": "expired" }).to_string();
         let out = match known {
+            // It came too late before; it comes again with a new expiry: carry it out now.
+            Some((Some(answer),)) if answer == expired => {
+                sqlx::query(
+                    "UPDATE commands SET answer = NULL, answered_at = NULL, expires_at = ? WHERE id = ?",
+                )
+                .bind(expires_at)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+                Journalled::New
+            }
             Some((Some(answer),)) => {
                 Journalled::Answered(serde_json::from_str(&answer).unwrap_or(Value::Null))
             }
@@ -386,7 +399,7 @@ mod tests {
             Journalled::Unfinished
         );
         assert_eq!(outbox.unfinished().await.expect("unfinished").len(), 1);
-        let answer = serde_json::json!({ "answer": "expired" });
+        let answer = serde_json::json!({ "answer": "outcome", "outcome": { "outcome": "done" } });
         outbox.answered("c1", &answer).await.expect("answered");
         assert_eq!(
             outbox
@@ -396,5 +409,20 @@ mod tests {
             Journalled::Answered(answer)
         );
         assert!(outbox.unfinished().await.expect("unfinished").is_empty());
+        // A command that came after its expiry, and comes again in time, is carried out.
+        outbox
+            .journal("c2", &body, now() - 1)
+            .await
+            .expect("journal");
+        let expired =
+            serde_json::to_value(vigil_engine::connectors::wire::Answer::Expired).expect("json");
+        outbox.answered("c2", &expired).await.expect("answered");
+        assert_eq!(
+            outbox
+                .journal("c2", &body, now() + 60)
+                .await
+                .expect("journal"),
+            Journalled::New
+        );
     }
 }

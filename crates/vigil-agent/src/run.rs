@@ -17,6 +17,7 @@ use vigil_channel::agent::{hello, AgentDir};
 use vigil_channel::frame::{self, ToAgent, ToConsole};
 use vigil_engine::connectors::wire::{carry_out, Answer, Command};
 use vigil_engine::connectors::MachineRef;
+use vigil_engine::failpoint;
 use vigil_local::{Detection, LocalConfig, LocalConnector, Scanner, Watch};
 
 use crate::outbox::{now, Journalled, Outbox, Result, SeenFile, CAPACITY};
@@ -305,10 +306,16 @@ impl Agent {
             // Not journalled: not carried out either.
             Err(error) => return answer_value(&Answer::Failed { error }),
         }
+        let command = serde_json::from_value::<Command>(body);
+        // The crash tests stop the agent halfway through an action (not a snapshot).
+        let changes = matches!(command, Ok(Command::Execute { .. } | Command::Undo { .. }));
+        if changes {
+            failpoint::hit(failpoint::AGENT_JOURNALLED);
+        }
         let answer = if now() > expires_at {
             Answer::Expired
         } else {
-            match serde_json::from_value::<Command>(body) {
+            match command {
                 Ok(command) => {
                     tracing::info!(command = id, "carrying out");
                     carry_out(self.connector.as_ref(), &self.machine, command).await
@@ -318,6 +325,9 @@ impl Agent {
                 },
             }
         };
+        if changes {
+            failpoint::hit(failpoint::AGENT_CARRIED_OUT);
+        }
         let value = answer_value(&answer);
         if let Err(e) = self.outbox.answered(id, &value).await {
             tracing::error!(command = id, "its answer is not kept: {e}");

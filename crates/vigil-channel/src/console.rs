@@ -68,7 +68,11 @@ struct Session {
 #[derive(Default)]
 struct Live {
     sessions: std::collections::HashMap<String, Session>,
-    waiting: std::collections::HashMap<String, tokio::sync::oneshot::Sender<serde_json::Value>>,
+    /// By command id: the agent it went to, and who waits for its answer.
+    waiting: std::collections::HashMap<
+        String,
+        (String, tokio::sync::oneshot::Sender<serde_json::Value>),
+    >,
     opened: u64,
 }
 
@@ -147,12 +151,27 @@ impl Console {
         let mut live = lock(&self.live);
         if live.sessions.get(agent).is_some_and(|s| s.number == number) {
             live.sessions.remove(agent);
+            // Its commands will not be answered in this session: who waits hears it now.
+            live.waiting.retain(|_, (to, _)| to != agent);
         }
     }
 
-    fn answered(&self, command: &str, result: serde_json::Value) {
-        match lock(&self.live).waiting.remove(command) {
-            Some(waiter) => drop(waiter.send(result)),
+    /// An answer from `agent`'s session: it goes to who waits for it, if the command went
+    /// to that agent (an agent cannot answer for another).
+    fn answered(&self, agent: &str, command: &str, result: serde_json::Value) {
+        let mut live = lock(&self.live);
+        match live.waiting.get(command) {
+            Some((to, _)) if to == agent => {
+                if let Some((_, waiter)) = live.waiting.remove(command) {
+                    let _ = waiter.send(result);
+                }
+            }
+            Some((to, _)) => tracing::warn!(
+                agent,
+                command,
+                sent_to = to.as_str(),
+                "an agent answered a command sent to another; ignored"
+            ),
             None => tracing::debug!(command, "an answer nobody waits for (any more)"),
         }
     }
@@ -182,7 +201,7 @@ impl Console {
             if sent.is_err() {
                 return Err(Error::Offline(format!("agent {agent} has just left")));
             }
-            live.waiting.insert(id.to_string(), tx);
+            live.waiting.insert(id.to_string(), (agent.to_string(), tx));
         }
         match tokio::time::timeout(within, rx).await {
             Ok(Ok(result)) => Ok(result),
@@ -382,7 +401,9 @@ impl Console {
                         break Err(Error::Broken("the console stopped taking telemetry".into()));
                     }
                 }
-                Ok(Some(ToConsole::Answer { command, result })) => self.answered(&command, result),
+                Ok(Some(ToConsole::Answer { command, result })) => {
+                    self.answered(&seen.agent, &command, result);
+                }
                 Ok(Some(hello @ ToConsole::Hello { .. })) => {
                     if let Err(refused) = self.greet(&seen.agent, hello)? {
                         let _ = out.send(refused);

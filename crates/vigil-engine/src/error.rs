@@ -18,6 +18,10 @@ pub enum Error {
     /// The request conflicts with the current state (e.g. approving a rejected action).
     #[error("{0}")]
     Conflict(String),
+    /// The machine could not be reached (its agent is offline, or left before it answered):
+    /// the action waits for it rather than failing.
+    #[error("{0}")]
+    Unreachable(String),
     /// The store could not be opened, migrated or queried.
     #[error("store error: {0}")]
     Store(#[from] sqlx::Error),
@@ -47,7 +51,7 @@ impl Error {
         match self {
             Error::NotFound { .. } => ErrorCode::NotFound,
             Error::InvalidInput(_) => ErrorCode::InvalidInput,
-            Error::Conflict(_) => ErrorCode::Conflict,
+            Error::Conflict(_) | Error::Unreachable(_) => ErrorCode::Conflict,
             Error::Store(_) | Error::Migrate(_) => ErrorCode::Store,
             Error::Io { .. } => ErrorCode::Io,
         }

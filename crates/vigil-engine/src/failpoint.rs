@@ -18,6 +18,15 @@ pub const ALL: &[&str] = &[
     ACTION_FINISHED,
 ];
 
+/// The agent journalled a command of the console's; it has not carried it out (the agent's
+/// own fail points are not in [`ALL`], which the console's crash tests visit).
+pub const AGENT_JOURNALLED: &str = "agent_after_journal";
+/// The agent carried a command out; its answer is neither kept nor sent.
+pub const AGENT_CARRIED_OUT: &str = "agent_after_carry_out";
+
+/// The console wrote an agent's items and its new mark, and has not committed them.
+pub const AGENT_ITEMS_WRITTEN: &str = "console_agent_items_before_commit";
+
 /// The admin's decision is committed; the approved actions have not started.
 pub const ACTION_DECIDED: &str = "action_after_decision_commit";
 
@@ -39,7 +48,7 @@ pub const INVESTIGATION_PROPOSED: &str = "investigation_after_propose_commit";
 pub const INVESTIGATION_SETTLED: &str = "investigation_after_settle_commit";
 
 /// Aborts the process when `name` is the fail point its environment names.
-pub(crate) fn hit(name: &str) {
+pub fn hit(name: &str) {
     static ARMED: OnceLock<Option<String>> = OnceLock::new();
     let armed = ARMED.get_or_init(|| std::env::var("VIGIL_FAILPOINT").ok());
     if armed.as_deref() == Some(name) {

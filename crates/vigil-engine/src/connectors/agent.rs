@@ -56,7 +56,7 @@ impl AgentConnector {
     }
 
     async fn call(&self, machine: &MachineRef, command: Command) -> Result<Answer> {
-        let agent = self.agent_of(&machine.name).map_err(Error::Conflict)?;
+        let agent = self.agent_of(&machine.name).map_err(Error::Unreachable)?;
         let id = command.id(self.nonce.fetch_add(1, Ordering::Relaxed));
         let body = serde_json::to_value(&command)
             .map_err(|e| Error::Conflict(format!("a command for {}: {e}", machine.name)))?;
@@ -64,7 +64,12 @@ impl AgentConnector {
             .console
             .command(&agent, &id, body, WITHIN)
             .await
-            .map_err(|e| Error::Conflict(format!("{}'s agent: {e}", machine.name)))?;
+            .map_err(|e| match e {
+                vigil_channel::Error::Offline(why) => {
+                    Error::Unreachable(format!("{}'s agent: {why}", machine.name))
+                }
+                other => Error::Conflict(format!("{}'s agent: {other}", machine.name)),
+            })?;
         let answer: Answer = serde_json::from_value(answer).map_err(|e| {
             Error::Conflict(format!(
                 "{}'s agent answered something else: {e}",

@@ -191,6 +191,7 @@ impl Vigil {
         in_event_order(&mut alerts, &names);
         let filed = Filed::of(&self.file_all_in(&mut tx, &alerts).await?);
         set_inbox_mark(&mut tx, &seen.agent, upto).await?;
+        crate::failpoint::hit(crate::failpoint::AGENT_ITEMS_WRITTEN);
         tx.commit().await?;
         if filed.alerts > 0 {
             tracing::info!(

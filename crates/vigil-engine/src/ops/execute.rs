@@ -156,6 +156,23 @@ pub(crate) async fn run_one(vigil: &Vigil, action: i64) -> Result<()> {
     failpoint::hit(failpoint::ACTION_RUNNING);
     let outcome = connector.execute(&request).await;
     failpoint::hit(failpoint::ACTION_CONNECTOR_DONE);
+    if let Err(crate::Error::Unreachable(why)) = &outcome {
+        // Lost on the way (the agent left before it answered): the action waits for its
+        // machine, and goes again under the same id, which the agent answers once.
+        tracing::warn!(action, %why, "the machine left while carrying the action out");
+        let result = format!(
+            "{why}; it goes again when the machine is back (the machine carries it out once)"
+        );
+        let mut tx = vigil.store().pool().begin().await?;
+        actions::transition(&mut tx, action, ActionEvent::Retry, Change::default()).await?;
+        let change = Change {
+            result: Some(&result),
+            ..Change::default()
+        };
+        actions::transition(&mut tx, action, ActionEvent::Wait, change).await?;
+        tx.commit().await?;
+        return Ok(());
+    }
     let (event, result, undo) = match outcome {
         Ok(Outcome::Done { message, undo }) => (ActionEvent::Succeed, message, undo),
         Ok(Outcome::NotFound { message }) => (
