@@ -90,14 +90,14 @@ fn three_agents_enrol_report_in_and_a_revoked_one_is_refused() {
 
     let agents = vigil_tests::vigil_json(&db, ["agents", "list"]);
     assert_eq!(agents.as_array().map(Vec::len), Some(3), "{agents}");
-    assert!(
-        agents
-            .as_array()
-            .into_iter()
-            .flatten()
-            .all(|a| a["online"] == true),
-        "each said hello just now: {agents}"
-    );
+    for a in agents.as_array().into_iter().flatten() {
+        assert!(a["last_seen"].is_string(), "each said hello: {a}");
+        assert_eq!(a["version"], env!("CARGO_PKG_VERSION"), "{a}");
+        assert_eq!(
+            a["online"], false,
+            "each left after its hello (--once): {a}"
+        );
+    }
     // The console's machines: each agent's, with the agent connector.
     let machines = vigil_tests::vigil_json(&db, ["machines"]);
     for name in names {

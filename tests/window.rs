@@ -847,26 +847,36 @@ async fn a_machine_added_in_settings_enrols_and_shows_online() -> Result<()> {
                 .await?;
             shot(window, "15-add-machine").await?;
             std::fs::write(&token_file, token.trim())?;
-            let agent = |args: &[&str]| {
-                std::process::Command::new(vigil_tests::built_binary("vigil-agent"))
+            let home = test.dir.path().join("agent-home");
+            std::fs::create_dir_all(home.join("Downloads"))?;
+            let agent = || {
+                let mut command =
+                    std::process::Command::new(vigil_tests::built_binary("vigil-agent"));
+                command
                     .arg("--data")
                     .arg(&agent_data)
                     .args(["--hostname", "ws-window"])
-                    .args(args)
-                    .output()
+                    .env("HOME", &home)
+                    .env("TMPDIR", &home);
+                command
             };
-            let token_path = token_file.display().to_string();
-            for args in [
-                &["enrol", "--token-file", &token_path][..],
-                &["run", "--once"],
-            ] {
-                let out = agent(args)?;
-                anyhow::ensure!(
-                    out.status.success(),
-                    "vigil-agent {args:?}: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-            }
+            let out = agent()
+                .args(["enrol", "--token-file"])
+                .arg(&token_file)
+                .output()?;
+            anyhow::ensure!(
+                out.status.success(),
+                "vigil-agent enrol: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            // The agent runs (in session) while the window looks; it is killed at the end.
+            let running = KillOnDrop(
+                agent()
+                    .args(["run"])
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()?,
+            );
             // Shown again, the list has the new agent, online.
             window.click("[data-nav=dashboard]").await?;
             window.click("[data-nav=settings]").await?;
@@ -881,7 +891,21 @@ async fn a_machine_added_in_settings_enrols_and_shows_online() -> Result<()> {
             shot(window, "16-agents").await?;
             window.click("[data-nav=machines]").await?;
             window.text("[data-machine=\"ws-window\"]").await?;
+            window
+                .text_when("[data-reach=\"ws-window\"]", |t| t == "agent · online")
+                .await?;
+            drop(running);
             Ok(())
         })
         .await
+}
+
+/// A child process killed when dropped.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

@@ -228,7 +228,7 @@ export type AgentView = AgentView_Serialize | AgentView_Deserialize;
 export type AgentView_Deserialize = {
 	/**  Its id: a hash of its key, named in its certificate. */
 	id: string,
-	/**  The machine it said it runs on. */
+	/**  The machine it enrolled as. */
 	machine: string,
 	/**  It said hello within the last 90 s. */
 	online: boolean,
@@ -243,7 +243,7 @@ export type AgentView_Deserialize = {
 export type AgentView_Serialize = {
 	/**  Its id: a hash of its key, named in its certificate. */
 	id: string,
-	/**  The machine it said it runs on. */
+	/**  The machine it enrolled as. */
 	machine: string,
 	/**  It said hello within the last 90 s. */
 	online: boolean,
@@ -915,6 +915,8 @@ export type MachineView_Deserialize = {
 	active_alerts: number,
 	connector?: string | null,
 	last_seen: string,
+	/**  Its agent, when one is enrolled for it (online or not, its version, last contact). */
+	agent?: AgentView_Deserialize | null,
 };
 
 /**  A machine, with its group and risk. */
@@ -932,6 +934,8 @@ export type MachineView_Serialize = {
 	active_alerts: number,
 	connector: string | null,
 	last_seen: string,
+	/**  Its agent, when one is enrolled for it (online or not, its version, last contact). */
+	agent: AgentView_Serialize | null,
 };
 
 /**  Which way to move a ranked item (a policy or a machine group). */

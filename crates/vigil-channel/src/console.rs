@@ -27,6 +27,21 @@ pub struct AgentRecord {
     /// Its last hello (seconds since 1970), and the version it said.
     pub last_seen: Option<i64>,
     pub version: Option<String>,
+    /// When its last session ended (seconds since 1970): it is offline from then until its
+    /// next hello.
+    #[serde(default)]
+    pub left_at: Option<i64>,
+}
+
+impl AgentRecord {
+    /// Whether it is in touch: its session is open (it left after its last hello or not
+    /// at all) and it said hello within `secs` seconds.
+    pub fn in_touch(&self, now: i64, secs: i64) -> bool {
+        !self.revoked
+            && self.last_seen.is_some_and(|seen| {
+                now - seen <= secs && self.left_at.is_none_or(|left| left < seen)
+            })
+    }
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
@@ -147,13 +162,17 @@ impl Console {
         number
     }
 
-    fn close_session(&self, agent: &str, number: u64) {
+    /// Ends a session; says whether it was the agent's current one (not one replaced by a
+    /// newer session of the same agent).
+    fn close_session(&self, agent: &str, number: u64) -> bool {
         let mut live = lock(&self.live);
-        if live.sessions.get(agent).is_some_and(|s| s.number == number) {
+        let current = live.sessions.get(agent).is_some_and(|s| s.number == number);
+        if current {
             live.sessions.remove(agent);
             // Its commands will not be answered in this session: who waits hears it now.
             live.waiting.retain(|_, (to, _)| to != agent);
         }
+        current
     }
 
     /// An answer from `agent`'s session: it goes to who waits for it, if the command went
@@ -417,7 +436,19 @@ impl Console {
                 Err(e) => break Err(e),
             }
         };
-        self.close_session(&seen.agent, session);
+        let current = self.close_session(&seen.agent, session);
+        let left = self.update(|state| {
+            if !current {
+                return Ok(());
+            }
+            if let Some(record) = state.agents.iter_mut().find(|a| a.id == seen.agent) {
+                record.left_at = Some(unix_now());
+            }
+            Ok(())
+        });
+        if let Err(e) = left {
+            tracing::warn!(agent = seen.agent, "cannot note that the agent left: {e}");
+        }
         drop(items_in);
         // What was sent before the agent left is still taken (its numbers are acknowledged
         // at its next session).
@@ -462,6 +493,7 @@ impl Console {
                 revoked: false,
                 last_seen: None,
                 version: None,
+                left_at: None,
             });
             Ok(issued)
         })?;

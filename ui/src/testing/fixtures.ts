@@ -16,6 +16,7 @@ export const machine = (over: Partial<MachineView> = {}): MachineView => ({
   active_alerts: 2,
   connector: "lab",
   last_seen: "2026-11-27T22:00:00Z",
+  agent: null,
   ...over,
 });
 

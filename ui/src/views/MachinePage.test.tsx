@@ -27,4 +27,26 @@ describe("MachinePage", () => {
     expect(button.disabled).toBe(true);
     expect(screen.getByText(/Not protected: no automated investigation/)).toBeTruthy();
   });
+
+  it("says whether the machine's agent is online, and that an offline one's actions wait", async () => {
+    const agent = {
+      id: "0ae3",
+      machine: "client4",
+      online: false,
+      last_seen: "2026-11-27T21:58:00Z",
+      version: "0.1.0",
+      enrolled_at: "2026-11-20T09:00:00Z",
+      certificate_expires: "2027-11-20T09:00:00Z",
+      revoked: false,
+    };
+    const offline = fakeBackend({ machines: async () => [machine({ connector: "agent", agent })] });
+    render(<MachinePage backend={offline} go={vi.fn()} name="client4" />);
+    const reach = await screen.findByTestId("machine-reach");
+    expect(reach.textContent).toContain("Vigil agent 0.1.0, offline since");
+    expect(reach.textContent).toContain("its actions wait until it is back");
+    cleanup();
+    const online = fakeBackend({ machines: async () => [machine({ connector: "agent", agent: { ...agent, online: true } })] });
+    render(<MachinePage backend={online} go={vi.fn()} name="client4" />);
+    expect((await screen.findByTestId("machine-reach")).textContent).toContain("Vigil agent 0.1.0, online");
+  });
 });

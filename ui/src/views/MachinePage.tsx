@@ -6,6 +6,7 @@ import { StartInvestigation } from "../components/investigation/StartInvestigati
 import { AlertTable } from "./Alerts";
 import { useLive } from "../lib/useLive";
 import { formatDuration, formatTime } from "../lib/format";
+import { reachOf } from "../lib/connector";
 
 async function loadMachine(backend: Backend, name: string) {
   const [machines, alerts, investigations, levels] = await Promise.all([
@@ -63,8 +64,8 @@ export function MachinePage({ backend, go, name }: { backend: Backend; go: Go; n
               <dd className="mono">{d.machine.ip || "—"}</dd>
               <dt>Tags</dt>
               <dd>{d.machine.tags.length ? d.machine.tags.join(", ") : "—"}</dd>
-              <dt>Connector</dt>
-              <dd>{d.machine.connector ?? "none (actions wait until one exists)"}</dd>
+              <dt>Reached through</dt>
+              <dd data-testid="machine-reach">{reachOf(d.machine).long}</dd>
               <dt>Last seen</dt>
               <dd>{formatTime(d.machine.last_seen)}</dd>
             </dl>

@@ -4,6 +4,7 @@ import { MachineRiskCells } from "../components/machines/MachineRiskCells";
 import { Empty, LoadError, Loading } from "../components/common/States";
 import { useLive } from "../lib/useLive";
 import { formatTime } from "../lib/format";
+import { reachOf } from "../lib/connector";
 
 export function Machines({ backend, go }: { backend: Backend; go: Go }) {
   const live = useLive(backend, () => backend.machines(), []);
@@ -25,6 +26,7 @@ export function Machines({ backend, go }: { backend: Backend; go: Go }) {
               <th>Group</th>
               <th>OS</th>
               <th>IP</th>
+              <th>Reached through</th>
               <th>Last seen</th>
             </tr>
           </thead>
@@ -35,6 +37,9 @@ export function Machines({ backend, go }: { backend: Backend; go: Go }) {
                 <td>{m.group}</td>
                 <td>{m.os}</td>
                 <td className="mono">{m.ip}</td>
+                <td className="nowrap" data-reach={m.name} title={reachOf(m).long}>
+                  <span className={reachOf(m).ok ? "" : "muted"}>{reachOf(m).short}</span>
+                </td>
                 <td className="nowrap">{formatTime(m.last_seen)}</td>
               </tr>
             ))}

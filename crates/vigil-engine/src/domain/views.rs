@@ -36,6 +36,8 @@ pub struct MachineView {
     pub active_alerts: u32,
     pub connector: Option<String>,
     pub last_seen: String,
+    /// Its agent, when one is enrolled for it (online or not, its version, last contact).
+    pub agent: Option<AgentView>,
 }
 
 /// A rule of a machine group: `field` (name, domain, tag, os) matches the glob `pattern`.
@@ -331,7 +333,7 @@ pub const AGENT_PORT: u16 = 7420;
 pub struct AgentView {
     /// Its id: a hash of its key, named in its certificate.
     pub id: String,
-    /// The machine it said it runs on.
+    /// The machine it enrolled as.
     pub machine: String,
     /// It said hello within the last 90 s.
     pub online: bool,

@@ -20,7 +20,8 @@ use crate::ops::intel::Intel;
 use crate::store::events;
 use crate::{clock, paths, Error, Result, Vigil};
 
-/// An agent that said hello within this many seconds is online (it says hello every 30 s).
+/// An agent whose session is open and that said hello within this many seconds is online
+/// (it says hello every 30 s).
 pub const ONLINE_SECS: i64 = 90;
 
 fn failed(e: vigil_channel::Error) -> Error {
@@ -335,7 +336,7 @@ fn view(a: &AgentRecord, now: i64) -> AgentView {
     AgentView {
         id: a.id.clone(),
         machine: a.hostname.clone(),
-        online: !a.revoked && a.last_seen.is_some_and(|t| now - t <= ONLINE_SECS),
+        online: a.in_touch(now, ONLINE_SECS),
         last_seen: a.last_seen.and_then(at),
         version: a.version.clone(),
         enrolled_at: at(a.enrolled_at).unwrap_or_default(),

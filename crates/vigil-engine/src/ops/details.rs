@@ -224,10 +224,25 @@ impl Vigil {
                         active_alerts: active as u32,
                         connector,
                         last_seen,
+                        agent: None,
                     }
                 },
             )
             .collect();
+        if machines
+            .iter()
+            .any(|m| m.connector.as_deref() == Some(crate::connectors::agent::CONNECTOR))
+        {
+            let agents = self.agents()?;
+            for machine in &mut machines {
+                // The latest enrolment of the name (a machine enrolled again after a revocation).
+                machine.agent = agents
+                    .iter()
+                    .filter(|a| a.machine == machine.name)
+                    .max_by_key(|a| (!a.revoked, a.enrolled_at.clone()))
+                    .cloned();
+            }
+        }
         machines.sort_by(|a, b| {
             b.risk
                 .cmp(&a.risk)
