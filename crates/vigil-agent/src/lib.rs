@@ -4,5 +4,6 @@
 //! acknowledged; it carries out the console's commands with the `local` connector,
 //! journalled before they run ([`run`]).
 
+pub mod bench;
 pub mod outbox;
 pub mod run;

@@ -47,6 +47,26 @@ enum Command {
         #[arg(long)]
         once: bool,
     },
+    /// Benchmark: simulated agents against a console in this process (real TLS, a real
+    /// store in a fresh folder); prints what was lost, delays, reconnect and action times.
+    Bench {
+        #[arg(long, default_value_t = 50)]
+        agents: usize,
+        /// Events a second per agent.
+        #[arg(long, default_value_t = 200)]
+        rate: u64,
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Quarantines to approve, one after another.
+        #[arg(long, default_value_t = 50)]
+        actions: usize,
+        /// Also watch a real agent process idle for this many seconds (0: not).
+        #[arg(long, default_value_t = 60)]
+        idle: u64,
+        /// Where the bench makes its folder (default: the temp folder); removed after.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -57,8 +77,17 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    if let Command::Bench { dir, .. } = &cli.command {
+        // The simulated agents' temp folder is the bench's own, not this machine's.
+        let root = bench_root(dir.as_deref());
+        if let Err(e) = std::fs::create_dir_all(&root) {
+            eprintln!("error: {}: {e}", root.display());
+            return ExitCode::FAILURE;
+        }
+        std::env::set_var("TMPDIR", &root);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
+        .worker_threads(2)
         .enable_all()
         .build()
     {
@@ -117,11 +146,37 @@ async fn run(cli: Cli) -> Result<(), String> {
             tracing::info!(agent = id, "the console knows this machine");
             Ok(())
         }
+        Command::Bench {
+            agents,
+            rate,
+            seconds,
+            actions,
+            idle,
+            dir,
+        } => {
+            let root = bench_root(dir.as_deref());
+            let plan = vigil_agent::bench::Plan {
+                agents: agents.max(1),
+                rate,
+                seconds,
+                actions,
+                idle,
+            };
+            let done = vigil_agent::bench::bench(&plan, &root).await;
+            let _ = std::fs::remove_dir_all(&root);
+            done
+        }
         Command::Run { every, once: false } => {
             let agent = Agent::open(&data, &hostname, Duration::from_secs(every.max(1))).await?;
             agent.run().await
         }
     }
+}
+
+/// The bench's folder (under the temp folder unless given), for this process.
+fn bench_root(dir: Option<&std::path::Path>) -> PathBuf {
+    dir.map_or_else(std::env::temp_dir, std::path::Path::to_path_buf)
+        .join(format!("vigil-agent-bench-{}", std::process::id()))
 }
 
 fn this_hostname() -> String {

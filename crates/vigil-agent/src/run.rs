@@ -15,15 +15,16 @@ use serde_json::{json, Value};
 use tokio::sync::mpsc::UnboundedSender;
 use vigil_channel::agent::{hello, AgentDir};
 use vigil_channel::frame::{self, ToAgent, ToConsole};
-use vigil_engine::connectors::wire::{carry_out, Answer, Command};
+use vigil_engine::connectors::wire::{carry_out, fit, Answer, Command};
 use vigil_engine::connectors::MachineRef;
 use vigil_engine::failpoint;
 use vigil_local::{Detection, LocalConfig, LocalConnector, Scanner, Watch};
 
 use crate::outbox::{now, Journalled, Outbox, Result, SeenFile, CAPACITY};
 
-/// The longest wait between two tries to reach the console.
-pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// The longest wait between two tries to reach the console (plus up to a second, different
+/// for each agent, so that an office's agents do not all come back in the same instant).
+pub const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 /// How many items may be sent and not yet acknowledged.
 pub const IN_FLIGHT: u64 = 5_000;
@@ -31,6 +32,9 @@ pub const IN_FLIGHT: u64 = 5_000;
 /// The most items a second the agent sends: a machine back after a long outage catches up
 /// at this pace, not all at once.
 pub const ITEMS_PER_SECOND: u64 = 2_000;
+
+/// The most bytes an answer may take (a frame, less room for its envelope).
+pub const ANSWER_BYTES: usize = vigil_channel::frame::MAX_FRAME - 4096;
 
 /// Files scanned per blocking batch.
 const SCAN_BATCH: usize = 64;
@@ -117,7 +121,7 @@ impl Agent {
             if began.elapsed() > MAX_BACKOFF {
                 backoff = Duration::from_secs(1);
             }
-            tokio::time::sleep(backoff).await;
+            tokio::time::sleep(backoff + jitter()).await;
             backoff = (backoff * 2).min(MAX_BACKOFF);
         }
     }
@@ -318,7 +322,8 @@ impl Agent {
             match command {
                 Ok(command) => {
                     tracing::info!(command = id, "carrying out");
-                    carry_out(self.connector.as_ref(), &self.machine, command).await
+                    let answer = carry_out(self.connector.as_ref(), &self.machine, command).await;
+                    fit(answer, ANSWER_BYTES)
                 }
                 Err(e) => Answer::Failed {
                     error: format!("a command this agent does not know: {e}"),
@@ -348,6 +353,14 @@ impl Agent {
             Err(e) => tracing::error!("{e}"),
         }
     }
+}
+
+/// Up to a second, different each time (from the clock's nanoseconds).
+pub fn jitter() -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    Duration::from_nanos(u64::from(nanos % 1_000_000_000))
 }
 
 fn answer_value(answer: &Answer) -> Value {

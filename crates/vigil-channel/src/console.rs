@@ -270,19 +270,23 @@ impl Console {
         update_state(&self.dir, change)
     }
 
-    /// Accepts agents on `listener` until the task is dropped.
+    /// Accepts agents on `listener` until the task is dropped; dropping it also ends every
+    /// session it holds (the console stops as a whole).
     pub async fn serve(self: Arc<Self>, listener: TcpListener) -> Result<()> {
+        let mut connections = tokio::task::JoinSet::new();
         loop {
-            let (stream, peer) = listener
-                .accept()
-                .await
-                .map_err(|e| Error::Connection(e.to_string()))?;
-            let console = self.clone();
-            tokio::spawn(async move {
-                if let Err(e) = console.connection(stream).await {
-                    tracing::warn!(%peer, "agent connection: {e}");
+            tokio::select! {
+                accepted = listener.accept() => {
+                    let (stream, peer) = accepted.map_err(|e| Error::Connection(e.to_string()))?;
+                    let console = self.clone();
+                    connections.spawn(async move {
+                        if let Err(e) = console.connection(stream).await {
+                            tracing::warn!(%peer, "agent connection: {e}");
+                        }
+                    });
                 }
-            });
+                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            }
         }
     }
 
@@ -373,18 +377,18 @@ impl Console {
         .await?;
         let (out, mut queue) = tokio::sync::mpsc::unbounded_channel::<ToAgent>();
         let session = self.open_session(&seen.agent, out.clone());
-        let writing = tokio::spawn(async move {
+        let mut writing = Task(tokio::spawn(async move {
             while let Some(message) = queue.recv().await {
                 if let Err(e) = frame::write(&mut writer, &message).await {
                     tracing::debug!("an agent's session ended while writing: {e}");
                     break;
                 }
             }
-        });
+        }));
         let (items_in, mut items) = tokio::sync::mpsc::unbounded_channel::<Vec<Item>>();
-        let taking = {
+        let mut taking = {
             let (office, seen, out) = (office.clone(), seen.clone(), out.clone());
-            tokio::spawn(async move {
+            Task(tokio::spawn(async move {
                 if let Some(office) = &office {
                     office.connected(&seen).await;
                 }
@@ -411,7 +415,7 @@ impl Console {
                         }
                     }
                 }
-            })
+            }))
         };
         let ended = loop {
             match frame::read::<_, ToConsole>(&mut reader).await {
@@ -452,9 +456,9 @@ impl Console {
         drop(items_in);
         // What was sent before the agent left is still taken (its numbers are acknowledged
         // at its next session).
-        let _ = taking.await;
+        let _ = (&mut taking.0).await;
         drop(out);
-        let _ = writing.await;
+        let _ = (&mut writing.0).await;
         ended
     }
 
@@ -564,6 +568,16 @@ impl Console {
             os_family,
             version,
         }))
+    }
+}
+
+/// A task that ends with its owner: a session's writer and taker end when the session does,
+/// even when the session itself is dropped (the console stopped).
+struct Task(tokio::task::JoinHandle<()>);
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -87,6 +87,45 @@ pub async fn carry_out(
     }
 }
 
+/// The answer, made to fit in `max` bytes of JSON: a snapshot of a machine with very many
+/// files in its watched folders keeps the files that fit (the processes, persistence and
+/// connections whole, and a note in the log); anything else too long becomes a failure
+/// that says so, rather than an answer the channel cannot carry.
+pub fn fit(answer: Answer, max: usize) -> Answer {
+    let size = |a: &Answer| serde_json::to_vec(a).map_or(usize::MAX, |b| b.len());
+    let total = size(&answer);
+    if total <= max {
+        return answer;
+    }
+    if let Answer::Snapshot { mut snapshot } = answer {
+        let files = std::mem::take(&mut snapshot.files);
+        let base = size(&Answer::Snapshot {
+            snapshot: snapshot.clone(),
+        });
+        let mut room = max.saturating_sub(base);
+        let listed = files.len();
+        for file in files {
+            let cost = file.path.len() + file.sha256.len() + 32;
+            if cost > room {
+                break;
+            }
+            room -= cost;
+            snapshot.files.push(file);
+        }
+        tracing::warn!(
+            listed,
+            kept = snapshot.files.len(),
+            "a snapshot too long for one message keeps the files that fit"
+        );
+        return Answer::Snapshot { snapshot };
+    }
+    Answer::Failed {
+        error: format!(
+            "the answer ({total} bytes) is longer than one message may be ({max} bytes)"
+        ),
+    }
+}
+
 /// The request as it runs on the agent: on the agent's own machine, whatever it names.
 fn on(mut request: ActionRequest, machine: &MachineRef) -> ActionRequest {
     request.machine.name.clone_from(&machine.name);

@@ -79,7 +79,7 @@ impl Vigil {
     /// Listens for agents on `listen` (host:port): each session registers or refreshes its
     /// machine (connector `agent`), its telemetry and alerts are taken into the store, and
     /// actions on its machine go to it. Returns the address it listens on; it listens until
-    /// the returned task is aborted or the process ends.
+    /// the returned task is aborted (which ends every session too) or the process ends.
     pub async fn serve_agents(
         &self,
         listen: &str,
@@ -96,19 +96,26 @@ impl Vigil {
             taking: tokio::sync::Mutex::new(()),
         }));
         self.add_connector(AgentConnector::new(console.clone()));
-        let server = tokio::spawn(console.serve(listener));
         let vigil = self.clone();
         let task = tokio::spawn(async move {
+            // Aborting this task stops the console: the listener and every session.
+            let mut serving = std::pin::pin!(console.serve(listener));
             // Actions approved in another process (the CLI) wait for a machine this one
             // reaches: they run here within a few seconds.
             let mut tick = tokio::time::interval(RESUME_EVERY);
             loop {
-                tick.tick().await;
-                if server.is_finished() {
-                    break;
-                }
-                if let Err(e) = vigil.run_waiting().await {
-                    tracing::warn!("actions waiting for agents: {e}");
+                tokio::select! {
+                    ended = &mut serving => {
+                        if let Err(e) = ended {
+                            tracing::warn!("the console stopped listening for agents: {e}");
+                        }
+                        break;
+                    }
+                    _ = tick.tick() => {
+                        if let Err(e) = vigil.run_waiting().await {
+                            tracing::warn!("actions waiting for agents: {e}");
+                        }
+                    }
                 }
             }
         });
@@ -140,51 +147,60 @@ impl Vigil {
     async fn take_from_agent(&self, seen: &Seen, items: Vec<Item>) -> Result<u64> {
         let machine = self.agent_machine(seen).await?;
         let rules = self.sigma_engine().await?;
-        let _work = self.work_lock().await?;
-        let mut tx = self.store().pool().begin().await?;
-        let acked = inbox_mark(&mut tx, &seen.agent).await?;
-        let mut upto = acked;
-        let mut records = Vec::new();
-        let mut alerts = Vec::new();
-        for item in items.into_iter().filter(|i| i.seq > acked) {
-            upto = upto.max(item.seq);
-            match item.kind.as_str() {
-                "event" => {
-                    let bytes = serde_json::to_vec(&item.body).unwrap_or_default();
-                    match Record::from_json(&bytes, &format!("agent {}", seen.hostname), item.seq) {
-                        Ok(mut record) => {
-                            // The machine is the one the certificate names, whatever the record says.
-                            record.event.machine.clone_from(&seen.hostname);
-                            records.push(record);
+        let acked = {
+            let mut conn = self.store().pool().acquire().await?;
+            inbox_mark(&mut conn, &seen.agent).await?
+        };
+        let upto = items.iter().map(|i| i.seq).fold(acked, u64::max);
+        let fresh: Vec<Item> = items.into_iter().filter(|i| i.seq > acked).collect();
+        // Reading the records and meeting the rules is CPU work: not on the async runtime.
+        let (agent, hostname) = (seen.agent.clone(), seen.hostname.clone());
+        let (records, mut alerts) = tokio::task::spawn_blocking(move || {
+            let mut records = Vec::new();
+            let mut alerts = Vec::new();
+            for item in fresh {
+                match item.kind.as_str() {
+                    "event" => {
+                        let bytes = serde_json::to_vec(&item.body).unwrap_or_default();
+                        match Record::from_json(&bytes, &format!("agent {hostname}"), item.seq) {
+                            Ok(mut record) => {
+                                // The machine is the one the certificate names, whatever the record says.
+                                record.event.machine.clone_from(&hostname);
+                                let matches = rules.evaluate(&record);
+                                records.push((record, matches));
+                            }
+                            Err(e) => tracing::warn!(agent, "an event passed over: {e}"),
                         }
-                        Err(e) => tracing::warn!(agent = seen.agent, "an event passed over: {e}"),
                     }
-                }
-                "alert" => match serde_json::from_value::<NewAlert>(item.body) {
-                    Ok(alert) => alerts.push(on_machine(alert, machine)),
-                    Err(e) => tracing::warn!(agent = seen.agent, "an alert passed over: {e}"),
-                },
-                "dropped" => {
-                    let count = item.body.get("count").and_then(|c| c.as_u64()).unwrap_or(0);
-                    alerts.push(dropped_alert(machine, &seen.hostname, count));
-                }
-                other => {
-                    tracing::warn!(agent = seen.agent, kind = other, "an item of no known kind")
+                    "alert" => match serde_json::from_value::<NewAlert>(item.body) {
+                        Ok(alert) => alerts.push(on_machine(alert, machine)),
+                        Err(e) => tracing::warn!(agent, "an alert passed over: {e}"),
+                    },
+                    "dropped" => {
+                        let count = item.body.get("count").and_then(|c| c.as_u64()).unwrap_or(0);
+                        alerts.push(dropped_alert(machine, &hostname, count));
+                    }
+                    other => tracing::warn!(agent, kind = other, "an item of no known kind"),
                 }
             }
-        }
+            (records, alerts)
+        })
+        .await
+        .map_err(|e| Error::Conflict(format!("reading an agent's items stopped: {e}")))?;
+        let _work = self.work_lock().await?;
+        let mut tx = self.store().pool().begin().await?;
         let source = format!("agent:{}", seen.agent);
         let rows: Vec<_> = records
             .iter()
-            .map(|r| new_event(&r.event, machine, &source))
+            .map(|(r, _)| new_event(&r.event, machine, &source))
             .collect();
         let new = events::insert_new(&mut tx, &rows).await?;
         let intel = Intel::load(&mut tx).await?;
         let mut found = AlertSet::default();
-        for (record, new) in records.iter().zip(new) {
+        for ((record, matches), new) in records.iter().zip(new) {
             if new {
                 let e = &record.event;
-                found.add_event(e, machine, &rules.evaluate(record), &intel.hits(e));
+                found.add_event(e, machine, matches, &intel.hits(e));
             }
         }
         alerts.extend(found.into_alerts());
@@ -225,8 +241,8 @@ const RESUME_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 /// The engine as the console's office: agents' sessions come to the store.
 struct Office {
     vigil: Vigil,
-    /// One agent's items at a time: each take reads the agent's mark and then writes, and
-    /// two such transactions at once would make one of them fail.
+    /// One agent's items (or machine) at a time: each take reads and then writes, and two
+    /// such transactions at once would make one of them fail.
     taking: tokio::sync::Mutex<()>,
 }
 
@@ -254,7 +270,11 @@ impl vigil_channel::console::Office for Office {
     }
 
     async fn connected(&self, seen: &Seen) {
-        match self.vigil.agent_machine(seen).await {
+        let registered = {
+            let _one = self.taking.lock().await;
+            self.vigil.agent_machine(seen).await
+        };
+        match registered {
             Ok(_) => tracing::info!(
                 agent = seen.agent,
                 machine = seen.hostname,
