@@ -112,20 +112,47 @@ pub async fn read<R: AsyncRead + Unpin, T: for<'de> Deserialize<'de>>(
         Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
         Err(e) => return Err(Error::Connection(e.to_string())),
     }
-    let len = u32::from_be_bytes(len) as usize;
-    if len > MAX_FRAME {
-        return Err(Error::Refused(format!(
-            "a frame of {len} bytes, more than the {MAX_FRAME} allowed"
-        )));
-    }
+    let len = body_length(len)?;
     let mut body = vec![0u8; len];
     input
         .read_exact(&mut body)
         .await
         .map_err(|e| Error::Connection(e.to_string()))?;
-    serde_json::from_slice(&body)
-        .map(Some)
+    message(&body).map(Some)
+}
+
+/// The length a frame's header says, refused above [`MAX_FRAME`] (before any of it is read).
+fn body_length(header: [u8; 4]) -> Result<usize> {
+    let len = u32::from_be_bytes(header) as usize;
+    if len > MAX_FRAME {
+        return Err(Error::Refused(format!(
+            "a frame of {len} bytes, more than the {MAX_FRAME} allowed"
+        )));
+    }
+    Ok(len)
+}
+
+/// The message a frame's body holds.
+fn message<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T> {
+    serde_json::from_slice(body)
         .map_err(|e| Error::Refused(format!("a frame that is no message: {e}")))
+}
+
+/// The messages of the frames in `bytes`, as [`read`] takes them from a connection: stops
+/// at the first frame refused, or at a frame cut short (the fuzz target's entry point).
+pub fn decode<T: for<'de> Deserialize<'de>>(mut bytes: &[u8]) -> Result<Vec<T>> {
+    let mut out = Vec::new();
+    while bytes.len() >= 4 {
+        let (header, rest) = bytes.split_at(4);
+        let len = body_length([header[0], header[1], header[2], header[3]])?;
+        if rest.len() < len {
+            return Err(Error::Connection("a frame cut short".into()));
+        }
+        let (body, rest) = rest.split_at(len);
+        out.push(message(body)?);
+        bytes = rest;
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -157,5 +184,30 @@ mod tests {
         assert!(said.contains("more than the 1048576 allowed"), "{said}");
         drop(a);
         assert_eq!(read::<_, ToConsole>(&mut b).await.expect("eof"), None);
+    }
+
+    #[test]
+    fn recorded_sessions_decode_and_a_cut_or_oversized_frame_is_refused() {
+        let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+        let agent = std::fs::read(data.join("agent-session.frames")).expect("seed");
+        let said = decode::<ToConsole>(&agent).expect("an agent's session");
+        assert_eq!(said.len(), 3);
+        assert!(matches!(&said[1], ToConsole::Send { items } if items.len() == 2));
+        let console = std::fs::read(data.join("console-session.frames")).expect("seed");
+        let said = decode::<ToAgent>(&console).expect("a console's session");
+        assert!(matches!(said[0], ToAgent::Welcome { acked: 41, .. }));
+        assert!(
+            decode::<ToConsole>(&agent[..agent.len() - 1]).is_err(),
+            "cut short"
+        );
+        let mut huge = (MAX_FRAME as u32 + 1).to_be_bytes().to_vec();
+        huge.extend_from_slice(b"{}");
+        let refused = decode::<ToConsole>(&huge)
+            .expect_err("oversized")
+            .to_string();
+        assert!(
+            refused.contains("more than the 1048576 allowed"),
+            "{refused}"
+        );
     }
 }

@@ -328,6 +328,8 @@ impl ActionState {
             (Approved, Wait) => Some(WaitingForMachine),
             (WaitingForMachine, Resume) => Some(Approved),
             (WaitingForMachine, DoneByHand) => Some(Succeeded),
+            // A machine that never came back: it expires as a pending action does.
+            (WaitingForMachine, Expire) => Some(Expired),
             // Cancelled, by the admin or with its investigation.
             (WaitingForMachine, Reject) => Some(Rejected),
             (Succeeded, Undo) => Some(Undone),

@@ -422,11 +422,16 @@ impl Vigil {
             return Ok(0);
         }
         let mut investigations = BTreeSet::new();
-        for (id, inv) in &expired {
+        for (id, inv, waited) in &expired {
+            let note = if *waited {
+                "approved, but its machine could not be reached within 7 days of the proposal"
+            } else {
+                "pending for more than 7 days"
+            };
             let change = Change {
                 at: Some(now),
                 by: Some("system"),
-                note: Some("pending for more than 7 days"),
+                note: Some(note),
                 ..Change::default()
             };
             actions::transition(&mut tx, *id, ActionEvent::Expire, change).await?;
@@ -630,6 +635,29 @@ mod tests {
             && a.result.contains("deleted the file at the desk")
             && a.started_at.is_some()));
         assert!(vigil.mark_done(&ids, "tester", "again").await.is_err());
+    }
+
+    #[tokio::test]
+    async fn an_approved_action_whose_machine_never_comes_back_expires_as_a_pending_one_does() {
+        let vigil = Vigil::in_memory().await.expect("open");
+        let (_, ids) = unreachable_client4(&vigil).await;
+        vigil.approve(&ids, "tester", None).await.expect("approve");
+        let expired = vigil
+            .expire_pending_at("2099-01-01T00:00:00.000Z")
+            .await
+            .expect("expire");
+        assert!(expired as usize >= ids.len());
+        let mut conn = vigil.store().pool().acquire().await.expect("conn");
+        let after = crate::store::actions::load(&mut conn, &ids)
+            .await
+            .expect("load");
+        assert!(
+            after.iter().all(|a| a.state == ActionState::Expired
+                && a.decision_note
+                    .as_deref()
+                    .is_some_and(|n| n.contains("could not be reached"))),
+            "{after:?}"
+        );
     }
 
     #[tokio::test]

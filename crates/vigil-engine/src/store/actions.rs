@@ -187,13 +187,15 @@ pub(crate) async fn waiting_on_connector(
     .await?)
 }
 
-/// Pending actions that expire before `now`, with their investigation.
+/// Pending actions, and approved ones still waiting for their machine, that expire before
+/// `now`, with their investigation and whether they were waiting for the machine.
 pub(crate) async fn pending_expired_at(
     conn: &mut SqliteConnection,
     now: &str,
-) -> Result<Vec<(i64, Option<i64>)>> {
+) -> Result<Vec<(i64, Option<i64>, bool)>> {
     Ok(sqlx::query_as(
-        "SELECT id, investigation_id FROM actions WHERE state = 'pending' AND expires_at < ? ORDER BY id",
+        "SELECT id, investigation_id, state = 'waiting_for_machine' FROM actions
+         WHERE state IN ('pending', 'waiting_for_machine') AND expires_at < ? ORDER BY id",
     )
     .bind(now)
     .fetch_all(&mut *conn)
