@@ -231,7 +231,7 @@ pub async fn bench(plan: &Plan, dir: &Path) -> Result<()> {
     let (address, console) = vigil.serve_agents("127.0.0.1:0").await.map_err(e)?;
     let uses = u32::try_from(plan.agents + 1).unwrap_or(u32::MAX);
     let token = vigil
-        .add_agent_token(&[address.clone()], uses, 1)
+        .add_agent_token(std::slice::from_ref(&address), uses, 1)
         .map_err(e)?;
     println!(
         "bench agents: {} simulated agents x {} events/s for {} s, console on {address}",
