@@ -145,7 +145,7 @@ async fn session(sim: &Arc<Sim>) -> Result<()> {
                         break;
                     }
                 }
-                tokio::time::sleep(Duration::from_millis(20)).await;
+                tokio::time::sleep(crate::run::SEND_EVERY).await;
             }
         })
     };

@@ -33,6 +33,9 @@ pub const IN_FLIGHT: u64 = 5_000;
 /// at this pace, not all at once.
 pub const ITEMS_PER_SECOND: u64 = 2_000;
 
+/// The shortest time between two frames of items: what lands meanwhile goes in one.
+pub const SEND_EVERY: Duration = Duration::from_millis(100);
+
 /// The most bytes an answer may take (a frame, less room for its envelope).
 pub const ANSWER_BYTES: usize = vigil_channel::frame::MAX_FRAME - 4096;
 
@@ -285,8 +288,9 @@ impl Agent {
                         if out.send(ToConsole::Send { items }).is_err() {
                             return;
                         }
-                        tokio::time::sleep(Duration::from_millis(count * 1000 / ITEMS_PER_SECOND))
-                            .await;
+                        // Paced, and gathered: at most one frame every SEND_EVERY.
+                        let pace = Duration::from_millis(count * 1000 / ITEMS_PER_SECOND);
+                        tokio::time::sleep(pace.max(SEND_EVERY)).await;
                         continue;
                     }
                     Ok(_) => {}

@@ -392,10 +392,14 @@ impl Console {
                 if let Some(office) = &office {
                     office.connected(&seen).await;
                 }
-                while let Some(batch) = items.recv().await {
+                while let Some(mut batch) = items.recv().await {
                     let Some(office) = &office else {
                         continue;
                     };
+                    // What came meanwhile goes in the same take (one transaction).
+                    while let Ok(more) = items.try_recv() {
+                        batch.extend(more);
+                    }
                     match office.take(&seen, batch).await {
                         Ok(upto) => {
                             let _ = out.send(ToAgent::Acked { upto });

@@ -93,6 +93,7 @@ impl Vigil {
             .map_or(listen.to_string(), |a| a.to_string());
         console.set_office(Arc::new(Office {
             vigil: self.clone(),
+            machines: std::sync::Mutex::new(HashMap::new()),
             taking: tokio::sync::Mutex::new(()),
         }));
         self.add_connector(AgentConnector::new(console.clone()));
@@ -144,8 +145,13 @@ impl Vigil {
     /// full outbox dropped. Items at or below the agent's mark came before and are passed
     /// over; the events, the alerts they and the agent raise, and the new mark are written
     /// in one transaction. The investigations the alerts start then run.
-    async fn take_from_agent(&self, seen: &Seen, items: Vec<Item>) -> Result<u64> {
-        let machine = self.agent_machine(seen).await?;
+    async fn take_from_agent(
+        &self,
+        seen: &Seen,
+        machine: i64,
+        items: Vec<Item>,
+        writing: &tokio::sync::Mutex<()>,
+    ) -> Result<u64> {
         let rules = self.sigma_engine().await?;
         let acked = {
             let mut conn = self.store().pool().acquire().await?;
@@ -155,7 +161,7 @@ impl Vigil {
         let fresh: Vec<Item> = items.into_iter().filter(|i| i.seq > acked).collect();
         // Reading the records and meeting the rules is CPU work: not on the async runtime.
         let (agent, hostname) = (seen.agent.clone(), seen.hostname.clone());
-        let (records, mut alerts) = tokio::task::spawn_blocking(move || {
+        let (records, alerts) = tokio::task::spawn_blocking(move || {
             let mut records = Vec::new();
             let mut alerts = Vec::new();
             for item in fresh {
@@ -167,18 +173,18 @@ impl Vigil {
                                 // The machine is the one the certificate names, whatever the record says.
                                 record.event.machine.clone_from(&hostname);
                                 let matches = rules.evaluate(&record);
-                                records.push((record, matches));
+                                records.push((item.seq, record, matches));
                             }
                             Err(e) => tracing::warn!(agent, "an event passed over: {e}"),
                         }
                     }
                     "alert" => match serde_json::from_value::<NewAlert>(item.body) {
-                        Ok(alert) => alerts.push(on_machine(alert, machine)),
+                        Ok(alert) => alerts.push((item.seq, on_machine(alert, machine))),
                         Err(e) => tracing::warn!(agent, "an alert passed over: {e}"),
                     },
                     "dropped" => {
                         let count = item.body.get("count").and_then(|c| c.as_u64()).unwrap_or(0);
-                        alerts.push(dropped_alert(machine, &hostname, count));
+                        alerts.push((item.seq, dropped_alert(machine, &hostname, count)));
                     }
                     other => tracing::warn!(agent, kind = other, "an item of no known kind"),
                 }
@@ -187,8 +193,22 @@ impl Vigil {
         })
         .await
         .map_err(|e| Error::Conflict(format!("reading an agent's items stopped: {e}")))?;
+        // Reading and matching ran beside other agents' takes; writing is one at a time.
+        let _one = writing.lock().await;
         let _work = self.work_lock().await?;
         let mut tx = self.store().pool().begin().await?;
+        // Another session of the same agent may have taken some meanwhile.
+        let now_acked = inbox_mark(&mut tx, &seen.agent).await?;
+        let records: Vec<_> = records
+            .into_iter()
+            .filter(|(seq, ..)| *seq > now_acked)
+            .map(|(_, record, matches)| (record, matches))
+            .collect();
+        let mut alerts: Vec<NewAlert> = alerts
+            .into_iter()
+            .filter(|(seq, _)| *seq > now_acked)
+            .map(|(_, alert)| alert)
+            .collect();
         let source = format!("agent:{}", seen.agent);
         let rows: Vec<_> = records
             .iter()
@@ -218,8 +238,9 @@ impl Vigil {
                 "alerts from an agent"
             );
         }
+        drop(_one);
         self.run_related(filed.to_run).await?;
-        Ok(upto)
+        Ok(upto.max(now_acked))
     }
 
     /// The machine of an agent's session, registered (or refreshed) with connector `agent`.
@@ -241,7 +262,9 @@ const RESUME_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 /// The engine as the console's office: agents' sessions come to the store.
 struct Office {
     vigil: Vigil,
-    /// One agent's items (or machine) at a time: each take reads and then writes, and two
+    /// Each agent's machine id, once registered in this process.
+    machines: std::sync::Mutex<HashMap<String, i64>>,
+    /// One agent's writes at a time: each take's transaction reads and then writes, and two
     /// such transactions at once would make one of them fail.
     taking: tokio::sync::Mutex<()>,
 }
@@ -262,9 +285,9 @@ impl vigil_channel::console::Office for Office {
     }
 
     async fn take(&self, seen: &Seen, items: Vec<Item>) -> std::result::Result<u64, String> {
-        let _one = self.taking.lock().await;
+        let machine = self.machine_of(seen).await.map_err(|e| e.to_string())?;
         self.vigil
-            .take_from_agent(seen, items)
+            .take_from_agent(seen, machine, items, &self.taking)
             .await
             .map_err(|e| e.to_string())
     }
@@ -274,6 +297,9 @@ impl vigil_channel::console::Office for Office {
             let _one = self.taking.lock().await;
             self.vigil.agent_machine(seen).await
         };
+        if let Ok(machine) = &registered {
+            lock(&self.machines).insert(seen.agent.clone(), *machine);
+        }
         match registered {
             Ok(_) => tracing::info!(
                 agent = seen.agent,
@@ -286,6 +312,25 @@ impl vigil_channel::console::Office for Office {
             tracing::warn!(agent = seen.agent, "actions waiting for its machine: {e}");
         }
     }
+}
+
+impl Office {
+    /// The machine of an agent, registered at its first session in this process.
+    async fn machine_of(&self, seen: &Seen) -> Result<i64> {
+        if let Some(id) = lock(&self.machines).get(&seen.agent) {
+            return Ok(*id);
+        }
+        let id = {
+            let _one = self.taking.lock().await;
+            self.vigil.agent_machine(seen).await?
+        };
+        lock(&self.machines).insert(seen.agent.clone(), id);
+        Ok(id)
+    }
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 async fn inbox_mark(conn: &mut sqlx::SqliteConnection, agent: &str) -> Result<u64> {
