@@ -559,3 +559,76 @@ fn an_outage_of_the_console_loses_no_event_and_duplicates_none() {
     drop(agent);
     drop(console);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hash_known_only_to_the_console_finds_the_agents_that_reported_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (vigil, token_file) = console(dir.path(), 2).await;
+    let desks = [
+        Desk::new(dir.path(), "ws-anna"),
+        Desk::new(dir.path(), "ws-bob"),
+    ];
+    for desk in &desks {
+        desk.enrol(&token_file);
+    }
+    let _agents: Vec<Running> = desks.iter().map(Desk::run).collect();
+    // No scanner knows this file: Bob's agent reports it (path and hash) and nothing more.
+    let payload = b"a tool no YARA rule knows, 2026-12-01";
+    std::fs::write(desks[1].downloads("tool.bin"), payload).expect("write");
+    let sha: String = {
+        use sha2::Digest;
+        sha2::Sha256::digest(payload)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    within(30, "Bob's file reported to the console", &desks, || async {
+        let known: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE sha256 = ?")
+            .bind(&sha)
+            .fetch_one(vigil.pool_for_tests())
+            .await
+            .ok()?;
+        (known == 1).then_some(())
+    })
+    .await;
+    assert!(vigil
+        .investigations(&vigil_engine::InvestigationFilter::default())
+        .await
+        .expect("investigations")
+        .is_empty());
+    // The hash becomes known: the console finds Bob's machine in what its agent reported.
+    let list = dir.path().join("feed.csv");
+    std::fs::write(
+        &list,
+        format!("type,value,description\nsha256,{sha},dropper seen in the wild\n"),
+    )
+    .expect("write");
+    vigil.import_intel(&list).await.expect("intel");
+    // The same file lands on Anna's machine: her agent's event meets the list on the console.
+    std::fs::write(desks[0].downloads("invoice.bin"), payload).expect("write");
+    let pending = within(60, "both quarantines proposed", &desks, || async {
+        let pending = vigil
+            .actions(vigil_engine::ActionFilter::Pending)
+            .await
+            .ok()?;
+        (pending.len() == 2).then_some(pending)
+    })
+    .await;
+    let investigations = vigil
+        .investigations(&vigil_engine::InvestigationFilter::default())
+        .await
+        .expect("investigations");
+    assert_eq!(investigations.len(), 1, "{investigations:?}");
+    let mut machines = investigations[0].machine_names.clone();
+    machines.sort();
+    assert_eq!(machines, ["ws-anna", "ws-bob"]);
+    let ids: Vec<u32> = pending.iter().map(|a| a.id).collect();
+    let done = vigil.approve(&ids, "admin", None).await.expect("approve");
+    assert!(
+        done.iter()
+            .all(|a| a.state == vigil_engine::domain::ActionState::Succeeded),
+        "{done:?}"
+    );
+    assert!(!desks[0].downloads("invoice.bin").exists());
+    assert!(!desks[1].downloads("tool.bin").exists());
+}
