@@ -74,8 +74,10 @@ enum Command {
     Cancel { id: u32 },
     /// Remediation actions: pending, history, or all.
     Actions {
+        /// Only the actions waiting for a decision.
         #[arg(long, conflicts_with = "history")]
         pending: bool,
+        /// Only the decided ones (automatic and manual), whatever their result.
         #[arg(long)]
         history: bool,
     },
