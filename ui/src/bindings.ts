@@ -163,6 +163,11 @@ export type ActionView_Deserialize = {
 	entity_kind?: EntityKind | null,
 	verdict?: Verdict | null,
 	machine?: string | null,
+	/**
+	 *  What reaches its machine (`agent`, `local`, `lab`), if anything does: without one,
+	 *  an approved action waits to be done by hand.
+	 */
+	machine_connector?: string | null,
 	/**  `automated` or `manual`. */
 	source: string,
 	state: ActionState,
@@ -194,6 +199,11 @@ export type ActionView_Serialize = {
 	entity_kind: EntityKind | null,
 	verdict: Verdict | null,
 	machine: string | null,
+	/**
+	 *  What reaches its machine (`agent`, `local`, `lab`), if anything does: without one,
+	 *  an approved action waits to be done by hand.
+	 */
+	machine_connector: string | null,
 	/**  `automated` or `manual`. */
 	source: string,
 	state: ActionState,

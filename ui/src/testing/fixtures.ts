@@ -91,6 +91,7 @@ export const action = (over: Partial<ActionView> = {}): ActionView => ({
   entity_kind: "file",
   verdict: "malicious",
   machine: "client4",
+  machine_connector: "lab",
   source: "automated",
   state: "pending",
   reason: "Its hash is on the known-bad list",

@@ -19,6 +19,21 @@ describe("ActionCenter", () => {
     expect(csv).toContain(`"'=HYPERLINK(""http://x"")"`);
   });
 
+  it("says before approval where an action will run, and warns when no connector reaches its machine", async () => {
+    const backend = fakeBackend({
+      actions: async (f) =>
+        f === "pending"
+          ? [
+              action({ id: 1, machine: "ws-anna", machine_connector: "agent" }),
+              action({ id: 2, kind: "remove_persistence", label: "Remove run key value", machine: "msedgewin10", machine_connector: null }),
+            ]
+          : [],
+    });
+    render(<ActionCenter backend={backend} go={vi.fn()} />);
+    expect((await screen.findByTestId("runs-where")).textContent).toContain("through the machine's Vigil agent");
+    expect(screen.getByTestId("runs-by-hand").textContent).toContain("Vigil cannot reach msedgewin10");
+  });
+
   it("decides several actions of one type together and refuses mixing types", async () => {
     const backend = fakeBackend({
       actions: async (f) =>

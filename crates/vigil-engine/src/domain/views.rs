@@ -185,6 +185,9 @@ pub struct ActionView {
     pub entity_kind: Option<EntityKind>,
     pub verdict: Option<Verdict>,
     pub machine: Option<String>,
+    /// What reaches its machine (`agent`, `local`, `lab`), if anything does: without one,
+    /// an approved action waits to be done by hand.
+    pub machine_connector: Option<String>,
     /// `automated` or `manual`.
     pub source: String,
     pub state: ActionState,

@@ -8,7 +8,7 @@ use crate::{clock, Error, Result};
 
 /// An action with what the views show of its entity, evidence and machine.
 const ACTION_SELECT: &str = "SELECT a.id, a.investigation_id, a.kind, a.entity_id, e.name AS entity, e.kind AS entity_kind,
-        v.verdict, m.name AS machine, a.source, a.state, a.reason, a.decided_by, a.decided_at, a.decision_note,
+        v.verdict, m.name AS machine, m.connector AS machine_connector, a.source, a.state, a.reason, a.decided_by, a.decided_at, a.decision_note,
         a.proposed_at, a.expires_at, a.started_at, a.finished_at, a.result, a.reversible,
         json_extract(e.detail, '$.mechanism') AS mechanism, a.group_key, a.group_label
     FROM actions a
@@ -26,6 +26,7 @@ struct ActionRow {
     entity_kind: Option<String>,
     verdict: Option<String>,
     machine: Option<String>,
+    machine_connector: Option<String>,
     source: String,
     state: ActionState,
     reason: String,
@@ -55,6 +56,7 @@ impl From<ActionRow> for ActionView {
             entity_kind: r.entity_kind.as_deref().and_then(EntityKind::parse),
             verdict: r.verdict.as_deref().and_then(Verdict::parse),
             machine: r.machine,
+            machine_connector: r.machine_connector,
             source: r.source,
             state: r.state,
             reason: r.reason,

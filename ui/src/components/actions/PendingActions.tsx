@@ -212,6 +212,7 @@ export function PendingActions({
                   )}
                 </div>
                 <div className="why">Why: {a.reason}</div>
+                <RunsWhere members={members} />
                 <div className="small">
                   {members.every((m) => m.reversible) ? (
                     <span className="ok-text">Reversible — you can undo {group ? "them" : "it"} from the action history.</span>
@@ -225,6 +226,37 @@ export function PendingActions({
           );
         })}
       </ul>
+    </div>
+  );
+}
+
+/**
+ * Where approving makes them run: through a machine's agent, on this computer, in the demo,
+ * or nowhere (a machine known only from imported logs: the admin does it by hand).
+ */
+function RunsWhere({ members }: { members: ActionView[] }) {
+  if (members.every((m) => m.kind === "expand_scope" || !m.machine)) return null;
+  const byHand = members.filter((m) => m.machine && m.machine_connector === null && m.kind !== "expand_scope");
+  if (byHand.length > 0) {
+    const names = [...new Set(byHand.map((m) => m.machine))].join(", ");
+    return (
+      <div className="small warn-text" data-testid="runs-by-hand">
+        Vigil cannot reach {names}: approving records the decision, and someone does it there by hand, then marks it done.
+      </div>
+    );
+  }
+  const through = new Set(members.map((m) => m.machine_connector));
+  const how =
+    through.size === 1 && through.has("agent")
+      ? "through the machine's Vigil agent (at once, or when it is next online)"
+      : through.size === 1 && through.has("local")
+        ? "on this computer"
+        : through.size === 1 && through.has("lab")
+          ? "in the demo environment (simulated)"
+          : "through each machine's connector";
+  return (
+    <div className="small muted" data-testid="runs-where">
+      Approving runs {members.length === 1 ? "it" : "them"} {how}.
     </div>
   );
 }
