@@ -380,6 +380,7 @@ mod tests {
             (WaitingForMachine, Resume, Approved),
             (WaitingForMachine, DoneByHand, Succeeded),
             (WaitingForMachine, Reject, Rejected),
+            (WaitingForMachine, Expire, Expired),
             (Succeeded, Undo, Undone),
         ];
         for &from in ActionState::ALL {
