@@ -246,16 +246,7 @@ where
 async fn eicar_on_two_agents_is_one_investigation_whose_approval_quarantines_both_and_undo_restores_both(
 ) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let vigil = vigil_engine::Vigil::open(vigil_engine::OpenOptions {
-        db: Some(dir.path().join("console/vigil.sqlite3")),
-        ..vigil_engine::OpenOptions::default()
-    })
-    .await
-    .expect("open");
-    let (address, _listening) = vigil.serve_agents("127.0.0.1:0").await.expect("serve");
-    let token = vigil.add_agent_token(&[address], 3, 1).expect("token");
-    let token_file = dir.path().join("token");
-    std::fs::write(&token_file, token).expect("write");
+    let (vigil, token_file) = console(dir.path(), 3).await;
     let desks = [
         Desk::new(dir.path(), "ws-anna"),
         Desk::new(dir.path(), "ws-bob"),
@@ -276,18 +267,7 @@ async fn eicar_on_two_agents_is_one_investigation_whose_approval_quarantines_bot
     // The same file lands in Anna's and Bob's Downloads.
     std::fs::write(desks[0].downloads("invoice.com"), EICAR).expect("write");
     std::fs::write(desks[1].downloads("report.com"), EICAR).expect("write");
-    let pending = within(60, "both quarantines proposed", &desks, || async {
-        let pending = vigil
-            .actions(vigil_engine::ActionFilter::Pending)
-            .await
-            .ok()?;
-        (pending.len() == 2).then_some(pending)
-    })
-    .await;
-    let investigations = vigil
-        .investigations(&vigil_engine::InvestigationFilter::default())
-        .await
-        .expect("investigations");
+    let (pending, investigations) = two_quarantines_proposed(&vigil, &desks).await;
     assert_eq!(
         investigations.len(),
         1,
@@ -354,6 +334,29 @@ async fn eicar_on_two_agents_is_one_investigation_whose_approval_quarantines_bot
         std::fs::read(desks[1].downloads("report.com")).expect("back"),
         EICAR
     );
+}
+
+/// Waits until two quarantines are proposed; returns them and the investigations then.
+async fn two_quarantines_proposed(
+    vigil: &vigil_engine::Vigil,
+    desks: &[Desk],
+) -> (
+    Vec<vigil_engine::domain::ActionView>,
+    Vec<vigil_engine::domain::InvestigationSummary>,
+) {
+    let pending = within(60, "both quarantines proposed", desks, || async {
+        let pending = vigil
+            .actions(vigil_engine::ActionFilter::Pending)
+            .await
+            .ok()?;
+        (pending.len() == 2).then_some(pending)
+    })
+    .await;
+    let investigations = vigil
+        .investigations(&vigil_engine::InvestigationFilter::default())
+        .await
+        .expect("investigations");
+    (pending, investigations)
 }
 
 /// A console in this process, as the app runs it, and a token file for `uses` machines.
@@ -606,18 +609,7 @@ async fn a_hash_known_only_to_the_console_finds_the_agents_that_reported_the_fil
     vigil.import_intel(&list).await.expect("intel");
     // The same file lands on Anna's machine: her agent's event meets the list on the console.
     std::fs::write(desks[0].downloads("invoice.bin"), payload).expect("write");
-    let pending = within(60, "both quarantines proposed", &desks, || async {
-        let pending = vigil
-            .actions(vigil_engine::ActionFilter::Pending)
-            .await
-            .ok()?;
-        (pending.len() == 2).then_some(pending)
-    })
-    .await;
-    let investigations = vigil
-        .investigations(&vigil_engine::InvestigationFilter::default())
-        .await
-        .expect("investigations");
+    let (pending, investigations) = two_quarantines_proposed(&vigil, &desks).await;
     assert_eq!(investigations.len(), 1, "{investigations:?}");
     let mut machines = investigations[0].machine_names.clone();
     machines.sort();
