@@ -48,6 +48,9 @@ struct Inner {
     /// work here holds it.
     work: tokio::sync::Mutex<Weak<WorkLock>>,
     running: Mutex<HashSet<i64>>,
+    /// Investigations running here that were asked to run meanwhile (an alert joined after
+    /// their last look): they run again when their run ends.
+    again: Mutex<HashSet<i64>>,
     /// Whether this process has finished what an earlier one left (it does so the first
     /// time it takes the work lock).
     recovered: AtomicBool,
@@ -116,6 +119,7 @@ impl Vigil {
                 permits: Semaphore::new(CONCURRENT_INVESTIGATIONS),
                 work: tokio::sync::Mutex::new(Weak::new()),
                 running: Mutex::new(HashSet::new()),
+                again: Mutex::new(HashSet::new()),
                 recovered: AtomicBool::new(false),
                 created: Mutex::new(HashSet::new()),
             }),
@@ -183,6 +187,22 @@ impl Vigil {
             vigil: self.clone(),
             id,
         })
+    }
+
+    /// Asks investigation `id`, running here, to run again when its run ends.
+    pub(crate) fn ask_again(&self, id: i64) {
+        if let Ok(mut again) = self.inner.again.lock() {
+            again.insert(id);
+        }
+    }
+
+    /// Whether investigation `id` was asked to run again (and forgets the asking).
+    pub(crate) fn take_again(&self, id: i64) -> bool {
+        self.inner
+            .again
+            .lock()
+            .map(|mut again| again.remove(&id))
+            .unwrap_or(false)
     }
 
     /// Whether this process is running investigation `id` now.

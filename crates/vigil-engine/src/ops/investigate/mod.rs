@@ -151,7 +151,9 @@ impl Vigil {
     #[tracing::instrument(skip(self))]
     pub async fn run_investigation(&self, id: i64) -> Result<InvestigationStatus> {
         let Some(_running) = self.mark_running(id) else {
-            // Already running here: that run picks up what changed.
+            // Already running here: that run goes again when it ends, for what changed (an
+            // alert that joined after its last look at the scope).
+            self.ask_again(id);
             let mut conn = self.store().pool().acquire().await?;
             return investigations::status_of(&mut conn, id).await;
         };
@@ -167,31 +169,45 @@ impl Vigil {
         }
         set_status(&mut conn, id, InvestigationStatus::Running, "").await?;
         drop(conn);
-        match self.pipeline(id).await {
-            Ok(status) => Ok(status),
-            Err(error) => {
-                tracing::error!(investigation = id, %error, "investigation failed");
-                let mut conn = self.store().pool().acquire().await?;
-                let started = step_start();
-                log_step(
-                    &mut conn,
-                    id,
-                    "Failed",
-                    None,
-                    "failed",
-                    started,
-                    &error.to_string(),
-                )
-                .await?;
-                set_status(
-                    &mut conn,
-                    id,
-                    InvestigationStatus::Failed,
-                    &error.to_string(),
-                )
-                .await?;
-                Ok(InvestigationStatus::Failed)
+        loop {
+            let ended = self.pipeline(id).await;
+            let status = match ended {
+                Ok(status) => status,
+                Err(error) => {
+                    tracing::error!(investigation = id, %error, "investigation failed");
+                    let mut conn = self.store().pool().acquire().await?;
+                    let started = step_start();
+                    log_step(
+                        &mut conn,
+                        id,
+                        "Failed",
+                        None,
+                        "failed",
+                        started,
+                        &error.to_string(),
+                    )
+                    .await?;
+                    set_status(
+                        &mut conn,
+                        id,
+                        InvestigationStatus::Failed,
+                        &error.to_string(),
+                    )
+                    .await?;
+                    return Ok(InvestigationStatus::Failed);
+                }
+            };
+            if !(self.take_again(id) && status.can_become(InvestigationStatus::Running)) {
+                return Ok(status);
             }
+            let mut conn = self.store().pool().acquire().await?;
+            set_status(
+                &mut conn,
+                id,
+                InvestigationStatus::Running,
+                "a related alert joined",
+            )
+            .await?;
         }
     }
 
