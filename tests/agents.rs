@@ -481,34 +481,23 @@ fn serve_on(db: &Path, listen: &str, failpoint: Option<&str>) -> Serve {
 
 /// The files named by the events the console holds for `machine`, one per event.
 fn files_on_console(db: &Path, machine: &str) -> Vec<String> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
-        let vigil = vigil_engine::Vigil::open(vigil_engine::OpenOptions {
-            db: Some(db.to_path_buf()),
-            ..vigil_engine::OpenOptions::default()
-        })
-        .await
-        .expect("open");
-        let paths: Vec<String> = sqlx::query_scalar(
+    let paths: Vec<String> = vigil_tests::read_store(db, async |pool| {
+        sqlx::query_scalar(
             "SELECT e.target_path FROM events e JOIN machines m ON m.id = e.machine_id
              WHERE m.name = ? AND e.target_path IS NOT NULL",
         )
         .bind(machine)
-        .fetch_all(vigil.pool_for_tests())
+        .fetch_all(pool)
         .await
-        .expect("events");
-        vigil.close().await;
-        let mut files: Vec<String> = paths
-            .iter()
-            .filter_map(|p| Path::new(p).file_name())
-            .map(|n| n.to_string_lossy().into_owned())
-            .collect();
-        files.sort();
-        files
-    })
+        .expect("events")
+    });
+    let mut files: Vec<String> = paths
+        .iter()
+        .filter_map(|p| Path::new(p).file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    files
 }
 
 #[test]

@@ -44,21 +44,8 @@ impl Rng {
 }
 
 fn sqlite_count(db: &Path, sql: &str) -> i64 {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
-        let vigil = vigil_engine::Vigil::open(vigil_engine::OpenOptions {
-            db: Some(db.to_path_buf()),
-            ..Default::default()
-        })
-        .await
-        .expect("open");
-        let (n,): (i64,) = sqlx::query_as(sql)
-            .fetch_one(vigil.pool_for_tests())
-            .await
-            .expect("count");
+    vigil_tests::read_store(db, async |pool| {
+        let (n,): (i64,) = sqlx::query_as(sql).fetch_one(pool).await.expect("count");
         n
     })
 }

@@ -102,6 +102,26 @@ pub fn artifacts_dir() -> PathBuf {
     dir
 }
 
+/// Reads a store file that other processes write: opens it in a runtime of its own, lets
+/// `read` query its pool, and closes it again.
+pub fn read_store<T>(db: &Path, read: impl AsyncFnOnce(&sqlx::SqlitePool) -> T) -> T {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let vigil = vigil_engine::Vigil::open(vigil_engine::OpenOptions {
+            db: Some(db.to_path_buf()),
+            ..vigil_engine::OpenOptions::default()
+        })
+        .await
+        .expect("open");
+        let out = read(vigil.pool_for_tests()).await;
+        vigil.close().await;
+        out
+    })
+}
+
 /// Runs the built `vigil --db DB --json ARGS`, which must succeed, and returns what it
 /// printed (null when it printed nothing).
 pub fn vigil_json<I>(db: &Path, args: I) -> serde_json::Value

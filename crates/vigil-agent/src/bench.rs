@@ -124,15 +124,8 @@ async fn session(sim: &Arc<Sim>) -> Result<()> {
     sim.acked(started.acked);
     sim.sessions.fetch_add(1, Ordering::SeqCst);
     sim.in_session.store(true, Ordering::SeqCst);
-    let (mut reader, mut writer) = tokio::io::split(started.tls);
-    let (out, mut queue) = tokio::sync::mpsc::unbounded_channel::<ToConsole>();
-    let writing = tokio::spawn(async move {
-        while let Some(m) = queue.recv().await {
-            if frame::write(&mut writer, &m).await.is_err() {
-                break;
-            }
-        }
-    });
+    let (mut reader, writer) = tokio::io::split(started.tls);
+    let (out, writing) = frame::writer::<_, ToConsole>(writer);
     let sending = {
         let (sim, out) = (sim.clone(), out.clone());
         tokio::spawn(async move {

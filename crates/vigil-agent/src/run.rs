@@ -214,16 +214,8 @@ impl Agent {
             "in session with the console"
         );
         self.outbox.ack(started.acked).await?;
-        let (mut reader, mut writer) = tokio::io::split(started.tls);
-        let (out, mut queue) = tokio::sync::mpsc::unbounded_channel::<ToConsole>();
-        let writing = tokio::spawn(async move {
-            while let Some(message) = queue.recv().await {
-                if let Err(e) = frame::write(&mut writer, &message).await {
-                    tracing::debug!("writing to the console: {e}");
-                    break;
-                }
-            }
-        });
+        let (mut reader, writer) = tokio::io::split(started.tls);
+        let (out, writing) = frame::writer::<_, ToConsole>(writer);
         let acked = Arc::new(AtomicU64::new(started.acked));
         let sending = tokio::spawn(self.clone().send(out.clone(), acked.clone()));
         let beating = {

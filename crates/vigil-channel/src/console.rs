@@ -259,12 +259,6 @@ impl Console {
         Ok(())
     }
 
-    fn tls_lock(&self) -> std::sync::MutexGuard<'_, Option<(Vec<u64>, TlsAcceptor)>> {
-        self.tls
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
     /// Reads the state, lets `change` change it, and writes it back (see [`update_state`]).
     fn update<T>(&self, change: impl FnOnce(&mut State) -> Result<T>) -> Result<T> {
         update_state(&self.dir, change)
@@ -294,7 +288,7 @@ impl Console {
         // Revocations made by another process since the last connection count now.
         let now_revoked = revoked(&self.update(|s| Ok(s.agents.clone()))?);
         let acceptor = {
-            let mut tls = self.tls_lock();
+            let mut tls = lock(&self.tls);
             match &*tls {
                 Some((made_for, acceptor)) if *made_for == now_revoked => acceptor.clone(),
                 _ => {
@@ -375,16 +369,9 @@ impl Console {
             },
         )
         .await?;
-        let (out, mut queue) = tokio::sync::mpsc::unbounded_channel::<ToAgent>();
+        let (out, writing) = frame::writer::<_, ToAgent>(writer);
+        let mut writing = Task(writing);
         let session = self.open_session(&seen.agent, out.clone());
-        let mut writing = Task(tokio::spawn(async move {
-            while let Some(message) = queue.recv().await {
-                if let Err(e) = frame::write(&mut writer, &message).await {
-                    tracing::debug!("an agent's session ended while writing: {e}");
-                    break;
-                }
-            }
-        }));
         let (items_in, mut items) = tokio::sync::mpsc::unbounded_channel::<Vec<Item>>();
         let mut taking = {
             let (office, seen, out) = (office.clone(), seen.clone(), out.clone());
@@ -444,18 +431,17 @@ impl Console {
                 Err(e) => break Err(e),
             }
         };
-        let current = self.close_session(&seen.agent, session);
-        let left = self.update(|state| {
-            if !current {
-                return Ok(());
+        // A session replaced by a newer one of the same agent does not make it offline.
+        if self.close_session(&seen.agent, session) {
+            let left = self.update(|state| {
+                if let Some(record) = state.agents.iter_mut().find(|a| a.id == seen.agent) {
+                    record.left_at = Some(unix_now());
+                }
+                Ok(())
+            });
+            if let Err(e) = left {
+                tracing::warn!(agent = seen.agent, "cannot note that the agent left: {e}");
             }
-            if let Some(record) = state.agents.iter_mut().find(|a| a.id == seen.agent) {
-                record.left_at = Some(unix_now());
-            }
-            Ok(())
-        });
-        if let Err(e) = left {
-            tracing::warn!(agent = seen.agent, "cannot note that the agent left: {e}");
         }
         drop(items_in);
         // What was sent before the agent left is still taken (its numbers are acknowledged

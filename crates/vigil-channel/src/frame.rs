@@ -102,6 +102,30 @@ pub async fn write<W: AsyncWrite + Unpin, T: Serialize>(out: &mut W, message: &T
     out.flush().await.map_err(io)
 }
 
+/// A task that writes each message put in its queue as a frame, in order, until the queue
+/// closes or a write fails (the connection ended): one side's sending half of a session.
+pub fn writer<W, T>(
+    mut out: W,
+) -> (
+    tokio::sync::mpsc::UnboundedSender<T>,
+    tokio::task::JoinHandle<()>,
+)
+where
+    W: AsyncWrite + Unpin + Send + 'static,
+    T: Serialize + Send + Sync + 'static,
+{
+    let (queue, mut messages) = tokio::sync::mpsc::unbounded_channel::<T>();
+    let task = tokio::spawn(async move {
+        while let Some(message) = messages.recv().await {
+            if let Err(e) = write(&mut out, &message).await {
+                tracing::debug!("a session ended while writing: {e}");
+                break;
+            }
+        }
+    });
+    (queue, task)
+}
+
 /// Reads one frame's message; `None` when the other side closed cleanly between frames.
 pub async fn read<R: AsyncRead + Unpin, T: for<'de> Deserialize<'de>>(
     input: &mut R,

@@ -320,12 +320,14 @@ impl Vigil {
                 let mut conn = self.store().pool().acquire().await?;
                 actions::record(&mut conn, id).await?
             };
-            let Some((request, connector)) = request_of(self, id, &record).await? else {
-                return Err(Error::Conflict(format!(
-                    "action {} cannot be undone now: {}",
-                    action.id,
-                    execute::why_unreachable(self, &record).await?
-                )));
+            let (request, connector) = match request_of(self, id, &record).await? {
+                Ok(runnable) => runnable,
+                Err(why) => {
+                    return Err(Error::Conflict(format!(
+                        "action {} cannot be undone now: {why}",
+                        action.id
+                    )))
+                }
             };
             let outcome = connector
                 .undo(&request, record.undo_data.as_deref())
@@ -489,8 +491,8 @@ impl Vigil {
         };
         for (id, _) in running {
             let applied = match request_for(self, id).await? {
-                Some((request, connector)) => connector.was_applied(&request).await?,
-                None => Applied::Unknown,
+                Ok((request, connector)) => connector.was_applied(&request).await?,
+                Err(_) => Applied::Unknown,
             };
             let (event, result) = match applied {
                 Applied::Yes => (

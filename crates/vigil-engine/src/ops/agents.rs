@@ -1,8 +1,9 @@
 //! The office's agents, from the console's side: enrolment tokens, the enrolled agents with
 //! whether they are online, revocation, and the listener: each agent's session registers its
 //! machine (connector `agent`), brings its telemetry and alerts into the store (each item
-//! once, by the agent's outbox numbers), and takes the actions on its machine. The channel and its trust are `vigil-agent`'s; the console's
-//! CA and agents live in the data folder's `console/`.
+//! once, by the agent's outbox numbers), and takes the actions on its machine. The channel
+//! and its trust are `vigil-channel`'s; the console's CA and agents live in the data
+//! folder's `console/`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -293,14 +294,8 @@ impl vigil_channel::console::Office for Office {
     }
 
     async fn connected(&self, seen: &Seen) {
-        let registered = {
-            let _one = self.taking.lock().await;
-            self.vigil.agent_machine(seen).await
-        };
-        if let Ok(machine) = &registered {
-            lock(&self.machines).insert(seen.agent.clone(), *machine);
-        }
-        match registered {
+        // Registered again at each session: what the agent says of its OS may have changed.
+        match self.register(seen).await {
             Ok(_) => tracing::info!(
                 agent = seen.agent,
                 machine = seen.hostname,
@@ -317,9 +312,15 @@ impl vigil_channel::console::Office for Office {
 impl Office {
     /// The machine of an agent, registered at its first session in this process.
     async fn machine_of(&self, seen: &Seen) -> Result<i64> {
-        if let Some(id) = lock(&self.machines).get(&seen.agent) {
-            return Ok(*id);
+        let known = lock(&self.machines).get(&seen.agent).copied();
+        match known {
+            Some(id) => Ok(id),
+            None => self.register(seen).await,
         }
+    }
+
+    /// Registers (or refreshes) an agent's machine and remembers its id.
+    async fn register(&self, seen: &Seen) -> Result<i64> {
         let id = {
             let _one = self.taking.lock().await;
             self.vigil.agent_machine(seen).await?

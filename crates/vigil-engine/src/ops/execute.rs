@@ -18,9 +18,12 @@ use crate::{Result, Vigil};
 /// An action request and the connector that carries it out.
 pub(crate) type Runnable = (ActionRequest, Arc<dyn Connector>);
 
-/// The request for an action and its machine's connector; `None` when the machine has no
-/// connector that can take it now.
-pub(crate) async fn request_for(vigil: &Vigil, action: i64) -> Result<Option<Runnable>> {
+/// The request for an action and its machine's connector, or why this process cannot reach
+/// the machine now (said for the action center).
+pub(crate) async fn request_for(
+    vigil: &Vigil,
+    action: i64,
+) -> Result<std::result::Result<Runnable, String>> {
     let record = {
         let mut conn = vigil.store().pool().acquire().await?;
         actions::record(&mut conn, action).await?
@@ -33,23 +36,31 @@ pub(crate) async fn request_of(
     vigil: &Vigil,
     action: i64,
     record: &actions::Record,
-) -> Result<Option<Runnable>> {
+) -> Result<std::result::Result<Runnable, String>> {
+    let name = record.machine.as_deref().unwrap_or("the machine");
     let Some(machine) = record.machine_id else {
-        return Ok(None);
+        return Ok(Err(format!("{name} has no connector yet")));
     };
     let mut conn = vigil.store().pool().acquire().await?;
     let (machine_ref, connector_name) = machines::machine_ref(&mut conn, machine).await?;
-    let Some(connector) = vigil.connectors().get(connector_name.as_deref()) else {
-        return Ok(None);
+    let connector = match (connector_name.as_deref(), vigil.connectors().get(connector_name.as_deref())) {
+        (_, Some(connector)) => connector,
+        (Some(crate::connectors::agent::CONNECTOR), None) => return Ok(Err(format!(
+            "{name} is reached through its agent by the console (the app or `vigil serve`), not by this process"
+        ))),
+        (Some(other), None) => {
+            return Ok(Err(format!("{name}'s connector `{other}` is not available in this process")))
+        }
+        (None, None) => return Ok(Err(format!("{name} has no connector yet"))),
     };
-    if connector.unreachable(&machine_ref).is_some() {
-        return Ok(None);
+    if let Some(why) = connector.unreachable(&machine_ref) {
+        return Ok(Err(why));
     }
     let target = match record.entity_id {
         Some(entity) => entities::target(&mut conn, entity).await?,
         None => Target::default(),
     };
-    Ok(Some((
+    Ok(Ok((
         ActionRequest {
             action_id: action,
             kind: record.kind,
@@ -58,34 +69,6 @@ pub(crate) async fn request_of(
         },
         connector,
     )))
-}
-
-/// Why an action cannot run on its machine now, said for the action center.
-async fn why_waiting(vigil: &Vigil, record: &actions::Record) -> Result<String> {
-    Ok(format!(
-        "{}; the action runs when it can, or mark it done by hand",
-        why_unreachable(vigil, record).await?
-    ))
-}
-
-/// Why this process cannot reach an action's machine now.
-pub(crate) async fn why_unreachable(vigil: &Vigil, record: &actions::Record) -> Result<String> {
-    let name = record.machine.as_deref().unwrap_or("the machine");
-    let Some(machine) = record.machine_id else {
-        return Ok(format!("{name} has no connector yet"));
-    };
-    let mut conn = vigil.store().pool().acquire().await?;
-    let (machine_ref, connector_name) = machines::machine_ref(&mut conn, machine).await?;
-    Ok(match (connector_name.as_deref(), vigil.connectors().get(connector_name.as_deref())) {
-        (_, Some(connector)) => connector
-            .unreachable(&machine_ref)
-            .unwrap_or_else(|| format!("{name} cannot be reached now")),
-        (Some(crate::connectors::agent::CONNECTOR), None) => format!(
-            "{name} is reached through its agent by the console (the app or `vigil serve`), not by this process"
-        ),
-        (Some(other), None) => format!("{name}'s connector `{other}` is not available in this process"),
-        (None, None) => format!("{name} has no connector yet"),
-    })
 }
 
 /// Runs one approved action through its connector (or the engine, for "expand scope").
@@ -100,15 +83,18 @@ pub(crate) async fn run_one(vigil: &Vigil, action: i64) -> Result<()> {
     if record.kind == ActionKind::ExpandScope {
         return expand_scope(vigil, action, &record).await;
     }
-    let Some((request, connector)) = request_of(vigil, action, &record).await? else {
-        let result = why_waiting(vigil, &record).await?;
-        let mut conn = vigil.store().pool().acquire().await?;
-        let change = Change {
-            result: Some(&result),
-            ..Change::default()
-        };
-        actions::transition(&mut conn, action, ActionEvent::Wait, change).await?;
-        return Ok(());
+    let (request, connector) = match request_of(vigil, action, &record).await? {
+        Ok(runnable) => runnable,
+        Err(why) => {
+            let result = format!("{why}; the action runs when it can, or mark it done by hand");
+            let mut conn = vigil.store().pool().acquire().await?;
+            let change = Change {
+                result: Some(&result),
+                ..Change::default()
+            };
+            actions::transition(&mut conn, action, ActionEvent::Wait, change).await?;
+            return Ok(());
+        }
     };
     // The guard again: the admin's list may have changed since it was proposed.
     let refusal = {
@@ -234,7 +220,7 @@ pub(crate) async fn run_approved(
         actions::in_state(&mut conn, ActionState::WaitingForMachine, investigation).await?
     };
     for (id, _) in waiting {
-        if request_for(vigil, id).await?.is_some() {
+        if request_for(vigil, id).await?.is_ok() {
             let mut conn = vigil.store().pool().acquire().await?;
             actions::transition(&mut conn, id, ActionEvent::Resume, Change::default()).await?;
         }
